@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { repoRoot } from "../support/repo.js";
+
+const cli = join(repoRoot, "dist/test/support/toolchain-cli.js");
+
+function report(env: Record<string, string>): string {
+  const result = spawnSync(process.execPath, [cli, "report"], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+  });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout;
+}
+
+test("toolchain report names a missing tool, why, and what its absence changes", () => {
+  const out = report({ PATH: "/nonexistent", BMV2_SWITCH: "" });
+  assert.match(out, /p4c-bm2-ss\s+missing: p4c-bm2-ss not on PATH \(or set P4C\)/);
+  assert.match(out, /simple_switch_grpc\s+missing: .*\n.*bmv2 are skipped/);
+});
+
+test("toolchain overrides (P4C, BMV2_SWITCH) win over PATH and report the tool's version", () => {
+  const dir = mkdtempSync(join(tmpdir(), "toolchain-"));
+  try {
+    const fake = join(dir, "my-p4c");
+    writeFileSync(fake, "#!/bin/sh\necho 'p4c 9.9.9 (SHA: fake)'\n");
+    chmodSync(fake, 0o755);
+    const out = report({ P4C: fake, BMV2_SWITCH: join(dir, "absent") });
+    assert.match(out, new RegExp(`p4c-bm2-ss\\s+${fake} \\(p4c 9\\.9\\.9 \\(SHA: fake\\)\\)`));
+    assert.match(out, /simple_switch_grpc\s+missing: BMV2_SWITCH=.*absent is not an executable/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("compile-p4 without p4c exits 3 (reported as a skip by make p4-check), naming the tool", () => {
+  const result = spawnSync(process.execPath, [cli, "compile-p4", tmpdir()], {
+    encoding: "utf8",
+    env: { ...process.env, PATH: "/nonexistent", P4C: "" },
+  });
+  assert.equal(result.status, 3);
+  assert.match(result.stderr, /p4c-bm2-ss not on PATH/);
+});

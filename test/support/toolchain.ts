@@ -1,0 +1,135 @@
+/**
+ * The one place that finds the p4lang toolchain (p4c and bmv2). Tests, benches and the Makefile
+ * (through `toolchain-cli`) all ask here, so "is bmv2 installed?" has one answer everywhere.
+ * Environment overrides: P4C (p4c-bm2-ss, the bmv2 backend of p4c), BMV2_SWITCH (simple_switch_grpc),
+ * BMV2_CLI (simple_switch_CLI).
+ */
+import { execFileSync } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import { delimiter, join } from "node:path";
+
+export type ToolName = "p4c-bm2-ss" | "simple_switch_grpc" | "simple_switch_CLI";
+
+interface ToolSpec {
+  /** Executables tried on PATH, best first. */
+  candidates: string[];
+  envVar: string;
+  versionArgs: string[];
+  /** What a user loses when the tool is absent; printed by `make setup` and in skip reasons. */
+  missingMeans: string;
+}
+
+const specs: Record<ToolName, ToolSpec> = {
+  "p4c-bm2-ss": {
+    candidates: ["p4c-bm2-ss"],
+    envVar: "P4C",
+    versionArgs: ["--version"],
+    missingMeans:
+      "the committed p4/build outputs are used as they are; `make p4` and the freshness check (make p4-check) cannot run",
+  },
+  simple_switch_grpc: {
+    candidates: ["simple_switch_grpc"],
+    envVar: "BMV2_SWITCH",
+    versionArgs: ["--version"],
+    missingMeans:
+      "tests and benches that compare the softswitch with bmv2 are skipped; the softswitch runs everything else",
+  },
+  simple_switch_CLI: {
+    candidates: ["simple_switch_CLI"],
+    envVar: "BMV2_CLI",
+    versionArgs: ["--help"],
+    missingMeans:
+      "only the optional bmv2 Thrift CLI is missing; nothing in the test suite needs it",
+  },
+};
+
+export type ToolStatus =
+  | { name: ToolName; found: true; path: string; version: string }
+  | { name: ToolName; found: false; reason: string; missingMeans: string };
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function searchPath(executable: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir && isExecutable(join(dir, executable))) return join(dir, executable);
+  }
+  return undefined;
+}
+
+function readVersion(path: string, args: string[]): string {
+  try {
+    const out = execFileSync(path, args, { encoding: "utf8", timeout: 10_000, stdio: "pipe" });
+    return out.split("\n").find((line) => line.trim() !== "") ?? "unknown";
+  } catch (error) {
+    // Some tools print their version on stderr or exit non-zero after printing it.
+    const e = error as { stdout?: string; stderr?: string };
+    const text = `${e.stdout ?? ""}${e.stderr ?? ""}`;
+    return (
+      text
+        .split("\n")
+        .find((line) => line.trim() !== "")
+        ?.trim() ?? "unknown"
+    );
+  }
+}
+
+const cache = new Map<ToolName, ToolStatus>();
+
+/** Finds one tool: the environment override first, then PATH. Cached per process. */
+export function findTool(name: ToolName): ToolStatus {
+  const cached = cache.get(name);
+  if (cached) return cached;
+  const spec = specs[name];
+  const override = process.env[spec.envVar];
+  let status: ToolStatus;
+  if (override) {
+    const path = override.includes("/") ? override : searchPath(override);
+    status =
+      path && isExecutable(path)
+        ? { name, found: true, path, version: readVersion(path, spec.versionArgs) }
+        : {
+            name,
+            found: false,
+            reason: `${spec.envVar}=${override} is not an executable`,
+            missingMeans: spec.missingMeans,
+          };
+  } else {
+    const path = spec.candidates.map(searchPath).find((p) => p !== undefined);
+    status = path
+      ? { name, found: true, path, version: readVersion(path, spec.versionArgs) }
+      : {
+          name,
+          found: false,
+          reason: `${spec.candidates.join(" or ")} not on PATH (or set ${spec.envVar})`,
+          missingMeans: spec.missingMeans,
+        };
+  }
+  cache.set(name, status);
+  return status;
+}
+
+export const allTools: ToolName[] = ["p4c-bm2-ss", "simple_switch_grpc", "simple_switch_CLI"];
+
+/**
+ * For node:test's `skip` option: false when every named tool is present, otherwise the reason,
+ * which the runner prints beside the skipped test.
+ */
+export function skipUnless(...names: ToolName[]): false | string {
+  for (const name of names) {
+    const status = findTool(name);
+    if (!status.found) return `needs ${name}: ${status.reason}`;
+  }
+  return false;
+}
+
+/** The argument list that compiles a v1model program for bmv2 with p4c-bm2-ss. */
+export function p4cCompileArgs(source: string, outJson: string, p4infoFiles: string[]): string[] {
+  return ["--arch", "v1model", "--p4runtime-files", p4infoFiles.join(","), "-o", outJson, source];
+}
