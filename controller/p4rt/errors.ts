@@ -56,3 +56,15 @@ export class WriteError extends Error {
     );
   }
 }
+
+/** An entity described by name that cannot be built: wrong shape, missing parameter, bad prefix. */
+export class EntitySpecError extends Error {
+  override readonly name = "EntitySpecError";
+  constructor(
+    /** The table, action or field, e.g. `bridging.dst_mac`. */
+    readonly what: string,
+    readonly detail: string,
+  ) {
+    super(`${what}: ${detail}`);
+  }
+}

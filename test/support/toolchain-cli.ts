@@ -57,7 +57,7 @@ program
       mkdirSync(out, { recursive: true });
       const args = p4cCompileArgs(source, join(out, `${name}.json`), [
         join(out, `${name}.p4info.txtpb`),
-        join(out, `${name}.p4info.json`),
+        join(out, `${name}.p4info.bin`),
       ]);
       // Relative source paths from the repository root keep p4c's source_info identical
       // wherever the repository is cloned.

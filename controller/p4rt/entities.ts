@@ -1,0 +1,305 @@
+/**
+ * Builds P4Runtime entities by P4 name from the P4Info: the rest of the controller says
+ * `tableEntry("bridging", { match: { vsid: 0x5001, dst_mac: "00:00:5e:00:53:01" }, action: "to_port", params: { port: 3 } })`
+ * and gets the plain protocol message, every value range-checked and canonically encoded.
+ * Match rules are P4Runtime's: a ternary with an all-zero mask, an LPM of length 0 and an
+ * unset optional are omitted (don't care); bits outside a mask or prefix must be zero.
+ */
+
+import type { Entity } from "../../proto/gen/p4/v1/Entity.js";
+import type { FieldMatch } from "../../proto/gen/p4/v1/FieldMatch.js";
+import type { TableAction } from "../../proto/gen/p4/v1/TableAction.js";
+import { EntitySpecError } from "./errors.js";
+import type { P4InfoIndex } from "./p4info.js";
+import { type P4Value, prefixMask, toBytes, toInteger } from "./values.js";
+
+export type MatchValue =
+  | P4Value
+  | { value: P4Value; mask: P4Value }
+  | { value: P4Value; prefixLength: number }
+  | { low: P4Value; high: P4Value };
+
+export interface ActionCall {
+  action: string;
+  params?: Record<string, P4Value>;
+}
+
+export type TableTarget =
+  | ActionCall
+  | { member: number }
+  | { group: number }
+  /** One-shot action selector programming: weighted actions, no member ids to manage. */
+  | { oneShot: (ActionCall & { weight?: number })[] };
+
+export interface TableEntrySpec {
+  match?: Record<string, MatchValue | undefined>;
+  target: TableTarget;
+  /** Required for tables with ternary, range or optional fields (higher wins). */
+  priority?: number;
+}
+
+export class EntityBuilder {
+  constructor(readonly p4info: P4InfoIndex) {}
+
+  tableEntry(tableName: string, spec: TableEntrySpec): Entity {
+    const table = this.p4info.tables.get(tableName);
+    const where = table.preamble?.alias ?? tableName;
+    const match: FieldMatch[] = [];
+    for (const [fieldName, value] of Object.entries(spec.match ?? {})) {
+      if (value === undefined) continue;
+      const field = this.p4info.matchField(table, fieldName);
+      const fm = this.fieldMatch(
+        `${where}.${fieldName}`,
+        field.match_type ?? "UNSPECIFIED",
+        field.bitwidth,
+        value,
+      );
+      if (fm) match.push({ field_id: field.id, ...fm });
+    }
+    const needsPriority = table.match_fields.some((f) =>
+      ["TERNARY", "RANGE", "OPTIONAL"].includes(f.match_type ?? ""),
+    );
+    if (needsPriority && !spec.priority) {
+      throw new EntitySpecError(
+        where,
+        "entries of a table with ternary, range or optional fields need a priority > 0",
+      );
+    }
+    return {
+      table_entry: {
+        table_id: table.preamble?.id,
+        match,
+        action: this.tableAction(where, spec.target),
+        ...(spec.priority ? { priority: spec.priority } : {}),
+      },
+    };
+  }
+
+  /** The entry that sets a table's default action (P4Runtime: MODIFY only, no match). */
+  defaultEntry(tableName: string, call: ActionCall): Entity {
+    const table = this.p4info.tables.get(tableName);
+    return {
+      table_entry: {
+        table_id: table.preamble?.id,
+        is_default_action: true,
+        action: this.tableAction(table.preamble?.alias ?? tableName, call),
+      },
+    };
+  }
+
+  actionProfileMember(profileName: string, memberId: number, call: ActionCall): Entity {
+    const profile = this.p4info.actionProfiles.get(profileName);
+    return {
+      action_profile_member: {
+        action_profile_id: profile.preamble?.id,
+        member_id: memberId,
+        action: this.action(profile.preamble?.alias ?? profileName, call),
+      },
+    };
+  }
+
+  actionProfileGroup(
+    profileName: string,
+    groupId: number,
+    members: { id: number; weight?: number }[],
+  ): Entity {
+    const profile = this.p4info.actionProfiles.get(profileName);
+    return {
+      action_profile_group: {
+        action_profile_id: profile.preamble?.id,
+        group_id: groupId,
+        members: members.map((m) => ({ member_id: m.id, weight: m.weight ?? 1 })),
+        max_size: Number(profile.size),
+      },
+    };
+  }
+
+  /** A multicast group; each replica is (egress port, instance = egress_rid in v1model). */
+  multicastGroup(groupId: number, replicas: { port: number; instance: number }[]): Entity {
+    return {
+      packet_replication_engine_entry: {
+        multicast_group_entry: {
+          multicast_group_id: groupId,
+          replicas: replicas.map((r) => ({
+            port: toBytes(r.port, 32, "replica port"),
+            instance: r.instance,
+          })),
+        },
+      },
+    };
+  }
+
+  cloneSession(
+    sessionId: number,
+    replicas: { port: number; instance: number }[],
+    truncateBytes = 0,
+  ): Entity {
+    return {
+      packet_replication_engine_entry: {
+        clone_session_entry: {
+          session_id: sessionId,
+          replicas: replicas.map((r) => ({
+            port: toBytes(r.port, 32, "replica port"),
+            instance: r.instance,
+          })),
+          packet_length_bytes: truncateBytes,
+        },
+      },
+    };
+  }
+
+  /** Digest delivery settings (how many samples per list, how long to wait, when to resend). */
+  digestEntry(
+    digestName: string,
+    config: { maxTimeoutNs: number; maxListSize: number; ackTimeoutNs: number },
+  ): Entity {
+    const digest = this.p4info.digests.get(digestName);
+    return {
+      digest_entry: {
+        digest_id: digest.preamble?.id,
+        config: {
+          max_timeout_ns: String(config.maxTimeoutNs),
+          max_list_size: config.maxListSize,
+          ack_timeout_ns: String(config.ackTimeoutNs),
+        },
+      },
+    };
+  }
+
+  /** An indirect counter cell, or every cell when index is omitted (for reads). */
+  counterEntry(counterName: string, index?: number): Entity {
+    const counter = this.p4info.counters.get(counterName);
+    return {
+      counter_entry: {
+        counter_id: counter.preamble?.id,
+        ...(index === undefined ? {} : { index: { index } }),
+      },
+    };
+  }
+
+  registerEntry(registerName: string, index?: number): Entity {
+    const register = this.p4info.registers.get(registerName);
+    return {
+      register_entry: {
+        register_id: register.preamble?.id,
+        ...(index === undefined ? {} : { index: { index } }),
+      },
+    };
+  }
+
+  private fieldMatch(
+    what: string,
+    kind: string,
+    bitwidth: number,
+    value: MatchValue,
+  ): FieldMatch | undefined {
+    switch (kind) {
+      case "EXACT":
+        return { exact: { value: toBytes(scalar(what, value, "a value"), bitwidth, what) } };
+      case "OPTIONAL":
+        return { optional: { value: toBytes(scalar(what, value, "a value"), bitwidth, what) } };
+      case "LPM": {
+        const { v, prefixLength } =
+          typeof value === "string" && value.includes("/")
+            ? {
+                v: value.slice(0, value.indexOf("/")),
+                prefixLength: Number(value.slice(value.indexOf("/") + 1)),
+              }
+            : isObject(value) && "prefixLength" in value
+              ? { v: value.value, prefixLength: value.prefixLength }
+              : { v: scalar(what, value, "a prefix"), prefixLength: bitwidth };
+        if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > bitwidth) {
+          throw new EntitySpecError(
+            what,
+            `prefix length ${prefixLength} is outside 0..${bitwidth}`,
+          );
+        }
+        if (prefixLength === 0) return undefined;
+        const integer = toInteger(v, what);
+        if ((integer & ~prefixMask(prefixLength, bitwidth)) !== 0n) {
+          throw new EntitySpecError(what, `bits beyond the /${prefixLength} prefix must be zero`);
+        }
+        return { lpm: { value: toBytes(integer, bitwidth, what), prefix_len: prefixLength } };
+      }
+      case "TERNARY": {
+        if (!isObject(value) || !("mask" in value)) {
+          throw new EntitySpecError(what, "a ternary field takes { value, mask }");
+        }
+        const mask = toInteger(value.mask, `${what} mask`);
+        if (mask === 0n) return undefined;
+        const integer = toInteger(value.value, what);
+        if ((integer & ~mask) !== 0n)
+          throw new EntitySpecError(what, "value bits outside the mask must be zero");
+        return {
+          ternary: {
+            value: toBytes(integer, bitwidth, what),
+            mask: toBytes(mask, bitwidth, `${what} mask`),
+          },
+        };
+      }
+      case "RANGE": {
+        if (!isObject(value) || !("low" in value)) {
+          throw new EntitySpecError(what, "a range field takes { low, high }");
+        }
+        const low = toInteger(value.low, `${what} low`);
+        const high = toInteger(value.high, `${what} high`);
+        if (low > high) throw new EntitySpecError(what, "low is above high");
+        if (low === 0n && high === (1n << BigInt(bitwidth)) - 1n) return undefined;
+        return {
+          range: { low: toBytes(low, bitwidth, what), high: toBytes(high, bitwidth, what) },
+        };
+      }
+      default:
+        throw new EntitySpecError(what, `match kind ${kind} is not supported`);
+    }
+  }
+
+  private tableAction(where: string, target: TableTarget): TableAction {
+    if ("member" in target) return { action_profile_member_id: target.member };
+    if ("group" in target) return { action_profile_group_id: target.group };
+    if ("oneShot" in target) {
+      return {
+        action_profile_action_set: {
+          action_profile_actions: target.oneShot.map((call) => ({
+            action: this.action(where, call),
+            weight: call.weight ?? 1,
+          })),
+        },
+      };
+    }
+    return { action: this.action(where, target) };
+  }
+
+  private action(where: string, call: ActionCall) {
+    const action = this.p4info.actions.get(call.action);
+    const name = action.preamble?.alias ?? call.action;
+    const given = call.params ?? {};
+    for (const key of Object.keys(given)) this.p4info.actionParam(action, key);
+    return {
+      action_id: action.preamble?.id,
+      params: action.params.map((param) => {
+        const value = given[param.name];
+        if (value === undefined) {
+          throw new EntitySpecError(
+            `${where} action ${name}`,
+            `parameter "${param.name}" is missing`,
+          );
+        }
+        return {
+          param_id: param.id,
+          value: toBytes(value, param.bitwidth, `${name}.${param.name}`),
+        };
+      }),
+    };
+  }
+}
+
+function isObject(value: MatchValue): value is Exclude<MatchValue, P4Value> {
+  return typeof value === "object" && !(value instanceof Uint8Array);
+}
+
+function scalar(what: string, value: MatchValue, expected: string): P4Value {
+  if (isObject(value))
+    throw new EntitySpecError(what, `expected ${expected}, got ${JSON.stringify(value)}`);
+  return value;
+}
