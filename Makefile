@@ -87,7 +87,7 @@ p4-check: dist/.built
 	if [ $$status -eq 3 ]; then echo "p4-check: SKIPPED (p4c-bm2-ss not found)"; exit 0; fi; \
 	if [ $$status -ne 0 ]; then exit $$status; fi; \
 	diff -r p4/build "$$tmp/p4/build"; \
-	if [ -d test/fixtures/build ]; then diff -r test/fixtures/build "$$tmp/test/fixtures/build"; fi; \
+	if [ -d "$$tmp/test/fixtures/build" ]; then diff -r test/fixtures/build "$$tmp/test/fixtures/build"; fi; \
 	echo "p4-check: committed P4 outputs are fresh"
 
 proto-types: node_modules/.package-lock.json

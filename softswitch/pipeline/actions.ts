@@ -1,0 +1,527 @@
+/**
+ * Compiles actions: each primitive call becomes a closure over the packet and the action data.
+ * Semantics follow bmv2's core primitives (bm_sim core/primitives.cpp, actions.cpp) and
+ * simple_switch's (targets/simple_switch/primitives.cpp).
+ */
+import { ProgramError, sourceOf, UnsupportedConstructError } from "../program/errors.js";
+import type { ActionSpec, PrimitiveCall } from "../program/schema.js";
+import {
+  asData,
+  asHeader,
+  compileBool,
+  compileData,
+  compileExpr,
+  type DataExpr,
+  type ExprContext,
+  type Locals,
+} from "./expressions.js";
+import type { PacketState } from "./packet.js";
+import type { Resources } from "./resources.js";
+import { type FieldValue, MAX_NUMBER_BITS, toIndex, truncate } from "./values.js";
+
+export type ActionFn = (p: PacketState, data: Locals) => void;
+type Step = (p: PacketState, l: Locals) => void;
+/** A step that may redirect control: returns the next primitive index, or -1 to fall through. */
+type JumpStep = (p: PacketState, l: Locals) => number;
+
+export interface CompiledAction {
+  id: number;
+  name: string;
+  paramWidths: number[];
+  run: ActionFn;
+}
+
+/** An assignable location: a fixed slot, or one computed per packet (stack element fields). */
+interface LValue {
+  width: number;
+  header: number;
+  slot: (p: PacketState, l: Locals) => number;
+}
+
+export function compileAction(spec: ActionSpec, res: Resources): CompiledAction {
+  const paramWidths = spec.runtime_data.map((r) => r.bitwidth);
+  const run = compilePrimitives(spec.primitives, res, paramWidths, `action "${spec.name}"`);
+  return { id: spec.id, name: spec.name, paramWidths, run };
+}
+
+/** Compiles a primitive list (an action body, a parser method call, deparser primitives). */
+export function compilePrimitives(
+  calls: readonly PrimitiveCall[],
+  res: Resources,
+  paramWidths: readonly number[],
+  owner: string,
+): ActionFn {
+  const hasJumps = calls.some((c) => c.op === "_jump" || c.op === "_jump_if_zero");
+  const steps: JumpStep[] = [];
+  const plain: Step[] = [];
+  for (const call of calls) {
+    const ctx: ExprContext = {
+      layout: res.layout,
+      where: `primitive "${call.op}" in ${owner}`,
+      source: sourceOf(call),
+      localWidths: paramWidths,
+      registerReader: (name) => {
+        const reg = res.registers.get(name);
+        if (!reg) throw new ProgramError(ctx.where, `unknown register array "${name}"`);
+        return { width: reg.width, read: (i) => reg.read(i) };
+      },
+    };
+    if (call.op === "_jump" || call.op === "_jump_if_zero") {
+      steps.push(compileJump(call, ctx));
+    } else {
+      const step = compilePrimitive(call, ctx, res);
+      plain.push(step);
+      steps.push((p, l) => {
+        step(p, l);
+        return -1;
+      });
+    }
+  }
+  if (!hasJumps) {
+    if (plain.length === 0) return () => {};
+    if (plain.length === 1) return plain[0] as Step;
+    return (p, l) => {
+      for (let i = 0; i < plain.length; i++) (plain[i] as Step)(p, l);
+    };
+  }
+  return (p, l) => {
+    let pc = 0;
+    while (pc < steps.length) {
+      const next = (steps[pc] as JumpStep)(p, l);
+      pc = next < 0 ? pc + 1 : next;
+    }
+  };
+}
+
+function compileJump(call: PrimitiveCall, ctx: ExprContext): JumpStep {
+  if (call.op === "_jump") {
+    const target = constantOf(compileData(call.parameters[0], ctx), ctx);
+    return () => target;
+  }
+  const cond = compileData(call.parameters[0], ctx).big;
+  const target = constantOf(compileData(call.parameters[1], ctx), ctx);
+  return (p, l) => (cond(p, l) === 0n ? target : -1);
+}
+
+function constantOf(e: DataExpr, ctx: ExprContext): number {
+  if (e.constant === undefined) throw new ProgramError(ctx.where, "needs a constant");
+  return Number(e.constant);
+}
+
+function params(call: PrimitiveCall, count: number, ctx: ExprContext): unknown[] {
+  if (call.parameters.length !== count) {
+    throw new ProgramError(ctx.where, `expects ${count} parameters, got ${call.parameters.length}`);
+  }
+  return call.parameters;
+}
+
+/** An lvalue: a field, or an `access_field` expression over a runtime stack element. */
+function compileLValue(node: unknown, ctx: ExprContext): LValue {
+  const { type, value } = node as { type?: string; value?: unknown };
+  if (type === "field") {
+    const [h, f] = value as [string, string];
+    const field = ctx.layout.field(h, f, ctx.where);
+    const slot = field.slot;
+    return { width: field.width, header: field.header, slot: () => slot };
+  }
+  if (type === "expression") {
+    const inner = (value as { type?: string; value?: unknown }) ?? {};
+    const op =
+      inner.type === "expression"
+        ? (inner.value as { op?: string; left?: unknown; right?: unknown })
+        : undefined;
+    if (op?.op === "access_field" && typeof op.right === "number") {
+      const h = asHeader(compileExpr(op.left, ctx), ctx);
+      const offset = op.right;
+      const field = ctx.layout.headers[h.typeOf]?.fields[offset];
+      if (!field) throw new ProgramError(ctx.where, `access_field offset ${offset} out of range`);
+      const headers = ctx.layout.headers;
+      const hf = h.fn;
+      return {
+        width: field.width,
+        header: -1,
+        slot: (p, l) => headers[hf(p, l)]?.fields[offset]?.slot ?? field.slot,
+      };
+    }
+    return compileLValue(inner, ctx);
+  }
+  throw new UnsupportedConstructError(ctx.where, `cannot assign to a "${String(type)}" operand`, {
+    source: ctx.source,
+  });
+}
+
+/** Stores an expression into a field, truncated to the field's width. */
+function storer(dst: LValue, src: DataExpr): Step {
+  const w = dst.width;
+  const slot = dst.slot;
+  if (w <= MAX_NUMBER_BITS && src.num) {
+    const num = src.num;
+    if (src.nonneg && src.bits <= w)
+      return (p, l) => {
+        p.phv.values[slot(p, l)] = num(p, l);
+      };
+    return (p, l) => {
+      p.phv.values[slot(p, l)] = truncate(num(p, l), w);
+    };
+  }
+  const big = src.big;
+  return (p, l) => {
+    p.phv.values[slot(p, l)] = truncate(big(p, l), w);
+  };
+}
+
+function headerArg(node: unknown, ctx: ExprContext) {
+  return asHeader(compileExpr(node, ctx), ctx).fn;
+}
+
+function stackArg(node: unknown, ctx: ExprContext): number[] {
+  const e = compileExpr(node, ctx);
+  if (e.kind !== "stack") {
+    throw new UnsupportedConstructError(ctx.where, "only header stacks can be pushed or popped", {
+      source: ctx.source,
+    });
+  }
+  return ctx.layout.stacks[e.stack]?.headers ?? [];
+}
+
+function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources): Step {
+  const { layout } = res;
+  switch (call.op) {
+    case "assign":
+    case "modify_field": {
+      const [dst, src] = params(call, 2, ctx);
+      return storer(compileLValue(dst, ctx), compileData(src, ctx));
+    }
+    case "assign_VL": {
+      const [dst, src] = params(call, 2, ctx);
+      const d = compileLValue(dst, ctx);
+      const s = compileLValue(src, ctx);
+      const dh = (dst as { value: [string, string] }).value[0];
+      const sh = (src as { value: [string, string] }).value[0];
+      const dIndex = layout.header(dh, ctx.where).index;
+      const sIndex = layout.header(sh, ctx.where).index;
+      return (p, l) => {
+        p.phv.values[d.slot(p, l)] = p.phv.values[s.slot(p, l)] as FieldValue;
+        p.phv.varbitBits[dIndex] = p.phv.varbitBits[sIndex] as number;
+      };
+    }
+    case "assign_header":
+    case "copy_header": {
+      const [dst, src] = params(call, 2, ctx);
+      const d = headerArg(dst, ctx);
+      const s = headerArg(src, ctx);
+      return (p, l) => copyHeader(p, res, d(p, l), s(p, l));
+    }
+    case "add_header":
+    case "setValid": {
+      const [h] = params(call, 1, ctx);
+      const header = headerArg(h, ctx);
+      return (p, l) => {
+        const index = header(p, l);
+        if (p.phv.valid[index] === 1) return;
+        const info = layout.headers[index];
+        if (!info) return;
+        for (const f of info.fields) p.phv.values[f.slot] = layout.zeroValues[f.slot] as FieldValue;
+        p.phv.varbitBits[index] = 0;
+        markValid(p, res, index);
+        p.packetLength += res.codecs[index]?.byteLength(p.phv) ?? 0;
+      };
+    }
+    case "add_header_fast": {
+      const [h] = params(call, 1, ctx);
+      const header = headerArg(h, ctx);
+      return (p, l) => markValid(p, res, header(p, l));
+    }
+    case "remove_header":
+    case "setInvalid": {
+      const [h] = params(call, 1, ctx);
+      const header = headerArg(h, ctx);
+      return (p, l) => {
+        const index = header(p, l);
+        if (p.phv.valid[index] !== 1) return;
+        p.packetLength -= res.codecs[index]?.byteLength(p.phv) ?? 0;
+        p.phv.valid[index] = 0;
+      };
+    }
+    case "push":
+    case "pop": {
+      const [s, n] = params(call, 2, ctx);
+      const headers = stackArg(s, ctx);
+      const stackIndex = layout.stacks.findIndex((st) => st.headers === headers);
+      const count = compileData(n, ctx).big;
+      const push = call.op === "push";
+      return (p, l) => shiftStack(p, res, stackIndex, headers, Number(count(p, l)), push);
+    }
+    case "mark_to_drop":
+    case "drop": {
+      const spec = layout.field("standard_metadata", "egress_spec", ctx.where).slot;
+      const mcast =
+        layout.optionalField("standard_metadata", "mcast_grp") ??
+        layout.optionalField("intrinsic_metadata", "mcast_grp");
+      const dropPort = res.dropPort;
+      const mslot = mcast?.slot;
+      return (p) => {
+        p.phv.values[spec] = dropPort;
+        if (mslot !== undefined) p.phv.values[mslot] = 0;
+      };
+    }
+    case "exit":
+      return (p) => {
+        p.exited = true;
+      };
+    case "no_op":
+      return () => {};
+    case "add_to_field":
+    case "subtract_from_field": {
+      const [dst, src] = params(call, 2, ctx);
+      const d = compileLValue(dst, ctx);
+      const cur = compileData(dst, ctx).big;
+      const v = compileData(src, ctx).big;
+      const sign = call.op === "add_to_field" ? 1n : -1n;
+      const w = d.width;
+      return (p, l) => {
+        p.phv.values[d.slot(p, l)] = truncate(cur(p, l) + sign * v(p, l), w);
+      };
+    }
+    case "add":
+    case "subtract":
+    case "bit_and":
+    case "bit_or":
+    case "bit_xor":
+    case "shift_left":
+    case "shift_right": {
+      const [dst, a, b] = params(call, 3, ctx);
+      const d = compileLValue(dst, ctx);
+      const x = compileData(a, ctx).big;
+      const y = compileData(b, ctx).big;
+      const op = binary(call.op);
+      const w = d.width;
+      return (p, l) => {
+        p.phv.values[d.slot(p, l)] = truncate(op(x(p, l), y(p, l)), w);
+      };
+    }
+    case "clone_ingress_pkt_to_egress":
+    case "clone_egress_pkt_to_egress": {
+      const [session, fieldList] = params(call, 2, ctx);
+      const s = compileData(session, ctx).big;
+      const fl = compileData(fieldList, ctx).big;
+      return (p, l) => {
+        // simple_switch keeps the session id with a valid bit (RegisterAccess).
+        p.cloneSession = (Number(BigInt.asUintN(16, s(p, l))) | 0x8000) >>> 0;
+        p.cloneFieldList = Number(BigInt.asUintN(16, fl(p, l)));
+      };
+    }
+    case "resubmit":
+    case "recirculate": {
+      const [fieldList] = params(call, 1, ctx);
+      const fl = compileData(fieldList, ctx).big;
+      const resubmit = call.op === "resubmit";
+      return (p, l) => {
+        const id = Number(BigInt.asUintN(16, fl(p, l)));
+        if (resubmit) p.resubmitFieldList = id;
+        else p.recirculateFieldList = id;
+      };
+    }
+    case "generate_digest": {
+      const [, learnId] = params(call, 2, ctx);
+      const id = compileData(learnId, ctx).big;
+      return (p, l) => {
+        p.learnList = Number(BigInt.asUintN(16, id(p, l)));
+      };
+    }
+    case "modify_field_with_hash_based_offset": {
+      const [dst, base, calc, size] = params(call, 4, ctx);
+      const d = compileLValue(dst, ctx);
+      const b = compileData(base, ctx).big;
+      const name = String((calc as { value: unknown }).value);
+      const calculation = res.calculations.get(name);
+      if (!calculation) throw new ProgramError(ctx.where, `unknown calculation "${name}"`);
+      const sz = compileData(size, ctx).big;
+      const w = d.width;
+      return (p, l) => {
+        let max = BigInt.asUintN(64, sz(p, l));
+        if (max === 0n) max = 1n; // bmv2: "hash max given as 0, but treating it as 1"
+        const v = (calculation.output(p) % max) + BigInt.asUintN(64, b(p, l));
+        p.phv.values[d.slot(p, l)] = truncate(v, w);
+      };
+    }
+    case "modify_field_rng_uniform": {
+      const [dst, lo, hi] = params(call, 3, ctx);
+      const d = compileLValue(dst, ctx);
+      const a = compileData(lo, ctx).big;
+      const b = compileData(hi, ctx).big;
+      const w = d.width;
+      return (p, l) => {
+        const x = a(p, l);
+        const y = b(p, l);
+        if (x > y) return; // bmv2 leaves the field alone ("not specified when lo > hi")
+        p.phv.values[d.slot(p, l)] = truncate(res.random(x, y), w);
+      };
+    }
+    case "count": {
+      const [array, index] = params(call, 2, ctx);
+      const counter = res.counters.get(String((array as { value: unknown }).value));
+      if (!counter) throw new ProgramError(ctx.where, "unknown counter array");
+      const i = compileData(index, ctx).big;
+      return (p, l) => counter.count(Number(i(p, l)), p.ingressLength);
+    }
+    case "execute_meter": {
+      const [array, index, dst] = params(call, 3, ctx);
+      const meter = res.meters.get(String((array as { value: unknown }).value));
+      if (!meter) throw new ProgramError(ctx.where, "unknown meter array");
+      const i = compileData(index, ctx).big;
+      const d = compileLValue(dst, ctx);
+      const w = d.width;
+      return (p, l) => {
+        const idx = Number(i(p, l));
+        if (idx >= meter.size) return;
+        p.phv.values[d.slot(p, l)] = truncate(meter.execute(idx, p.ingressLength), w);
+      };
+    }
+    case "register_read": {
+      const [dst, array, index] = params(call, 3, ctx);
+      const reg = res.registers.get(String((array as { value: unknown }).value));
+      if (!reg) throw new ProgramError(ctx.where, "unknown register array");
+      const d = compileLValue(dst, ctx);
+      const i = compileData(index, ctx).big;
+      const w = d.width;
+      return (p, l) => {
+        const idx = Number(i(p, l));
+        if (idx >= reg.size) return;
+        p.phv.values[d.slot(p, l)] = truncate(reg.read(idx), w);
+      };
+    }
+    case "register_write": {
+      const [array, index, src] = params(call, 3, ctx);
+      const reg = res.registers.get(String((array as { value: unknown }).value));
+      if (!reg) throw new ProgramError(ctx.where, "unknown register array");
+      const i = compileData(index, ctx).big;
+      const v = compileData(src, ctx).big;
+      return (p, l) => reg.write(Number(i(p, l)), v(p, l));
+    }
+    case "truncate": {
+      const [len] = params(call, 1, ctx);
+      const n = compileData(len, ctx).big;
+      return (p, l) => {
+        p.truncateLength = Math.min(p.truncateLength, toIndex(n(p, l)));
+      };
+    }
+    case "log_msg": {
+      const [format, args] = params(call, 2, ctx);
+      const text = String((format as { value: unknown }).value);
+      const values = ((args as { value?: unknown[] }).value ?? []).map(
+        (a) => asData(compileExpr(a, ctx), ctx).big,
+      );
+      return (p, l) => {
+        let k = 0;
+        res.log(text.replace(/\{\}/g, () => String(values[k++]?.(p, l) ?? "")));
+      };
+    }
+    case "assert":
+    case "assume": {
+      const [cond] = params(call, 1, ctx);
+      const c = compileBool(cond, ctx);
+      const where = `${call.op} at ${ctx.source ?? ctx.where}`;
+      // bmv2 logs and aborts the whole switch; we log and keep forwarding.
+      return (p, l) => {
+        if (!c(p, l)) res.log(`${where} failed`);
+      };
+    }
+    default:
+      throw new UnsupportedConstructError(ctx.where, "primitive is not supported", {
+        source: ctx.source,
+      });
+  }
+}
+
+function binary(op: string): (a: bigint, b: bigint) => bigint {
+  switch (op) {
+    case "add":
+      return (a, b) => a + b;
+    case "subtract":
+      return (a, b) => a - b;
+    case "bit_and":
+      return (a, b) => a & b;
+    case "bit_or":
+      return (a, b) => a | b;
+    case "bit_xor":
+      return (a, b) => a ^ b;
+    case "shift_left":
+      return (a, b) => a << b;
+    default:
+      return (a, b) => a >> b;
+  }
+}
+
+/** Marks a header valid; a header union member invalidates its siblings (P4_16 unions). */
+function markValid(p: PacketState, res: Resources, index: number): void {
+  p.phv.valid[index] = 1;
+  const union = res.layout.headers[index]?.union ?? -1;
+  if (union < 0) return;
+  for (const m of res.layout.unions[union]?.members ?? []) {
+    if (m.header !== index) p.phv.valid[m.header] = 0;
+  }
+}
+
+function copyHeader(p: PacketState, res: Resources, dst: number, src: number): void {
+  const d = res.layout.headers[dst];
+  const s = res.layout.headers[src];
+  if (!d || !s) return;
+  if (p.phv.valid[src] !== 1) {
+    p.phv.valid[dst] = 0;
+    return;
+  }
+  d.fields.forEach((f, i) => {
+    p.phv.values[f.slot] = p.phv.values[s.fields[i]?.slot ?? -1] as FieldValue;
+  });
+  p.phv.varbitBits[dst] = p.phv.varbitBits[src] as number;
+  markValid(p, res, dst);
+}
+
+function swapHeaders(p: PacketState, res: Resources, a: number, b: number): void {
+  const ha = res.layout.headers[a];
+  const hb = res.layout.headers[b];
+  if (!ha || !hb) return;
+  const values = p.phv.values;
+  ha.fields.forEach((f, i) => {
+    const other = hb.fields[i]?.slot ?? -1;
+    const t = values[f.slot] as FieldValue;
+    values[f.slot] = values[other] as FieldValue;
+    values[other] = t;
+  });
+  const v = p.phv.valid[a] as number;
+  p.phv.valid[a] = p.phv.valid[b] as number;
+  p.phv.valid[b] = v;
+  const vb = p.phv.varbitBits[a] as number;
+  p.phv.varbitBits[a] = p.phv.varbitBits[b] as number;
+  p.phv.varbitBits[b] = vb;
+}
+
+/** P4_16 push_front / pop_front (bm_sim stacks.cpp StackP4_16). */
+function shiftStack(
+  p: PacketState,
+  res: Resources,
+  stack: number,
+  headers: readonly number[],
+  num: number,
+  push: boolean,
+): void {
+  if (num <= 0) return;
+  const size = headers.length;
+  const next = p.phv.stackNext[stack] as number;
+  if (push) {
+    p.phv.stackNext[stack] = Math.min(size, next + num);
+    for (let i = size - 1; i > num - 1; i--) {
+      swapHeaders(p, res, headers[i] as number, headers[i - num] as number);
+    }
+    for (let i = 0; i < Math.min(size, num); i++) p.phv.valid[headers[i] as number] = 0;
+  } else {
+    p.phv.stackNext[stack] = next - Math.min(next, num);
+    let i = 0;
+    if (num < size) {
+      for (; i < size - num; i++)
+        swapHeaders(p, res, headers[i] as number, headers[i + num] as number);
+    }
+    for (; i < size; i++) p.phv.valid[headers[i] as number] = 0;
+  }
+}

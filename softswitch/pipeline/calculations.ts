@@ -1,0 +1,124 @@
+/**
+ * Named calculations and selector inputs: the bytes bmv2's BufBuilder feeds a hash
+ * (calculations.cpp). Fields are packed bit by bit with no padding between them (fields of invalid
+ * headers are skipped), constants take their declared bitwidth, whole headers are appended at a
+ * byte boundary, `payload` appends the unparsed bytes; the last byte is zero-padded on the right.
+ */
+import { ProgramError, sourceOf, UnsupportedConstructError } from "../program/errors.js";
+import type { CalculationSpec } from "../program/schema.js";
+import { Hasher, isSupportedAlgorithm } from "../runtime/hash.js";
+import type { HeaderCodec } from "./headers.js";
+import type { PhvLayout } from "./layout.js";
+import type { PacketState } from "./packet.js";
+import { type FieldValue, parseHexstr, truncate, writeBits } from "./values.js";
+
+type Entry =
+  | { kind: "field"; header: number; slot: number; width: number }
+  | { kind: "constant"; value: FieldValue; width: number }
+  | { kind: "header"; header: number };
+
+export type ByteBuilder = (p: PacketState) => Uint8Array;
+
+export interface BuilderContext {
+  layout: PhvLayout;
+  codecs: readonly HeaderCodec[];
+  where: string;
+  source?: string;
+}
+
+/** Compiles a list of `{type, value}` inputs into a byte builder. */
+export function compileByteBuilder(inputs: readonly unknown[], ctx: BuilderContext): ByteBuilder {
+  const entries: Entry[] = [];
+  let withPayload = false;
+  for (const input of inputs) {
+    const { type, value, bitwidth } = input as { type: string; value: unknown; bitwidth?: number };
+    if (type === "field") {
+      const [h, f] = value as [string, string];
+      const field = ctx.layout.field(h, f, ctx.where);
+      entries.push({ kind: "field", header: field.header, slot: field.slot, width: field.width });
+    } else if (type === "hexstr") {
+      if (typeof bitwidth !== "number") {
+        throw new ProgramError(ctx.where, "hexstr input without bitwidth", { source: ctx.source });
+      }
+      entries.push({
+        kind: "constant",
+        value: truncate(parseHexstr(String(value)), bitwidth),
+        width: bitwidth,
+      });
+    } else if (type === "header") {
+      entries.push({ kind: "header", header: ctx.layout.header(String(value), ctx.where).index });
+    } else if (type === "payload") {
+      withPayload = true;
+    } else {
+      throw new UnsupportedConstructError(ctx.where, `input type "${type}" is not supported`, {
+        source: ctx.source,
+      });
+    }
+  }
+  const codecs = ctx.codecs;
+  return (p) => {
+    const phv = p.phv;
+    let bits = 0;
+    for (const e of entries) {
+      if (e.kind === "constant") bits += e.width;
+      else if (phv.valid[e.header] === 1) {
+        bits +=
+          e.kind === "field" ? e.width : (codecs[e.header] as HeaderCodec).byteLength(phv) * 8;
+      }
+    }
+    const headerBytes = (bits + 7) >>> 3;
+    const out = new Uint8Array(headerBytes + (withPayload ? p.payload.length : 0));
+    let at = 0;
+    for (const e of entries) {
+      if (e.kind === "constant") {
+        writeBits(out, at, e.width, e.value);
+        at += e.width;
+      } else if (phv.valid[e.header] === 1) {
+        if (e.kind === "field") {
+          writeBits(out, at, e.width, phv.values[e.slot] as FieldValue);
+          at += e.width;
+        } else {
+          const codec = codecs[e.header] as HeaderCodec;
+          codec.emitBits(phv, out, at);
+          at += codec.byteLength(phv) * 8;
+        }
+      }
+    }
+    if (withPayload) out.set(p.payload, headerBytes);
+    return out;
+  };
+}
+
+export interface Calculation {
+  name: string;
+  hasher: Hasher;
+  /** The bmv2 hash output (uint64) for this packet. */
+  output(p: PacketState): bigint;
+}
+
+/** Compiles a hash over inputs with a bmv2 algorithm name; rejects names bmv2 does not know. */
+export function compileHash(
+  algo: string,
+  inputs: readonly unknown[],
+  ctx: BuilderContext,
+): { hasher: Hasher; output: (p: PacketState) => bigint } {
+  if (!isSupportedAlgorithm(algo)) {
+    // bmv2 itself fails to load such a JSON ("Unknown hash algorithm"), e.g. v1model's `random`.
+    throw new UnsupportedConstructError(ctx.where, `hash algorithm "${algo}" is not supported`, {
+      source: ctx.source,
+    });
+  }
+  const hasher = new Hasher(algo);
+  const build = compileByteBuilder(inputs, ctx);
+  return { hasher, output: (p) => hasher.fn(build(p)) };
+}
+
+export function compileCalculation(
+  spec: CalculationSpec,
+  layout: PhvLayout,
+  codecs: readonly HeaderCodec[],
+): Calculation {
+  const ctx = { layout, codecs, where: `calculation "${spec.name}"`, source: sourceOf(spec) };
+  const { hasher, output } = compileHash(spec.algo, spec.input, ctx);
+  return { name: spec.name, hasher, output };
+}

@@ -1,0 +1,85 @@
+/**
+ * One packet in flight: its header vector and the per-packet registers simple_switch keeps beside
+ * it (bmv2 targets/simple_switch/register_access.h): clone session and field list, digest list,
+ * resubmit and recirculate field lists, plus the exit flag and truncation length.
+ */
+import type { PhvLayout } from "./layout.js";
+import type { FieldValue } from "./values.js";
+
+export class Phv {
+  values: FieldValue[];
+  valid: Uint8Array;
+  /** Current length in bits of each header's varbit field. */
+  varbitBits: Int32Array;
+  /** Next free index of each header stack (= number of valid elements pushed). */
+  stackNext: Int32Array;
+  unionStackNext: Int32Array;
+
+  constructor(private readonly layout: PhvLayout) {
+    this.values = layout.zeroValues.slice();
+    this.valid = new Uint8Array(layout.headers.length);
+    this.varbitBits = new Int32Array(layout.headers.length);
+    this.stackNext = new Int32Array(layout.stacks.length);
+    this.unionStackNext = new Int32Array(layout.unionStacks.length);
+    this.markMetadataValid();
+  }
+
+  /** bmv2 metadata headers are always valid. */
+  private markMetadataValid(): void {
+    for (const h of this.layout.headers) if (h.metadata) this.valid[h.index] = 1;
+  }
+
+  /** A copy of everything (bmv2 clone_with_phv). */
+  clone(): Phv {
+    const copy = Object.create(Phv.prototype) as Phv;
+    Object.assign(copy, {
+      layout: this.layout,
+      values: this.values.slice(),
+      valid: this.valid.slice(),
+      varbitBits: this.varbitBits.slice(),
+      stackNext: this.stackNext.slice(),
+      unionStackNext: this.unionStackNext.slice(),
+    });
+    return copy;
+  }
+
+  /** Zeroes metadata only (bmv2 PHV::reset_metadata), keeping headers. */
+  resetMetadata(): void {
+    for (const h of this.layout.headers) {
+      if (!h.metadata) continue;
+      for (const f of h.fields) this.values[f.slot] = this.layout.zeroValues[f.slot] as FieldValue;
+    }
+  }
+}
+
+export class PacketState {
+  /** Bytes not consumed by the parser (the payload), after parsing. */
+  payload: Uint8Array = new Uint8Array(0);
+  /** Clone session id | valid bit (0 = no clone requested). */
+  cloneSession = 0;
+  cloneFieldList = 0;
+  /** Learn (digest) list id requested by generate_digest, 0 = none. */
+  learnList = 0;
+  resubmitFieldList = 0;
+  recirculateFieldList = 0;
+  exited = false;
+  truncateLength = Number.POSITIVE_INFINITY;
+  /** bmv2's PACKET_LENGTH register: kept in step by add_header/remove_header. */
+  packetLength: number;
+  /** Length of the frame when it entered the switch; counters and meters count it. */
+  ingressLength: number;
+  /** Parser error code set by the last parse (bmv2 packet error code). */
+  parserError = 0;
+  checksumError = false;
+  /** Index of the table entry hit last (direct counters/meters of the action). */
+  entryIndex = -1;
+
+  constructor(
+    readonly phv: Phv,
+    /** The frame as received (kept for ingress clones and resubmit). */
+    public frame: Uint8Array,
+  ) {
+    this.packetLength = frame.length;
+    this.ingressLength = frame.length;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Field values. A field of up to 53 bits is a JS number (exact in a double); a wider one is a
+ * bigint. Stored values are always canonical: unsigned, in [0, 2^width). JS bitwise operators
+ * work on 32-bit signed integers, so nothing here uses them on values that may be wider.
+ */
+
+export type FieldValue = number | bigint;
+
+/** Widest field kept as a JS number. */
+export const MAX_NUMBER_BITS = 53;
+
+export function isNumberWidth(width: number): boolean {
+  return width <= MAX_NUMBER_BITS;
+}
+
+/** The zero of a field of this width, in its representation. */
+export function zeroOf(width: number): FieldValue {
+  return isNumberWidth(width) ? 0 : 0n;
+}
+
+/** Parses a bmv2 hexstr ("0x0a0b", "-0x01") into a bigint. */
+export function parseHexstr(text: string): bigint {
+  const negative = text.startsWith("-");
+  const body = negative ? text.slice(1) : text;
+  const value = BigInt(body.startsWith("0x") || body.startsWith("0X") ? body : `0x${body}`);
+  return negative ? -value : value;
+}
+
+/** Truncates any integer to `width` bits (two's complement) in the field's representation. */
+export function truncate(value: FieldValue, width: number): FieldValue {
+  if (isNumberWidth(width)) {
+    if (typeof value === "bigint") return Number(BigInt.asUintN(width, value));
+    if (width === 32) return value >>> 0 === value ? value : wrapNumber(value, width);
+    if (value >= 0 && value < 2 ** width) return value;
+    return wrapNumber(value, width);
+  }
+  return BigInt.asUintN(width, typeof value === "bigint" ? value : BigInt(value));
+}
+
+function wrapNumber(value: number, width: number): number {
+  if (Number.isSafeInteger(value)) {
+    const modulus = 2 ** width;
+    const r = value % modulus;
+    return r < 0 ? r + modulus : r;
+  }
+  return Number(BigInt.asUintN(width, BigInt(Math.trunc(value))));
+}
+
+/** Interprets a canonical unsigned value of `width` bits as two's complement signed. */
+export function toSigned(value: FieldValue, width: number): FieldValue {
+  if (typeof value === "bigint") return BigInt.asIntN(width, value);
+  return value >= 2 ** (width - 1) ? value - 2 ** width : value;
+}
+
+export function toBigInt(value: FieldValue): bigint {
+  return typeof value === "bigint" ? value : BigInt(value);
+}
+
+/** A safe JS number for an index or length; bigint inputs are expected to be small. */
+export function toIndex(value: FieldValue): number {
+  return typeof value === "bigint" ? Number(value) : value;
+}
+
+/** Reads `width` bits at bit offset `bitOffset` (big-endian, MSB first) from `bytes`. */
+export function readBits(bytes: Uint8Array, bitOffset: number, width: number): FieldValue {
+  const first = bitOffset >>> 3;
+  const lead = bitOffset & 7;
+  const span = lead + width;
+  const nbytes = (span + 7) >>> 3;
+  if (span <= MAX_NUMBER_BITS) {
+    let acc = 0;
+    for (let i = 0; i < nbytes; i++) acc = acc * 256 + (bytes[first + i] ?? 0);
+    const trailing = nbytes * 8 - span;
+    acc = Math.floor(acc / 2 ** trailing);
+    return acc % 2 ** width;
+  }
+  let acc = 0n;
+  for (let i = 0; i < nbytes; i++) acc = (acc << 8n) | BigInt(bytes[first + i] ?? 0);
+  acc >>= BigInt(nbytes * 8 - span);
+  const wide = BigInt.asUintN(width, acc);
+  return isNumberWidth(width) ? Number(wide) : wide;
+}
+
+/** Writes the canonical `value` of `width` bits at bit offset `bitOffset` into `bytes`. */
+export function writeBits(
+  bytes: Uint8Array,
+  bitOffset: number,
+  width: number,
+  value: FieldValue,
+): void {
+  const first = bitOffset >>> 3;
+  const lead = bitOffset & 7;
+  if (lead === 0 && (width & 7) === 0 && typeof value === "number") {
+    let v = value;
+    for (let i = width / 8 - 1; i >= 0; i--) {
+      bytes[first + i] = v % 256;
+      v = Math.floor(v / 256);
+    }
+    return;
+  }
+  // Bit by bit from the least significant end: fields that get here are small or rare.
+  let n = typeof value === "number" ? value : 0;
+  let big = typeof value === "bigint" ? value : 0n;
+  let bit = bitOffset + width - 1;
+  for (let i = 0; i < width; i++, bit--) {
+    let b: number;
+    if (typeof value === "number") {
+      b = n % 2;
+      n = Math.floor(n / 2);
+    } else {
+      b = Number(big & 1n);
+      big >>= 1n;
+    }
+    const byteIndex = bit >>> 3;
+    const shift = 7 - (bit & 7);
+    bytes[byteIndex] = ((bytes[byteIndex] ?? 0) & ~(1 << shift)) | (b << shift);
+  }
+}
+
+/** The big-endian bytes of a value, `nbytes` long (bmv2 byte-padded field representation). */
+export function valueBytes(value: FieldValue, nbytes: number): Uint8Array {
+  const out = new Uint8Array(nbytes);
+  writeBits(out, 0, nbytes * 8, value);
+  return out;
+}
+
+/** Parses a hexstr into a canonical value of `width` bits. */
+export function hexstrValue(text: string, width: number): FieldValue {
+  return truncate(parseHexstr(text), width);
+}

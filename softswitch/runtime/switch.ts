@@ -1,0 +1,413 @@
+/**
+ * The v1model switch: parser → ingress → traffic manager (clone, digest, resubmit, multicast,
+ * drop) → egress → egress clone, drop, deparser, recirculate — following simple_switch's
+ * ingress_thread and egress_thread (targets/simple_switch/simple_switch.cpp), run to completion
+ * for each injected frame. Faults inside the pipeline drop the packet and are reported, never
+ * thrown to the caller.
+ */
+import { randomInt } from "node:crypto";
+import { type CompiledAction, compileAction } from "../pipeline/actions.js";
+import { type Calculation, compileCalculation } from "../pipeline/calculations.js";
+import { compileChecksums } from "../pipeline/checksums.js";
+import { type CompiledPipeline, compilePipeline, type TableState } from "../pipeline/control.js";
+import { compileDeparser, type Deparser } from "../pipeline/deparser.js";
+import { compileHeaderCodec } from "../pipeline/headers.js";
+import { type FieldSlot, PhvLayout } from "../pipeline/layout.js";
+import { PacketState, Phv } from "../pipeline/packet.js";
+import { type CompiledParser, compileParser } from "../pipeline/parser.js";
+import type { Resources } from "../pipeline/resources.js";
+import { type FieldValue, truncate, valueBytes } from "../pipeline/values.js";
+import { loadProgram, type Program } from "../program/load.js";
+import { CounterArray } from "./counters.js";
+import { type DigestListener, LearnList } from "./learning.js";
+import { MeterArray, type MicrosClock, systemMicros } from "./meters.js";
+import { ReplicationEngine } from "./pre.js";
+import { RegisterArray } from "./registers.js";
+
+/** v1model instance types (simple_switch.cpp PktInstanceType). */
+export const InstanceType = {
+  NORMAL: 0,
+  INGRESS_CLONE: 1,
+  EGRESS_CLONE: 2,
+  COALESCED: 3,
+  RECIRC: 4,
+  REPLICATION: 5,
+  RESUBMIT: 6,
+} as const;
+
+export interface OutputPacket {
+  port: number;
+  frame: Uint8Array;
+}
+
+export interface SwitchOptions {
+  /** bmv2 --drop-port (default 511). */
+  dropPort?: number;
+  /** Microsecond clock for meters and timestamps (tests inject one). */
+  clock?: MicrosClock;
+  /** Called for every log_msg and failed assert/assume. */
+  log?: (message: string) => void;
+  /** Called when a packet is dropped because of an internal fault (never for P4 drops). */
+  onFault?: (error: unknown, port: number) => void;
+  /** Bound on pipeline passes per injected frame (resubmit/recirculate loops); default 1024. */
+  maxPasses?: number;
+}
+
+interface Fields {
+  ingressPort: FieldSlot;
+  packetLength: FieldSlot;
+  instanceType: FieldSlot;
+  egressSpec: FieldSlot;
+  egressPort: FieldSlot;
+  parserError?: FieldSlot;
+  checksumError?: FieldSlot;
+  mcastGrp?: FieldSlot;
+  egressRid?: FieldSlot;
+  ingressTimestamp?: FieldSlot;
+  egressTimestamp?: FieldSlot;
+}
+
+export class SimpleSwitch {
+  readonly program: Program;
+  readonly layout: PhvLayout;
+  readonly pre = new ReplicationEngine();
+  readonly tables = new Map<string, TableState>();
+  readonly counters = new Map<string, CounterArray>();
+  readonly meters = new Map<string, MeterArray>();
+  readonly registers = new Map<string, RegisterArray>();
+  readonly calculations = new Map<string, Calculation>();
+  readonly learnLists = new Map<number, LearnList>();
+  readonly actions = new Map<number, CompiledAction>();
+  readonly dropPort: number;
+  private readonly parser: CompiledParser;
+  private readonly ingress: CompiledPipeline;
+  private readonly egress: CompiledPipeline;
+  private readonly deparser: Deparser;
+  private readonly fields: Fields;
+  private readonly fieldLists = new Map<number, number[]>();
+  private readonly learnSamplers = new Map<number, (p: PacketState) => Uint8Array>();
+  private readonly digestListeners: DigestListener[] = [];
+  private readonly clock: MicrosClock;
+  private readonly options: SwitchOptions;
+
+  /** Loads and compiles a program (JSON text, parsed JSON, or a loaded Program). */
+  constructor(input: string | Program | object, options: SwitchOptions = {}) {
+    this.options = options;
+    this.program = isProgram(input) ? input : loadProgram(input);
+    this.dropPort = options.dropPort ?? 511;
+    this.clock = options.clock ?? systemMicros;
+    const program = this.program;
+    this.layout = new PhvLayout(program);
+    const codecs = this.layout.headers.map(compileHeaderCodec);
+    for (const c of program.spec.counter_arrays)
+      this.counters.set(c.name, new CounterArray(c.name, c.size));
+    for (const m of program.spec.meter_arrays) {
+      this.meters.set(m.name, new MeterArray(m.name, m.size, m.type, m.rate_count, this.clock));
+    }
+    for (const r of program.spec.register_arrays) {
+      this.registers.set(r.name, new RegisterArray(r.name, r.size, r.bitwidth));
+    }
+    for (const c of program.spec.calculations) {
+      this.calculations.set(c.name, compileCalculation(c, this.layout, codecs));
+    }
+    const res: Resources = {
+      program,
+      layout: this.layout,
+      codecs,
+      counters: this.counters,
+      meters: this.meters,
+      registers: this.registers,
+      calculations: this.calculations,
+      dropPort: this.dropPort,
+      random: (lo, hi) => lo + BigInt(randomInt(0, Number(hi - lo) + 1)),
+      log: options.log ?? (() => {}),
+    };
+    for (const a of program.spec.actions) this.actions.set(a.id, compileAction(a, res));
+    const checksums = compileChecksums(res);
+    this.parser = compileParser(res, (p) => checksums.verify(p));
+    const pipeline = (name: string) =>
+      compilePipeline(
+        program.pipelines.get(name) as NonNullable<ReturnType<typeof program.pipelines.get>>,
+        res,
+        this.actions,
+        this.tables,
+        this.clock,
+      );
+    this.ingress = pipeline("ingress");
+    this.egress = pipeline("egress");
+    this.deparser = compileDeparser(res, checksums);
+    const L = this.layout;
+    this.fields = {
+      ingressPort: L.field("standard_metadata", "ingress_port"),
+      packetLength: L.field("standard_metadata", "packet_length"),
+      instanceType: L.field("standard_metadata", "instance_type"),
+      egressSpec: L.field("standard_metadata", "egress_spec"),
+      egressPort: L.field("standard_metadata", "egress_port"),
+      parserError: L.optionalField("standard_metadata", "parser_error"),
+      checksumError: L.optionalField("standard_metadata", "checksum_error"),
+      mcastGrp:
+        L.optionalField("intrinsic_metadata", "mcast_grp") ??
+        L.optionalField("standard_metadata", "mcast_grp"),
+      egressRid:
+        L.optionalField("intrinsic_metadata", "egress_rid") ??
+        L.optionalField("standard_metadata", "egress_rid"),
+      ingressTimestamp: L.optionalField("intrinsic_metadata", "ingress_global_timestamp"),
+      egressTimestamp: L.optionalField("intrinsic_metadata", "egress_global_timestamp"),
+    };
+    for (const fl of program.spec.field_lists) {
+      this.fieldLists.set(
+        fl.id,
+        fl.elements
+          .filter((e) => e.type === "field")
+          .map((e) => {
+            const [h, f] = e.value as [string, string];
+            return L.field(h, f, `field list "${fl.name}"`).slot;
+          }),
+      );
+    }
+    for (const ll of program.spec.learn_lists) {
+      const slots = ll.elements.map((e) => {
+        const [h, f] = e.value as [string, string];
+        return L.field(h, f, `learn list "${ll.name}"`);
+      });
+      this.learnSamplers.set(ll.id, (p) => concatFields(p, slots));
+      this.learnLists.set(
+        ll.id,
+        new LearnList(
+          ll.id,
+          ll.name,
+          (m) => this.emitDigest(m),
+          () => this.clock() / 1000,
+        ),
+      );
+    }
+  }
+
+  get errorCodes(): ReadonlyMap<string, number> {
+    return this.parser.errorCodes;
+  }
+
+  get valueSets() {
+    return this.parser.valueSets;
+  }
+
+  table(name: string): TableState {
+    const t = this.tables.get(name);
+    if (!t) throw new Error(`unknown table "${name}"`);
+    return t;
+  }
+
+  /** The compiled action with this name (bmv2 JSON action names). */
+  action(name: string): CompiledAction {
+    for (const a of this.actions.values()) if (a.name === name) return a;
+    throw new Error(`unknown action "${name}"`);
+  }
+
+  onDigest(listener: DigestListener): void {
+    this.digestListeners.push(listener);
+  }
+
+  /** Sends buffered digests whose timeout has passed. */
+  pollDigests(): void {
+    for (const l of this.learnLists.values()) l.poll();
+  }
+
+  private emitDigest(message: Parameters<DigestListener>[0]): void {
+    for (const l of this.digestListeners) l(message);
+  }
+
+  /** Processes one frame received on `port` to completion; returns what leaves, in order. */
+  process(port: number, frame: Uint8Array): OutputPacket[] {
+    const out: OutputPacket[] = [];
+    try {
+      const ingressQueue: PacketState[] = [this.newPacket(port, frame)];
+      const egressQueue: { port: number; p: PacketState }[] = [];
+      let passes = 0;
+      const maxPasses = this.options.maxPasses ?? 1024;
+      while (ingressQueue.length > 0 || egressQueue.length > 0) {
+        if (++passes > maxPasses) break;
+        const next = ingressQueue.shift();
+        if (next) {
+          this.runIngress(next, ingressQueue, egressQueue);
+          continue;
+        }
+        const e = egressQueue.shift() as { port: number; p: PacketState };
+        this.runEgress(e.port, e.p, ingressQueue, egressQueue, out);
+      }
+    } catch (error) {
+      this.options.onFault?.(error, port);
+    }
+    return out;
+  }
+
+  private newPacket(port: number, frame: Uint8Array): PacketState {
+    const p = new PacketState(new Phv(this.layout), frame);
+    const v = p.phv.values;
+    v[this.fields.ingressPort.slot] = truncate(port, this.fields.ingressPort.width);
+    v[this.fields.packetLength.slot] = truncate(frame.length, this.fields.packetLength.width);
+    v[this.fields.instanceType.slot] = InstanceType.NORMAL;
+    this.setField(p, this.fields.ingressTimestamp, this.clock());
+    return p;
+  }
+
+  private setField(p: PacketState, field: FieldSlot | undefined, value: FieldValue): void {
+    if (field) p.phv.values[field.slot] = truncate(value, field.width);
+  }
+
+  private getNumber(p: PacketState, field: FieldSlot | undefined): number {
+    return field ? Number(p.phv.values[field.slot]) : 0;
+  }
+
+  /** bmv2 copy_field_list_and_set_type: metadata reset, listed fields copied, instance type set. */
+  private preserve(from: PacketState, to: PacketState, fieldList: number, type: number): void {
+    to.phv.resetMetadata();
+    for (const slot of this.fieldLists.get(fieldList) ?? []) {
+      to.phv.values[slot] = from.phv.values[slot] as FieldValue;
+    }
+    to.phv.values[this.fields.instanceType.slot] = type;
+  }
+
+  private runIngress(
+    p: PacketState,
+    ingressQueue: PacketState[],
+    egressQueue: { port: number; p: PacketState }[],
+  ): void {
+    this.parser.parse(p);
+    this.setField(p, this.fields.parserError, p.parserError);
+    this.setField(p, this.fields.checksumError, p.checksumError ? 1 : 0);
+    this.ingress.apply(p);
+    p.exited = false;
+    const egressSpec = this.getNumber(p, this.fields.egressSpec);
+    const mgid = this.getNumber(p, this.fields.mcastGrp);
+    const ingressPort = this.getNumber(p, this.fields.ingressPort);
+
+    if (p.cloneSession !== 0) {
+      const session = this.pre.cloneSession(p.cloneSession & 0x7fff);
+      p.cloneSession = 0;
+      if (session) {
+        const copy = new PacketState(new Phv(this.layout), p.frame);
+        copy.packetLength = p.ingressLength;
+        copy.ingressLength = p.ingressLength;
+        copy.phv.values[this.fields.ingressPort.slot] = truncate(
+          ingressPort,
+          this.fields.ingressPort.width,
+        );
+        this.parser.parse(copy);
+        this.preserve(p, copy, p.cloneFieldList, InstanceType.INGRESS_CLONE);
+        this.sendClone(copy, session.mgid, session.egressPort, egressQueue);
+      }
+    }
+    if (p.learnList > 0) {
+      const sampler = this.learnSamplers.get(p.learnList);
+      if (sampler) this.learnLists.get(p.learnList)?.add(sampler(p));
+    }
+    if (p.resubmitFieldList !== 0) {
+      const copy = new PacketState(new Phv(this.layout), p.frame);
+      copy.ingressLength = p.ingressLength;
+      this.preserve(p, copy, p.resubmitFieldList, InstanceType.RESUBMIT);
+      copy.packetLength = p.ingressLength;
+      this.setField(copy, this.fields.packetLength, p.ingressLength);
+      ingressQueue.push(copy);
+      return;
+    }
+    if (mgid !== 0) {
+      p.phv.values[this.fields.instanceType.slot] = InstanceType.REPLICATION;
+      this.multicast(p, mgid, egressQueue);
+      return;
+    }
+    if (egressSpec === this.dropPort) return;
+    p.phv.values[this.fields.instanceType.slot] = InstanceType.NORMAL;
+    egressQueue.push({ port: egressSpec, p });
+  }
+
+  private sendClone(
+    copy: PacketState,
+    mgid: number | undefined,
+    port: number | undefined,
+    egressQueue: { port: number; p: PacketState }[],
+  ): void {
+    if (mgid !== undefined) this.multicast(copy, mgid, egressQueue);
+    if (port !== undefined) egressQueue.push({ port, p: copy });
+  }
+
+  private multicast(
+    p: PacketState,
+    mgid: number,
+    egressQueue: { port: number; p: PacketState }[],
+  ): void {
+    for (const r of this.pre.replicate(mgid)) {
+      this.setField(p, this.fields.egressRid, r.rid);
+      egressQueue.push({ port: r.port, p: copyPacket(p) });
+    }
+  }
+
+  private runEgress(
+    port: number,
+    p: PacketState,
+    ingressQueue: PacketState[],
+    egressQueue: { port: number; p: PacketState }[],
+    out: OutputPacket[],
+  ): void {
+    this.setField(p, this.fields.egressTimestamp, this.clock());
+    this.setField(p, this.fields.egressPort, port);
+    // simple_switch sets egress_spec to drop_port + 1 (truncated to the field) before egress.
+    this.setField(p, this.fields.egressSpec, this.dropPort + 1);
+    this.setField(p, this.fields.packetLength, p.packetLength);
+    this.egress.apply(p);
+    p.exited = false;
+
+    if (p.cloneSession !== 0) {
+      const session = this.pre.cloneSession(p.cloneSession & 0x7fff);
+      const fieldList = p.cloneFieldList;
+      p.cloneSession = 0;
+      p.cloneFieldList = 0;
+      if (session) {
+        const copy = copyPacket(p);
+        this.preserve(p, copy, fieldList, InstanceType.EGRESS_CLONE);
+        copy.cloneSession = 0;
+        copy.recirculateFieldList = 0;
+        copy.truncateLength = Number.POSITIVE_INFINITY;
+        this.sendClone(copy, session.mgid, session.egressPort, egressQueue);
+      }
+    }
+    if (this.getNumber(p, this.fields.egressSpec) === this.dropPort) return;
+    let frame = this.deparser(p);
+    if (p.recirculateFieldList !== 0) {
+      const copy = new PacketState(new Phv(this.layout), frame);
+      this.preserve(p, copy, p.recirculateFieldList, InstanceType.RECIRC);
+      this.setField(copy, this.fields.packetLength, frame.length);
+      ingressQueue.push(copy);
+      return;
+    }
+    if (frame.length > p.truncateLength) frame = frame.subarray(0, p.truncateLength);
+    out.push({ port, frame });
+  }
+}
+
+function isProgram(input: unknown): input is Program {
+  return typeof input === "object" && input !== null && "spec" in input && "headerTypes" in input;
+}
+
+/** bmv2 clone_with_phv: same headers, metadata and payload, fresh per-packet registers. */
+function copyPacket(p: PacketState): PacketState {
+  const copy = new PacketState(p.phv.clone(), p.frame);
+  copy.payload = p.payload;
+  copy.packetLength = p.packetLength;
+  copy.ingressLength = p.ingressLength;
+  copy.truncateLength = p.truncateLength;
+  return copy;
+}
+
+/** A digest sample: each field's value, byte-padded, concatenated (bmv2 LearnSampleBuilder). */
+function concatFields(p: PacketState, fields: readonly FieldSlot[]): Uint8Array {
+  const parts = fields.map((f) =>
+    valueBytes(p.phv.values[f.slot] as FieldValue, (f.width + 7) >>> 3),
+  );
+  const out = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const b of parts) {
+    out.set(b, at);
+    at += b.length;
+  }
+  return out;
+}

@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  FormatVersionError,
+  ProgramError,
+  UnsupportedConstructError,
+} from "../../softswitch/program/errors.js";
+import { loadProgram } from "../../softswitch/program/load.js";
+import { SimpleSwitch } from "../../softswitch/runtime/switch.js";
+
+/** The smallest program the loader accepts; tests break one thing in it at a time. */
+function minimal(): Record<string, unknown> {
+  return {
+    __meta__: { version: [2, 23], compiler: "hand-written for loader tests" },
+    header_types: [
+      {
+        name: "standard_metadata",
+        id: 0,
+        fields: [
+          ["ingress_port", 9, false],
+          ["egress_spec", 9, false],
+          ["egress_port", 9, false],
+          ["instance_type", 32, false],
+          ["packet_length", 32, false],
+        ],
+      },
+    ],
+    headers: [
+      { name: "standard_metadata", id: 0, header_type: "standard_metadata", metadata: true },
+    ],
+    parsers: [
+      {
+        name: "parser",
+        id: 0,
+        init_state: "start",
+        parse_states: [
+          {
+            name: "start",
+            id: 0,
+            parser_ops: [],
+            transition_key: [],
+            transitions: [{ type: "default", value: null, mask: null, next_state: null }],
+          },
+        ],
+      },
+    ],
+    deparsers: [{ name: "deparser", id: 0, order: [] }],
+    actions: [],
+    pipelines: [
+      {
+        name: "ingress",
+        id: 0,
+        init_table: null,
+        action_profiles: [],
+        tables: [],
+        conditionals: [],
+      },
+      {
+        name: "egress",
+        id: 1,
+        init_table: null,
+        action_profiles: [],
+        tables: [],
+        conditionals: [],
+      },
+    ],
+  };
+}
+
+describe("program loader", () => {
+  it("accepts a well-formed 2.x program", () => {
+    const program = loadProgram(JSON.stringify(minimal()));
+    assert.deepEqual(program.version, [2, 23]);
+  });
+
+  it("rejects another major format version, naming it", () => {
+    const json = { ...minimal(), __meta__: { version: [3, 0] } };
+    assert.throws(
+      () => loadProgram(json),
+      (e: unknown) =>
+        e instanceof FormatVersionError && e.version === "3.0" && /3\.0/.test(e.message),
+    );
+  });
+
+  it("rejects JSON that is not a program, naming the path", () => {
+    const json = minimal();
+    (json.headers as unknown[]).push({ name: "x", id: 1 });
+    assert.throws(
+      () => loadProgram(json),
+      (e: unknown) => e instanceof ProgramError && /headers\[1\]/.test(e.message),
+    );
+  });
+
+  it("rejects an unknown primitive, naming it, its action and its source line", () => {
+    const json = minimal();
+    json.actions = [
+      {
+        name: "bar",
+        id: 0,
+        runtime_data: [],
+        primitives: [
+          { op: "foo", parameters: [], source_info: { filename: "p4/nvgre.p4", line: 120 } },
+        ],
+      },
+    ];
+    assert.throws(
+      () => new SimpleSwitch(json),
+      (e: unknown) =>
+        e instanceof UnsupportedConstructError &&
+        e.message.includes('primitive "foo" in action "bar"') &&
+        e.message.includes("nvgre.p4:120"),
+    );
+  });
+
+  it("rejects an unknown expression operator", () => {
+    const json = minimal();
+    json.actions = [
+      {
+        name: "a",
+        id: 0,
+        runtime_data: [],
+        primitives: [
+          {
+            op: "assign",
+            parameters: [
+              { type: "field", value: ["standard_metadata", "egress_spec"] },
+              {
+                type: "expression",
+                value: { op: "**", left: null, right: { type: "hexstr", value: "0x1" } },
+              },
+            ],
+          },
+        ],
+      },
+    ];
+    assert.throws(
+      () => new SimpleSwitch(json),
+      (e: unknown) => e instanceof UnsupportedConstructError && e.message.includes('"**"'),
+    );
+  });
+
+  it("rejects dangling references and bmv2's unknown hash algorithms", () => {
+    const json = minimal();
+    (json.pipelines as { init_table: string | null }[])[0] = {
+      ...(json.pipelines as object[])[0],
+      init_table: "nope",
+    } as never;
+    assert.throws(
+      () => loadProgram(json),
+      (e: unknown) => e instanceof ProgramError && e.message.includes('"nope"'),
+    );
+    const calc = minimal();
+    calc.calculations = [{ name: "c", id: 0, algo: "random", input: [] }];
+    assert.throws(
+      () => new SimpleSwitch(calc),
+      (e: unknown) => e instanceof UnsupportedConstructError && e.message.includes('"random"'),
+    );
+  });
+});
