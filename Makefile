@@ -86,8 +86,9 @@ p4-check: dist/.built
 	status=0; $(TOOLCHAIN) compile-p4 "$$tmp" >/dev/null || status=$$?; \
 	if [ $$status -eq 3 ]; then echo "p4-check: SKIPPED (p4c-bm2-ss not found)"; exit 0; fi; \
 	if [ $$status -ne 0 ]; then exit $$status; fi; \
-	diff -r p4/build "$$tmp/p4/build"; \
-	if [ -d "$$tmp/test/fixtures/build" ]; then diff -r test/fixtures/build "$$tmp/test/fixtures/build"; fi; \
+	for dir in p4/build test/fixtures/build; do \
+	  if [ -d "$$dir" ] || [ -d "$$tmp/$$dir" ]; then diff -r "$$dir" "$$tmp/$$dir"; fi; \
+	done; \
 	echo "p4-check: committed P4 outputs are fresh"
 
 proto-types: node_modules/.package-lock.json
