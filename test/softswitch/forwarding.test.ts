@@ -35,10 +35,11 @@ function ipv4(src: number[], dst: number[], ttl: number, protocol: number): Uint
   return Uint8Array.from(h);
 }
 
-describe("forwarding.p4 fixture", { skip }, () => {
+// Skips are set per test so the runner counts them in its summary.
+describe("forwarding.p4 fixture", () => {
   const load = () => new SimpleSwitch(readFileSync(jsonPath, "utf8"));
 
-  it("bridges on an exact L2 hit, counts it, and drops on a miss", () => {
+  it("bridges on an exact L2 hit, counts it, and drops on a miss", { skip }, () => {
     const sw = load();
     const ports = new InProcessPorts(sw);
     const l2 = sw.table("MyIngress.l2");
@@ -54,7 +55,7 @@ describe("forwarding.p4 fixture", { skip }, () => {
     assert.deepEqual(ports.inject(1, ethernet(SRC, DST, 0x88b5, new Uint8Array(0))), []);
   });
 
-  it("routes on the longest prefix, decrements TTL and rewrites the checksum", () => {
+  it("routes on the longest prefix, decrements TTL and rewrites the checksum", { skip }, () => {
     const sw = load();
     const ports = new InProcessPorts(sw);
     sw.table("MyIngress.routes").entries.add(
@@ -75,7 +76,7 @@ describe("forwarding.p4 fixture", { skip }, () => {
     assert.deepEqual(ports.inject(2, inFrame), [{ port: 7, frame: expected }]);
   });
 
-  it("never throws on truncated frames", () => {
+  it("never throws on truncated frames", { skip }, () => {
     const sw = load();
     const ports = new InProcessPorts(sw);
     for (let n = 0; n < 40; n++)

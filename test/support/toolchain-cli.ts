@@ -12,7 +12,8 @@ import { allTools, findTool, p4cCompileArgs } from "./toolchain.js";
 /** Every P4 program the repository commits compiled: the product and the softswitch fixtures. */
 function programs(): { source: string; outDir: string }[] {
   const list: { source: string; outDir: string }[] = [];
-  if (existsSync(join(repoRoot, "p4/nvgre.p4"))) list.push({ source: "p4/nvgre.p4", outDir: "p4/build" });
+  if (existsSync(join(repoRoot, "p4/nvgre.p4")))
+    list.push({ source: "p4/nvgre.p4", outDir: "p4/build" });
   const fixtureDir = join(repoRoot, "test/fixtures/p4");
   if (existsSync(fixtureDir)) {
     for (const file of readdirSync(fixtureDir).sort()) {
