@@ -105,27 +105,38 @@ const deparser = z.looseObject({
   primitives: z.array(primitiveCall).optional(),
 });
 
-const meterArray = z.looseObject({
-  name: z.string(),
-  id: z.number().int(),
-  type: z.enum(["bytes", "packets"]),
-  rate_count: z.number().int(),
-  size: z.number().int(),
-  is_direct: z.boolean(),
-  binding: z.string().optional(),
-  result_target: z.tuple([z.string(), z.string()]).optional(),
-  source_info: sourceInfo,
-});
+const meterArray = z
+  .looseObject({
+    name: z.string(),
+    id: z.number().int(),
+    type: z.enum(["bytes", "packets"]),
+    rate_count: z.number().int(),
+    // p4c gives direct (per-entry) arrays no size: they live in their table's entries.
+    size: z.number().int().optional(),
+    is_direct: z.boolean(),
+    binding: z.string().optional(),
+    result_target: z.tuple([z.string(), z.string()]).optional(),
+    source_info: sourceInfo,
+  })
+  .refine((m) => m.is_direct || m.size !== undefined, {
+    message: "an indirect meter array needs a size",
+    path: ["size"],
+  });
 export type MeterArraySpec = z.infer<typeof meterArray>;
 
-const counterArray = z.looseObject({
-  name: z.string(),
-  id: z.number().int(),
-  size: z.number().int(),
-  is_direct: z.boolean(),
-  binding: z.string().optional(),
-  source_info: sourceInfo,
-});
+const counterArray = z
+  .looseObject({
+    name: z.string(),
+    id: z.number().int(),
+    size: z.number().int().optional(),
+    is_direct: z.boolean(),
+    binding: z.string().optional(),
+    source_info: sourceInfo,
+  })
+  .refine((c) => c.is_direct || c.size !== undefined, {
+    message: "an indirect counter array needs a size",
+    path: ["size"],
+  });
 export type CounterArraySpec = z.infer<typeof counterArray>;
 
 const registerArray = z.looseObject({

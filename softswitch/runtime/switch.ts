@@ -99,10 +99,17 @@ export class SimpleSwitch {
     const program = this.program;
     this.layout = new PhvLayout(program);
     const codecs = this.layout.headers.map(compileHeaderCodec);
-    for (const c of program.spec.counter_arrays)
-      this.counters.set(c.name, new CounterArray(c.name, c.size));
+    // Direct arrays have no cells of their own: their state lives in the bound table's entries.
+    for (const c of program.spec.counter_arrays) {
+      if (!c.is_direct) this.counters.set(c.name, new CounterArray(c.name, c.size ?? 0));
+    }
     for (const m of program.spec.meter_arrays) {
-      this.meters.set(m.name, new MeterArray(m.name, m.size, m.type, m.rate_count, this.clock));
+      if (!m.is_direct) {
+        this.meters.set(
+          m.name,
+          new MeterArray(m.name, m.size ?? 0, m.type, m.rate_count, this.clock),
+        );
+      }
     }
     for (const r of program.spec.register_arrays) {
       this.registers.set(r.name, new RegisterArray(r.name, r.size, r.bitwidth));
