@@ -4,7 +4,7 @@
  * Environment overrides: P4C (p4c-bm2-ss, the bmv2 backend of p4c), BMV2_SWITCH (simple_switch_grpc),
  * BMV2_CLI (simple_switch_CLI).
  */
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 
@@ -63,21 +63,13 @@ function searchPath(executable: string): string | undefined {
   return undefined;
 }
 
+/** The tool's version line, wherever it prints it (p4c writes its version to stderr). */
 function readVersion(path: string, args: string[]): string {
-  try {
-    const out = execFileSync(path, args, { encoding: "utf8", timeout: 10_000, stdio: "pipe" });
-    return out.split("\n").find((line) => line.trim() !== "") ?? "unknown";
-  } catch (error) {
-    // Some tools print their version on stderr or exit non-zero after printing it.
-    const e = error as { stdout?: string; stderr?: string };
-    const text = `${e.stdout ?? ""}${e.stderr ?? ""}`;
-    return (
-      text
-        .split("\n")
-        .find((line) => line.trim() !== "")
-        ?.trim() ?? "unknown"
-    );
-  }
+  const result = spawnSync(path, args, { encoding: "utf8", timeout: 10_000 });
+  const lines = `${result.stdout ?? ""}\n${result.stderr ?? ""}`.split("\n").map((l) => l.trim());
+  return (
+    lines.find((line) => /\d+\.\d+/.test(line)) ?? lines.find((line) => line !== "") ?? "unknown"
+  );
 }
 
 const cache = new Map<ToolName, ToolStatus>();
