@@ -18,7 +18,7 @@ function report(env: Record<string, string>): string {
 }
 
 test("toolchain report names a missing tool, why, and what its absence changes", () => {
-  const out = report({ PATH: "/nonexistent", BMV2_SWITCH: "" });
+  const out = report({ PATH: "/nonexistent", P4C: "", BMV2_SWITCH: "", BMV2_CLI: "" });
   assert.match(out, /p4c-bm2-ss\s+missing: p4c-bm2-ss not on PATH \(or set P4C\)/);
   assert.match(out, /simple_switch_grpc\s+missing: .*\n.*bmv2 are skipped/);
 });
