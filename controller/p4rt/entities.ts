@@ -120,10 +120,7 @@ export class EntityBuilder {
       packet_replication_engine_entry: {
         multicast_group_entry: {
           multicast_group_id: groupId,
-          replicas: replicas.map((r) => ({
-            port: toBytes(r.port, 32, "replica port"),
-            instance: r.instance,
-          })),
+          replicas: replicaMessages(replicas),
         },
       },
     };
@@ -138,10 +135,7 @@ export class EntityBuilder {
       packet_replication_engine_entry: {
         clone_session_entry: {
           session_id: sessionId,
-          replicas: replicas.map((r) => ({
-            port: toBytes(r.port, 32, "replica port"),
-            instance: r.instance,
-          })),
+          replicas: replicaMessages(replicas),
           packet_length_bytes: truncateBytes,
         },
       },
@@ -292,6 +286,11 @@ export class EntityBuilder {
       }),
     };
   }
+}
+
+/** PRE replicas; P4Runtime 1.4+ carries the port as a bytestring (v1model ports fit 32 bits). */
+function replicaMessages(replicas: { port: number; instance: number }[]) {
+  return replicas.map((r) => ({ port: toBytes(r.port, 32, "replica port"), instance: r.instance }));
 }
 
 function isObject(value: MatchValue): value is Exclude<MatchValue, P4Value> {
