@@ -36,6 +36,22 @@ export interface TableEntrySpec {
   target: TableTarget;
   /** Required for tables with ternary, range or optional fields (higher wins). */
   priority?: number;
+  /** For tables with idle-timeout support: the switch notifies after this long unhit. */
+  idleTimeoutNs?: number;
+}
+
+/** Packets and bytes of a counter cell (what a read returns; what a write sets). */
+export interface CounterValues {
+  packets: number | bigint;
+  bytes: number | bigint;
+}
+
+/** A meter's rates (per second, in the meter's unit: bytes or packets) and bursts. */
+export interface MeterRates {
+  cir: number;
+  cburst: number;
+  pir: number;
+  pburst: number;
 }
 
 export class EntityBuilder {
@@ -71,6 +87,7 @@ export class EntityBuilder {
         match,
         action: this.tableAction(where, spec.target),
         ...(spec.priority ? { priority: spec.priority } : {}),
+        ...(spec.idleTimeoutNs ? { idle_timeout_ns: String(spec.idleTimeoutNs) } : {}),
       },
     };
   }
@@ -160,23 +177,68 @@ export class EntityBuilder {
     };
   }
 
-  /** An indirect counter cell, or every cell when index is omitted (for reads). */
-  counterEntry(counterName: string, index?: number): Entity {
+  /**
+   * An indirect counter cell, or every cell when index is omitted (for reads); with `data`,
+   * a MODIFY sets the cell (e.g. back to zero).
+   */
+  counterEntry(counterName: string, index?: number, data?: CounterValues): Entity {
     const counter = this.p4info.counters.get(counterName);
     return {
       counter_entry: {
         counter_id: counter.preamble?.id,
         ...(index === undefined ? {} : { index: { index } }),
+        ...(data ? { data: counterData(data) } : {}),
       },
     };
   }
 
-  registerEntry(registerName: string, index?: number): Entity {
+  /** The direct counter cell of one table entry (built by tableEntry), for read or MODIFY. */
+  directCounterEntry(tableEntry: Entity, data?: CounterValues): Entity {
+    return {
+      direct_counter_entry: {
+        table_entry: entryOf(tableEntry, "direct counter"),
+        ...(data ? { data: counterData(data) } : {}),
+      },
+    };
+  }
+
+  /** An indirect meter cell (every cell when index is omitted); `rates` configures it. */
+  meterEntry(meterName: string, index?: number, rates?: MeterRates): Entity {
+    const meter = this.p4info.meters.get(meterName);
+    return {
+      meter_entry: {
+        meter_id: meter.preamble?.id,
+        ...(index === undefined ? {} : { index: { index } }),
+        ...(rates ? { config: meterConfig(rates) } : {}),
+      },
+    };
+  }
+
+  /** The direct meter of one table entry, for read or MODIFY with `rates`. */
+  directMeterEntry(tableEntry: Entity, rates?: MeterRates): Entity {
+    return {
+      direct_meter_entry: {
+        table_entry: entryOf(tableEntry, "direct meter"),
+        ...(rates ? { config: meterConfig(rates) } : {}),
+      },
+    };
+  }
+
+  /** A register cell (every cell when index is omitted); `value` writes it. */
+  registerEntry(registerName: string, index?: number, value?: P4Value): Entity {
     const register = this.p4info.registers.get(registerName);
+    const name = register.preamble?.alias ?? registerName;
+    const bitwidth = register.type_spec?.bitstring?.bit?.bitwidth;
+    if (value !== undefined && bitwidth === undefined) {
+      throw new EntitySpecError(name, "only registers of bit<W> cells can be written by value");
+    }
     return {
       register_entry: {
         register_id: register.preamble?.id,
         ...(index === undefined ? {} : { index: { index } }),
+        ...(value === undefined
+          ? {}
+          : { data: { bitstring: toBytes(value, bitwidth ?? 0, `${name}[${index ?? "*"}]`) } }),
       },
     };
   }
@@ -286,6 +348,24 @@ export class EntityBuilder {
       }),
     };
   }
+}
+
+function counterData(data: CounterValues) {
+  return { packet_count: String(data.packets), byte_count: String(data.bytes) };
+}
+
+function meterConfig(rates: MeterRates) {
+  return {
+    cir: String(rates.cir),
+    cburst: String(rates.cburst),
+    pir: String(rates.pir),
+    pburst: String(rates.pburst),
+  };
+}
+
+function entryOf(entity: Entity, what: string) {
+  if (!entity.table_entry) throw new EntitySpecError(what, "needs a table entry");
+  return entity.table_entry;
 }
 
 /** PRE replicas; P4Runtime 1.4+ carries the port as a bytestring (v1model ports fit 32 bits). */

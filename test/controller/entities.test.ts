@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { EntityBuilder } from "../../controller/p4rt/entities.js";
 import { EntitySpecError } from "../../controller/p4rt/errors.js";
 import { P4InfoIndex, P4InfoLookupError } from "../../controller/p4rt/p4info.js";
+import { PacketIoCodec } from "../../controller/p4rt/packet-io.js";
 import { BytestringRangeError } from "../../proto/bytestring.js";
 import type { P4Info__Output } from "../../proto/gen/p4/config/v1/P4Info.js";
 import { p4runtimeProto } from "../../proto/load.js";
@@ -69,6 +70,55 @@ const p4info: P4Info__Output = proto.p4.config.v1.P4Info.deserialize(
         size: 1024,
       },
     ],
+    counters: [
+      { preamble: preamble(40, "Ingress.port_rx", "port_rx"), spec: { unit: "BOTH" }, size: 512 },
+    ],
+    direct_counters: [
+      {
+        preamble: preamble(41, "Ingress.acl.hits", "hits"),
+        spec: { unit: "BOTH" },
+        direct_table_id: 3,
+      },
+    ],
+    meters: [
+      { preamble: preamble(50, "Ingress.policer", "policer"), spec: { unit: "BYTES" }, size: 64 },
+    ],
+    registers: [
+      {
+        preamble: preamble(60, "Ingress.seen", "seen"),
+        type_spec: { bitstring: { bit: { bitwidth: 12 } } },
+        size: 16,
+      },
+    ],
+    controller_packet_metadata: [
+      {
+        preamble: preamble(70, "packet_in", "packet_in"),
+        metadata: [
+          { id: 1, name: "ingress_port", bitwidth: 9 },
+          { id: 2, name: "punt_reason", bitwidth: 8 },
+        ],
+      },
+      {
+        preamble: preamble(71, "packet_out", "packet_out"),
+        metadata: [
+          { id: 1, name: "egress_port", bitwidth: 9 },
+          { id: 2, name: "_pad", bitwidth: 7 },
+        ],
+      },
+    ],
+    digests: [
+      { preamble: preamble(80, "learn_t", "learn_t"), type_spec: { struct: { name: "learn_t" } } },
+    ],
+    type_info: {
+      structs: {
+        learn_t: {
+          members: [
+            { name: "vsid", type_spec: { bitstring: { bit: { bitwidth: 24 } } } },
+            { name: "mac", type_spec: { bitstring: { bit: { bitwidth: 48 } } } },
+          ],
+        },
+      },
+    },
   }),
 );
 
@@ -241,4 +291,110 @@ test("entities serialize as valid P4Runtime messages (members, groups, PRE, one-
       ["ff", 4],
     ],
   );
+});
+
+test("counters, direct counters, meters and registers: reads by wildcard, writes with data", () => {
+  assert.deepEqual(build.counterEntry("port_rx"), { counter_entry: { counter_id: 40 } });
+  assert.deepEqual(build.counterEntry("port_rx", 3, { packets: 0, bytes: 0 }), {
+    counter_entry: {
+      counter_id: 40,
+      index: { index: 3 },
+      data: { packet_count: "0", byte_count: "0" },
+    },
+  });
+  const entry = build.tableEntry("acl", {
+    match: { port: 2 },
+    target: { action: "drop" },
+    priority: 5,
+  });
+  assert.deepEqual(build.directCounterEntry(entry, { packets: 1n, bytes: 64n }), {
+    direct_counter_entry: {
+      table_entry: entry.table_entry,
+      data: { packet_count: "1", byte_count: "64" },
+    },
+  });
+  assert.deepEqual(
+    build.meterEntry("policer", 1, { cir: 1000, cburst: 100, pir: 2000, pburst: 200 }),
+    {
+      meter_entry: {
+        meter_id: 50,
+        index: { index: 1 },
+        config: { cir: "1000", cburst: "100", pir: "2000", pburst: "200" },
+      },
+    },
+  );
+  assert.deepEqual(
+    build.directMeterEntry(entry).direct_meter_entry?.table_entry,
+    entry.table_entry,
+  );
+  assert.deepEqual(build.registerEntry("seen", 2, 0xabc), {
+    register_entry: {
+      register_id: 60,
+      index: { index: 2 },
+      data: { bitstring: Buffer.from([0x0a, 0xbc]) },
+    },
+  });
+  assert.throws(() => build.registerEntry("seen", 2, 0x1000), {
+    name: "BytestringRangeError",
+    message: "seen[2]: 0x1000 does not fit in 12 bits",
+  });
+  assert.throws(
+    () => build.directCounterEntry(build.counterEntry("port_rx")),
+    /direct counter: needs a table entry/,
+  );
+});
+
+test("packet-out metadata by name: padding defaults to 0, missing and unknown fields refused", () => {
+  const codec = new PacketIoCodec(index);
+  assert.deepEqual(codec.packetOutMetadata({ egress_port: 300 }), [
+    { metadata_id: 1, value: Buffer.from([0x01, 0x2c]) },
+    { metadata_id: 2, value: Buffer.from([0x00]) },
+  ]);
+  assert.throws(() => codec.packetOutMetadata({}), {
+    name: "EntitySpecError",
+    message: "packet_out.egress_port: value is missing",
+  });
+  assert.throws(
+    () => codec.packetOutMetadata({ egress_port: 1, port: 2 }),
+    /packet_out\.port: no such metadata field \(known: egress_port, _pad\)/,
+  );
+  assert.throws(
+    () => codec.packetOutMetadata({ egress_port: 512 }),
+    /egress_port: 0x200 does not fit in 9 bits/,
+  );
+});
+
+test("packet-in metadata and digest samples decode to names and values", () => {
+  const codec = new PacketIoCodec(index);
+  const payload = Buffer.from("frame");
+  assert.deepEqual(
+    codec.decodePacketIn({
+      payload,
+      metadata: [
+        { metadata_id: 1, value: Buffer.from([0x01, 0xfe]) },
+        { metadata_id: 2, value: Buffer.from([0x01]) },
+      ],
+    }),
+    { payload, metadata: { ingress_port: 510n, punt_reason: 1n } },
+  );
+  assert.throws(
+    () =>
+      codec.decodePacketIn({ payload, metadata: [{ metadata_id: 9, value: Buffer.from([1]) }] }),
+    /packet_in: unknown metadata id 9/,
+  );
+  const member = (hex: string) => ({
+    data: "bitstring" as const,
+    bitstring: Buffer.from(hex, "hex"),
+  });
+  const decoded = codec.decodeDigestList({
+    digest_id: 80,
+    list_id: "7",
+    timestamp: "0",
+    data: [{ data: "struct", struct: { members: [member("5001"), member("00005e005301")] } }],
+  } as never);
+  assert.deepEqual(decoded, {
+    digest: "learn_t",
+    listId: "7",
+    samples: [{ vsid: 0x5001n, mac: 0x5e005301n }],
+  });
 });
