@@ -23,13 +23,14 @@ TEST_FILES = $(shell find dist/test -name '*.test.js' | sort)
 PROTO_GEN_FLAGS := --keepCase --longs=String --enums=String --defaults --oneofs --grpcLib=@grpc/grpc-js
 PROTO_ROOTS := p4/v1/p4runtime.proto google/rpc/code.proto
 
-.PHONY: help setup apt-packages toolchain build lint format test demo p4 p4-check \
+.PHONY: help setup apt-packages toolchain build lint format test demo bench p4 p4-check \
         proto-types proto-types-check clean
 
 help:
 	@echo "make demo    set up, then run the demo fabric (README's first command)"
 	@echo "make test    set up, build, lint and run every test (README's second command)"
 	@echo "make setup   install Debian and npm dependencies, build, report the p4lang toolchain"
+	@echo "make bench   run the benchmarks and print their figures"
 	@echo "make p4      compile p4/ and the test fixtures with p4c into their committed build/ dirs"
 	@echo "make p4-check        recompile into a temporary dir and fail if committed outputs differ"
 	@echo "make proto-types     regenerate proto/gen (TypeScript types of the vendored protos)"
@@ -72,6 +73,10 @@ format: node_modules/.package-lock.json
 
 test: setup lint
 	$(NODE) --test --test-reporter=spec $(TEST_FILES)
+
+# Benchmarks print figures; they assert nothing and are never part of `make test`.
+bench: setup
+	$(NODE) dist/bench/p4rt-writes.js
 
 demo: setup
 	@echo "make demo: the Mininet demo fabric is not built yet (issue 7); nothing to run." >&2

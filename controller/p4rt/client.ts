@@ -79,6 +79,7 @@ type StreamCall = grpc.ClientDuplexStream<StreamMessageRequest, StreamMessageRes
 export class P4RuntimeClient extends EventEmitter<ClientEvents> {
   readonly options: ClientOptions;
   private readonly stub: GrpcP4RuntimeClient;
+  private readonly writeRequest = p4runtimeProto().p4.v1.WriteRequest;
   private stream: StreamCall | undefined;
   private state: ArbitrationState = { primary: false, primaryElectionId: 0n };
   private closed = false;
@@ -260,30 +261,64 @@ export class P4RuntimeClient extends EventEmitter<ClientEvents> {
   /**
    * Writes updates in batches (CONTINUE_ON_ERROR): every good update applies, and the failures
    * come back together as one WriteError whose entries point at the caller's updates.
+   * Batches go one at a time, in order (a later batch may depend on an earlier one), but the
+   * next batch is taken from `updates` and encoded while the switch works on the previous one:
+   * a generator of updates is built lazily and overlaps with the switch's work. If the
+   * generator throws, the batches already sent stand and its error is rethrown.
    */
-  async write(updates: Update[], options: { batchSize?: number } = {}): Promise<void> {
+  async write(updates: Iterable<Update>, options: { batchSize?: number } = {}): Promise<void> {
     this.requirePrimary("Write");
     const batchSize = options.batchSize ?? 1000;
     const failures: UpdateFailure[] = [];
-    for (let start = 0; start < updates.length; start += batchSize) {
-      const batch = updates.slice(start, start + batchSize);
-      const error = await new Promise<grpc.ServiceError | null>((resolve) =>
-        this.stub.Write(
-          { ...this.requestHeader(), updates: batch, atomicity: "CONTINUE_ON_ERROR" },
-          (e) => resolve(e),
-        ),
-      );
-      if (!error) continue;
-      const perUpdate = decodeWriteErrorDetails(error);
-      if (!perUpdate) throw rpcError("Write", error);
-      perUpdate.forEach((detail, i) => {
-        const update = batch[i];
-        if (detail.code !== grpc.status.OK && update) {
-          failures.push({ index: start + i, update, code: detail.code, message: detail.message });
-        }
-      });
+    let attempted = 0;
+    let inFlight: Promise<void> | undefined;
+    try {
+      for (const batch of batches(updates, batchSize)) {
+        const start = attempted;
+        attempted += batch.length;
+        const request = this.writeRequest.serialize({
+          ...this.requestHeader(),
+          updates: batch,
+          atomicity: "CONTINUE_ON_ERROR",
+        });
+        await inFlight;
+        inFlight = this.sendWrite(request).then((error) => {
+          if (!error) return;
+          const perUpdate = decodeWriteErrorDetails(error);
+          if (!perUpdate) throw rpcError("Write", error);
+          perUpdate.forEach((detail, i) => {
+            const update = batch[i];
+            if (detail.code !== grpc.status.OK && update) {
+              failures.push({
+                index: start + i,
+                update,
+                code: detail.code,
+                message: detail.message,
+              });
+            }
+          });
+        });
+      }
+    } catch (error) {
+      // An update that cannot be built (a generator threw): the batches already sent stand.
+      await inFlight?.catch(() => {});
+      throw error;
     }
-    if (failures.length > 0) throw new WriteError(failures, updates.length);
+    await inFlight;
+    if (failures.length > 0) throw new WriteError(failures, attempted);
+  }
+
+  /** One Write RPC with an already encoded request; resolves with its error, if any. */
+  private sendWrite(request: Buffer): Promise<grpc.ServiceError | null> {
+    return new Promise((resolve) =>
+      this.stub.makeUnaryRequest(
+        "/p4.v1.P4Runtime/Write",
+        (encoded: Buffer) => encoded,
+        (response: Buffer) => response,
+        request,
+        (error) => resolve(error),
+      ),
+    );
   }
 
   /** Streams the entities matching the given (possibly wildcard) entities. */
@@ -327,6 +362,22 @@ export class P4RuntimeClient extends EventEmitter<ClientEvents> {
     stream?.cancel();
     this.stub.close();
   }
+}
+
+/** Consecutive slices of at most `size` updates, taken lazily from any iterable. */
+function* batches(updates: Iterable<Update>, size: number): Generator<Update[]> {
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`batch size must be a positive integer, got ${size}`);
+  }
+  let batch: Update[] = [];
+  for (const update of updates) {
+    batch.push(update);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
 }
 
 function credentialsFor(tls: TlsOptions | undefined): grpc.ChannelCredentials {

@@ -1,0 +1,52 @@
+/**
+ * The switches a benchmark can measure, each started fresh as its own process on loopback:
+ * our softswitch (always, once built) and bmv2's simple_switch_grpc (when installed).
+ */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { type RunningSwitch, startBmv2 } from "../../test/support/bmv2.js";
+import { softswitchCli, startSoftswitch } from "../../test/support/softswitch.js";
+import { findTool } from "../../test/support/toolchain.js";
+
+export type BenchSwitch = RunningSwitch;
+
+export interface BenchTarget {
+  name: string;
+  available: boolean;
+  /** Why the target cannot run here, when it cannot. */
+  reason: string;
+  start(): Promise<BenchSwitch>;
+}
+
+/** The benchmark fixture with one 128K-entry exact table (test/fixtures/p4/write_scale.p4). */
+export const writeScaleBuild = {
+  json: fileURLToPath(new URL("../../../test/fixtures/build/write_scale.json", import.meta.url)),
+  p4info: fileURLToPath(
+    new URL("../../../test/fixtures/build/write_scale.p4info.bin", import.meta.url),
+  ),
+};
+
+export function benchTargets(names: string[]): BenchTarget[] {
+  return names.map((name) => {
+    switch (name) {
+      case "softswitch":
+        return {
+          name,
+          available: existsSync(softswitchCli),
+          reason: `${softswitchCli} is not built`,
+          start: () => startSoftswitch(),
+        };
+      case "bmv2": {
+        const tool = findTool("simple_switch_grpc");
+        return {
+          name,
+          available: tool.found,
+          reason: tool.found ? "" : tool.reason,
+          start: () => startBmv2(),
+        };
+      }
+      default:
+        throw new Error(`unknown benchmark target "${name}" (known: softswitch, bmv2)`);
+    }
+  });
+}

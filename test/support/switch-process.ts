@@ -1,0 +1,67 @@
+/**
+ * Runs a P4Runtime switch (bmv2's simple_switch_grpc or our softswitch) as a child process on
+ * a free loopback port for a test or benchmark, and stops it afterwards, also when the caller
+ * fails. Its output goes to a temporary log file that failures can quote.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** The CPU port every switch of the project runs with (the P4 program's CPU_PORT). */
+export const CPU_PORT = 510;
+
+export interface RunningSwitch {
+  address: string;
+  deviceId: number;
+  /** The switch's log so far, for assertion messages. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on loopback (bound and released; the switch binds it right after). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(),
+      );
+    });
+  });
+}
+
+/**
+ * Spawns `command` with the arguments `args(grpcAddress)` builds; resolves once spawned (the
+ * client's connect() waits for the port to answer).
+ */
+export async function startSwitchProcess(
+  name: string,
+  command: string,
+  args: (grpcAddress: string) => string[],
+  deviceId: number,
+): Promise<RunningSwitch> {
+  const address = `127.0.0.1:${await freePort()}`;
+  const dir = mkdtempSync(join(tmpdir(), `${name}-`));
+  const logPath = join(dir, "switch.log");
+  const logFd = openSync(logPath, "w");
+  const child = spawn(command, args(address), { stdio: ["ignore", logFd, logFd] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    address,
+    deviceId,
+    log: () => readFileSync(logPath, "utf8"),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const killer = setTimeout(() => child.kill("SIGKILL"), 3000);
+        await exited;
+        clearTimeout(killer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
