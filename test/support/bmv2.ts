@@ -1,10 +1,15 @@
 /** Starts bmv2's simple_switch_grpc for a test or benchmark, on loopback only, with no program. */
-import { CPU_PORT, type RunningSwitch, startSwitchProcess } from "./switch-process.js";
+import {
+  CPU_PORT,
+  type RunningSwitch,
+  type SwitchProcessOptions,
+  startSwitchProcess,
+} from "./switch-process.js";
 import { findTool } from "./toolchain.js";
 
 export { CPU_PORT, freePort, type RunningSwitch } from "./switch-process.js";
 
-export async function startBmv2(options: { deviceId?: number } = {}): Promise<RunningSwitch> {
+export async function startBmv2(options: SwitchProcessOptions = {}): Promise<RunningSwitch> {
   const tool = findTool("simple_switch_grpc");
   if (!tool.found) throw new Error(tool.reason);
   const deviceId = options.deviceId ?? 1;
@@ -23,5 +28,6 @@ export async function startBmv2(options: { deviceId?: number } = {}): Promise<Ru
       String(CPU_PORT),
     ],
     deviceId,
+    options.address,
   );
 }

@@ -34,6 +34,12 @@ export function freePort(): Promise<number> {
   });
 }
 
+export interface SwitchProcessOptions {
+  deviceId?: number;
+  /** host:port to serve P4Runtime on (a restarted switch reuses its predecessor's); free by default. */
+  address?: string;
+}
+
 /**
  * Spawns `command` with the arguments `args(grpcAddress)` builds; resolves once spawned (the
  * client's connect() waits for the port to answer).
@@ -43,8 +49,9 @@ export async function startSwitchProcess(
   command: string,
   args: (grpcAddress: string) => string[],
   deviceId: number,
+  address?: string,
 ): Promise<RunningSwitch> {
-  const address = `127.0.0.1:${await freePort()}`;
+  address ??= `127.0.0.1:${await freePort()}`;
   const dir = mkdtempSync(join(tmpdir(), `${name}-`));
   const logPath = join(dir, "switch.log");
   const logFd = openSync(logPath, "w");
