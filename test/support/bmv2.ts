@@ -1,4 +1,13 @@
-/** Starts bmv2's simple_switch_grpc for a test or benchmark, on loopback only, with no program. */
+/**
+ * Starts bmv2's simple_switch_grpc for a test or benchmark, with no program. Without a
+ * namespace it serves P4Runtime on loopback and has no data ports; inside a test namespace
+ * (netns.ts) it gets the namespace's veth ends as data ports and serves P4Runtime on a unix
+ * socket named after the namespace, which the test process reaches from outside it.
+ */
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestNamespace } from "./netns.js";
 import {
   CPU_PORT,
   type RunningSwitch,
@@ -9,25 +18,46 @@ import { findTool } from "./toolchain.js";
 
 export { CPU_PORT, freePort, type RunningSwitch } from "./switch-process.js";
 
-export async function startBmv2(options: SwitchProcessOptions = {}): Promise<RunningSwitch> {
+export interface Bmv2Options extends SwitchProcessOptions {
+  /** Run inside this namespace with its veth ends as data ports. */
+  netns?: TestNamespace;
+  /** bmv2 --log-level of its console log (default trace: every packet's path). */
+  logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "off";
+}
+
+export async function startBmv2(options: Bmv2Options = {}): Promise<RunningSwitch> {
   const tool = findTool("simple_switch_grpc");
   if (!tool.found) throw new Error(tool.reason);
   const deviceId = options.deviceId ?? 1;
-  return startSwitchProcess(
+  const netns = options.netns;
+  const socket = netns ? join(tmpdir(), `${netns.name}.p4rt.sock`) : undefined;
+  const args = (address: string) => [
+    "--device-id",
+    String(deviceId),
+    ...(netns?.ports ?? []).flatMap((port) => ["-i", `${port}@${netns?.switchIface(port)}`]),
+    "--log-console",
+    "--log-level",
+    options.logLevel ?? "trace",
+    "--no-p4",
+    "--",
+    "--grpc-server-addr",
+    address,
+    "--cpu-port",
+    String(CPU_PORT),
+  ];
+  const running = await startSwitchProcess(
     "bmv2",
-    tool.path,
-    (address) => [
-      "--device-id",
-      String(deviceId),
-      "--log-console",
-      "--no-p4",
-      "--",
-      "--grpc-server-addr",
-      address,
-      "--cpu-port",
-      String(CPU_PORT),
-    ],
+    netns ? "ip" : tool.path,
+    netns ? (address) => ["netns", "exec", netns.name, tool.path, ...args(address)] : args,
     deviceId,
-    options.address,
+    socket ? `unix:${socket}` : options.address,
   );
+  if (!socket) return running;
+  return {
+    ...running,
+    async stop() {
+      await running.stop();
+      rmSync(socket, { force: true });
+    },
+  };
 }

@@ -1,0 +1,231 @@
+/**
+ * Data-plane targets for tests: the same cases run on every target available here, each
+ * programmed through the project's P4Runtime client (controller/p4rt), with frames sent into
+ * a data port and everything that leaves collected.
+ *
+ *   for (const factory of targets()) {
+ *     describe(`… on ${factory.kind}`, () => {
+ *       const { skip } = factory;
+ *       let target: DataplaneTarget;
+ *       before(async () => { if (skip) return; target = await factory.start(); });
+ *       after(() => target?.close());
+ *       test("R1 …", { skip }, async () => { … await target.send(1, frame) … });
+ *     });
+ *   }
+ *
+ * bmv2: simple_switch_grpc inside a network namespace of its own (netns.ts) with its data
+ * ports on veth pairs, P4Runtime on a unix socket, and a packet agent (port_agent.py) on the
+ * peer ends. "Nothing came out" is decided by a quiet period (DP_BMV2_QUIET_MS, default
+ * 100 ms). Skipped, visibly, where simple_switch_grpc is not installed.
+ */
+import { join } from "node:path";
+import { P4RuntimeClient } from "../../controller/p4rt/client.js";
+import {
+  forwardingPipelineConfig,
+  loadPipeline,
+  type Pipeline,
+} from "../../controller/p4rt/pipeline.js";
+import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
+import type { PacketIn__Output } from "../../proto/gen/p4/v1/PacketIn.js";
+import type { PacketMetadata } from "../../proto/gen/p4/v1/PacketMetadata.js";
+import { CPU_PORT, type RunningSwitch, startBmv2 } from "./bmv2.js";
+import { JsonLinesProcess } from "./json-lines.js";
+import { TestNamespace } from "./netns.js";
+import { repoRoot } from "./repo.js";
+import { debianPython } from "./scapy.js";
+import { skipUnless } from "./toolchain.js";
+
+export type TargetKind = "softswitch" | "bmv2";
+
+/** A frame that left the switch on a data port. */
+export interface Output {
+  port: number;
+  frame: Buffer;
+}
+
+export interface TargetOptions {
+  /** Data ports (default 1..8). */
+  ports?: readonly number[];
+  deviceId?: number;
+  /** Pushed by the target's client after it becomes primary (default: the NVGRE program). */
+  pipeline?: Pipeline | false;
+}
+
+export interface DataplaneTarget {
+  readonly kind: TargetKind;
+  /** The P4Runtime server's address (host:port or unix:path), for further clients. */
+  readonly address: string;
+  readonly deviceId: number;
+  readonly ports: readonly number[];
+  readonly cpuPort: number;
+  /** The primary controller (election id 1) that programmed the pipeline. */
+  readonly client: P4RuntimeClient;
+  readonly pipeline: Pipeline | undefined;
+  /** Sends a frame into `port`; resolves with every frame that left because of it. */
+  send(port: number, frame: Uint8Array): Promise<Output[]>;
+  /**
+   * Sends frames into `port` one after the other; resolves with everything that left, in
+   * arrival order, not attributed to the frames (identify them by content). For statistics
+   * over many frames, where one round trip per frame would be slow on bmv2.
+   */
+  sendMany(port: number, frames: Uint8Array[]): Promise<Output[]>;
+  /** Sends a PacketOut through the client; resolves with the frames that left data ports. */
+  packetOut(payload: Uint8Array, metadata: PacketMetadata[]): Promise<Output[]>;
+  /**
+   * The PacketIns received since the last call, once `expect` of them arrived (or waiting
+   * ended) and a quiet period passed without more.
+   */
+  packetIns(expect?: number): Promise<PacketIn__Output[]>;
+  /** The same for digest lists. */
+  digests(expect?: number): Promise<DigestList__Output[]>;
+  close(): Promise<void>;
+}
+
+export interface TargetFactory {
+  kind: TargetKind;
+  /** false when the target runs here, else the reason (node:test's `skip`). */
+  skip: false | string;
+  start(options?: TargetOptions): Promise<DataplaneTarget>;
+}
+
+const defaultPorts = [1, 2, 3, 4, 5, 6, 7, 8] as const;
+/** How long the controller side waits for expected PacketIns or digests. */
+const streamWaitMs = 5_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Collects stream messages of one kind and hands them out once expected ones arrived. */
+class StreamBuffer<T> {
+  private items: T[] = [];
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  async take(expect: number, quietMs: number): Promise<T[]> {
+    const deadline = Date.now() + streamWaitMs;
+    while (this.items.length < expect && Date.now() < deadline) await sleep(5);
+    let seen = -1;
+    while (seen !== this.items.length) {
+      seen = this.items.length;
+      await sleep(quietMs);
+    }
+    return this.items.splice(0);
+  }
+}
+
+/** The controller side every target shares: the primary client, its pipeline, its streams. */
+async function connectController(
+  address: string,
+  deviceId: number,
+  options: TargetOptions,
+): Promise<{
+  client: P4RuntimeClient;
+  pipeline: Pipeline | undefined;
+  packetIns: StreamBuffer<PacketIn__Output>;
+  digests: StreamBuffer<DigestList__Output>;
+}> {
+  const client = new P4RuntimeClient({ address, deviceId, electionId: 1n, reconnect: false });
+  const packetIns = new StreamBuffer<PacketIn__Output>();
+  const digests = new StreamBuffer<DigestList__Output>();
+  client.on("packet-in", (packet) => packetIns.push(packet));
+  client.on("digest", (digest) => digests.push(digest));
+  try {
+    const arbitration = await client.connect();
+    if (!arbitration.primary) throw new Error(`${address}: the test client is not primary`);
+    const pipeline = options.pipeline === false ? undefined : (options.pipeline ?? loadPipeline());
+    if (pipeline) await client.setPipeline(forwardingPipelineConfig(pipeline));
+    return { client, pipeline, packetIns, digests };
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+}
+
+const bmv2QuietMs = Number(process.env.DP_BMV2_QUIET_MS ?? 100);
+/** Gap between frames of sendMany, so bmv2's queues (64 packets) never overflow. */
+const bmv2GapUs = Number(process.env.DP_BMV2_GAP_US ?? 300);
+
+interface AgentAnswer {
+  out: { port: number; frame: string }[];
+  stray: number;
+}
+
+const bmv2Factory: TargetFactory = {
+  kind: "bmv2",
+  skip: skipUnless("simple_switch_grpc"),
+  async start(options: TargetOptions = {}): Promise<DataplaneTarget> {
+    const ports = options.ports ?? defaultPorts;
+    const deviceId = options.deviceId ?? 1;
+    const netns = TestNamespace.create(ports);
+    let sw: RunningSwitch | undefined;
+    let agent: JsonLinesProcess | undefined;
+    try {
+      sw = await startBmv2({ netns, deviceId, logLevel: "warn" });
+      const run = netns.exec(debianPython, [
+        join(repoRoot, "test/support/port_agent.py"),
+        ...ports.map((port) => `${port}=${netns.hostIface(port)}`),
+      ]);
+      agent = new JsonLinesProcess("port agent", run.command, run.args);
+      await agent.request({ op: "hello" });
+      const controller = await connectController(sw.address, deviceId, options);
+      const running = sw;
+      const portAgent = agent;
+      const outputs = async (answer: Promise<AgentAnswer>): Promise<Output[]> => {
+        const { out, stray } = await answer;
+        if (stray > 0) {
+          throw new Error(
+            `bmv2: ${stray} frame(s) left the switch after the previous quiet period ` +
+              `(${bmv2QuietMs} ms; raise DP_BMV2_QUIET_MS)`,
+          );
+        }
+        return out.map((o) => ({ port: o.port, frame: Buffer.from(o.frame, "hex") }));
+      };
+      const sendFrames = (port: number, frames: Uint8Array[], gapUs: number) =>
+        outputs(
+          portAgent.request<AgentAnswer>({
+            op: "send",
+            port,
+            frames: frames.map((f) => Buffer.from(f).toString("hex")),
+            quiet_ms: bmv2QuietMs,
+            gap_us: gapUs,
+          }),
+        );
+      return {
+        kind: "bmv2",
+        address: running.address,
+        deviceId,
+        ports,
+        cpuPort: CPU_PORT,
+        client: controller.client,
+        pipeline: controller.pipeline,
+        send: (port, frame) => sendFrames(port, [frame], 0),
+        sendMany: (port, frames) => sendFrames(port, frames, bmv2GapUs),
+        async packetOut(payload, metadata) {
+          controller.client.packetOut(Buffer.from(payload), metadata);
+          return outputs(portAgent.request<AgentAnswer>({ op: "listen", quiet_ms: bmv2QuietMs }));
+        },
+        packetIns: (expect = 0) => controller.packetIns.take(expect, bmv2QuietMs),
+        digests: (expect = 0) => controller.digests.take(expect, bmv2QuietMs),
+        async close() {
+          controller.client.close();
+          await portAgent.close();
+          await running.stop();
+          netns.remove();
+        },
+      };
+    } catch (error) {
+      const log = sw?.log().slice(-2000) ?? "";
+      await agent?.close();
+      await sw?.stop();
+      netns.remove();
+      if (log && error instanceof Error) error.message += `\nbmv2 log:\n${log}`;
+      throw error;
+    }
+  },
+};
+
+/** Every target, available or not; unavailable ones carry the reason they are skipped. */
+export function targets(): TargetFactory[] {
+  return [bmv2Factory];
+}
