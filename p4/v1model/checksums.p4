@@ -1,6 +1,6 @@
 // v1model checksum units.
 //
-// Verify: the layer-1 IPv4 header checksum (when it has no options); a failure sets
+// Verify: the layer-1 IPv4 header checksum, options included; a failure sets
 // standard_metadata.checksum_error, and the fabric side drops it (DROP_IPV4_CHECKSUM).
 // Tenant frames on access ports are bridged whatever their checksum.
 // Update: the outer IPv4 header this switch builds (tun_ipv4), and the ICMPv6 checksum of
@@ -13,7 +13,8 @@
 
 control V1VerifyChecksum(inout headers_t hdr, inout local_metadata_t meta) {
     apply {
-        verify_checksum(hdr.ipv4.isValid() && hdr.ipv4.ihl == 5,
+        // Two units because the options are a varbit that only exists when ihl > 5.
+        verify_checksum(hdr.ipv4.isValid() && !hdr.ipv4_options.isValid(),
             { hdr.ipv4.version,
               hdr.ipv4.ihl,
               hdr.ipv4.dscp,
@@ -26,6 +27,22 @@ control V1VerifyChecksum(inout headers_t hdr, inout local_metadata_t meta) {
               hdr.ipv4.protocol,
               hdr.ipv4.src_addr,
               hdr.ipv4.dst_addr },
+            hdr.ipv4.hdr_checksum,
+            HashAlgorithm.csum16);
+        verify_checksum(hdr.ipv4.isValid() && hdr.ipv4_options.isValid(),
+            { hdr.ipv4.version,
+              hdr.ipv4.ihl,
+              hdr.ipv4.dscp,
+              hdr.ipv4.ecn,
+              hdr.ipv4.total_len,
+              hdr.ipv4.identification,
+              hdr.ipv4.flags,
+              hdr.ipv4.frag_offset,
+              hdr.ipv4.ttl,
+              hdr.ipv4.protocol,
+              hdr.ipv4.src_addr,
+              hdr.ipv4.dst_addr,
+              hdr.ipv4_options.options },
             hdr.ipv4.hdr_checksum,
             HashAlgorithm.csum16);
     }
