@@ -3,8 +3,8 @@
  * (RFC 5737, RFC 3849, RFC 7042) and the entries every scenario starts from. Each test file
  * adds its own VSIDs, endpoints and NVEs on top.
  *
- *   ports 1, 2   fabric (underlay), next hop SPINE_MAC behind port 1
- *   ports 3..8   access
+ *   ports 1, 2   fabric (underlay), next hop SPINE_MAC behind port 1 (or as the test says)
+ *   ports 3..8   access (or as the test says)
  *   own PAs      PA4 / PA6, router MAC SWITCH_MAC
  *   remote NVEs  198.51.100.0/24 and 2001:db8:100::/48, routed to port 1
  */
@@ -25,14 +25,23 @@ export const ENCAP_TTL = 64;
 
 export { CPU_PORT };
 
+export interface LeafPorts {
+  fabric?: readonly number[];
+  access?: readonly number[];
+}
+
 /** switch_config, port types, router MAC, own PAs and the routes toward the remote NVEs. */
-export function leafBase(batch: Batch): Batch {
+export function leafBase(batch: Batch, ports: LeafPorts = {}): Batch {
   batch.defaultAction("switch_config", {
     action: "set_switch_config",
     params: { encap_ttl: ENCAP_TTL, punt_vsid_ffffff: 1 },
   });
-  for (const port of FABRIC_PORTS) batch.entry("port_type", { port }, "set_port_fabric");
-  for (const port of ACCESS_PORTS) batch.entry("port_type", { port }, "set_port_access");
+  for (const port of ports.fabric ?? FABRIC_PORTS) {
+    batch.entry("port_type", { port }, "set_port_fabric");
+  }
+  for (const port of ports.access ?? ACCESS_PORTS) {
+    batch.entry("port_type", { port }, "set_port_access");
+  }
   batch.entry(
     "my_mac",
     { dst_mac: { value: SWITCH_MAC, mask: "ff:ff:ff:ff:ff:ff" } },
