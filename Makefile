@@ -14,9 +14,9 @@ TOOLCHAIN := $(NODE) dist/test/support/toolchain-cli.js
 
 # What the registries give us; p4c and bmv2 come from p4lang's own packages (README).
 APT_PACKAGES := mininet bridge-utils iputils-ping iproute2 libpcap-dev python3-scapy \
-                tshark tcpdump iperf3
+                tshark tcpdump iperf3 ethtool python3-yaml
 
-TS_SOURCES := $(shell find proto softswitch controller test bench -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null)
+TS_SOURCES := $(shell find proto softswitch controller test bench demo -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null)
 TEST_FILES = $(shell find dist/test -name '*.test.js' | sort)
 
 # Loader options in proto/load.ts must match these flags.
@@ -35,6 +35,7 @@ help:
 	@echo "make p4-check        recompile into a temporary dir and fail if committed outputs differ"
 	@echo "make proto-types     regenerate proto/gen (TypeScript types of the vendored protos)"
 	@echo "make toolchain       report p4c / bmv2 availability"
+	@echo "make clean-net       remove what a killed fabric run left behind (namespaces, links, processes)"
 
 setup: apt-packages node_modules/.package-lock.json dist/.built toolchain
 
@@ -81,6 +82,12 @@ bench: setup
 demo: setup
 	@echo "make demo: the Mininet demo fabric is not built yet (issue 7); nothing to run." >&2
 	@exit 2
+
+# Repairs a machine a killed fabric run left dirty: ends the processes and deletes the
+# interfaces that dead runs recorded (never another live run's), then Mininet's own cleanup.
+clean-net:
+	$(SUDO) /usr/bin/python3 topologies/fabric.py clean
+	$(SUDO) mn -c
 
 p4: dist/.built
 	$(TOOLCHAIN) compile-p4
