@@ -126,7 +126,9 @@ export class EntityBuilder {
         action_profile_id: profile.preamble?.id,
         group_id: groupId,
         members: members.map((m) => ({ member_id: m.id, weight: m.weight ?? 1 })),
-        max_size: Number(profile.size),
+        // A group may not be declared larger than the profile's @max_group_size (PI refuses
+        // it with INVALID_ARGUMENT); the profile size bounds it only when that is unset.
+        max_size: profile.max_group_size || Number(profile.size),
       },
     };
   }
