@@ -36,10 +36,14 @@ control UnderlayRouting(inout headers_t hdr, inout local_metadata_t meta) {
         meta.ecmp_group = group_id;
     }
 
+    // A multicast router sends its copies from its own MAC (smac), like unicast next hops,
+    // so switches downstream never see the upstream router's MAC on this link; the
+    // destination (group) MAC stays.
     @name(".set_underlay_mcast")
-    action set_underlay_mcast(mcast_group_t group) {
+    action set_underlay_mcast(mcast_group_t group, mac_addr_t smac) {
         meta.ul_mcast = 1;
         meta.mcast_grp = group;
+        meta.nh_smac = smac;
     }
 
     @name(".route_v4")
@@ -185,6 +189,7 @@ control UnderlayRouting(inout headers_t hdr, inout local_metadata_t meta) {
             }
             if (meta.ul_mcast == 1) {
                 meta.kind = KIND_UNDERLAY_MCAST;
+                hdr.ethernet.src_addr = meta.nh_smac;
             } else {
                 if (hdr.tun_ethernet.isValid()) {
                     hdr.tun_ethernet.src_addr = meta.nh_smac;

@@ -31,7 +31,9 @@ const bit<32> LEARN_DIGEST_RECEIVER = 1;
 const bit<32> PKT_INSTANCE_TYPE_EGRESS_CLONE = 2;
 
 // ECMP action selector (R9). bmv2 hashes the table's selector key fields in declaration
-// order with crc16 and picks member (hash % group size).
-#define ECMP_SELECTOR(size) action_selector(HashAlgorithm.crc16, size, 32w16)
+// order and picks member (hash % group size). crc32, not crc16: CRC-16's polynomial has the
+// factor x + 1, so its low bits are tied to the parity of the input, and flows that differ
+// only in a few key bits (the FlowID) then use half of a 4-way group.
+#define ECMP_SELECTOR(size) action_selector(HashAlgorithm.crc32, size, 32w32)
 
 #endif  // NVGRE_V1MODEL_ARCH_P4
