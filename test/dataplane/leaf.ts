@@ -25,21 +25,23 @@ export const ENCAP_TTL = 64;
 
 export { CPU_PORT };
 
-export interface LeafPorts {
+export interface LeafOptions {
   fabric?: readonly number[];
   access?: readonly number[];
+  /** Route the remote NVE prefixes to UPLINK (default); off when the test routes them. */
+  uplinkRoutes?: boolean;
 }
 
 /** switch_config, port types, router MAC, own PAs and the routes toward the remote NVEs. */
-export function leafBase(batch: Batch, ports: LeafPorts = {}): Batch {
+export function leafBase(batch: Batch, options: LeafOptions = {}): Batch {
   batch.defaultAction("switch_config", {
     action: "set_switch_config",
     params: { encap_ttl: ENCAP_TTL, punt_vsid_ffffff: 1 },
   });
-  for (const port of ports.fabric ?? FABRIC_PORTS) {
+  for (const port of options.fabric ?? FABRIC_PORTS) {
     batch.entry("port_type", { port }, "set_port_fabric");
   }
-  for (const port of ports.access ?? ACCESS_PORTS) {
+  for (const port of options.access ?? ACCESS_PORTS) {
     batch.entry("port_type", { port }, "set_port_access");
   }
   batch.entry(
@@ -51,9 +53,11 @@ export function leafBase(batch: Batch, ports: LeafPorts = {}): Batch {
   );
   batch.entry("local_pa_v4", { pa: PA4 }, "set_local_pa");
   batch.entry("local_pa_v6", { pa: PA6 }, "set_local_pa");
-  const uplink = { port: UPLINK, smac: SWITCH_MAC, dmac: SPINE_MAC };
-  batch.entry("route_v4", { dst_pa: REMOTE_PREFIX4 }, "set_next_hop", uplink);
-  batch.entry("route_v6", { dst_pa: REMOTE_PREFIX6 }, "set_next_hop", uplink);
+  if (options.uplinkRoutes !== false) {
+    const uplink = { port: UPLINK, smac: SWITCH_MAC, dmac: SPINE_MAC };
+    batch.entry("route_v4", { dst_pa: REMOTE_PREFIX4 }, "set_next_hop", uplink);
+    batch.entry("route_v6", { dst_pa: REMOTE_PREFIX6 }, "set_next_hop", uplink);
+  }
   return batch;
 }
 
