@@ -8,7 +8,6 @@ import type { ActionSpec, PrimitiveCall } from "../program/schema.js";
 import {
   asData,
   asHeader,
-  compileBool,
   compileData,
   compileExpr,
   type DataExpr,
@@ -174,14 +173,35 @@ function headerArg(node: unknown, ctx: ExprContext) {
   return asHeader(compileExpr(node, ctx), ctx).fn;
 }
 
-function stackArg(node: unknown, ctx: ExprContext): number[] {
+/** A header stack (elements are headers) or a header union stack (elements are unions). */
+interface StackRef {
+  unions: boolean;
+  index: number;
+  elements: readonly number[];
+}
+
+function stackArg(node: unknown, ctx: ExprContext): StackRef {
   const e = compileExpr(node, ctx);
-  if (e.kind !== "stack") {
-    throw new UnsupportedConstructError(ctx.where, "only header stacks can be pushed or popped", {
+  if (e.kind === "stack") {
+    return { unions: false, index: e.stack, elements: ctx.layout.stacks[e.stack]?.headers ?? [] };
+  }
+  if (e.kind === "union_stack") {
+    const elements = ctx.layout.unionStacks[e.stack]?.unions ?? [];
+    return { unions: true, index: e.stack, elements };
+  }
+  throw new ProgramError(ctx.where, `expected a header stack or union stack, got ${e.kind}`, {
+    source: ctx.source,
+  });
+}
+
+function unionArg(node: unknown, ctx: ExprContext) {
+  const e = compileExpr(node, ctx);
+  if (e.kind !== "union") {
+    throw new ProgramError(ctx.where, `expected a header union, got ${e.kind}`, {
       source: ctx.source,
     });
   }
-  return ctx.layout.stacks[e.stack]?.headers ?? [];
+  return e.fn;
 }
 
 function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources): Step {
@@ -201,7 +221,7 @@ function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources)
       const dIndex = layout.header(dh, ctx.where).index;
       const sIndex = layout.header(sh, ctx.where).index;
       return (p, l) => {
-        p.phv.values[d.slot(p, l)] = p.phv.values[s.slot(p, l)] as FieldValue;
+        p.phv.values[d.slot(p, l)] = truncate(p.phv.values[s.slot(p, l)] as FieldValue, d.width);
         p.phv.varbitBits[dIndex] = p.phv.varbitBits[sIndex] as number;
       };
     }
@@ -243,14 +263,39 @@ function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources)
         p.phv.valid[index] = 0;
       };
     }
+    case "assign_union": {
+      const [dst, src] = params(call, 2, ctx);
+      const d = unionArg(dst, ctx);
+      const s = unionArg(src, ctx);
+      return (p, l) => copyUnion(p, res, d(p, l), s(p, l));
+    }
+    case "assign_header_stack":
+    case "assign_union_stack": {
+      // bmv2 core assign_header_stack / assign_union_stack: `next`, then element by element.
+      const [dst, src] = params(call, 2, ctx);
+      const d = stackArg(dst, ctx);
+      const s = stackArg(src, ctx);
+      if (d.unions !== s.unions || d.elements.length !== s.elements.length) {
+        throw new ProgramError(ctx.where, "stacks of different kinds or depths", {
+          source: ctx.source,
+        });
+      }
+      const copy = d.unions ? copyUnion : copyHeader;
+      return (p) => {
+        const next = d.unions ? p.phv.unionStackNext : p.phv.stackNext;
+        next[d.index] = next[s.index] as number;
+        d.elements.forEach((e, i) => {
+          copy(p, res, e, s.elements[i] as number);
+        });
+      };
+    }
     case "push":
     case "pop": {
       const [s, n] = params(call, 2, ctx);
-      const headers = stackArg(s, ctx);
-      const stackIndex = layout.stacks.findIndex((st) => st.headers === headers);
+      const stack = stackArg(s, ctx);
       const count = compileData(n, ctx).big;
       const push = call.op === "push";
-      return (p, l) => shiftStack(p, res, stackIndex, headers, Number(count(p, l)), push);
+      return (p, l) => shiftStack(p, res, stack, Number(count(p, l)), push);
     }
     case "mark_to_drop":
     case "drop": {
@@ -407,9 +452,11 @@ function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources)
       };
     }
     case "log_msg": {
+      // p4c writes an empty parameters_vector as {} rather than [].
       const [format, args] = params(call, 2, ctx);
       const text = String((format as { value: unknown }).value);
-      const values = ((args as { value?: unknown[] }).value ?? []).map(
+      const list = (args as { value?: unknown }).value;
+      const values = (Array.isArray(list) ? list : []).map(
         (a) => asData(compileExpr(a, ctx), ctx).big,
       );
       return (p, l) => {
@@ -419,12 +466,15 @@ function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources)
     }
     case "assert":
     case "assume": {
+      // p4c passes the condition as data (b2d of it); bmv2 fails when it equals 0.
       const [cond] = params(call, 1, ctx);
-      const c = compileBool(cond, ctx);
+      const c = compileCondition(cond, ctx);
       const where = `${call.op} at ${ctx.source ?? ctx.where}`;
-      // bmv2 logs and aborts the whole switch; we log and keep forwarding.
+      // bmv2 logs and aborts the whole switch; we log and drop only this packet (a fault).
       return (p, l) => {
-        if (!c(p, l)) res.log(`${where} failed`);
+        if (c(p, l)) return;
+        res.log(`${where} failed`);
+        throw new AssertionFailure(call.op, ctx.source ?? ctx.where);
       };
     }
     default:
@@ -432,6 +482,25 @@ function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources)
         source: ctx.source,
       });
   }
+}
+
+/** Raised by a failed assert/assume; the switch drops the packet and reports the fault. */
+export class AssertionFailure extends Error {
+  constructor(
+    readonly primitive: string,
+    readonly where: string,
+  ) {
+    super(`${primitive} failed at ${where}`);
+    this.name = "AssertionFailure";
+  }
+}
+
+/** A condition given as a boolean or as data (true when non-zero). */
+function compileCondition(node: unknown, ctx: ExprContext): (p: PacketState, l: Locals) => boolean {
+  const e = compileExpr(node, ctx);
+  if (e.kind === "bool") return e.fn;
+  const big = asData(e, ctx).big;
+  return (p, l) => big(p, l) !== 0n;
 }
 
 function binary(op: string): (a: bigint, b: bigint) => bigint {
@@ -478,6 +547,23 @@ function copyHeader(p: PacketState, res: Resources, dst: number, src: number): v
   markValid(p, res, dst);
 }
 
+/** bmv2 assign_union: member by member. */
+function copyUnion(p: PacketState, res: Resources, dst: number, src: number): void {
+  const d = res.layout.unions[dst];
+  const s = res.layout.unions[src];
+  d?.members.forEach((m, i) => {
+    copyHeader(p, res, m.header, s?.members[i]?.header ?? -1);
+  });
+}
+
+function swapUnions(p: PacketState, res: Resources, a: number, b: number): void {
+  const ua = res.layout.unions[a];
+  const ub = res.layout.unions[b];
+  ua?.members.forEach((m, i) => {
+    swapHeaders(p, res, m.header, ub?.members[i]?.header ?? -1);
+  });
+}
+
 function swapHeaders(p: PacketState, res: Resources, a: number, b: number): void {
   const ha = res.layout.headers[a];
   const hb = res.layout.headers[b];
@@ -497,31 +583,39 @@ function swapHeaders(p: PacketState, res: Resources, a: number, b: number): void
   p.phv.varbitBits[b] = vb;
 }
 
-/** P4_16 push_front / pop_front (bm_sim stacks.cpp StackP4_16). */
+/**
+ * P4_16 push_front / pop_front (bm_sim stacks.cpp StackP4_16). The freed elements are marked
+ * invalid; for a union stack bmv2's HeaderUnion::mark_invalid does nothing, so they keep what was
+ * swapped into them, and we do the same to produce the same packets.
+ */
 function shiftStack(
   p: PacketState,
   res: Resources,
-  stack: number,
-  headers: readonly number[],
+  stack: StackRef,
   num: number,
   push: boolean,
 ): void {
   if (num <= 0) return;
-  const size = headers.length;
-  const next = p.phv.stackNext[stack] as number;
+  const elements = stack.elements;
+  const size = elements.length;
+  const counters = stack.unions ? p.phv.unionStackNext : p.phv.stackNext;
+  const next = counters[stack.index] as number;
+  const swap = stack.unions ? swapUnions : swapHeaders;
+  const invalidate = (i: number) => {
+    if (!stack.unions) p.phv.valid[elements[i] as number] = 0;
+  };
   if (push) {
-    p.phv.stackNext[stack] = Math.min(size, next + num);
+    counters[stack.index] = Math.min(size, next + num);
     for (let i = size - 1; i > num - 1; i--) {
-      swapHeaders(p, res, headers[i] as number, headers[i - num] as number);
+      swap(p, res, elements[i] as number, elements[i - num] as number);
     }
-    for (let i = 0; i < Math.min(size, num); i++) p.phv.valid[headers[i] as number] = 0;
+    for (let i = 0; i < Math.min(size, num); i++) invalidate(i);
   } else {
-    p.phv.stackNext[stack] = next - Math.min(next, num);
+    counters[stack.index] = next - Math.min(next, num);
     let i = 0;
     if (num < size) {
-      for (; i < size - num; i++)
-        swapHeaders(p, res, headers[i] as number, headers[i + num] as number);
+      for (; i < size - num; i++) swap(p, res, elements[i] as number, elements[i + num] as number);
     }
-    for (; i < size; i++) p.phv.valid[headers[i] as number] = 0;
+    for (; i < size; i++) invalidate(i);
   }
 }

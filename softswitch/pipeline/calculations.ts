@@ -9,11 +9,12 @@ import type { CalculationSpec } from "../program/schema.js";
 import { Hasher, isSupportedAlgorithm } from "../runtime/hash.js";
 import type { HeaderCodec } from "./headers.js";
 import type { PhvLayout } from "./layout.js";
-import type { PacketState } from "./packet.js";
+import type { PacketState, Phv } from "./packet.js";
 import { type FieldValue, parseHexstr, truncate, writeBits } from "./values.js";
 
 type Entry =
-  | { kind: "field"; header: number; slot: number; width: number }
+  /** A varbit field contributes its current length (bmv2 Field::get_nbits). */
+  | { kind: "field"; header: number; slot: number; width: number; varbit: boolean }
   | { kind: "constant"; value: FieldValue; width: number }
   | { kind: "header"; header: number };
 
@@ -35,7 +36,13 @@ export function compileByteBuilder(inputs: readonly unknown[], ctx: BuilderConte
     if (type === "field") {
       const [h, f] = value as [string, string];
       const field = ctx.layout.field(h, f, ctx.where);
-      entries.push({ kind: "field", header: field.header, slot: field.slot, width: field.width });
+      entries.push({
+        kind: "field",
+        header: field.header,
+        slot: field.slot,
+        width: field.width,
+        varbit: field.varbit,
+      });
     } else if (type === "hexstr") {
       if (typeof bitwidth !== "number") {
         throw new ProgramError(ctx.where, "hexstr input without bitwidth", { source: ctx.source });
@@ -63,7 +70,9 @@ export function compileByteBuilder(inputs: readonly unknown[], ctx: BuilderConte
       if (e.kind === "constant") bits += e.width;
       else if (phv.valid[e.header] === 1) {
         bits +=
-          e.kind === "field" ? e.width : (codecs[e.header] as HeaderCodec).byteLength(phv) * 8;
+          e.kind === "field"
+            ? fieldBits(phv, e)
+            : (codecs[e.header] as HeaderCodec).byteLength(phv) * 8;
       }
     }
     const headerBytes = (bits + 7) >>> 3;
@@ -75,8 +84,9 @@ export function compileByteBuilder(inputs: readonly unknown[], ctx: BuilderConte
         at += e.width;
       } else if (phv.valid[e.header] === 1) {
         if (e.kind === "field") {
-          writeBits(out, at, e.width, phv.values[e.slot] as FieldValue);
-          at += e.width;
+          const width = fieldBits(phv, e);
+          writeBits(out, at, width, phv.values[e.slot] as FieldValue);
+          at += width;
         } else {
           const codec = codecs[e.header] as HeaderCodec;
           codec.emitBits(phv, out, at);
@@ -87,6 +97,10 @@ export function compileByteBuilder(inputs: readonly unknown[], ctx: BuilderConte
     if (withPayload) out.set(p.payload, headerBytes);
     return out;
   };
+}
+
+function fieldBits(phv: Phv, e: Extract<Entry, { kind: "field" }>): number {
+  return e.varbit ? (phv.varbitBits[e.header] as number) : e.width;
 }
 
 export interface Calculation {

@@ -134,9 +134,6 @@ export function compileExpr(node: unknown, ctx: ExprContext): Expr {
       const header = ctx.layout.header(h, ctx.where);
       if (f === "$valid$") return validFieldExpr(header.index);
       const field = ctx.layout.field(h, f, ctx.where);
-      if (field.varbit) {
-        return dataExpr(field.width, true, undefined, (p) => p.phv.values[field.slot] as bigint);
-      }
       return fieldExpr(field.slot, field.width, field.signed);
     }
     case "hexstr":
@@ -171,7 +168,18 @@ export function compileExpr(node: unknown, ctx: ExprContext): Expr {
       return { kind: "union_stack", stack: ctx.layout.unionStack(String(value), ctx.where).index };
     case "stack_field": {
       const [s, f] = asPair(value, ctx);
-      return stackFieldExpr(ctx, s, f);
+      const stack = ctx.layout.stack(s, ctx.where);
+      return lastElementField(ctx, stack.headers, (p) => p.phv.stackNext[stack.index] ?? 0, f);
+    }
+    case "union_stack_field": {
+      // [union stack, member, field]: the member's field in the last extracted union.
+      const [s, member, f] = (Array.isArray(value) ? value : []) as [string, string, string];
+      const stack = ctx.layout.unionStack(String(s), ctx.where);
+      const unions = stack.unions.map((u) => ctx.layout.unions[u]);
+      const offset = unions[0]?.members.findIndex((m) => m.name === member) ?? -1;
+      if (offset < 0) fail(ctx, `union stack "${s}" has no member "${member}"`);
+      const headers = unions.map((u) => u?.members[offset]?.header ?? -1);
+      return lastElementField(ctx, headers, (p) => p.phv.unionStackNext[stack.index] ?? 0, f);
     }
     case "register": {
       const [name, indexNode] = (Array.isArray(value) ? value : []) as [unknown, unknown];
@@ -208,16 +216,20 @@ function asPair(value: unknown, ctx: ExprContext): [string, string] {
   return [value[0], value[1]];
 }
 
-function stackFieldExpr(ctx: ExprContext, stackName: string, fieldName: string): DataExpr {
-  const stack = ctx.layout.stack(stackName, ctx.where);
-  const first = ctx.layout.headers[stack.headers[0] ?? -1];
-  if (!first) fail(ctx, `header stack "${stackName}" is empty`);
+/** A field of the last extracted element (`next - 1`) of a stack, given its headers in order. */
+function lastElementField(
+  ctx: ExprContext,
+  headers: readonly number[],
+  next: (p: PacketState) => number,
+  fieldName: string,
+): DataExpr {
+  const first = ctx.layout.headers[headers[0] ?? -1];
+  if (!first) fail(ctx, "empty stack");
   const offset = first.fields.findIndex((f) => f.name === `${first.name}.${fieldName}`);
   const field = first.fields[offset];
-  if (!field) fail(ctx, `field "${fieldName}" not in stack "${stackName}"`);
-  const slots = stack.headers.map((h) => ctx.layout.headers[h]?.fields[offset]?.slot ?? 0);
-  const s = stack.index;
-  const slotOf = (p: PacketState) => slots[Math.max(0, (p.phv.stackNext[s] ?? 0) - 1)] ?? 0;
+  if (!field) fail(ctx, `field "${fieldName}" not in "${first.name}"`);
+  const slots = headers.map((h) => ctx.layout.headers[h]?.fields[offset]?.slot ?? 0);
+  const slotOf = (p: PacketState) => slots[Math.max(0, next(p) - 1)] ?? 0;
   return field.width <= MAX_NUMBER_BITS
     ? dataExpr(field.width, true, (p) => p.phv.values[slotOf(p)] as number, undefined)
     : dataExpr(field.width, true, undefined, (p) => p.phv.values[slotOf(p)] as bigint);
@@ -314,6 +326,13 @@ function compileOp(value: unknown, ctx: ExprContext): Expr {
     case "==h":
     case "!=h":
       return headerEquality(asHeader(L(), ctx), asHeader(R(), ctx), op === "==h", ctx);
+    case "==u":
+    case "!=u": {
+      const a = L();
+      const b = R();
+      if (a.kind !== "union" || b.kind !== "union") fail(ctx, `${op} needs two header unions`);
+      return unionEquality(a, b, op === "==u", ctx);
+    }
     case "valid": {
       const h = asHeader(R(), ctx).fn;
       return { kind: "bool", fn: (p, l) => p.phv.valid[h(p, l)] === 1 };
@@ -392,8 +411,12 @@ function compileOp(value: unknown, ctx: ExprContext): Expr {
       const s = R();
       if (s.kind !== "stack") fail(ctx, `${op} needs a header stack`);
       const index = s.stack;
-      const minus = op === "last_stack_index" ? 1 : 0;
-      return dataExpr(32, minus === 0, (p) => (p.phv.stackNext[index] ?? 0) - minus, undefined);
+      if (op === "size_stack")
+        return dataExpr(32, true, (p) => p.phv.stackNext[index] ?? 0, undefined);
+      // bmv2 computes count - 1 in size_t: an empty stack gives 2^64 - 1.
+      return dataExpr(64, true, undefined, (p) =>
+        BigInt.asUintN(64, BigInt((p.phv.stackNext[index] ?? 0) - 1)),
+      );
     }
     case "access_field": {
       const h = asHeader(L(), ctx);
@@ -666,24 +689,42 @@ function cast(op: string, a: DataExpr, widthExpr: DataExpr, ctx: ExprContext): D
   );
 }
 
+/** bmv2 Header::cmp: equal only when both headers are valid and every field is equal. */
+function sameHeaders(p: PacketState, layout: PhvLayout, a: number, b: number): boolean {
+  const x = layout.headers[a];
+  const y = layout.headers[b];
+  if (!x || !y || p.phv.valid[a] !== 1 || p.phv.valid[b] !== 1) return false;
+  if (x.fields.length !== y.fields.length) return false;
+  return x.fields.every((f, i) => p.phv.values[f.slot] === p.phv.values[y.fields[i]?.slot ?? -1]);
+}
+
 function headerEquality(a: HeaderExpr, b: HeaderExpr, equal: boolean, ctx: ExprContext): BoolExpr {
-  const headers = ctx.layout.headers;
+  const layout = ctx.layout;
   const af = a.fn;
   const bf = b.fn;
+  return { kind: "bool", fn: (p, l) => sameHeaders(p, layout, af(p, l), bf(p, l)) === equal };
+}
+
+/** bmv2 HeaderUnion::cmp: both valid, the same member valid, and that member equal. */
+function unionEquality(a: UnionExpr, b: UnionExpr, equal: boolean, ctx: ExprContext): BoolExpr {
+  const layout = ctx.layout;
+  const validMember = (p: PacketState, u: number) =>
+    layout.unions[u]?.members.findIndex((m) => p.phv.valid[m.header] === 1) ?? -1;
   return {
     kind: "bool",
     fn: (p, l) => {
-      const x = headers[af(p, l)];
-      const y = headers[bf(p, l)];
-      if (!x || !y) return !equal;
-      const vx = p.phv.valid[x.index] === 1;
-      const vy = p.phv.valid[y.index] === 1;
-      let same = vx === vy;
-      if (same && vx) {
-        same = x.fields.every(
-          (f, i) => p.phv.values[f.slot] === p.phv.values[y.fields[i]?.slot ?? -1],
+      const x = a.fn(p, l);
+      const y = b.fn(p, l);
+      const i = validMember(p, x);
+      const same =
+        i >= 0 &&
+        i === validMember(p, y) &&
+        sameHeaders(
+          p,
+          layout,
+          layout.unions[x]?.members[i]?.header ?? -1,
+          layout.unions[y]?.members[i]?.header ?? -1,
         );
-      }
       return same === equal;
     },
   };

@@ -4,7 +4,7 @@
  */
 import type { HeaderLayout } from "./layout.js";
 import type { Phv } from "./packet.js";
-import { type FieldValue, readBits, writeBits } from "./values.js";
+import { type FieldValue, readBits, truncate, writeBits } from "./values.js";
 
 export interface HeaderCodec {
   /** Size in bytes of the header as it is now (fixed part + current varbit length). */
@@ -68,6 +68,7 @@ export function compileHeaderCodec(header: HeaderLayout): HeaderCodec {
     };
   }
   // With a varbit field, offsets after it depend on its current length.
+  const varbitMaxWidth = header.fields.find((f) => f.varbit)?.width ?? 0;
   const layout = (phv: Phv) => {
     const vbits = phv.varbitBits[index] as number;
     return header.fields.map((f) => ({ slot: f.slot, width: f.varbit ? vbits : f.width }));
@@ -86,8 +87,8 @@ export function compileHeaderCodec(header: HeaderLayout): HeaderCodec {
       let bit = offset * 8;
       for (const f of layout(phv)) {
         const isVarbit = f.slot === header.varbitSlot;
-        const v = f.width > 0 ? readBits(bytes, bit, f.width) : 0n;
-        phv.values[f.slot] = isVarbit && typeof v === "number" ? BigInt(v) : v;
+        const v = f.width > 0 ? readBits(bytes, bit, f.width) : 0;
+        phv.values[f.slot] = isVarbit ? truncate(v, varbitMaxWidth) : v;
         bit += f.width;
       }
       phv.valid[index] = 1;

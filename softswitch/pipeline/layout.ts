@@ -71,15 +71,18 @@ export class PhvLayout {
       const index = this.headers.length;
       headerIndexById.set(h.id, index);
       this.headerByName.set(h.name, index);
+      const fixedBits = h.type.fields.reduce((sum, f) => sum + f.width, 0);
       const fields = h.type.fields.map((f: FieldInfo) => {
         const slot = this.zeroValues.length;
-        // A varbit field is held as a bigint whatever its current length.
-        this.zeroValues.push(f.varbit ? 0n : zeroOf(f.width));
+        // A varbit field's width is its maximum (max_length counts the whole header, in bytes);
+        // its value is held in the representation of that width, whatever its current length.
+        const width = f.varbit ? Math.max(0, h.type.maxLength * 8 - fixedBits) : f.width;
+        this.zeroValues.push(zeroOf(width));
         return {
           name: `${h.name}.${f.name}`,
           header: index,
           slot,
-          width: f.varbit ? h.type.maxLength * 8 : f.width,
+          width,
           signed: f.signed,
           varbit: f.varbit,
         };
@@ -89,7 +92,7 @@ export class PhvLayout {
         name: h.name,
         metadata: h.metadata,
         fields,
-        fixedBits: h.type.fields.reduce((sum, f) => sum + f.width, 0),
+        fixedBits,
         varbitSlot: fields.find((f) => f.varbit)?.slot ?? -1,
         maxBytes: h.type.maxLength,
         union: -1,

@@ -162,11 +162,36 @@ function compileOp(
 ): Op {
   const params = op.parameters as { type?: string; value?: unknown }[];
   const tooShort = code("PacketTooShort");
+  const lengthExpr = op.op === "extract_VL" ? compileData(params[1], ctx).big : undefined;
+  /** Extracts into element `next` of a stack (headers in stack order), then advances `next`. */
+  const extractToStack = (
+    headers: readonly number[],
+    counters: (p: PacketState) => Int32Array,
+    index: number,
+  ): Op => {
+    const first = res.layout.headers[headers[0] ?? -1];
+    if (!first) throw new ProgramError(ctx.where, "empty stack");
+    const outOfBounds = code("StackOutOfBounds");
+    const inner = extractInto(
+      (p) => headers[counters(p)[index] as number] as number,
+      undefined,
+      first.fixedBits,
+      first.maxBytes,
+      lengthExpr,
+      code,
+      res.codecs,
+    );
+    return (p, c) => {
+      const next = counters(p);
+      if ((next[index] as number) >= headers.length) throw new ParseFault(outOfBounds);
+      inner(p, c);
+      next[index] = (next[index] as number) + 1;
+    };
+  };
   switch (op.op) {
     case "extract":
     case "extract_VL": {
       const target = params[0] ?? {};
-      const lengthExpr = op.op === "extract_VL" ? compileData(params[1], ctx).big : undefined;
       if (target.type === "regular") {
         const header = res.layout.header(String(target.value), ctx.where);
         const codec = res.codecs[header.index] as HeaderCodec;
@@ -181,25 +206,19 @@ function compileOp(
       }
       if (target.type === "stack") {
         const stack = res.layout.stack(String(target.value), ctx.where);
-        const outOfBounds = code("StackOutOfBounds");
-        const first = res.layout.headers[stack.headers[0] ?? -1];
-        if (!first) throw new ProgramError(ctx.where, "empty header stack");
-        const s = stack.index;
-        const inner = extractInto(
-          (p) => stack.headers[p.phv.stackNext[s] as number] as number,
-          undefined,
-          first.fixedBits,
-          first.maxBytes,
-          lengthExpr,
-          code,
-          res.codecs,
-        );
-        return (p, c) => {
-          if ((p.phv.stackNext[s] as number) >= stack.headers.length)
-            throw new ParseFault(outOfBounds);
-          inner(p, c);
-          p.phv.stackNext[s] = (p.phv.stackNext[s] as number) + 1;
-        };
+        return extractToStack(stack.headers, (p) => p.phv.stackNext, stack.index);
+      }
+      if (target.type === "union_stack") {
+        // [union stack, member]: the member of the stack's next union (bmv2 ParserOpExtractUnionStack).
+        const [stackName, member] = (target.value ?? []) as [string, string];
+        const stack = res.layout.unionStack(String(stackName), ctx.where);
+        const unions = stack.unions.map((u) => res.layout.unions[u]);
+        const offset = unions[0]?.members.findIndex((m) => m.name === member) ?? -1;
+        if (offset < 0) {
+          throw new ProgramError(ctx.where, `union stack "${stackName}" has no member "${member}"`);
+        }
+        const headers = unions.map((u) => u?.members[offset]?.header ?? -1);
+        return extractToStack(headers, (p) => p.phv.unionStackNext, stack.index);
       }
       throw new UnsupportedConstructError(
         ctx.where,
@@ -319,8 +338,9 @@ function compileTransitions(
     const expr = compileData(k, ctx);
     let width: number;
     if (k.type === "lookahead") width = (k.value as number[])[1] ?? 0;
-    else if (k.type === "field" || k.type === "stack_field") width = expr.bits;
-    else {
+    else if (k.type === "field" || k.type === "stack_field" || k.type === "union_stack_field") {
+      width = expr.bits;
+    } else {
       throw new UnsupportedConstructError(
         ctx.where,
         `transition key of type "${k.type}" is not supported`,

@@ -165,6 +165,16 @@ function uniqueById<T extends { id: number; name: string }>(
 function index(spec: Bmv2Program): Program {
   const headerTypes = new Map<string, HeaderTypeInfo>();
   spec.header_types.forEach((ht, i) => {
+    ht.fields.forEach(([name, , , saturating], f) => {
+      if (saturating === true) {
+        // p4c never emits saturating fields (it compiles |+| to sat_cast expressions).
+        throw new UnsupportedConstructError(
+          `field "${ht.name}.${name}"`,
+          "saturating fields are not supported",
+          { path: `header_types[${i}].fields[${f}]` },
+        );
+      }
+    });
     const fields = ht.fields.map(([name, width, signed]) => ({
       name,
       width: width === "*" ? 0 : width,

@@ -11,9 +11,16 @@ const sourceInfo = z.looseObject({ filename: z.string(), line: z.number() }).opt
 export const typedValue = z.looseObject({ type: z.string(), value: z.unknown() });
 export type TypedValue = z.infer<typeof typedValue>;
 
+/** bmv2 reads the flags with Json asBool, so p4c's `0` (bool fields) means false. */
+const jsonBool = z
+  .union([z.boolean(), z.number()])
+  .transform((v) => (typeof v === "boolean" ? v : v !== 0));
+const fieldWidth = z.union([z.number().int().positive(), z.literal("*")]);
+/** [name, width | "*", signed?, saturating?] */
 const fieldSpec = z.union([
-  z.tuple([z.string(), z.union([z.number().int().positive(), z.literal("*")])]),
-  z.tuple([z.string(), z.union([z.number().int().positive(), z.literal("*")]), z.boolean()]),
+  z.tuple([z.string(), fieldWidth]),
+  z.tuple([z.string(), fieldWidth, jsonBool]),
+  z.tuple([z.string(), fieldWidth, jsonBool, jsonBool]),
 ]);
 
 const headerType = z.looseObject({

@@ -65,7 +65,19 @@ interface Fields {
   egressRid?: FieldSlot;
   ingressTimestamp?: FieldSlot;
   egressTimestamp?: FieldSlot;
+  /** intrinsic_metadata.priority: simple_switch has one queue per port, so only 0 passes. */
+  priority?: FieldSlot;
+  /** queueing_metadata, used only when all four fields exist (check_queueing_metadata). */
+  queueing?: {
+    enqTimestamp: FieldSlot;
+    enqQdepth: FieldSlot;
+    deqTimedelta: FieldSlot;
+    deqQdepth: FieldSlot;
+    qid?: FieldSlot;
+  };
 }
+
+type EgressQueue = { port: number; p: PacketState }[];
 
 export class SimpleSwitch {
   readonly program: Program;
@@ -88,6 +100,8 @@ export class SimpleSwitch {
   private readonly learnSamplers = new Map<number, (p: PacketState) => Uint8Array>();
   private readonly digestListeners: DigestListener[] = [];
   private readonly clock: MicrosClock;
+  /** Timestamps count from the switch's start, as bmv2's get_ts does. */
+  private readonly started: number;
   private readonly options: SwitchOptions;
 
   /** Loads and compiles a program (JSON text, parsed JSON, or a loaded Program). */
@@ -96,6 +110,7 @@ export class SimpleSwitch {
     this.program = isProgram(input) ? input : loadProgram(input);
     this.dropPort = options.dropPort ?? 511;
     this.clock = options.clock ?? systemMicros;
+    this.started = this.clock();
     const program = this.program;
     this.layout = new PhvLayout(program);
     const codecs = this.layout.headers.map(compileHeaderCodec);
@@ -160,6 +175,8 @@ export class SimpleSwitch {
         L.optionalField("standard_metadata", "egress_rid"),
       ingressTimestamp: L.optionalField("intrinsic_metadata", "ingress_global_timestamp"),
       egressTimestamp: L.optionalField("intrinsic_metadata", "egress_global_timestamp"),
+      priority: L.optionalField("intrinsic_metadata", "priority"),
+      queueing: queueingFields(L),
     };
     for (const fl of program.spec.field_lists) {
       this.fieldLists.set(
@@ -228,7 +245,7 @@ export class SimpleSwitch {
     const out: OutputPacket[] = [];
     try {
       const ingressQueue: PacketState[] = [this.newPacket(port, frame)];
-      const egressQueue: { port: number; p: PacketState }[] = [];
+      const egressQueue: EgressQueue = [];
       let passes = 0;
       const maxPasses = this.options.maxPasses ?? 1024;
       while (ingressQueue.length > 0 || egressQueue.length > 0) {
@@ -253,7 +270,7 @@ export class SimpleSwitch {
     v[this.fields.ingressPort.slot] = truncate(port, this.fields.ingressPort.width);
     v[this.fields.packetLength.slot] = truncate(frame.length, this.fields.packetLength.width);
     v[this.fields.instanceType.slot] = InstanceType.NORMAL;
-    this.setField(p, this.fields.ingressTimestamp, this.clock());
+    this.setField(p, this.fields.ingressTimestamp, this.clock() - this.started);
     return p;
   }
 
@@ -274,11 +291,7 @@ export class SimpleSwitch {
     to.phv.values[this.fields.instanceType.slot] = type;
   }
 
-  private runIngress(
-    p: PacketState,
-    ingressQueue: PacketState[],
-    egressQueue: { port: number; p: PacketState }[],
-  ): void {
+  private runIngress(p: PacketState, ingressQueue: PacketState[], egressQueue: EgressQueue): void {
     this.parser.parse(p);
     this.setField(p, this.fields.parserError, p.parserError);
     this.setField(p, this.fields.checksumError, p.checksumError ? 1 : 0);
@@ -324,27 +337,35 @@ export class SimpleSwitch {
     }
     if (egressSpec === this.dropPort) return;
     p.phv.values[this.fields.instanceType.slot] = InstanceType.NORMAL;
-    egressQueue.push({ port: egressSpec, p });
+    this.enqueue(egressSpec, p, egressQueue);
+  }
+
+  /** simple_switch enqueue: drops a packet asking for a priority queue it lacks, stamps queueing metadata. */
+  private enqueue(port: number, p: PacketState, egressQueue: EgressQueue): void {
+    if (this.getNumber(p, this.fields.priority) !== 0) return;
+    const q = this.fields.queueing;
+    if (q) {
+      this.setField(p, q.enqTimestamp, this.clock() - this.started);
+      // Each injected frame runs to completion, so the queue holds only what this frame made.
+      this.setField(p, q.enqQdepth, egressQueue.filter((e) => e.port === port).length);
+    }
+    egressQueue.push({ port, p });
   }
 
   private sendClone(
     copy: PacketState,
     mgid: number | undefined,
     port: number | undefined,
-    egressQueue: { port: number; p: PacketState }[],
+    egressQueue: EgressQueue,
   ): void {
     if (mgid !== undefined) this.multicast(copy, mgid, egressQueue);
-    if (port !== undefined) egressQueue.push({ port, p: copy });
+    if (port !== undefined) this.enqueue(port, copy, egressQueue);
   }
 
-  private multicast(
-    p: PacketState,
-    mgid: number,
-    egressQueue: { port: number; p: PacketState }[],
-  ): void {
+  private multicast(p: PacketState, mgid: number, egressQueue: EgressQueue): void {
     for (const r of this.pre.replicate(mgid)) {
       this.setField(p, this.fields.egressRid, r.rid);
-      egressQueue.push({ port: r.port, p: copyPacket(p) });
+      this.enqueue(r.port, copyPacket(p), egressQueue);
     }
   }
 
@@ -352,10 +373,17 @@ export class SimpleSwitch {
     port: number,
     p: PacketState,
     ingressQueue: PacketState[],
-    egressQueue: { port: number; p: PacketState }[],
+    egressQueue: EgressQueue,
     out: OutputPacket[],
   ): void {
-    this.setField(p, this.fields.egressTimestamp, this.clock());
+    this.setField(p, this.fields.egressTimestamp, this.clock() - this.started);
+    const q = this.fields.queueing;
+    if (q) {
+      const enqueued = this.getNumber(p, q.enqTimestamp);
+      this.setField(p, q.deqTimedelta, this.clock() - this.started - enqueued);
+      this.setField(p, q.deqQdepth, egressQueue.filter((e) => e.port === port).length);
+      this.setField(p, q.qid, 0);
+    }
     this.setField(p, this.fields.egressPort, port);
     // simple_switch sets egress_spec to drop_port + 1 (truncated to the field) before egress.
     this.setField(p, this.fields.egressSpec, this.dropPort + 1);
@@ -371,9 +399,6 @@ export class SimpleSwitch {
       if (session) {
         const copy = copyPacket(p);
         this.preserve(p, copy, fieldList, InstanceType.EGRESS_CLONE);
-        copy.cloneSession = 0;
-        copy.recirculateFieldList = 0;
-        copy.truncateLength = Number.POSITIVE_INFINITY;
         this.sendClone(copy, session.mgid, session.egressPort, egressQueue);
       }
     }
@@ -395,14 +420,26 @@ function isProgram(input: unknown): input is Program {
   return typeof input === "object" && input !== null && "spec" in input && "headerTypes" in input;
 }
 
-/** bmv2 clone_with_phv: same headers, metadata and payload, fresh per-packet registers. */
+/**
+ * bmv2 clone_with_phv: same headers, metadata and payload; fresh per-packet registers and no
+ * truncation (a new bmv2 Packet starts with truncated_length unset).
+ */
 function copyPacket(p: PacketState): PacketState {
   const copy = new PacketState(p.phv.clone(), p.frame);
   copy.payload = p.payload;
   copy.packetLength = p.packetLength;
   copy.ingressLength = p.ingressLength;
-  copy.truncateLength = p.truncateLength;
   return copy;
+}
+
+function queueingFields(L: PhvLayout): Fields["queueing"] {
+  const enqTimestamp = L.optionalField("queueing_metadata", "enq_timestamp");
+  const enqQdepth = L.optionalField("queueing_metadata", "enq_qdepth");
+  const deqTimedelta = L.optionalField("queueing_metadata", "deq_timedelta");
+  const deqQdepth = L.optionalField("queueing_metadata", "deq_qdepth");
+  if (!enqTimestamp || !enqQdepth || !deqTimedelta || !deqQdepth) return undefined;
+  const qid = L.optionalField("queueing_metadata", "qid");
+  return { enqTimestamp, enqQdepth, deqTimedelta, deqQdepth, ...(qid ? { qid } : {}) };
 }
 
 /** A digest sample: each field's value, byte-padded, concatenated (bmv2 LearnSampleBuilder). */

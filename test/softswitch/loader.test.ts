@@ -82,6 +82,39 @@ describe("program loader", () => {
     );
   });
 
+  it("rejects text that is not JSON at all", () => {
+    assert.throws(
+      () => loadProgram('{"__meta__": {"version": [2, 23]}, "header_types": ['),
+      (e: unknown) => e instanceof ProgramError && /not valid JSON/.test(e.message),
+    );
+  });
+
+  it("reads field flags as bmv2 does (asBool: p4c writes 0 for bool fields)", () => {
+    const json = minimal();
+    const std = (json.header_types as { fields: unknown[][] }[])[0];
+    std?.fields.push(["flag", 1, 0], ["signed", 8, true]);
+    const fields = loadProgram(json).headerTypes.get("standard_metadata")?.fields ?? [];
+    assert.deepEqual(
+      fields.slice(-2).map((f) => [f.name, f.signed]),
+      [
+        ["flag", false],
+        ["signed", true],
+      ],
+    );
+  });
+
+  it("rejects saturating fields, naming the field and its place", () => {
+    const json = minimal();
+    (json.header_types as { fields: unknown[][] }[])[0]?.fields.push(["sat", 8, false, true]);
+    assert.throws(
+      () => loadProgram(json),
+      (e: unknown) =>
+        e instanceof UnsupportedConstructError &&
+        e.message.includes('field "standard_metadata.sat"') &&
+        e.message.includes("header_types[0].fields[5]"),
+    );
+  });
+
   it("rejects JSON that is not a program, naming the path", () => {
     const json = minimal();
     (json.headers as unknown[]).push({ name: "x", id: 1 });
