@@ -1,0 +1,332 @@
+/**
+ * The nvgre-ctl command tree (commander 14). Commands only parse and print; the daemon does
+ * the work through its local API. `run` starts the daemon itself in this process (loaded on
+ * demand, so the other commands start without loading gRPC and the P4 tooling).
+ */
+import { Argument, Command, Option } from "commander";
+import { type GetKind, getKinds } from "../daemon/api/protocol.js";
+import { defaultSocketPath, socketEnvVar } from "../daemon/api/socket-path.js";
+import type { EventKind } from "../daemon/events.js";
+import { ApiClient } from "./api-client.js";
+import { applyFile, locationFrom, sendChange } from "./commands/changes.js";
+import { completionNames, completionScript } from "./commands/completion.js";
+import { counters, drops, events, get, status, tables } from "./commands/observe.js";
+import {
+  type CliContext,
+  type CliIo,
+  collect,
+  parseInteger,
+  parseList,
+  parseSwitchPort,
+  parseVlan,
+  parseVsid,
+} from "./context.js";
+import { exitCodeHelp } from "./exit-codes.js";
+import { type OutputFormat, outputFormats } from "./output.js";
+
+export const version = "0.1.0";
+
+const eventKinds: EventKind[] = [
+  "connection",
+  "mastership",
+  "pipeline",
+  "reconcile",
+  "intent",
+  "learning",
+  "punt",
+  "daemon",
+];
+
+function outputOption(): Option {
+  return new Option("-o, --output <format>", "table (for people), json or yaml (for scripts)")
+    .choices(outputFormats)
+    .default("table");
+}
+
+/** --dry-run and --expected-revision, shared by every command that changes the fabric. */
+function changeOptions(command: Command): Command {
+  return command
+    .option("--dry-run", "show what would change on each switch; change nothing")
+    .option(
+      "--expected-revision <n>",
+      "refuse (exit 6) if the intent's revision is no longer N",
+      parseInteger("a revision", 0, Number.MAX_SAFE_INTEGER),
+    )
+    .addOption(outputOption());
+}
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command("nvgre-ctl")
+    .description(
+      "Operate an NVGRE fabric (RFC 7637): declarative intent, applied to every switch by the nvgre daemon",
+    )
+    .version(version)
+    .addOption(
+      new Option("-s, --socket <path>", "the daemon's API socket (or tcp://127.0.0.1:PORT)")
+        .env(socketEnvVar)
+        .default(defaultSocketPath()),
+    )
+    .option("--no-color", "plain output (also when NO_COLOR is set or stdout is not a terminal)")
+    .showHelpAfterError("(add --help for usage)")
+    .addHelpText("after", `\n${exitCodeHelp}\n`)
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    // Throw instead of exiting, in every subcommand (they inherit it), so main() picks the
+    // exit status and tests can run commands in-process.
+    .exitOverride();
+
+  const context: CliContext = {
+    io,
+    api: () => new ApiClient({ socket: program.opts<{ socket: string }>().socket }),
+  };
+
+  changeOptions(
+    program
+      .command("apply")
+      .description("make the fabric's intent the given file, and every switch match it")
+      .requiredOption("-f, --file <path>", "fabric file (YAML or JSON; - for stdin)")
+      .option("-v, --verbose", "print every entity written, per switch")
+      .option("--no-progress", "no progress bar (it is drawn only on a terminal)")
+      .addHelpText("after", "\nA dry run prints each switch's diff: + insert, ~ modify, - delete."),
+  ).action((options) => applyFile(context, options.file, options));
+
+  program
+    .command("get")
+    .description("list objects of the intent (with learned endpoints)")
+    .addArgument(new Argument("<kind>", "what to list").choices(getKinds))
+    .addOption(outputOption())
+    .action((kind: GetKind, options: { output: OutputFormat }) =>
+      get(context, kind, options.output),
+    );
+
+  const endpoint = program
+    .command("endpoint")
+    .description("add, move or delete a tenant endpoint (VM)");
+  changeOptions(
+    endpoint
+      .command("add")
+      .description("add an endpoint at a switch port (or behind a remote NVE)")
+      .argument("<name>", "endpoint name")
+      .requiredOption("--vsid <vsid>", "its virtual subnet (e.g. 0x5001)", parseVsid)
+      .requiredOption("--mac <mac>", "its MAC address")
+      .option("--ip <address>", "a customer address (CA), IPv4 or IPv6; repeatable", collect)
+      .option("--to <switch:port>", "where it is attached, e.g. leaf3:4", parseSwitchPort)
+      .option(
+        "--vlan <id>",
+        "its VLAN on that port (when the port carries the VSID tagged)",
+        parseVlan,
+      )
+      .option("--nve <name>", "the remote NVE (hypervisor) hosting it, instead of --to"),
+  ).action((name: string, options) =>
+    sendChange(
+      context,
+      "POST",
+      "/v1/endpoints",
+      {
+        name,
+        vsid: options.vsid,
+        mac: options.mac,
+        ips: options.ip ?? [],
+        location: locationFrom(options),
+      },
+      options,
+    ),
+  );
+  changeOptions(
+    endpoint
+      .command("move")
+      .description("move an endpoint (live migration): only the entries that change are written")
+      .argument("<name>", "endpoint name")
+      .option("--to <switch:port>", "its new attachment, e.g. leaf3:4", parseSwitchPort)
+      .option("--vlan <id>", "its VLAN on the new port", parseVlan)
+      .option("--nve <name>", "the remote NVE now hosting it, instead of --to"),
+  ).action((name: string, options) =>
+    sendChange(
+      context,
+      "PUT",
+      `/v1/endpoints/${encodeURIComponent(name)}/location`,
+      { location: locationFrom(options) },
+      options,
+    ),
+  );
+  changeOptions(
+    endpoint
+      .command("del")
+      .alias("delete")
+      .description("delete an endpoint")
+      .argument("<name>", "endpoint name"),
+  ).action((name: string, options) =>
+    sendChange(context, "DELETE", `/v1/endpoints/${encodeURIComponent(name)}`, {}, options),
+  );
+
+  const vsid = program.command("vsid").description("add or delete a virtual subnet (VSID)");
+  changeOptions(
+    vsid
+      .command("add")
+      .description("add a virtual subnet")
+      .argument("<vsid>", "0x1000–0xFFFFFE (R6)", parseVsid)
+      .requiredOption("--name <name>", "its name")
+      .requiredOption("--tenant <tenant>", "the tenant (routing domain) it belongs to")
+      .option(
+        "--flood <mode>",
+        "head-end (one copy per NVE) or a PA multicast group address",
+        "head-end",
+      )
+      .addOption(
+        new Option("--learning <sides>", "source MAC learning")
+          .choices(["off", "local", "remote", "both"])
+          .default("off"),
+      )
+      .option("--no-source-guard", "admit any source on access ports (R17 off)")
+      .option("--no-pa-validation", "admit NVGRE from any NVE (R17 off)")
+      .option("--gateway-mac <mac>", "distributed gateway MAC (R14)")
+      .option("--gateway-ip <address/len>", "gateway address with its prefix; repeatable", collect)
+      .option("--mtu <bytes>", "tenant IP MTU", parseInteger("an MTU", 576, 9216)),
+  ).action((vsidValue: number, options) => {
+    const gateway =
+      options.gatewayMac || options.gatewayIp
+        ? { mac: options.gatewayMac, ips: options.gatewayIp ?? [] }
+        : undefined;
+    return sendChange(
+      context,
+      "POST",
+      "/v1/vsids",
+      {
+        vsid: vsidValue,
+        name: options.name,
+        tenant: options.tenant,
+        flood: options.flood === "head-end" ? "head-end" : { multicastGroup: options.flood },
+        learning:
+          options.learning === "off"
+            ? false
+            : options.learning === "both"
+              ? true
+              : { local: options.learning === "local", remote: options.learning === "remote" },
+        sourceGuard: options.sourceGuard,
+        paValidation: options.paValidation,
+        ...(gateway ? { gateway } : {}),
+        ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
+      },
+      options,
+    );
+  });
+  changeOptions(
+    vsid
+      .command("del")
+      .alias("delete")
+      .description("delete a virtual subnet (refused while endpoints or routes use it)")
+      .argument("<vsid>", "the VSID", parseVsid),
+  ).action((vsidValue: number, options) =>
+    sendChange(context, "DELETE", `/v1/vsids/${vsidValue}`, {}, options),
+  );
+
+  const route = program.command("route").description("add or delete a tenant route (R14)");
+  changeOptions(
+    route
+      .command("add")
+      .description("route a prefix in a tenant to an endpoint, a VSID (on-link) or a gateway NVE")
+      .argument("<prefix>", "e.g. 0.0.0.0/0 or 10.2.0.0/16")
+      .requiredOption("--tenant <tenant>", "the tenant (routing domain)")
+      .option("--endpoint <name>", "next hop: an endpoint")
+      .option(
+        "--vsid <vsid>",
+        "next hop: a VSID (on-link), or the gateway NVE's VSID with --nve",
+        parseVsid,
+      )
+      .option("--nve <name>", "next hop: a gateway NVE (with --vsid and --mac)")
+      .option("--mac <mac>", "the gateway NVE's inner MAC"),
+  ).action((prefix: string, options) =>
+    sendChange(
+      context,
+      "POST",
+      "/v1/routes",
+      {
+        tenant: options.tenant,
+        prefix,
+        nextHop: {
+          ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+          ...(options.vsid === undefined ? {} : { vsid: options.vsid }),
+          ...(options.nve ? { nve: options.nve } : {}),
+          ...(options.mac ? { mac: options.mac } : {}),
+        },
+      },
+      options,
+    ),
+  );
+  changeOptions(
+    route
+      .command("del")
+      .alias("delete")
+      .description("delete a tenant route")
+      .argument("<prefix>", "the route's prefix")
+      .requiredOption("--tenant <tenant>", "the tenant (routing domain)"),
+  ).action((prefix: string, options) =>
+    sendChange(context, "DELETE", "/v1/routes", { tenant: options.tenant, prefix }, options),
+  );
+
+  program
+    .command("counters")
+    .description("per-VSID packet and byte counters (R15) of every switch")
+    .option("--vsid <vsid>", "only this VSID", parseVsid)
+    .option("--switch <name>", "only this switch")
+    .option(
+      "-w, --watch [seconds]",
+      "refresh every N seconds (default 2) with rates; Ctrl-C ends",
+      parseInteger("an interval", 1, 3600),
+    )
+    .addOption(outputOption())
+    .action((options) =>
+      counters(context, { ...options, watch: options.watch === true ? 2 : options.watch }),
+    );
+
+  program
+    .command("drops")
+    .description("dropped packets per reason (the P4 program's drop reasons) per switch")
+    .option("--switch <name>", "only this switch")
+    .addOption(outputOption())
+    .action((options) => drops(context, options));
+
+  program
+    .command("tables")
+    .description("what a switch holds: its tables with entry counts, or one table's entries")
+    .argument("<switch>", "switch name")
+    .argument("[table]", "a table's P4 name (e.g. bridging)")
+    .addOption(outputOption())
+    .action((switchName: string, table: string | undefined, options: { output: OutputFormat }) =>
+      tables(context, switchName, table, options.output),
+    );
+
+  program
+    .command("events")
+    .description("learning, mastership changes, punts and reconcile results, newest last")
+    .option("-f, --follow", "keep printing new events as they happen (JSON lines with -o json)")
+    .option("--last <n>", "only the last N events", parseInteger("a count", 1, 1_000_000))
+    .option(
+      "--kind <kinds>",
+      `only these kinds, comma-separated (${eventKinds.join(", ")})`,
+      parseList("an event kind", eventKinds),
+    )
+    .option("--switch <name>", "only events about this switch")
+    .addOption(outputOption())
+    .action((options) => events(context, options));
+
+  program
+    .command("status")
+    .description(
+      "per switch: connected, primary, pipeline cookie, in sync or drift (exit 5 unless all are)",
+    )
+    .addOption(outputOption())
+    .action((options: { output: OutputFormat }) => status(context, options.output));
+
+  program
+    .command("completion")
+    .description("print the shell completion script (bash: source <(nvgre-ctl completion bash))")
+    .addArgument(new Argument("<shell>", "bash or zsh").choices(["bash", "zsh"]))
+    .action((shell: "bash" | "zsh") => io.out(completionScript(program, shell)));
+
+  program
+    .command("__complete", { hidden: true })
+    .argument("<kind>", "switches | endpoints | vsids | tenants")
+    .action((kind: string) => completionNames(context, kind));
+
+  return program;
+}
