@@ -128,8 +128,9 @@ function counterCells(entities: Entity__Output[]): Map<number, CounterValue> {
 }
 
 /**
- * The program's drop and punt reason codes, read from p4/include/defines.p4 (the P4Info does
- * not carry them): the counters "drops" and "egress_drops" are indexed by drop reason.
+ * The program's drop and punt reason codes and CA family codes, read from
+ * p4/include/defines.p4 (the P4Info does not carry them): the counters "drops" and
+ * "egress_drops" are indexed by drop reason.
  */
 function constants(type: string, prefix: string): Map<string, number> {
   const source = readFileSync(join(repoRoot, "p4/include/defines.p4"), "utf8");
@@ -139,18 +140,17 @@ function constants(type: string, prefix: string): Map<string, number> {
 
 const dropReasons = constants("drop_reason_t", "DROP_");
 const puntReasons = constants("punt_reason_t", "PUNT_");
+const caFamilies = constants("bit<2>", "CA_");
 
-export function dropReason(name: string): number {
-  const code = dropReasons.get(name);
-  if (code === undefined) throw new Error(`defines.p4 has no DROP_${name}`);
-  return code;
+function code(table: Map<string, number>, prefix: string, name: string): number {
+  const value = table.get(name);
+  if (value === undefined) throw new Error(`defines.p4 has no ${prefix}${name}`);
+  return value;
 }
 
-export function puntReason(name: string): number {
-  const code = puntReasons.get(name);
-  if (code === undefined) throw new Error(`defines.p4 has no PUNT_${name}`);
-  return code;
-}
+export const puntReason = (name: string) => code(puntReasons, "PUNT_", name);
+/** The source guard's ca_family code of a CA family ("IPV4" covers ARP, "IPV6"). */
+export const caFamily = (name: string) => code(caFamilies, "CA_", name);
 
 export function allDropReasons(): ReadonlyMap<string, number> {
   return dropReasons;
