@@ -115,7 +115,7 @@ export class DeviceManager {
   read(entities: Entity__Output[]): Entity[] {
     const state = this.pipeline();
     const out: Entity[] = [];
-    for (const entity of entities) state.read(entity, out);
+    for (const entity of entities) for (const e of state.read(entity)) out.push(e);
     return out;
   }
 

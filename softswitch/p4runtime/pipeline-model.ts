@@ -115,8 +115,8 @@ export interface ProfileModel {
   /** P4Info max_group_size; 0 = no static limit. */
   maxGroupSize: number;
   profile: ActionProfile<ActionCall>;
-  /** Actions allowed in members: those of the profile's tables. */
-  actionIds: Set<number>;
+  /** Actions allowed in members: those of the profile's tables (their copies). */
+  actions: Map<number, TableActionModel>;
 }
 
 export interface DigestModel {
@@ -229,7 +229,7 @@ export class PipelineModel {
         size: Number(ap.size),
         maxGroupSize: ap.max_group_size,
         profile,
-        actionIds: new Set(tables.flatMap((t) => [...(t?.actions.keys() ?? [])])),
+        actions: new Map(tables.flatMap((t) => [...(t?.actions ?? [])]).reverse()),
       };
       this.profiles.set(id, model);
       for (const t of tables) if (t) t.profile = model;

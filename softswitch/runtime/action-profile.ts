@@ -125,6 +125,15 @@ export class ActionProfile<A> {
     return [...this.groups.keys()];
   }
 
+  get memberCount(): number {
+    return this.members.size;
+  }
+
+  /** How many groups and table entries use a member, or table entries a group. */
+  references(kind: "member" | "group", handle: number): number {
+    return (kind === "member" ? this.memberOrThrow(handle) : this.groupOrThrow(handle)).refs;
+  }
+
   /** Table entries referencing a member or group hold a reference (bmv2 ref counts). */
   reference(kind: "member" | "group", handle: number, delta: 1 | -1): void {
     if (kind === "member") this.memberOrThrow(handle).refs += delta;

@@ -13,6 +13,8 @@ export interface Replica {
 export interface CloneSession {
   egressPort?: number;
   mgid?: number;
+  /** Copies are cut to this many bytes when they leave (P4Runtime packet_length_bytes); 0 = whole. */
+  truncateLength?: number;
 }
 
 /** bmv2 RegisterAccess::MAX_MIRROR_SESSION_ID */

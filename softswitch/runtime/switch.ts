@@ -21,7 +21,7 @@ import { loadProgram, type Program } from "../program/load.js";
 import { CounterArray } from "./counters.js";
 import { type DigestListener, LearnList } from "./learning.js";
 import { MeterArray, type MicrosClock, systemMicros } from "./meters.js";
-import { ReplicationEngine } from "./pre.js";
+import { type CloneSession, ReplicationEngine } from "./pre.js";
 import { RegisterArray } from "./registers.js";
 
 /** v1model instance types (simple_switch.cpp PktInstanceType). */
@@ -314,7 +314,7 @@ export class SimpleSwitch {
         );
         this.parser.parse(copy);
         this.preserve(p, copy, p.cloneFieldList, InstanceType.INGRESS_CLONE);
-        this.sendClone(copy, session.mgid, session.egressPort, egressQueue);
+        this.sendClone(copy, session, egressQueue);
       }
     }
     if (p.learnList > 0) {
@@ -354,12 +354,12 @@ export class SimpleSwitch {
 
   private sendClone(
     copy: PacketState,
-    mgid: number | undefined,
-    port: number | undefined,
+    session: CloneSession,
     egressQueue: EgressQueue,
   ): void {
-    if (mgid !== undefined) this.multicast(copy, mgid, egressQueue);
-    if (port !== undefined) this.enqueue(port, copy, egressQueue);
+    if (session.truncateLength) copy.truncateLength = session.truncateLength;
+    if (session.mgid !== undefined) this.multicast(copy, session.mgid, egressQueue);
+    if (session.egressPort !== undefined) this.enqueue(session.egressPort, copy, egressQueue);
   }
 
   private multicast(p: PacketState, mgid: number, egressQueue: EgressQueue): void {
@@ -399,7 +399,7 @@ export class SimpleSwitch {
       if (session) {
         const copy = copyPacket(p);
         this.preserve(p, copy, fieldList, InstanceType.EGRESS_CLONE);
-        this.sendClone(copy, session.mgid, session.egressPort, egressQueue);
+        this.sendClone(copy, session, egressQueue);
       }
     }
     if (this.getNumber(p, this.fields.egressSpec) === this.dropPort) return;

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { toUint128 } from "../../../controller/p4rt/client.js";
+import { EntityBuilder } from "../../../controller/p4rt/entities.js";
 import { forwardingPipelineConfig, loadPipeline } from "../../../controller/p4rt/pipeline.js";
 import type { SetForwardingPipelineConfigRequest } from "../../../proto/gen/p4/v1/SetForwardingPipelineConfigRequest.js";
 import {
@@ -201,5 +202,65 @@ describe("P4Runtime pipeline config, softswitch only", () => {
     assert.equal((await ses.set("COMMIT", {})).code, 0);
     assert.notEqual(running.device?.switch, before);
     assert.ok(running.device?.switch?.tables.has("vsid"));
+  });
+
+  test("RECONCILE_AND_COMMIT keeps the forwarding state that fits the new pipeline; refuses, changing nothing, when it does not", async () => {
+    const fixture = fixturePipeline();
+    assert.equal((await ses.set("VERIFY_AND_COMMIT", forwardingPipelineConfig(fixture))).code, 0);
+    const b = new EntityBuilder(fixture.index);
+    const header = { device_id: "1", election_id: toUint128(ELECTION_ID) };
+    const entities = [
+      b.actionProfileMember("ecmp_selector", 1, { action: "set_dst", params: { dst: 1, port: 1 } }),
+      b.actionProfileGroup("ecmp_selector", 2, [{ id: 1, weight: 2 }]),
+      b.tableEntry("ecmp", { match: { "hdr.ipv4.dstAddr": "10.0.0.1" }, target: { group: 2 } }),
+      b.tableEntry("l2", {
+        match: { "hdr.ethernet.dst": 5 },
+        target: { action: "forward", params: { port: 5 } },
+      }),
+      b.multicastGroup(1, [{ port: 1, instance: 1 }]),
+      b.counterEntry("port_both", 4, { packets: 1, bytes: 64 }),
+    ];
+    const write = await unary(ses.s.Write.bind(ses.s), {
+      ...header,
+      updates: entities.map((entity, i) => ({
+        type: i === 5 ? ("MODIFY" as const) : ("INSERT" as const),
+        entity,
+      })),
+    });
+    assert.equal(write.code, 0, write.details);
+    const readAll = async () => {
+      const call = ses.s.Read({
+        device_id: "1",
+        entities: [
+          { table_entry: {} },
+          { action_profile_member: {} },
+          { action_profile_group: {} },
+          { packet_replication_engine_entry: { multicast_group_entry: {} } },
+          {
+            counter_entry: {
+              counter_id: fixture.index.counters.id("port_both"),
+              index: { index: 4 },
+            },
+          },
+        ],
+      });
+      const out: unknown[] = [];
+      for await (const response of call)
+        out.push(...(response as { entities: unknown[] }).entities);
+      return out;
+    };
+    const before = await readAll();
+    const sw = running.device?.switch;
+    assert.equal(
+      (await ses.set("RECONCILE_AND_COMMIT", forwardingPipelineConfig(fixture))).code,
+      0,
+    );
+    assert.notEqual(running.device?.switch, sw, "a new program instance runs");
+    assert.deepEqual(await readAll(), before);
+
+    const other = await ses.set("RECONCILE_AND_COMMIT", forwardingPipelineConfig(loadPipeline()));
+    assert.equal(other.code, grpc.status.FAILED_PRECONDITION);
+    assert.match(other.details, /Error when reconciling config/);
+    assert.deepEqual(await readAll(), before);
   });
 });
