@@ -352,11 +352,7 @@ export class SimpleSwitch {
     egressQueue.push({ port, p });
   }
 
-  private sendClone(
-    copy: PacketState,
-    session: CloneSession,
-    egressQueue: EgressQueue,
-  ): void {
+  private sendClone(copy: PacketState, session: CloneSession, egressQueue: EgressQueue): void {
     if (session.truncateLength) copy.truncateLength = session.truncateLength;
     if (session.mgid !== undefined) this.multicast(copy, session.mgid, egressQueue);
     if (session.egressPort !== undefined) this.enqueue(session.egressPort, copy, egressQueue);
