@@ -5,12 +5,22 @@
  * Values are cut to their field's width as the bmv2 CLI does (P4Runtime would refuse them).
  */
 import { EntityBuilder, type MatchValue } from "../../controller/p4rt/entities.js";
+import { encodeUnsigned } from "../../proto/bytestring.js";
 import type { Entity } from "../../proto/gen/p4/v1/Entity.js";
 import type { DataplaneTarget } from "../support/targets.js";
 import type { CliCommandName } from "./stf-parser.js";
 import { stfInteger } from "./stf-parser.js";
-import type { ResolvedDefault, ResolvedEntry } from "./stf-program.js";
-import type { StfTarget } from "./stf-runner.js";
+import {
+  type CellRef,
+  cellRef,
+  type ResolvedAction,
+  type ResolvedDefault,
+  type ResolvedEntry,
+  type ResolvedKey,
+  type ResolvedMember,
+} from "./stf-program.js";
+import type { CounterCell, StfTarget } from "./stf-runner.js";
+import { parseCliRates } from "./stf-softswitch.js";
 
 const MICROS_PER_SECOND = 1_000_000;
 /** Linux refuses to send a frame shorter than an Ethernet header on a veth. */
@@ -33,6 +43,10 @@ export class P4RuntimeStfTarget implements StfTarget {
   private nextNode = 0;
   /** Multicast groups (their node handles) and whether the switch has them yet. */
   private readonly groups = new Map<number, { nodes: number[]; written: boolean }>();
+  /** Entries named `= ID`, for direct counters and meters. */
+  private readonly entries = new Map<string, Entity>();
+  private readonly groupsWritten = new Set<string>();
+  private readonly valueSets = new Map<string, bigint[]>();
 
   constructor(readonly target: DataplaneTarget) {
     const index = target.pipeline?.index;
@@ -41,25 +55,74 @@ export class P4RuntimeStfTarget implements StfTarget {
   }
 
   async addEntry(e: ResolvedEntry): Promise<void> {
-    const match: Record<string, MatchValue> = {};
-    for (const k of e.keys) {
-      if (k.kind === "exact" || k.kind === "valid") match[k.name] = fit(k.value, k.width);
-      else if (k.kind === "lpm") {
-        const keep = BigInt.asUintN(k.width, -1n << BigInt(k.width - k.prefixLength));
-        match[k.name] = { value: fit(k.value, k.width) & keep, prefixLength: k.prefixLength };
-      } else if (k.kind === "ternary") {
-        const mask = fit(k.mask, k.width);
-        match[k.name] = { value: fit(k.value, k.width) & mask, mask };
-      }
-    }
-    await this.insert(
-      this.builder.tableEntry(e.table.name, {
-        match,
-        target: this.call(e),
-        // STF priority 0 is legal; P4Runtime needs > 0. Adding 1 keeps the order.
-        ...(e.priority === undefined ? {} : { priority: e.priority + 1 }),
-      }),
+    const match: Record<string, MatchValue | undefined> = {};
+    for (const k of e.keys) match[k.name] = matchValue(k);
+    const t = e.target;
+    const entity = this.builder.tableEntry(e.table.name, {
+      match,
+      target: "action" in t ? this.call(t) : t,
+      // STF priority 0 is legal; P4Runtime needs > 0. Adding 1 keeps the order.
+      ...(e.priority === undefined ? {} : { priority: e.priority + 1 }),
+    });
+    await this.insert(entity);
+    if (e.id) this.entries.set(e.id, entity);
+  }
+
+  async addMember(m: ResolvedMember): Promise<void> {
+    await this.insert(this.builder.actionProfileMember(m.profile, m.id, this.call(m)));
+  }
+
+  async setGroup(profile: string, id: number, members: readonly number[]): Promise<void> {
+    const key = `${profile}/${id}`;
+    const entity = this.builder.actionProfileGroup(
+      profile,
+      id,
+      members.map((m) => ({ id: m })),
     );
+    await this.target.client.write([
+      { type: this.groupsWritten.has(key) ? "MODIFY" : "INSERT", entity },
+    ]);
+    this.groupsWritten.add(key);
+  }
+
+  async addValueSetMember(valueSet: string, value: bigint): Promise<void> {
+    const set = this.builder.p4info.valueSets.get(valueSet);
+    const members = this.valueSets.get(valueSet) ?? [];
+    members.push(value);
+    this.valueSets.set(valueSet, members);
+    const fields = set.match ?? [];
+    const width = fields.reduce((sum, f) => sum + f.bitwidth, 0);
+    const entity: Entity = {
+      value_set_entry: {
+        value_set_id: set.preamble?.id,
+        // A member is one value over the set's fields, most significant field first.
+        members: members.map((v) => {
+          let shift = width;
+          return {
+            match: fields.map((f) => {
+              shift -= f.bitwidth;
+              const part = fit(v >> BigInt(shift), f.bitwidth);
+              return {
+                field_id: f.id,
+                exact: { value: encodeUnsigned(part, f.bitwidth, `${valueSet}.${f.name}`) },
+              };
+            }),
+          };
+        }),
+      },
+    };
+    await this.modify(entity);
+  }
+
+  async readCounter(counter: string, cell: CellRef): Promise<CounterCell> {
+    const entity =
+      "entry" in cell
+        ? this.builder.directCounterEntry(this.namedEntry(cell.entry))
+        : this.builder.counterEntry(counter, cell.index);
+    const [read] = await this.target.client.readAll([entity]);
+    const data = read?.counter_entry?.data ?? read?.direct_counter_entry?.data;
+    if (!data) throw new Error(`${counter}: nothing read`);
+    return { packets: BigInt(data.packet_count), bytes: BigInt(data.byte_count) };
   }
 
   async setDefault(e: ResolvedDefault): Promise<void> {
@@ -130,27 +193,22 @@ export class P4RuntimeStfTarget implements StfTarget {
           }),
         );
         return;
-      case "meter_set_rates":
+      case "meter_set_rates": {
+        const meter = args[0] ?? "";
+        const rates = perSecond(args.slice(2));
+        const cell = cellRef(args[1] ?? "");
+        await this.modify(
+          "entry" in cell
+            ? this.builder.directMeterEntry(this.namedEntry(cell.entry), rates)
+            : this.builder.meterEntry(meter, cell.index, rates),
+        );
+        return;
+      }
       case "meter_array_set_rates": {
-        const rateArgs = name === "meter_set_rates" ? args.slice(2) : args.slice(1);
-        const [committed, peak] = rateArgs.map((r) => {
-          const [rate, burst] = r.split(":");
-          return { rate: Number(rate) * MICROS_PER_SECOND, burst: Number(burst) };
-        });
-        if (!committed || !peak) throw new Error("two rates needed (committed, peak)");
-        const rates = {
-          cir: committed.rate,
-          cburst: committed.burst,
-          pir: peak.rate,
-          pburst: peak.burst,
-        };
-        const meter = this.builder.p4info.meters.get(args[0] ?? "");
-        const indexes =
-          name === "meter_set_rates"
-            ? [n(1)]
-            : Array.from({ length: Number(meter.size) }, (_, i) => i);
+        const rates = perSecond(args.slice(1));
+        const size = Number(this.builder.p4info.meters.get(args[0] ?? "").size);
         await this.target.client.write(
-          indexes.map((i) => ({
+          Array.from({ length: size }, (_, i) => ({
             type: "MODIFY" as const,
             entity: this.builder.meterEntry(args[0] ?? "", i, rates),
           })),
@@ -178,7 +236,13 @@ export class P4RuntimeStfTarget implements StfTarget {
     return this.received;
   }
 
-  private call(e: ResolvedDefault) {
+  private namedEntry(id: string): Entity {
+    const entity = this.entries.get(id);
+    if (!entity) throw new Error(`no entry named $${id}`);
+    return entity;
+  }
+
+  private call(e: ResolvedAction) {
     const params: Record<string, bigint> = {};
     e.action.params.forEach((p, i) => {
       params[p.name] = fit(e.args[i] ?? 0n, p.width);
@@ -209,5 +273,38 @@ export class P4RuntimeStfTarget implements StfTarget {
 
   private modify(entity: Entity): Promise<void> {
     return this.target.client.write([{ type: "MODIFY", entity }]);
+  }
+}
+
+/** The CLI's committed and peak `rate:burst` (per microsecond) as P4Runtime rates (per second). */
+function perSecond(args: readonly string[]) {
+  const [committed, peak] = parseCliRates(args);
+  if (!committed || !peak) throw new Error("two rates needed (committed, peak)");
+  return {
+    cir: Math.round(committed.infoRate * MICROS_PER_SECOND),
+    cburst: committed.burstSize,
+    pir: Math.round(peak.infoRate * MICROS_PER_SECOND),
+    pburst: peak.burstSize,
+  };
+}
+
+/** A key as P4Runtime takes it: cut to the field (as the bmv2 CLI does), don't-care omitted. */
+function matchValue(k: ResolvedKey): MatchValue | undefined {
+  switch (k.kind) {
+    case "exact":
+    case "valid":
+      return fit(k.value, k.width);
+    case "lpm": {
+      const keep = BigInt.asUintN(k.width, -1n << BigInt(k.width - k.prefixLength));
+      return { value: fit(k.value, k.width) & keep, prefixLength: k.prefixLength };
+    }
+    case "ternary": {
+      const mask = fit(k.mask, k.width);
+      return { value: fit(k.value, k.width) & mask, mask };
+    }
+    case "range":
+      return { low: fit(k.low, k.width), high: fit(k.high, k.width) };
+    case "optional":
+      return k.wildcard ? undefined : fit(k.value, k.width);
   }
 }

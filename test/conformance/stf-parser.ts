@@ -2,6 +2,12 @@
  * Parses p4c's STF test files (tools/stf/stf_lexer.py + stf_parser.py, and the bmv2 "direct"
  * commands of backends/bmv2/bmv2stf.py) into typed commands. One statement per line; `#` starts
  * a comment. Keywords are case-insensitive, as in the reference lexer.
+ *
+ * Extensions for this repository's fixtures (bmv2stf has no way to say these; the p4c samples
+ * never use them): range keys `k:LO..HI`, optional wildcards `k:*`, action profile members
+ * `member PROFILE ID action(args)` and groups `group PROFILE ID MEMBER...`, entries pointing at
+ * them (`@member:ID`, `@group:ID` in place of the action), parser value set members
+ * `pvs_add VSET VALUE`, and `$ID` (an entry's `= ID`) as the index of direct counters and meters.
  */
 
 /** A number as written in the STF file (`0x1f`, `0b10`, `42`, `0x0a**`), kept as text. */
@@ -15,10 +21,16 @@ export interface StfActionCall {
 export interface StfKeyMatch {
   /** Field name as written, `$N` stack indexes already turned into `[N]`. */
   field: string;
+  /** `*` for an optional field's wildcard. */
   value: StfNumber;
   /** Present for `value/len`. */
   prefixLength?: StfNumber;
+  /** Present for a range `value..high`. */
+  high?: StfNumber;
 }
+
+/** What an entry runs: an action, or an action profile member or group by its id. */
+export type StfEntryTarget = StfActionCall | { member: number } | { group: number };
 
 export type StfCommand =
   | {
@@ -26,9 +38,12 @@ export type StfCommand =
       table: string;
       priority?: number;
       keys: StfKeyMatch[];
-      action: StfActionCall;
+      action: StfEntryTarget;
       id?: string;
     }
+  | { kind: "member"; profile: string; id: number; action: StfActionCall }
+  | { kind: "group"; profile: string; id: number; members: number[] }
+  | { kind: "pvs_add"; valueSet: string; value: StfNumber }
   | { kind: "setdefault"; table: string; action: StfActionCall }
   | { kind: "packet"; port: number; data: string }
   /** `data` undefined = any packet (bmv2stf then ignores the port entirely). */
@@ -124,6 +139,28 @@ function parseStatement(line: string): StfCommand {
       return { kind: "remove_all" };
     case "add":
       return parseAdd(rest);
+    case "member": {
+      const m = /^(\S+)\s+(\d+)\s+(.*)$/.exec(rest);
+      if (!m) throw new Error("member needs a profile, an id and an action");
+      return {
+        kind: "member",
+        profile: m[1] as string,
+        id: Number(m[2]),
+        action: parseAction(m[3] as string),
+      };
+    }
+    case "group": {
+      const [profile, id, ...members] = rest.split(/\s+/);
+      if (!profile || !id || !/^\d+$/.test(id) || !members.every((x) => /^\d+$/.test(x))) {
+        throw new Error("group needs a profile, an id and member ids");
+      }
+      return { kind: "group", profile, id: Number(id), members: members.map(Number) };
+    }
+    case "pvs_add": {
+      const [valueSet, value] = rest.split(/\s+/);
+      if (!valueSet || !value) throw new Error("pvs_add needs a value set and a value");
+      return { kind: "pvs_add", valueSet, value };
+    }
     case "setdefault": {
       const m = /^(\S+)\s+(.*)$/.exec(rest);
       if (!m) throw new Error("setdefault needs a table and an action");
@@ -163,13 +200,14 @@ function parseStatement(line: string): StfCommand {
 function parseAdd(rest: string): StfCommand {
   const idMatch = /=\s*([A-Za-z_$][\w$]*)\s*$/.exec(rest);
   const body = idMatch ? rest.slice(0, idMatch.index).trim() : rest;
-  const open = body.indexOf("(");
-  if (open < 0 || !body.endsWith(")")) throw new Error("add needs an action call");
+  const indirect = /\s@(member|group):(\d+)$/.exec(body);
+  const open = indirect ? indirect.index : body.indexOf("(");
+  if (open < 0 || (!indirect && !body.endsWith(")"))) throw new Error("add needs an action call");
   const before = body.slice(0, open);
   const words = before.trim().split(/\s+/);
-  const actionName = words.pop();
+  const actionName = indirect ? "" : words.pop();
   const table = words.shift();
-  if (!table || !actionName) throw new Error("add needs a table and an action");
+  if (!table || actionName === undefined) throw new Error("add needs a table and an action");
   let priority: number | undefined;
   if (words[0] !== undefined && /^\d+$/.test(words[0])) priority = Number(words.shift());
   const keys = words.map((w): StfKeyMatch => {
@@ -178,6 +216,8 @@ function parseAdd(rest: string): StfCommand {
     const field = qualifiedName(w.slice(0, colon));
     const value = w.slice(colon + 1);
     const slash = value.indexOf("/");
+    const dots = value.indexOf("..");
+    if (dots > 0) return { field, value: value.slice(0, dots), high: value.slice(dots + 2) };
     return slash < 0
       ? { field, value }
       : { field, value: value.slice(0, slash), prefixLength: value.slice(slash + 1) };
@@ -187,7 +227,11 @@ function parseAdd(rest: string): StfCommand {
     table: qualifiedName(table),
     ...(priority === undefined ? {} : { priority }),
     keys,
-    action: parseAction(`${actionName}${body.slice(open)}`),
+    action: indirect
+      ? indirect[1] === "member"
+        ? { member: Number(indirect[2]) }
+        : { group: Number(indirect[2]) }
+      : parseAction(`${actionName}${body.slice(open)}`),
     ...(idMatch ? { id: idMatch[1] as string } : {}),
   };
 }

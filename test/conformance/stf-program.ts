@@ -30,6 +30,7 @@ export interface JsonTable {
   keys: JsonTableKey[];
   /** Action name → action id, as the table lists them. */
   actions: Map<string, number>;
+  actionProfile?: string;
 }
 
 export interface JsonAction {
@@ -41,7 +42,9 @@ export interface JsonAction {
 export type ResolvedKey =
   | { name: string; kind: "exact" | "valid"; width: number; value: bigint }
   | { name: string; kind: "lpm"; width: number; value: bigint; prefixLength: number }
-  | { name: string; kind: "ternary"; width: number; value: bigint; mask: bigint };
+  | { name: string; kind: "ternary"; width: number; value: bigint; mask: bigint }
+  | { name: string; kind: "range"; width: number; low: bigint; high: bigint }
+  | { name: string; kind: "optional"; width: number; value: bigint; wildcard: boolean };
 
 export interface ResolvedAction {
   action: JsonAction;
@@ -49,15 +52,31 @@ export interface ResolvedAction {
   args: bigint[];
 }
 
-export interface ResolvedEntry extends ResolvedAction {
+export interface ResolvedEntry {
   table: JsonTable;
   keys: ResolvedKey[];
-  /** STF priority (higher wins, P4Runtime's sense); only for ternary tables, as bmv2stf does. */
+  /** An action with data, or an action profile member or group by its STF id. */
+  target: ResolvedAction | { member: number } | { group: number };
+  /** STF priority (higher wins, P4Runtime's sense), for tables with ternary or range keys. */
   priority?: number;
+  /** The entry's `= ID`, by which check_counter and meter_set_rates name it. */
+  id?: string;
+}
+
+export interface ResolvedMember extends ResolvedAction {
+  profile: string;
+  id: number;
 }
 
 export interface ResolvedDefault extends ResolvedAction {
   table: JsonTable;
+}
+
+/** A direct counter or meter names its table's entry by STF id; other arrays by index. */
+export type CellRef = { index: number } | { entry: string };
+
+export function cellRef(text: string): CellRef {
+  return text.startsWith("$") ? { entry: text.slice(1) } : { index: Number(stfInteger(text)) };
 }
 
 interface RawJson {
@@ -71,6 +90,7 @@ interface RawJson {
       key: { match_type: string; target: string | [string, string]; name?: string }[];
       actions: string[];
       action_ids: number[];
+      action_profile?: string;
     }[];
   }[];
 }
@@ -109,6 +129,7 @@ export class StfProgram {
             width: widthOf(k.target),
           })),
           actions: new Map(t.actions.map((name, i) => [name, t.action_ids[i] as number])),
+          ...(t.action_profile ? { actionProfile: t.action_profile } : {}),
         });
       }
     }
@@ -151,15 +172,39 @@ export class StfProgram {
       const key = findKey(table, match.field);
       values.set(key.name, keyValue(key, match));
     }
-    if (table.matchType === "ternary" && cmd.priority === undefined) {
-      throw new StfResolveError(`add to ternary table "${table.name}" without a priority`);
+    const prioritized = table.matchType === "ternary" || table.matchType === "range";
+    if (prioritized && cmd.priority === undefined) {
+      throw new StfResolveError(
+        `add to ${table.matchType} table "${table.name}" without a priority`,
+      );
     }
+    const a = cmd.action;
     return {
       table,
       keys: table.keys.map((k) => values.get(k.name) as ResolvedKey),
-      ...this.resolveAction(table, cmd.action),
-      ...(table.matchType === "ternary" ? { priority: cmd.priority } : {}),
+      target: "name" in a ? this.resolveAction(table, a) : a,
+      ...(prioritized ? { priority: cmd.priority } : {}),
+      ...(cmd.id ? { id: cmd.id } : {}),
     };
+  }
+
+  /** A member of an action profile: its action is one of the tables' that use the profile. */
+  resolveMember(cmd: Extract<StfCommand, { kind: "member" }>): ResolvedMember {
+    const tables = this.tables.filter(
+      (t) => t.actionProfile === cmd.profile || t.actionProfile?.endsWith(cmd.profile),
+    );
+    const table = tables[0];
+    if (!table?.actionProfile) throw new StfResolveError(`no action profile "${cmd.profile}"`);
+    return { profile: table.actionProfile, id: cmd.id, ...this.resolveAction(table, cmd.action) };
+  }
+
+  /** The full name of an action profile named by suffix. */
+  profile(name: string): string {
+    const found = this.tables.find(
+      (t) => t.actionProfile === name || t.actionProfile?.endsWith(name),
+    );
+    if (!found?.actionProfile) throw new StfResolveError(`no action profile "${name}"`);
+    return found.actionProfile;
   }
 
   resolveDefault(cmd: Extract<StfCommand, { kind: "setdefault" }>): ResolvedDefault {
@@ -197,8 +242,16 @@ function wildcard(k: JsonTableKey): ResolvedKey {
     case "exact":
     case "valid":
       return { name: k.name, kind: k.matchType, width: k.width, value: 0n };
-    default:
-      throw new StfResolveError(`key "${k.name}": STF cannot express ${k.matchType} matches`);
+    case "range":
+      return {
+        name: k.name,
+        kind: "range",
+        width: k.width,
+        low: 0n,
+        high: (1n << BigInt(k.width)) - 1n,
+      };
+    case "optional":
+      return { name: k.name, kind: "optional", width: k.width, value: 0n, wildcard: true };
   }
 }
 
@@ -238,8 +291,19 @@ function keyValue(key: JsonTableKey, match: StfKeyMatch): ResolvedKey {
         throw new StfResolveError(`${key.matchType} key "${name}" given as a prefix`);
       }
       return { name, kind: key.matchType, width, value: stfInteger(match.value) };
-    default:
-      throw new StfResolveError(`key "${name}": STF cannot express ${key.matchType} matches`);
+    case "range":
+      if (match.high === undefined) throw new StfResolveError(`range key "${name}" needs LO..HI`);
+      return {
+        name,
+        kind: "range",
+        width,
+        low: stfInteger(match.value),
+        high: stfInteger(match.high),
+      };
+    case "optional":
+      return match.value === "*"
+        ? { name, kind: "optional", width, value: 0n, wildcard: true }
+        : { name, kind: "optional", width, value: stfInteger(match.value), wildcard: false };
   }
 }
 

@@ -5,13 +5,32 @@
  * no extra bytes; otherwise extra trailing bytes are allowed); `expect P` with no data leaves
  * port P unchecked. A target refusing a control command (as the bmv2 CLI prints an error and
  * goes on) is noted, not fatal; names the STF file gets wrong fail the test, as in bmv2stf.
+ * check_counter (which bmv2stf ignores) is checked here when the target can read counters.
  */
 import type { CliCommandName, StfStatement } from "./stf-parser.js";
-import type { ResolvedDefault, ResolvedEntry, StfProgram } from "./stf-program.js";
+import { stfInteger } from "./stf-parser.js";
+import {
+  type CellRef,
+  cellRef,
+  type ResolvedDefault,
+  type ResolvedEntry,
+  type ResolvedMember,
+  type StfProgram,
+} from "./stf-program.js";
+
+export interface CounterCell {
+  packets: bigint;
+  bytes: bigint;
+}
 
 export interface StfTarget {
   addEntry(entry: ResolvedEntry): Promise<void>;
   setDefault(entry: ResolvedDefault): Promise<void>;
+  addMember(member: ResolvedMember): Promise<void>;
+  /** Creates the group, or replaces its members. */
+  setGroup(profile: string, id: number, members: readonly number[]): Promise<void>;
+  addValueSetMember(valueSet: string, value: bigint): Promise<void>;
+  readCounter(counter: string, cell: CellRef): Promise<CounterCell>;
   /** simple_switch_CLI pass-through commands (mirroring, multicast, registers, meters, …). */
   cli(name: CliCommandName, args: readonly string[]): Promise<void>;
   packet(port: number, frame: Uint8Array): Promise<void>;
@@ -25,7 +44,9 @@ export interface StfRunResult {
   mismatch?: string;
   /** Control commands the target refused, with their STF line. */
   commandErrors: string[];
-  /** Statements bmv2stf.py ignores (check_counter, remove all, wait), kept for the report. */
+  /** check_counter statements that did not hold. */
+  counterMismatches: string[];
+  /** Statements bmv2stf.py ignores (remove all, wait), kept for the report. */
   ignored: string[];
 }
 
@@ -35,6 +56,7 @@ export async function runStf(
   target: StfTarget,
 ): Promise<StfRunResult> {
   const commandErrors: string[] = [];
+  const counterMismatches: string[] = [];
   const ignored: string[] = [];
   const ports = new Set<number>();
   const expected = new Map<number, { any: boolean; frames: string[] }>();
@@ -60,6 +82,35 @@ export async function runStf(
       case "cli":
         await attempt(line, () => target.cli(command.name, command.args));
         break;
+      case "member": {
+        const member = program.resolveMember(command);
+        await attempt(line, () => target.addMember(member));
+        break;
+      }
+      case "group": {
+        const profile = program.profile(command.profile);
+        await attempt(line, () => target.setGroup(profile, command.id, command.members));
+        break;
+      }
+      case "pvs_add":
+        await attempt(line, () =>
+          target.addValueSetMember(command.valueSet, stfInteger(command.value)),
+        );
+        break;
+      case "check_counter": {
+        const { check } = command;
+        await attempt(line, async () => {
+          const cell = await target.readCounter(command.counter, cellRef(command.index));
+          const got = check ? cell[check.type] : cell.packets;
+          const want = check ? stfInteger(check.value) : 0n;
+          if (!compare(got, check?.op ?? "==", want)) {
+            counterMismatches.push(
+              `line ${line}: ${command.counter}(${command.index}) ${check?.type ?? "packets"} is ${got}, want ${check?.op ?? "=="} ${want}`,
+            );
+          }
+        });
+        break;
+      }
       case "packet":
         ports.add(command.port);
         await target.packet(command.port, Buffer.from(command.data, "hex"));
@@ -77,8 +128,25 @@ export async function runStf(
     }
   }
   const received = await target.outputs([...ports].sort((a, b) => a - b));
-  const mismatch = compareOutputs([...ports], expected, received);
-  return { pass: mismatch === undefined, mismatch, commandErrors, ignored };
+  const mismatch = compareOutputs([...ports], expected, received) ?? counterMismatches[0];
+  return { pass: mismatch === undefined, mismatch, commandErrors, counterMismatches, ignored };
+}
+
+function compare(got: bigint, op: string, want: bigint): boolean {
+  switch (op) {
+    case "==":
+      return got === want;
+    case "!=":
+      return got !== want;
+    case "<":
+      return got < want;
+    case "<=":
+      return got <= want;
+    case ">":
+      return got > want;
+    default:
+      return got >= want;
+  }
 }
 
 function compareOutputs(

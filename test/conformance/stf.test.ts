@@ -134,8 +134,9 @@ describe("STF resolution (bmv2stf rules)", () => {
     assert.equal(add?.command.kind, "add");
     const entry = program.resolveAdd(add?.command as never);
     assert.equal(entry.table.name, "ingress.tern");
-    assert.equal(entry.action.name, "ingress.setb");
-    assert.deepEqual(entry.args, [2n]);
+    assert.ok("action" in entry.target);
+    assert.equal(entry.target.action.name, "ingress.setb");
+    assert.deepEqual(entry.target.args, [2n]);
     assert.equal(entry.priority, 3);
     assert.deepEqual(
       entry.keys.map((k) => ({ ...k })),
