@@ -1,0 +1,616 @@
+/**
+ * The canonical form of a switch's P4Runtime state: every entity as a (collection, key, value)
+ * triple of short strings. The compiler produces desired state in this form, the reconciler
+ * turns what a switch reads back into it, and a diff is then string comparison. Keys are what
+ * P4Runtime identifies an entity by (table + match + priority; member, group, multicast group
+ * or clone session id), values the rest (action and parameters; members; replicas).
+ *
+ * Numbers are canonical hex (P4Runtime's shortest bytestring, as text), so the same entity is
+ * the same string whichever side produced it. Names (tables, fields, actions, parameters) are
+ * resolved from the P4Info once; entities to write are built by the EntityBuilder, which
+ * range-checks every value again.
+ *
+ * Collections and their key / value formats:
+ *   table:<t>    "<field> <field> … [#<priority>]"  "<action>(<param>,…)" | "@member:<id>" | "@group:<id>"
+ *                field: "<hex>" exact | "<hex>/<len>" lpm | "<hex>&<mask>" ternary | "*" don't care
+ *   default:<t>  ""                                  "<action>(<param>,…)"
+ *   member:<p>   "<member id>"                       "<action>(<param>,…)"
+ *   group:<p>    "<group id>"                        "<member id>*<weight>,…" (sorted)
+ *   mcast        "<group id>"                        "<port hex>:<instance>,…" (sorted)
+ *   clone        "<session id>"                      "<port hex>:<instance>,…;<truncate bytes>"
+ *   digest:<d>   ""                                  "<max timeout ns>,<max list size>,<ack timeout ns>"
+ */
+import type { Action__Output as ActionMessage } from "../../proto/gen/p4/v1/Action.js";
+import type { Entity, Entity__Output } from "../../proto/gen/p4/v1/Entity.js";
+import type { FieldMatch__Output } from "../../proto/gen/p4/v1/FieldMatch.js";
+import type { Replica__Output } from "../../proto/gen/p4/v1/Replica.js";
+import type { TableAction__Output } from "../../proto/gen/p4/v1/TableAction.js";
+import type { Table__Output } from "../../proto/gen/p4/config/v1/Table.js";
+import type { Action__Output } from "../../proto/gen/p4/config/v1/Action.js";
+import { type ActionCall, EntityBuilder, type MatchValue } from "../p4rt/entities.js";
+import { EntitySpecError } from "../p4rt/errors.js";
+import type { P4InfoIndex } from "../p4rt/p4info.js";
+
+export type Collection = string;
+
+/** A value for a match field or action parameter: canonical hex, or a number. */
+export type FieldValue = string | number;
+
+interface FieldSchema {
+  name: string;
+  id: number;
+  kind: string;
+  bitwidth: number;
+}
+
+interface TableSchema {
+  name: string;
+  fields: FieldSchema[];
+  needsPriority: boolean;
+  size: number;
+  /** Set when the table's actions come from an action profile / selector. */
+  profile: string | undefined;
+}
+
+/** Builds keys of one table from field values given by name (resolved once). */
+export class KeyWriter {
+  constructor(
+    readonly collection: Collection,
+    private readonly table: TableSchema,
+    /** Position in the caller's value list of each P4Info field, -1 = always don't care. */
+    private readonly order: number[],
+  ) {}
+
+  /** values: in the order of the names given to CanonicalCodec.keyWriter; priority for ternary/LPM-with-ternary tables. */
+  key(values: FieldValue[], priority?: number): string {
+    let key = "";
+    const fields = this.table.fields;
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i] as FieldSchema;
+      const at = this.order[i] as number;
+      const value = at < 0 ? "*" : (values[at] as FieldValue);
+      key += (i === 0 ? "" : " ") + fieldText(this.table.name, field, value);
+    }
+    if (this.table.needsPriority) {
+      if (!priority) {
+        throw new EntitySpecError(this.table.name, "entries of this table need a priority > 0");
+      }
+      key += ` #${priority}`;
+    }
+    return key;
+  }
+}
+
+/** Builds action values (action + parameters given by name, resolved once). */
+export class ActionWriter {
+  constructor(
+    private readonly action: string,
+    private readonly params: { name: string; bitwidth: number }[],
+    private readonly where: string,
+  ) {}
+
+  value(values: FieldValue[]): string {
+    let text = `${this.action}(`;
+    for (let i = 0; i < this.params.length; i++) {
+      const param = this.params[i] as { name: string; bitwidth: number };
+      text += (i === 0 ? "" : ",") + hexOf(`${this.where}.${param.name}`, values[i], param.bitwidth);
+    }
+    return `${text})`;
+  }
+}
+
+/** "table:mac" → { kind: "table", name: "mac" }; "mcast" → { kind: "mcast", name: "" }. */
+export function splitCollection(collection: Collection): { kind: string; name: string } {
+  const colon = collection.indexOf(":");
+  return colon < 0
+    ? { kind: collection, name: "" }
+    : { kind: collection.slice(0, colon), name: collection.slice(colon + 1) };
+}
+
+/** "ternary" field value: canonical hex of value and mask (mask 0 = don't care). */
+export function ternary(value: string, mask: string): string {
+  return mask === "0" ? "*" : `${value}&${mask}`;
+}
+
+/** "lpm" field value: canonical hex and prefix length (length 0 = don't care). */
+export function lpm(value: string, length: number): string {
+  return length === 0 ? "*" : `${value}/${length}`;
+}
+
+export class CanonicalCodec {
+  readonly builder: EntityBuilder;
+  private readonly tables = new Map<string, TableSchema>();
+
+  constructor(readonly p4info: P4InfoIndex) {
+    this.builder = new EntityBuilder(p4info);
+  }
+
+  private tableSchema(name: string): TableSchema {
+    const cached = this.tables.get(name);
+    if (cached) return cached;
+    const table = this.p4info.tables.get(name);
+    const schema = schemaOf(table, this.p4info);
+    this.tables.set(name, schema);
+    this.tables.set(schema.name, schema);
+    return schema;
+  }
+
+  /** The collection a table's entries live in. */
+  tableCollection(table: string): Collection {
+    return `table:${this.tableSchema(table).name}`;
+  }
+
+  /** The collection holding a table's default action. */
+  defaultCollection(table: string): Collection {
+    return `default:${this.tableSchema(table).name}`;
+  }
+
+  /** Key writer for `table` whose values come in the order of `fieldNames` (others are don't care). */
+  keyWriter(table: string, fieldNames: string[]): KeyWriter {
+    const schema = this.tableSchema(table);
+    for (const name of fieldNames) this.p4info.matchField(this.p4info.tables.get(table), name);
+    return new KeyWriter(
+      `table:${schema.name}`,
+      schema,
+      schema.fields.map((f) => fieldNames.indexOf(f.name)),
+    );
+  }
+
+  /** Value writer for `action` (checked to be one of `table`'s actions) with params in the given order. */
+  actionWriter(table: string | undefined, action: string, paramNames: string[]): ActionWriter {
+    const info = this.p4info.actions.get(action);
+    const alias = aliasOf(info);
+    if (table) {
+      const tableInfo = this.p4info.tables.get(table);
+      if (!tableInfo.action_refs.some((ref) => ref.id === info.preamble?.id)) {
+        throw new EntitySpecError(table, `action "${alias}" is not one of its actions`);
+      }
+    }
+    const declared = info.params.map((p) => p.name);
+    if (declared.length !== paramNames.length || declared.some((n, i) => n !== paramNames[i])) {
+      throw new EntitySpecError(
+        alias,
+        `parameters are (${declared.join(", ")}), the compiler gives (${paramNames.join(", ")})`,
+      );
+    }
+    return new ActionWriter(
+      alias,
+      info.params.map((p) => ({ name: p.name, bitwidth: p.bitwidth })),
+      alias,
+    );
+  }
+
+  /** Bitwidth of a table's match field (e.g. how many bits a port number has on this target). */
+  fieldBitwidth(table: string, field: string): number {
+    return this.p4info.matchField(this.p4info.tables.get(table), field).bitwidth;
+  }
+
+  /** Bitwidth of an action parameter (e.g. how many VSID counter indexes exist). */
+  paramBitwidth(action: string, param: string): number {
+    return this.p4info.actionParam(this.p4info.actions.get(action), param).bitwidth;
+  }
+
+  /** Tables in P4Info order, which p4c emits in pipeline order (upstream first). */
+  tableOrder(): string[] {
+    return this.p4info.p4info.tables.map((t) => aliasOf(t));
+  }
+
+  /** Number of entries a table holds (P4Info size), for capacity checks. */
+  tableSize(table: string): number {
+    return this.tableSchema(table).size;
+  }
+
+  actionProfileMaxGroupSize(profile: string): number {
+    const info = this.p4info.actionProfiles.get(profile);
+    return Number(info.max_group_size) || Number(info.size);
+  }
+
+  profileName(profile: string): string {
+    return aliasOf(this.p4info.actionProfiles.get(profile));
+  }
+
+  digestName(digest: string): string {
+    return aliasOf(this.p4info.digests.get(digest));
+  }
+
+  // ------------------------------------------------------------------------------------
+  // Canonical form of what a switch reads back
+  // ------------------------------------------------------------------------------------
+
+  /** The canonical triple of a read-back entity; undefined for what the controller does not own (const entries). */
+  fromEntity(entity: Entity__Output): { collection: Collection; key: string; value: string } | undefined {
+    if (entity.table_entry) {
+      const te = entity.table_entry;
+      if (te.is_const) return undefined;
+      const info = this.p4info.tables.byIdOrThrow(te.table_id);
+      const schema = this.tableSchema(aliasOf(info));
+      const value = this.tableActionText(schema, te.action);
+      if (te.is_default_action) return { collection: `default:${schema.name}`, key: "", value };
+      const byId = new Map<number, FieldMatch__Output>(te.match.map((m) => [m.field_id, m]));
+      const key = schema.fields
+        .map((field) => readField(schema.name, field, byId.get(field.id)))
+        .join(" ");
+      const priority = Number(te.priority);
+      return {
+        collection: `table:${schema.name}`,
+        key: schema.needsPriority ? `${key} #${priority}` : key,
+        value,
+      };
+    }
+    if (entity.action_profile_member) {
+      const m = entity.action_profile_member;
+      const profile = aliasOf(this.p4info.actionProfiles.byIdOrThrow(m.action_profile_id));
+      return {
+        collection: `member:${profile}`,
+        key: String(m.member_id),
+        value: this.actionText(m.action),
+      };
+    }
+    if (entity.action_profile_group) {
+      const g = entity.action_profile_group;
+      const profile = aliasOf(this.p4info.actionProfiles.byIdOrThrow(g.action_profile_id));
+      return {
+        collection: `group:${profile}`,
+        key: String(g.group_id),
+        value: groupMembersText(g.members.map((m) => ({ id: m.member_id, weight: m.weight })))
+      };
+    }
+    const pre = entity.packet_replication_engine_entry;
+    if (pre?.multicast_group_entry) {
+      const mg = pre.multicast_group_entry;
+      return {
+        collection: "mcast",
+        key: String(mg.multicast_group_id),
+        value: replicasText(mg.replicas.map(readReplica)),
+      };
+    }
+    if (pre?.clone_session_entry) {
+      const cs = pre.clone_session_entry;
+      return {
+        collection: "clone",
+        key: String(cs.session_id),
+        value: `${replicasText(cs.replicas.map(readReplica))};${cs.packet_length_bytes}`,
+      };
+    }
+    if (entity.digest_entry) {
+      const d = entity.digest_entry;
+      const name = aliasOf(this.p4info.digests.byIdOrThrow(d.digest_id));
+      const c = d.config;
+      return {
+        collection: `digest:${name}`,
+        key: "",
+        value: `${c?.max_timeout_ns ?? 0},${c?.max_list_size ?? 0},${c?.ack_timeout_ns ?? 0}`,
+      };
+    }
+    return undefined;
+  }
+
+  private tableActionText(schema: TableSchema, action: TableAction__Output | null): string {
+    if (!action) return "";
+    if (action.type === "action_profile_member_id") return `@member:${action.action_profile_member_id}`;
+    if (action.type === "action_profile_group_id") return `@group:${action.action_profile_group_id}`;
+    if (action.type === "action" && action.action) return this.actionText(action.action);
+    throw new EntitySpecError(schema.name, `unsupported table action kind ${action.type}`);
+  }
+
+  private actionText(action: ActionMessage | null): string {
+    if (!action) return "";
+    const info = this.p4info.actions.byIdOrThrow(action.action_id);
+    const byId = new Map(action.params.map((p) => [p.param_id, p.value]));
+    const params = info.params.map((p) => {
+      const bytes = byId.get(p.id);
+      return bytes ? bytesHex(bytes) : "?";
+    });
+    return `${aliasOf(info)}(${params.join(",")})`;
+  }
+
+  // ------------------------------------------------------------------------------------
+  // Entities to write, through the EntityBuilder
+  // ------------------------------------------------------------------------------------
+
+  toEntity(collection: Collection, key: string, value: string): Entity {
+    const { kind, name } = splitCollection(collection);
+    switch (kind) {
+      case "table": {
+        const schema = this.tableSchema(name);
+        const parts = key.split(" ");
+        const priority = schema.needsPriority ? Number(parts.pop()?.slice(1)) : undefined;
+        const match: Record<string, MatchValue | undefined> = {};
+        schema.fields.forEach((field, i) => {
+          match[field.name] = parseField(field, parts[i] ?? "*");
+        });
+        return this.builder.tableEntry(name, {
+          match,
+          target: this.parseTarget(value),
+          ...(priority ? { priority } : {}),
+        });
+      }
+      case "default":
+        return this.builder.defaultEntry(name, this.parseAction(value));
+      case "member":
+        return this.builder.actionProfileMember(name, Number(key), this.parseAction(value));
+      case "group":
+        return this.builder.actionProfileGroup(name, Number(key), parseGroupMembers(value));
+      case "mcast":
+        return this.builder.multicastGroup(Number(key), parseReplicas(value));
+      case "clone": {
+        const [replicas = "", truncate = "0"] = value.split(";");
+        return this.builder.cloneSession(Number(key), parseReplicas(replicas), Number(truncate));
+      }
+      case "digest": {
+        const [timeout = "0", size = "0", ack = "0"] = value.split(",");
+        return this.builder.digestEntry(name, {
+          maxTimeoutNs: Number(timeout),
+          maxListSize: Number(size),
+          ackTimeoutNs: Number(ack),
+        });
+      }
+      default:
+        throw new EntitySpecError(collection, "unknown collection");
+    }
+  }
+
+  /** The entity that reads back a whole collection (for the reconciler). */
+  readRequest(collection: Collection): Entity {
+    const { kind, name } = splitCollection(collection);
+    switch (kind) {
+      case "default":
+        return { table_entry: { table_id: this.p4info.tables.id(name), is_default_action: true } };
+      case "digest":
+        return { digest_entry: { digest_id: this.p4info.digests.id(name) } };
+      default:
+        throw new EntitySpecError(collection, "read as part of a wildcard read instead");
+    }
+  }
+
+  private parseTarget(value: string) {
+    if (value.startsWith("@member:")) return { member: Number(value.slice(8)) };
+    if (value.startsWith("@group:")) return { group: Number(value.slice(7)) };
+    return this.parseAction(value);
+  }
+
+  private parseAction(value: string): ActionCall {
+    const open = value.indexOf("(");
+    const action = value.slice(0, open);
+    const info = this.p4info.actions.get(action);
+    const args = value.slice(open + 1, -1);
+    const values = args === "" ? [] : args.split(",");
+    const params: Record<string, bigint> = {};
+    info.params.forEach((p, i) => {
+      params[p.name] = BigInt(`0x${values[i] ?? ""}`);
+    });
+    return { action, params };
+  }
+
+  // ------------------------------------------------------------------------------------
+  // For people: dry-run diffs and golden files
+  // ------------------------------------------------------------------------------------
+
+  /** One line naming every field: `mac vsid=0x5001 dst_mac=00:00:5e:00:53:01 → bridge_to_port(port=1)`. */
+  describe(collection: Collection, key: string, value: string): string {
+    const { kind, name } = splitCollection(collection);
+    if (kind === "table") {
+      const schema = this.tableSchema(name);
+      const parts = key.split(" ");
+      const priority = schema.needsPriority ? ` ${parts.pop()}` : "";
+      const fields = schema.fields
+        .map((f, i) => [f, parts[i] ?? "*"] as const)
+        .filter(([, text]) => text !== "*")
+        .map(([f, text]) => `${f.name}=${describeField(f, text)}`);
+      return `${schema.name}${fields.length ? ` ${fields.join(" ")}` : ""}${priority} → ${this.describeValue(value)}`;
+    }
+    if (kind === "default") return `${name} default → ${this.describeValue(value)}`;
+    if (kind === "member") return `${name} member ${key} → ${this.describeValue(value)}`;
+    if (kind === "group") return `${name} group ${key} → members ${value}`;
+    if (kind === "mcast") return `multicast group ${key} → ${describeReplicas(value)}`;
+    if (kind === "clone") {
+      const [replicas = "", truncate = "0"] = value.split(";");
+      return `clone session ${key} → ${describeReplicas(replicas)}${truncate !== "0" ? ` truncate ${truncate}` : ""}`;
+    }
+    if (kind === "digest") return `digest ${name} → timeout,list,ack ${value}`;
+    return `${collection} ${key} → ${value}`;
+  }
+
+  private describeValue(value: string): string {
+    if (value.startsWith("@")) return value.slice(1);
+    const open = value.indexOf("(");
+    const action = value.slice(0, open);
+    const info = this.p4info.actions.get(action);
+    const args = value.slice(open + 1, -1);
+    const values = args === "" ? [] : args.split(",");
+    const params = info.params.map(
+      (p, i) => `${p.name}=${describeField({ name: p.name, bitwidth: p.bitwidth, kind: "EXACT", id: p.id }, values[i] ?? "?")}`,
+    );
+    return `${action}(${params.join(", ")})`;
+  }
+}
+
+function aliasOf(item: Table__Output | Action__Output | { preamble: { alias: string; name: string } | null }): string {
+  return item.preamble?.alias || item.preamble?.name || "?";
+}
+
+function schemaOf(table: Table__Output, p4info: P4InfoIndex): TableSchema {
+  return {
+    name: aliasOf(table),
+    fields: table.match_fields.map((f) => ({
+      name: f.name,
+      id: f.id,
+      kind: f.match_type ?? "UNSPECIFIED",
+      bitwidth: f.bitwidth,
+    })),
+    needsPriority: table.match_fields.some((f) =>
+      ["TERNARY", "RANGE", "OPTIONAL"].includes(f.match_type ?? ""),
+    ),
+    size: Number(table.size),
+    profile: table.implementation_id
+      ? aliasOf(p4info.actionProfiles.byIdOrThrow(table.implementation_id))
+      : undefined,
+  };
+}
+
+/** Canonical hex of a value, checked to fit `bitwidth` bits. */
+function hexOf(what: string, value: FieldValue | undefined, bitwidth: number): string {
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value) || value < 0 || (bitwidth < 53 && value >= 2 ** bitwidth)) {
+      throw new EntitySpecError(what, `${value} does not fit in ${bitwidth} bits`);
+    }
+    return value.toString(16);
+  }
+  if (value === undefined) throw new EntitySpecError(what, "no value given");
+  if (!fitsHex(value, bitwidth)) {
+    throw new EntitySpecError(what, `0x${value} is not canonical hex of at most ${bitwidth} bits`);
+  }
+  return value;
+}
+
+function fitsHex(hex: string, bitwidth: number): boolean {
+  if (!/^(0|[1-9a-f][0-9a-f]*)$/.test(hex)) return false;
+  const digits = Math.ceil(bitwidth / 4);
+  if (hex.length < digits) return true;
+  if (hex.length > digits) return false;
+  return Number.parseInt(hex[0] as string, 16) < 2 ** (bitwidth - 4 * (digits - 1));
+}
+
+/** Field text in a key: exact values are checked here; lpm / ternary text comes from lpm() / ternary(). */
+function fieldText(table: string, field: FieldSchema, value: FieldValue): string {
+  const what = `${table}.${field.name}`;
+  if (value === "*") {
+    if (field.kind === "EXACT") throw new EntitySpecError(what, "an exact field cannot be don't care");
+    return "*";
+  }
+  switch (field.kind) {
+    case "EXACT":
+    case "OPTIONAL":
+      return hexOf(what, value, field.bitwidth);
+    case "LPM": {
+      const [hex = "", length = ""] = String(value).split("/");
+      if (!length) throw new EntitySpecError(what, "an LPM value is written with lpm(hex, length)");
+      return `${hexOf(what, hex, field.bitwidth)}/${length}`;
+    }
+    case "TERNARY": {
+      const [hex = "", mask = ""] = String(value).split("&");
+      if (!mask) throw new EntitySpecError(what, "a ternary value is written with ternary(hex, mask)");
+      return `${hexOf(what, hex, field.bitwidth)}&${hexOf(`${what} mask`, mask, field.bitwidth)}`;
+    }
+    default:
+      throw new EntitySpecError(what, `match kind ${field.kind} is not supported by the compiler`);
+  }
+}
+
+function readField(table: string, field: FieldSchema, match: FieldMatch__Output | undefined): string {
+  if (!match) return "*";
+  if (match.exact) return bytesHex(match.exact.value);
+  if (match.optional) return bytesHex(match.optional.value);
+  if (match.lpm) return `${bytesHex(match.lpm.value)}/${match.lpm.prefix_len}`;
+  if (match.ternary) return `${bytesHex(match.ternary.value)}&${bytesHex(match.ternary.mask)}`;
+  if (match.range) return `${bytesHex(match.range.low)}-${bytesHex(match.range.high)}`;
+  throw new EntitySpecError(`${table}.${field.name}`, "read back a match of an unknown kind");
+}
+
+function parseField(field: FieldSchema, text: string): MatchValue | undefined {
+  if (text === "*") return undefined;
+  if (field.kind === "LPM") {
+    const [hex = "", length = "0"] = text.split("/");
+    return { value: BigInt(`0x${hex}`), prefixLength: Number(length) };
+  }
+  if (field.kind === "TERNARY") {
+    const [hex = "", mask = ""] = text.split("&");
+    return { value: BigInt(`0x${hex}`), mask: BigInt(`0x${mask}`) };
+  }
+  return BigInt(`0x${text}`);
+}
+
+/** Canonical hex of a bytestring (leading zero bytes and digits dropped). */
+export function bytesHex(bytes: Uint8Array): string {
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("hex");
+  const trimmed = hex.replace(/^0+/, "");
+  return trimmed === "" ? "0" : trimmed;
+}
+
+/** A replica's port, whether the switch sends it as bytes (P4Runtime ≥ 1.4) or as the old uint32. */
+function readReplica(replica: Replica__Output): { port: string; instance: number } {
+  const port = replica.port ? bytesHex(replica.port) : (replica.egress_port ?? 0).toString(16);
+  return { port, instance: replica.instance };
+}
+
+export function groupMembersText(members: { id: number; weight: number }[]): string {
+  return members
+    .map((m) => ({ id: m.id, weight: m.weight || 1 }))
+    .sort((a, b) => a.id - b.id)
+    .map((m) => `${m.id}*${m.weight}`)
+    .join(",");
+}
+
+function parseGroupMembers(value: string): { id: number; weight: number }[] {
+  if (value === "") return [];
+  return value.split(",").map((text) => {
+    const [id = "0", weight = "1"] = text.split("*");
+    return { id: Number(id), weight: Number(weight) };
+  });
+}
+
+export function replicasText(replicas: { port: string | number; instance: number }[]): string {
+  return replicas
+    .map((r) => `${typeof r.port === "number" ? r.port.toString(16) : r.port}:${r.instance}`)
+    .sort()
+    .join(",");
+}
+
+function parseReplicas(value: string): { port: number; instance: number }[] {
+  if (value === "") return [];
+  return value.split(",").map((text) => {
+    const [port = "0", instance = "0"] = text.split(":");
+    return { port: Number.parseInt(port, 16), instance: Number(instance) };
+  });
+}
+
+function describeReplicas(value: string): string {
+  if (value === "") return "(none)";
+  return parseReplicas(value)
+    .map((r) => `port ${r.port}${r.instance ? ` rid ${r.instance}` : ""}`)
+    .join(", ");
+}
+
+/** A field value as people write it: MACs, IP addresses, hex VSIDs, decimal otherwise. */
+function describeField(field: FieldSchema, text: string): string {
+  if (text.includes("&")) {
+    const [value = "", mask = ""] = text.split("&");
+    return `${describeField(field, value)}&${describeField(field, mask)}`;
+  }
+  if (text.includes("/")) {
+    const [value = "", length = ""] = text.split("/");
+    return `${describeField(field, value)}/${length}`;
+  }
+  const value = BigInt(`0x${text}`);
+  if (field.bitwidth === 48) {
+    return value.toString(16).padStart(12, "0").replace(/(..)(?!$)/g, "$1:");
+  }
+  if (field.bitwidth === 128) {
+    const groups = value.toString(16).padStart(32, "0").match(/.{4}/g) ?? [];
+    return compressIpv6(groups.map((g) => g.replace(/^0+(?=.)/, "")));
+  }
+  if (field.bitwidth === 32 && /pa|ip|ca|addr/.test(field.name)) {
+    return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join(".");
+  }
+  if (field.name === "vsid") return `0x${value.toString(16)}`;
+  return value.toString(10);
+}
+
+function compressIpv6(groups: string[]): string {
+  // RFC 5952: the longest run (≥ 2) of zero groups becomes "::".
+  let best = { start: -1, length: 0 };
+  for (let i = 0; i < groups.length; ) {
+    if (groups[i] !== "0") {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < groups.length && groups[j] === "0") j++;
+    if (j - i > best.length && j - i >= 2) best = { start: i, length: j - i };
+    i = j;
+  }
+  if (best.start < 0) return groups.join(":");
+  const head = groups.slice(0, best.start).join(":");
+  const tail = groups.slice(best.start + best.length).join(":");
+  return `${head}::${tail}`;
+}

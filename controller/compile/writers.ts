@@ -1,0 +1,147 @@
+/**
+ * The tables and actions of the NVGRE program the compiler fills, each resolved once from the
+ * P4Info by name: a misspelt or changed name fails here, when the compiler is built, naming it.
+ * The field and parameter orders below are the compiler's; the codec maps them to the P4Info's.
+ */
+import type { ActionWriter, CanonicalCodec, KeyWriter } from "./canonical.js";
+
+export interface TableWriters {
+  switchConfig: { collection: string; set: ActionWriter };
+  portType: { key: KeyWriter; access: ActionWriter; fabric: ActionWriter };
+  portVsid: { key: KeyWriter; set: ActionWriter };
+  myMac: { key: KeyWriter; set: ActionWriter };
+  localPa: Record<4 | 6, { key: KeyWriter; set: ActionWriter }>;
+  vsid: { key: KeyWriter; set: ActionWriter };
+  sourceGuard: { key: KeyWriter; permit: ActionWriter };
+  vsidNve: Record<4 | 6, { key: KeyWriter; permit: ActionWriter }>;
+  learnedMac: { key: KeyWriter; known: ActionWriter };
+  arp: { key: KeyWriter; reply: ActionWriter };
+  nd: { key: KeyWriter; advertise: ActionWriter };
+  tenantRoute: Record<4 | 6, { key: KeyWriter; nexthop: ActionWriter }>;
+  tenantNexthop: { key: KeyWriter; forward: ActionWriter };
+  mac: { key: KeyWriter; toPort: ActionWriter; toNve: ActionWriter };
+  vsidFlood: { key: KeyWriter; set: ActionWriter };
+  nve: { key: KeyWriter; set: Record<4 | 6, ActionWriter> };
+  srcPa: { key: KeyWriter; set: ActionWriter };
+  route: Record<4 | 6, { key: KeyWriter; nextHop: ActionWriter; ecmp: ActionWriter; mcast: ActionWriter }>;
+  ecmp: { key: KeyWriter; member: ActionWriter; profile: string };
+  floodReplica: { key: KeyWriter; set: Record<4 | 6, ActionWriter> };
+  egressVlan: { key: KeyWriter; tagged: ActionWriter; untagged: ActionWriter };
+  portMtu: { key: KeyWriter; set: ActionWriter };
+  learnDigest: string;
+}
+
+const cache = new WeakMap<CanonicalCodec, TableWriters>();
+
+export function tableWriters(codec: CanonicalCodec): TableWriters {
+  const cached = cache.get(codec);
+  if (cached) return cached;
+  const key = (table: string, fields: string[]) => codec.keyWriter(table, fields);
+  const act = (table: string, action: string, params: string[] = []) =>
+    codec.actionWriter(table, action, params);
+  const route = (table: string) => ({
+    key: key(table, ["dst_pa"]),
+    nextHop: act(table, "set_next_hop", ["port", "smac", "dmac"]),
+    ecmp: act(table, "set_ecmp_group", ["group_id"]),
+    mcast: act(table, "set_underlay_mcast", ["group"]),
+  });
+  const writers: TableWriters = {
+    switchConfig: {
+      collection: codec.defaultCollection("switch_config"),
+      set: act("switch_config", "set_switch_config", ["encap_ttl", "punt_vsid_ffffff"]),
+    },
+    portType: {
+      key: key("port_type", ["port"]),
+      access: act("port_type", "set_port_access"),
+      fabric: act("port_type", "set_port_fabric"),
+    },
+    portVsid: {
+      key: key("port_vsid", ["port", "tagged", "vlan_id"]),
+      set: act("port_vsid", "set_port_vsid", ["vsid"]),
+    },
+    myMac: { key: key("my_mac", ["dst_mac"]), set: act("my_mac", "set_my_mac") },
+    localPa: {
+      4: { key: key("local_pa_v4", ["pa"]), set: act("local_pa_v4", "set_local_pa") },
+      6: { key: key("local_pa_v6", ["pa"]), set: act("local_pa_v6", "set_local_pa") },
+    },
+    vsid: {
+      key: key("vsid", ["vsid"]),
+      set: act("vsid", "set_vsid", [
+        "vsid_index",
+        "vrf_id",
+        "gw_mac",
+        "learn_local",
+        "learn_remote",
+        "source_guard",
+        "pa_check",
+      ]),
+    },
+    sourceGuard: {
+      key: key("source_guard", ["vsid", "port", "src_mac", "ca_family", "src_ca"]),
+      permit: act("source_guard", "permit_source"),
+    },
+    vsidNve: {
+      4: { key: key("vsid_nve_v4", ["vsid", "pa"]), permit: act("vsid_nve_v4", "permit_nve") },
+      6: { key: key("vsid_nve_v6", ["vsid", "pa"]), permit: act("vsid_nve_v6", "permit_nve") },
+    },
+    learnedMac: {
+      key: key("learned_mac", ["vsid", "mac", "port", "from_nve", "pa_is_v6", "pa"]),
+      known: act("learned_mac", "known_source"),
+    },
+    arp: { key: key("arp_responder", ["vsid", "ip"]), reply: act("arp_responder", "arp_reply", ["mac"]) },
+    nd: {
+      key: key("nd_responder", ["vsid", "ip"]),
+      advertise: act("nd_responder", "nd_advertise", ["mac", "router"]),
+    },
+    tenantRoute: {
+      4: {
+        key: key("tenant_route_v4", ["vrf_id", "dst_ca"]),
+        nexthop: act("tenant_route_v4", "set_tenant_nexthop", ["nexthop_id"]),
+      },
+      6: {
+        key: key("tenant_route_v6", ["vrf_id", "dst_ca"]),
+        nexthop: act("tenant_route_v6", "set_tenant_nexthop", ["nexthop_id"]),
+      },
+    },
+    tenantNexthop: {
+      key: key("tenant_nexthop", ["nexthop_id"]),
+      forward: act("tenant_nexthop", "tenant_forward", ["vsid", "vsid_index", "smac", "dmac"]),
+    },
+    mac: {
+      key: key("mac", ["vsid", "dst_mac"]),
+      toPort: act("mac", "bridge_to_port", ["port"]),
+      toNve: act("mac", "bridge_to_nve", ["nve_id"]),
+    },
+    vsidFlood: {
+      key: key("vsid_flood", ["vsid"]),
+      set: act("vsid_flood", "set_flood_groups", ["group", "local_group"]),
+    },
+    nve: {
+      key: key("nve", ["nve_id"]),
+      set: { 4: act("nve", "set_nve_v4", ["pa"]), 6: act("nve", "set_nve_v6", ["pa"]) },
+    },
+    srcPa: { key: key("src_pa", ["vsid", "nve_id"]), set: act("src_pa", "set_src_pa", ["pa_v4", "pa_v6"]) },
+    route: { 4: route("route_v4"), 6: route("route_v6") },
+    ecmp: {
+      key: key("ecmp", ["group_id"]),
+      member: act("ecmp", "set_next_hop", ["port", "smac", "dmac"]),
+      profile: codec.profileName("ecmp_selector"),
+    },
+    floodReplica: {
+      key: key("flood_replica", ["rid"]),
+      set: {
+        4: act("flood_replica", "replicate_v4", ["dst_pa", "smac", "dmac"]),
+        6: act("flood_replica", "replicate_v6", ["dst_pa", "smac", "dmac"]),
+      },
+    },
+    egressVlan: {
+      key: key("egress_vlan", ["port", "vsid"]),
+      tagged: act("egress_vlan", "set_egress_vlan", ["vlan_id"]),
+      untagged: act("egress_vlan", "set_egress_untagged"),
+    },
+    portMtu: { key: key("port_mtu", ["port"]), set: act("port_mtu", "set_port_mtu", ["mtu"]) },
+    learnDigest: codec.digestName("learn_t"),
+  };
+  cache.set(codec, writers);
+  return writers;
+}

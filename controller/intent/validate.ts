@@ -1,0 +1,610 @@
+/**
+ * Semantic validation: what the schema cannot see because it needs the whole file. Unknown
+ * names, duplicates, ports that do not map a VSID, links whose ends disagree, MTUs too small
+ * for NVGRE's overhead, routes that would cross tenants (R18), NVEs with no common PA family.
+ * Every problem is collected with its path; the result is the resolved Fabric model.
+ */
+import {
+  type IpAddress,
+  parseInterfaceAddress,
+  parseIp,
+  parseMac,
+  parsePrefix,
+  prefixContains,
+} from "./addresses.js";
+import { type IntentPath, IssueList } from "./errors.js";
+import type {
+  AccessPort,
+  Endpoint,
+  Fabric,
+  FabricPort,
+  Nve,
+  ProviderAddress,
+  Switch,
+  Tenant,
+  TenantRoute,
+  TunnelEndpoint,
+  UnderlayRoute,
+  VirtualSubnet,
+} from "./model.js";
+import { providerAddressFor, tunnelFamily } from "./model.js";
+import {
+  type FabricFile,
+  formatVsid,
+  type NveSpec,
+  type ProviderAddressSpec,
+  type SwitchSpec,
+} from "./schema.js";
+
+/** NVGRE overhead on the outer IP MTU: inner Ethernet 14 + GRE with key 8 + outer IP 20 / 40. */
+export const NVGRE_OVERHEAD = { 4: 42, 6: 62 } as const;
+
+export function validateFabric(file: FabricFile, source?: string): Fabric {
+  const issues = new IssueList();
+  const v = new Validator(file, issues);
+  const fabric = v.run();
+  issues.throwIfAny(source);
+  return fabric;
+}
+
+class Validator {
+  private readonly fabric: Fabric;
+  /** PA text → who owns it, so a PA is never claimed twice. */
+  private readonly paOwners = new Map<string, string>();
+
+  constructor(
+    private readonly file: FabricFile,
+    private readonly issues: IssueList,
+  ) {
+    this.fabric = {
+      name: file.name,
+      settings: {
+        encapTtl: file.settings.encapTtl,
+        puntVendorVsid: file.settings.puntVendorVsid,
+        tunnelFamily: file.settings.tunnelFamily === "ipv6" ? 6 : 4,
+        tenantMtu: file.settings.tenantMtu,
+      },
+      switches: [],
+      tenants: [],
+      virtualSubnets: [],
+      nves: [],
+      endpoints: [],
+      underlayRoutes: [],
+      routes: [],
+      switchByName: new Map(),
+      nveByName: new Map(),
+      subnetByVsid: new Map(),
+      endpointByName: new Map(),
+    };
+  }
+
+  run(): Fabric {
+    // Order matters: later sections refer to earlier ones.
+    this.tenants();
+    this.subnets();
+    this.switches();
+    this.links();
+    this.nves();
+    this.endpoints();
+    this.memberships();
+    this.underlayRoutes();
+    this.tenantRoutes();
+    this.mtus();
+    this.tunnelFamilies();
+    return this.fabric;
+  }
+
+  private add(path: IntentPath, message: string) {
+    this.issues.add(path, message);
+  }
+
+  private tenants() {
+    const seen = new Set<string>();
+    this.file.tenants.forEach((spec, i) => {
+      const path = ["tenants", i];
+      if (seen.has(spec.name)) return this.add([...path, "name"], `tenant "${spec.name}" is defined twice`);
+      seen.add(spec.name);
+      this.fabric.tenants.push({ name: spec.name, path } satisfies Tenant);
+    });
+  }
+
+  private subnets() {
+    const tenants = new Set(this.fabric.tenants.map((t) => t.name));
+    const names = new Map<string, number>();
+    this.file.virtualSubnets.forEach((spec, i) => {
+      const path = ["virtualSubnets", i];
+      if (this.fabric.subnetByVsid.has(spec.vsid)) {
+        return this.add([...path, "vsid"], `VSID ${formatVsid(spec.vsid)} is defined twice`);
+      }
+      if (names.has(spec.name)) {
+        this.add([...path, "name"], `virtual subnet name "${spec.name}" is already used by VSID ${formatVsid(names.get(spec.name) ?? 0)}`);
+      }
+      names.set(spec.name, spec.vsid);
+      if (!tenants.has(spec.tenant)) {
+        this.add([...path, "tenant"], `unknown tenant "${spec.tenant}"${hint(tenants)}`);
+      }
+      const gateway = spec.gateway && {
+        mac: parseMac(spec.gateway.mac),
+        addresses: spec.gateway.ips.map((text) => parseInterfaceAddress(text)),
+      };
+      if (gateway) {
+        const seenGw = new Set<string>();
+        gateway.addresses.forEach((gw, j) => {
+          if (seenGw.has(gw.address.text)) {
+            this.add([...path, "gateway", "ips", j], `gateway address ${gw.address.text} is listed twice`);
+          }
+          seenGw.add(gw.address.text);
+        });
+      }
+      const learning = spec.learning;
+      const subnet: VirtualSubnet = {
+        vsid: spec.vsid,
+        name: spec.name,
+        path,
+        tenant: spec.tenant,
+        gateway,
+        flood:
+          spec.flood === "head-end"
+            ? { mode: "head-end" }
+            : { mode: "multicast", group: parseIp(spec.flood.multicastGroup) },
+        sourceGuard: spec.sourceGuard,
+        paValidation: spec.paValidation,
+        learnLocal: typeof learning === "boolean" ? learning : learning.local,
+        learnRemote: typeof learning === "boolean" ? learning : learning.remote,
+        mtu: spec.mtu ?? this.file.settings.tenantMtu,
+        endpoints: [],
+        switches: [],
+        nves: [],
+      };
+      this.fabric.virtualSubnets.push(subnet);
+      this.fabric.subnetByVsid.set(spec.vsid, subnet);
+    });
+  }
+
+  private knownVsid(path: IntentPath, vsid: number): boolean {
+    if (this.fabric.subnetByVsid.has(vsid)) return true;
+    this.add(path, `unknown VSID ${formatVsid(vsid)} (no virtual subnet defines it)`);
+    return false;
+  }
+
+  private providerAddresses(
+    specs: ProviderAddressSpec[],
+    path: IntentPath,
+    owner: string,
+  ): ProviderAddress[] {
+    const pinned = new Map<string, string>();
+    return specs.map((spec, j) => {
+      const at = [...path, j];
+      const address = parseIp(typeof spec === "string" ? spec : spec.address);
+      const vsids = typeof spec === "string" ? [] : (spec.vsids ?? []);
+      const claimed = this.paOwners.get(address.text);
+      if (claimed) this.add(at, `provider address ${address.text} is already used by ${claimed}`);
+      else this.paOwners.set(address.text, owner);
+      vsids.forEach((vsid, k) => {
+        if (!this.knownVsid([...at, "vsids", k], vsid)) return;
+        const key = `${vsid}/${address.family}`;
+        const other = pinned.get(key);
+        if (other) {
+          this.add([...at, "vsids", k], `VSID ${formatVsid(vsid)} already has the IPv${address.family} PA ${other} on ${owner}`);
+        }
+        pinned.set(key, address.text);
+      });
+      return { address, vsids };
+    });
+  }
+
+  private nodeName(path: IntentPath, name: string): boolean {
+    if (this.fabric.switchByName.has(name) || this.fabric.nveByName.has(name)) {
+      this.add(path, `name "${name}" is already used by another switch or NVE`);
+      return false;
+    }
+    return true;
+  }
+
+  private switches() {
+    const sessions = new Map<string, string>();
+    const routerMacs = new Map<string, string>();
+    this.file.switches.forEach((spec, i) => {
+      const path = ["switches", i];
+      if (!this.nodeName([...path, "name"], spec.name)) return;
+      const session = `${spec.p4runtime.address}#${spec.p4runtime.deviceId}`;
+      const other = sessions.get(session);
+      if (other) {
+        this.add([...path, "p4runtime"], `switch ${other} already uses P4Runtime ${spec.p4runtime.address} device ${spec.p4runtime.deviceId}`);
+      }
+      sessions.set(session, spec.name);
+      const routerMac = parseMac(spec.routerMac);
+      const macOwner = routerMacs.get(routerMac.text);
+      if (macOwner) this.add([...path, "routerMac"], `router MAC ${routerMac.text} is already ${macOwner}'s`);
+      routerMacs.set(routerMac.text, spec.name);
+      const sw: Switch = {
+        kind: "switch",
+        name: spec.name,
+        path,
+        role: spec.role,
+        p4runtime: spec.p4runtime,
+        routerMac,
+        cpuPort: spec.cpuPort,
+        providerAddresses: this.providerAddresses(
+          spec.providerAddresses,
+          [...path, "providerAddresses"],
+          `switch ${spec.name}`,
+        ),
+        ...this.ports(spec, path),
+      };
+      if (sw.role === "leaf" && sw.providerAddresses.length === 0) {
+        this.add([...path, "providerAddresses"], `leaf ${sw.name} needs at least one provider address to terminate NVGRE`);
+      }
+      if (sw.role === "spine" && sw.accessPorts.length > 0) {
+        this.add([...sw.accessPorts[0]?.path ?? path], `spine ${sw.name} cannot have access ports (tenant ports belong on leaves)`);
+      }
+      this.fabric.switches.push(sw);
+      this.fabric.switchByName.set(sw.name, sw);
+    });
+  }
+
+  private ports(spec: SwitchSpec, path: IntentPath) {
+    const accessPorts: AccessPort[] = [];
+    const fabricPorts: FabricPort[] = [];
+    const seen = new Set<number>();
+    spec.ports.forEach((port, j) => {
+      const at = [...path, "ports", j];
+      if (seen.has(port.port)) return this.add([...at, "port"], `port ${port.port} is listed twice on ${spec.name}`);
+      seen.add(port.port);
+      if (port.port === spec.cpuPort) {
+        return this.add([...at, "port"], `port ${port.port} is ${spec.name}'s CPU port`);
+      }
+      if (port.kind === "fabric") {
+        fabricPorts.push({ port: port.port, path: at, mtu: port.mtu, vlan: port.vlan, peer: port.peer });
+        return;
+      }
+      const vlans: AccessPort["vlans"] = [];
+      if (port.untagged !== undefined && this.knownVsid([...at, "untagged"], port.untagged)) {
+        vlans.push({ vlan: 0, vsid: port.untagged });
+      }
+      const vlanSeen = new Set<number>();
+      (port.vlans ?? []).forEach((mapping, k) => {
+        const mp = [...at, "vlans", k];
+        if (vlanSeen.has(mapping.vlan)) return this.add([...mp, "vlan"], `VLAN ${mapping.vlan} is mapped twice on port ${port.port}`);
+        vlanSeen.add(mapping.vlan);
+        if (this.knownVsid([...mp, "vsid"], mapping.vsid)) vlans.push(mapping);
+      });
+      if (port.untagged === undefined && (port.vlans ?? []).length === 0) {
+        this.add(at, `access port ${port.port} maps nothing: give it "untagged" and/or "vlans"`);
+      }
+      // The egress VLAN of a frame is looked up by (port, VSID): one VLAN per VSID per port.
+      const byVsid = new Map<number, number>();
+      for (const mapping of vlans) {
+        const other = byVsid.get(mapping.vsid);
+        if (other !== undefined) {
+          this.add(at, `VSID ${formatVsid(mapping.vsid)} is mapped from both ${vlanName(other)} and ${vlanName(mapping.vlan)} on port ${port.port}; a VSID has one VLAN per port`);
+        }
+        byVsid.set(mapping.vsid, mapping.vlan);
+      }
+      accessPorts.push({ port: port.port, path: at, vlans });
+    });
+    return { accessPorts, fabricPorts };
+  }
+
+  /** Both ends of every switch-to-switch link name each other and agree on the MTU. */
+  private links() {
+    for (const sw of this.fabric.switches) {
+      for (const port of sw.fabricPorts) {
+        if (!port.peer) continue;
+        const at = [...port.path, "peer"];
+        const peer = this.fabric.switchByName.get(port.peer.switch);
+        if (!peer) {
+          this.add([...at, "switch"], `unknown switch "${port.peer.switch}"${hint(this.fabric.switchByName.keys())}`);
+          continue;
+        }
+        if (peer === sw) {
+          this.add([...at, "switch"], `port ${port.port} of ${sw.name} cannot peer with its own switch`);
+          continue;
+        }
+        const far = peer.fabricPorts.find((p) => p.port === port.peer?.port);
+        if (!far) {
+          this.add([...at, "port"], `${peer.name} has no fabric port ${port.peer.port}`);
+          continue;
+        }
+        if (far.peer?.switch !== sw.name || far.peer.port !== port.port) {
+          const says = far.peer ? `${far.peer.switch}:${far.peer.port}` : "no peer";
+          this.add(at, `${peer.name}:${far.port} names ${says} as its peer, not ${sw.name}:${port.port}`);
+          continue;
+        }
+        if (far.mtu !== port.mtu) {
+          this.add([...port.path, "mtu"], `MTU ${port.mtu} differs from ${far.mtu} at the other end (${peer.name}:${far.port})`);
+        }
+      }
+    }
+  }
+
+  private externalFabricPort(path: IntentPath, switchName: string, portNumber: number): boolean {
+    const sw = this.fabric.switchByName.get(switchName);
+    if (!sw) {
+      this.add([...path, "switch"], `unknown switch "${switchName}"${hint(this.fabric.switchByName.keys())}`);
+      return false;
+    }
+    const port = sw.fabricPorts.find((p) => p.port === portNumber);
+    if (!port) {
+      this.add([...path, "port"], `${switchName} has no fabric port ${portNumber}`);
+      return false;
+    }
+    if (port.peer) {
+      this.add([...path, "port"], `${switchName}:${portNumber} is a link to ${port.peer.switch}, not to a host or router outside the fabric`);
+      return false;
+    }
+    return true;
+  }
+
+  private nves() {
+    this.file.nves.forEach((spec: NveSpec, i) => {
+      const path = ["nves", i];
+      if (!this.nodeName([...path, "name"], spec.name)) return;
+      const attachment =
+        spec.attachment &&
+        this.externalFabricPort([...path, "attachment"], spec.attachment.switch, spec.attachment.port)
+          ? { switch: spec.attachment.switch, port: spec.attachment.port, mac: parseMac(spec.attachment.mac) }
+          : undefined;
+      const nve: Nve = {
+        kind: "nve",
+        name: spec.name,
+        path,
+        providerAddresses: this.providerAddresses(
+          spec.providerAddresses,
+          [...path, "providerAddresses"],
+          `NVE ${spec.name}`,
+        ),
+        attachment,
+      };
+      this.fabric.nves.push(nve);
+      this.fabric.nveByName.set(nve.name, nve);
+    });
+  }
+
+  private endpoints() {
+    const macs = new Map<string, string>();
+    const cas = new Map<string, string>();
+    // CAs routed in a tenant's domain must be unique across its VSIDs (one host route each).
+    const routedCas = new Map<string, string>();
+    this.file.endpoints.forEach((spec, i) => {
+      const path = ["endpoints", i];
+      if (this.fabric.endpointByName.has(spec.name)) {
+        return this.add([...path, "name"], `endpoint "${spec.name}" is defined twice`);
+      }
+      const subnet = this.fabric.subnetByVsid.get(spec.vsid);
+      if (!subnet) return this.knownVsid([...path, "vsid"], spec.vsid);
+      const mac = parseMac(spec.mac);
+      const macKey = `${spec.vsid}/${mac.text}`;
+      const macOwner = macs.get(macKey);
+      if (macOwner) {
+        this.add([...path, "mac"], `MAC ${mac.text} is already endpoint ${macOwner}'s in VSID ${formatVsid(spec.vsid)}`);
+      } else if (subnet.gateway && subnet.gateway.mac.value === mac.value) {
+        this.add([...path, "mac"], `MAC ${mac.text} is the gateway MAC of VSID ${formatVsid(spec.vsid)}`);
+      }
+      macs.set(macKey, spec.name);
+      const ips: IpAddress[] = [];
+      spec.ips.forEach((text, j) => {
+        const ip = parseIp(text);
+        const at = [...path, "ips", j];
+        const caKey = `${spec.vsid}/${ip.text}`;
+        const owner = cas.get(caKey);
+        if (owner) return this.add(at, `CA ${ip.text} is already endpoint ${owner}'s in VSID ${formatVsid(spec.vsid)}`);
+        cas.set(caKey, spec.name);
+        const gateway = subnet.gateway;
+        if (gateway?.addresses.some((gw) => gw.address.value === ip.value && gw.address.family === ip.family)) {
+          return this.add(at, `CA ${ip.text} is the gateway address of VSID ${formatVsid(spec.vsid)}`);
+        }
+        const sameFamily = gateway?.addresses.filter((gw) => gw.prefix.family === ip.family) ?? [];
+        if (sameFamily.length > 0 && !sameFamily.some((gw) => prefixContains(gw.prefix, ip))) {
+          return this.add(at, `CA ${ip.text} is outside the subnet(s) ${sameFamily.map((gw) => gw.prefix.text).join(", ")} of VSID ${formatVsid(spec.vsid)}'s gateway`);
+        }
+        if (gateway) {
+          const routedKey = `${subnet.tenant}/${ip.text}`;
+          const other = routedCas.get(routedKey);
+          if (other) {
+            return this.add(at, `CA ${ip.text} is already endpoint ${other}'s in tenant ${subnet.tenant}'s routing domain`);
+          }
+          routedCas.set(routedKey, spec.name);
+        }
+        ips.push(ip);
+      });
+      const location = this.location(spec.location, [...path, "location"], spec.vsid);
+      if (!location) return;
+      const endpoint: Endpoint = { name: spec.name, path, vsid: spec.vsid, mac, ips, location, learned: spec.learned };
+      this.fabric.endpoints.push(endpoint);
+      this.fabric.endpointByName.set(endpoint.name, endpoint);
+      subnet.endpoints.push(endpoint);
+    });
+  }
+
+  private location(
+    spec: FabricFile["endpoints"][number]["location"],
+    path: IntentPath,
+    vsid: number,
+  ): Endpoint["location"] | undefined {
+    if (spec.nve !== undefined) {
+      if (spec.switch !== undefined || spec.port !== undefined || spec.vlan !== undefined) {
+        this.add(path, "a location is either { nve } or { switch, port [, vlan] }, not both");
+        return undefined;
+      }
+      if (!this.fabric.nveByName.has(spec.nve)) {
+        this.add([...path, "nve"], `unknown NVE "${spec.nve}"${hint(this.fabric.nveByName.keys())}`);
+        return undefined;
+      }
+      return { kind: "nve", nve: spec.nve };
+    }
+    if (spec.switch === undefined || spec.port === undefined) {
+      this.add(path, "a location needs { switch, port [, vlan] } or { nve }");
+      return undefined;
+    }
+    const sw = this.fabric.switchByName.get(spec.switch);
+    if (!sw) {
+      this.add([...path, "switch"], `unknown switch "${spec.switch}"${hint(this.fabric.switchByName.keys())}`);
+      return undefined;
+    }
+    const port = sw.accessPorts.find((p) => p.port === spec.port);
+    if (!port) {
+      const fabricPort = sw.fabricPorts.some((p) => p.port === spec.port);
+      this.add([...path, "port"], fabricPort ? `${sw.name}:${spec.port} is a fabric port, not an access port` : `${sw.name} has no access port ${spec.port}`);
+      return undefined;
+    }
+    const mapping = port.vlans.find((m) => m.vsid === vsid);
+    if (!mapping) {
+      this.add([...path, "port"], `${sw.name}:${spec.port} does not map VSID ${formatVsid(vsid)}`);
+      return undefined;
+    }
+    if (spec.vlan !== undefined && spec.vlan !== mapping.vlan) {
+      this.add([...path, "vlan"], `${sw.name}:${spec.port} carries VSID ${formatVsid(vsid)} ${mapping.vlan === 0 ? "untagged" : `on VLAN ${mapping.vlan}`}, not on VLAN ${spec.vlan}`);
+      return undefined;
+    }
+    return { kind: "port", switch: sw.name, port: spec.port, vlan: spec.vlan };
+  }
+
+  private memberships() {
+    for (const sw of this.fabric.switches) {
+      const vsids = new Set(sw.accessPorts.flatMap((p) => p.vlans.map((m) => m.vsid)));
+      for (const vsid of vsids) this.fabric.subnetByVsid.get(vsid)?.switches.push(sw);
+    }
+    for (const subnet of this.fabric.virtualSubnets) {
+      const nves = new Set<Nve>();
+      for (const endpoint of subnet.endpoints) {
+        if (endpoint.location.kind === "nve") {
+          const nve = this.fabric.nveByName.get(endpoint.location.nve);
+          if (nve) nves.add(nve);
+        }
+      }
+      subnet.nves = [...nves];
+    }
+  }
+
+  private underlayRoutes() {
+    const seen = new Set<string>();
+    this.file.underlay.routes.forEach((spec, i) => {
+      const path = ["underlay", "routes", i];
+      const prefix = parsePrefix(spec.prefix);
+      const key = `${spec.switch}/${prefix.text}`;
+      if (seen.has(key)) return this.add([...path, "prefix"], `${prefix.text} is routed twice at ${spec.switch}`);
+      seen.add(key);
+      const ok = spec.nextHops.every((hop, j) =>
+        this.externalFabricPort([...path, "nextHops", j], spec.switch, hop.port),
+      );
+      if (!ok) return;
+      const route: UnderlayRoute = {
+        path,
+        switch: spec.switch,
+        prefix,
+        nextHops: spec.nextHops.map((hop) => ({ port: hop.port, mac: parseMac(hop.mac) })),
+      };
+      this.fabric.underlayRoutes.push(route);
+    });
+  }
+
+  private tenantRoutes() {
+    const tenants = new Set(this.fabric.tenants.map((t) => t.name));
+    const seen = new Set<string>();
+    this.file.routes.forEach((spec, i) => {
+      const path = ["routes", i];
+      if (!tenants.has(spec.tenant)) {
+        return this.add([...path, "tenant"], `unknown tenant "${spec.tenant}"${hint(tenants)}`);
+      }
+      const prefix = parsePrefix(spec.prefix);
+      const key = `${spec.tenant}/${prefix.text}`;
+      if (seen.has(key)) return this.add([...path, "prefix"], `tenant ${spec.tenant} already has a route for ${prefix.text}`);
+      seen.add(key);
+      const hop = spec.nextHop;
+      const at = [...path, "nextHop"];
+      const forms = [hop.endpoint !== undefined, hop.nve !== undefined, hop.vsid !== undefined && hop.nve === undefined];
+      if (forms.filter(Boolean).length !== 1 || (hop.endpoint !== undefined && (hop.vsid !== undefined || hop.mac !== undefined))) {
+        return this.add(at, "a next hop is exactly one of { endpoint }, { vsid } or { nve, vsid, mac }");
+      }
+      let nextHop: TenantRoute["nextHop"];
+      let vsid: number;
+      if (hop.endpoint !== undefined) {
+        const endpoint = this.fabric.endpointByName.get(hop.endpoint);
+        if (!endpoint) return this.add([...at, "endpoint"], `unknown endpoint "${hop.endpoint}"`);
+        nextHop = { kind: "endpoint", endpoint: endpoint.name };
+        vsid = endpoint.vsid;
+      } else if (hop.nve !== undefined) {
+        if (!this.fabric.nveByName.has(hop.nve)) {
+          return this.add([...at, "nve"], `unknown NVE "${hop.nve}"${hint(this.fabric.nveByName.keys())}`);
+        }
+        if (hop.vsid === undefined || hop.mac === undefined) {
+          return this.add(at, "a gateway-NVE next hop needs { nve, vsid, mac }: the VSID and MAC the gateway answers on");
+        }
+        if (!this.knownVsid([...at, "vsid"], hop.vsid)) return;
+        nextHop = { kind: "nve", nve: hop.nve, vsid: hop.vsid, mac: parseMac(hop.mac) };
+        vsid = hop.vsid;
+      } else {
+        if (hop.mac !== undefined) return this.add([...at, "mac"], "an on-link { vsid } next hop takes no MAC");
+        if (!this.knownVsid([...at, "vsid"], hop.vsid ?? 0)) return;
+        vsid = hop.vsid ?? 0;
+        nextHop = { kind: "vsid", vsid };
+      }
+      const target = this.fabric.subnetByVsid.get(vsid);
+      if (!target) return;
+      if (target.tenant !== spec.tenant) {
+        return this.add(at, `the next hop is in VSID ${formatVsid(vsid)} of tenant ${target.tenant}; a route of tenant ${spec.tenant} cannot leave its routing domain (R18)`);
+      }
+      if (!target.gateway) {
+        return this.add(at, `VSID ${formatVsid(vsid)} has no gateway, so routed frames could not enter it (they leave the gateway MAC as source)`);
+      }
+      this.fabric.routes.push({ path, tenant: spec.tenant, prefix, nextHop });
+    });
+  }
+
+  /** Every fabric link carries the largest tenant packet plus NVGRE's overhead, never fragmented (R12). */
+  private mtus() {
+    const tenantMtu = Math.max(this.file.settings.tenantMtu, ...this.fabric.virtualSubnets.map((s) => s.mtu));
+    const anyV6 = [...this.fabric.switches, ...this.fabric.nves].some((node) =>
+      node.providerAddresses.some((pa) => pa.address.family === 6),
+    );
+    const overhead = anyV6 ? NVGRE_OVERHEAD[6] : NVGRE_OVERHEAD[4];
+    const needed = tenantMtu + overhead;
+    for (const sw of this.fabric.switches) {
+      for (const port of sw.fabricPorts) {
+        if (port.mtu < needed) {
+          this.add([...port.path, "mtu"], `${port.mtu} is too small: tenant packets of up to ${tenantMtu} bytes plus NVGRE over IPv${anyV6 ? 6 : 4} (${overhead} bytes${anyV6 ? ", the fabric has IPv6 PAs" : ""}) need at least ${needed}`);
+        }
+      }
+    }
+  }
+
+  /**
+   * Every pair of tunnel endpoints that share a VSID has a common PA family in it, and every
+   * member of a multicast-flooded VSID has a PA of its group's family.
+   */
+  private tunnelFamilies() {
+    const preferred = this.fabric.settings.tunnelFamily;
+    for (const subnet of this.fabric.virtualSubnets) {
+      const list: TunnelEndpoint[] = [...subnet.switches, ...subnet.nves];
+      for (const [i, a] of list.entries()) {
+        if (!list.slice(i + 1).every((b) => this.familyPair(a, b, subnet, preferred))) break;
+      }
+      if (subnet.flood.mode === "multicast") {
+        const family = subnet.flood.group.family;
+        for (const node of list) {
+          if (!providerAddressFor(node, subnet.vsid, family)) {
+            this.add([...subnet.path, "flood"], `${node.name} is in VSID ${formatVsid(subnet.vsid)} but has no IPv${family} provider address for its multicast group ${subnet.flood.group.text}`);
+          }
+        }
+      }
+    }
+  }
+
+  private familyPair(a: TunnelEndpoint, b: TunnelEndpoint, subnet: VirtualSubnet, preferred: 4 | 6): boolean {
+    if (tunnelFamily(a, b, subnet.vsid, preferred)) return true;
+    this.add(subnet.path, `${a.name} and ${b.name} both serve VSID ${formatVsid(subnet.vsid)} but have no provider address family in common for it`);
+    return false;
+  }
+}
+
+function vlanName(vlan: number): string {
+  return vlan === 0 ? "untagged frames" : `VLAN ${vlan}`;
+}
+
+/** " (known: a, b, c)" for unknown-name messages. */
+function hint(known: Iterable<string>): string {
+  const names = [...known];
+  if (names.length === 0) return " (none are defined)";
+  return ` (known: ${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""})`;
+}

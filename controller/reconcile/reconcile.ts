@@ -1,0 +1,125 @@
+/**
+ * Converges a switch to its desired state: pipeline first (pushed only when the switch's cookie
+ * differs, so a restarted controller never disturbs a running switch), then read, diff, and
+ * write only the difference, step by step (diff.ts). Updates the switch rejects are returned
+ * with the switch's own code and message; the others are applied, and the next reconcile
+ * retries what is still missing.
+ */
+import type { CanonicalCodec } from "../compile/canonical.js";
+import type { CompiledFabric } from "../compile/compile.js";
+import { SwitchState } from "../compile/state.js";
+import type { Update } from "../../proto/gen/p4/v1/Update.js";
+import type { P4RuntimeClient } from "../p4rt/client.js";
+import { codeName, WriteError } from "../p4rt/errors.js";
+import { ensurePipeline, type Pipeline } from "../p4rt/pipeline.js";
+import { diffStates, type PlannedUpdate, type SwitchPlan } from "./diff.js";
+import { readSwitchState } from "./read.js";
+
+export interface UpdateRejection {
+  update: PlannedUpdate;
+  code: number;
+  codeName: string;
+  message: string;
+}
+
+export interface SwitchReconcileResult {
+  switchName: string;
+  /** The pipeline was (or, in a dry run, would be) pushed: the switch starts empty. */
+  pipelinePushed: boolean;
+  plan: SwitchPlan;
+  /** Updates the switch accepted. */
+  written: number;
+  rejected: UpdateRejection[];
+  dryRun: boolean;
+}
+
+export interface ReconcileOptions {
+  dryRun?: boolean;
+  /** Updates per Write RPC (default 1000). */
+  batchSize?: number;
+}
+
+export async function reconcileSwitch(
+  client: P4RuntimeClient,
+  pipeline: Pipeline,
+  codec: CanonicalCodec,
+  desired: SwitchState,
+  options: ReconcileOptions = {},
+): Promise<SwitchReconcileResult> {
+  const switchName = desired.switchName;
+  const dryRun = options.dryRun ?? false;
+  const pipelinePushed = dryRun
+    ? (await client.pipelineCookie()) !== pipeline.cookie
+    : await ensurePipeline(client, pipeline);
+  const observed = pipelinePushed
+    ? new SwitchState(switchName)
+    : await readSwitchState(client, codec, switchName, desired);
+  const plan = diffStates(desired, observed, codec);
+  const result: SwitchReconcileResult = { switchName, pipelinePushed, plan, written: 0, rejected: [], dryRun };
+  if (dryRun) return result;
+  for (const step of plan.steps) {
+    const updates: Update[] = step.map((u) => ({
+      type: u.type,
+      entity: codec.toEntity(u.collection, u.key, u.value),
+    }));
+    try {
+      await client.write(updates, { batchSize: options.batchSize ?? 1000 });
+      result.written += updates.length;
+    } catch (error) {
+      if (!(error instanceof WriteError)) throw error;
+      result.written += updates.length - error.failures.length;
+      for (const failure of error.failures) {
+        result.rejected.push({
+          update: step[failure.index] as PlannedUpdate,
+          code: failure.code,
+          codeName: codeName(failure.code),
+          message: failure.message,
+        });
+      }
+    }
+  }
+  return result;
+}
+
+/** A switch the reconciler could not converge at all (unreachable, refused the pipeline, …). */
+export interface SwitchReconcileFailure {
+  switchName: string;
+  error: Error;
+}
+
+/**
+ * Reconciles every switch of a compiled fabric that has a client, concurrently; one switch
+ * failing never stops the others.
+ */
+export async function reconcileFabric(
+  compiled: CompiledFabric,
+  clients: Map<string, P4RuntimeClient>,
+  pipeline: Pipeline,
+  codec: CanonicalCodec,
+  options: ReconcileOptions = {},
+): Promise<{ results: SwitchReconcileResult[]; failures: SwitchReconcileFailure[] }> {
+  const names = [...compiled.switches.keys()].filter((name) => clients.has(name));
+  const settled = await Promise.allSettled(
+    names.map((name) =>
+      reconcileSwitch(
+        clients.get(name) as P4RuntimeClient,
+        pipeline,
+        codec,
+        compiled.switches.get(name) as SwitchState,
+        options,
+      ),
+    ),
+  );
+  const results: SwitchReconcileResult[] = [];
+  const failures: SwitchReconcileFailure[] = [];
+  settled.forEach((outcome, i) => {
+    if (outcome.status === "fulfilled") results.push(outcome.value);
+    else {
+      failures.push({
+        switchName: names[i] as string,
+        error: outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason)),
+      });
+    }
+  });
+  return { results, failures };
+}
