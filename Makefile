@@ -24,7 +24,7 @@ PROTO_GEN_FLAGS := --keepCase --longs=String --enums=String --defaults --oneofs 
 PROTO_ROOTS := p4/v1/p4runtime.proto google/rpc/code.proto
 
 .PHONY: help setup apt-packages toolchain build lint format test demo bench p4 p4-check \
-        proto-types proto-types-check clean
+        proto-types proto-types-check clean fabric-schema goldens
 
 help:
 	@echo "make demo    set up, then run the demo fabric (README's first command)"
@@ -36,6 +36,8 @@ help:
 	@echo "make proto-types     regenerate proto/gen (TypeScript types of the vendored protos)"
 	@echo "make toolchain       report p4c / bmv2 availability"
 	@echo "make clean-net       remove what a killed fabric run left behind (namespaces, links, processes)"
+	@echo "make fabric-schema   regenerate docs/fabric.schema.json from the fabric file's zod schema"
+	@echo "make goldens         rewrite the compiler's golden files (test/fixtures/fabric/*.golden)"
 
 setup: apt-packages node_modules/.package-lock.json dist/.built toolchain
 
@@ -117,6 +119,14 @@ define gen_proto_types
 $(NPX) proto-loader-gen-types $(PROTO_GEN_FLAGS) -I proto -O $(1) $(PROTO_ROOTS); \
 find $(1) -name '*.ts' -exec sed -E -i "s#(from '\.{1,2}/[^']*)';#\1.js';#" {} +
 endef
+
+fabric-schema: dist/.built
+	$(NODE) dist/controller/intent/json-schema.js docs/fabric.schema.json
+	$(NPX) biome format --write docs/fabric.schema.json
+
+# Deliberate only: review the diff of the goldens before committing it.
+goldens: dist/.built
+	UPDATE_GOLDENS=1 $(NODE) --test dist/test/controller/compile/golden.test.js
 
 clean:
 	rm -rf dist

@@ -20,13 +20,14 @@
  *   clone        "<session id>"                      "<port hex>:<instance>,…;<truncate bytes>"
  *   digest:<d>   ""                                  "<max timeout ns>,<max list size>,<ack timeout ns>"
  */
+
+import type { Action__Output } from "../../proto/gen/p4/config/v1/Action.js";
+import type { Table__Output } from "../../proto/gen/p4/config/v1/Table.js";
 import type { Action__Output as ActionMessage } from "../../proto/gen/p4/v1/Action.js";
 import type { Entity, Entity__Output } from "../../proto/gen/p4/v1/Entity.js";
 import type { FieldMatch__Output } from "../../proto/gen/p4/v1/FieldMatch.js";
 import type { Replica__Output } from "../../proto/gen/p4/v1/Replica.js";
 import type { TableAction__Output } from "../../proto/gen/p4/v1/TableAction.js";
-import type { Table__Output } from "../../proto/gen/p4/config/v1/Table.js";
-import type { Action__Output } from "../../proto/gen/p4/config/v1/Action.js";
 import { type ActionCall, EntityBuilder, type MatchValue } from "../p4rt/entities.js";
 import { EntitySpecError } from "../p4rt/errors.js";
 import type { P4InfoIndex } from "../p4rt/p4info.js";
@@ -93,7 +94,8 @@ export class ActionWriter {
     let text = `${this.action}(`;
     for (let i = 0; i < this.params.length; i++) {
       const param = this.params[i] as { name: string; bitwidth: number };
-      text += (i === 0 ? "" : ",") + hexOf(`${this.where}.${param.name}`, values[i], param.bitwidth);
+      text +=
+        (i === 0 ? "" : ",") + hexOf(`${this.where}.${param.name}`, values[i], param.bitwidth);
     }
     return `${text})`;
   }
@@ -218,7 +220,9 @@ export class CanonicalCodec {
   // ------------------------------------------------------------------------------------
 
   /** The canonical triple of a read-back entity; undefined for what the controller does not own (const entries). */
-  fromEntity(entity: Entity__Output): { collection: Collection; key: string; value: string } | undefined {
+  fromEntity(
+    entity: Entity__Output,
+  ): { collection: Collection; key: string; value: string } | undefined {
     if (entity.table_entry) {
       const te = entity.table_entry;
       if (te.is_const) return undefined;
@@ -252,7 +256,7 @@ export class CanonicalCodec {
       return {
         collection: `group:${profile}`,
         key: String(g.group_id),
-        value: groupMembersText(g.members.map((m) => ({ id: m.member_id, weight: m.weight })))
+        value: groupMembersText(g.members.map((m) => ({ id: m.member_id, weight: m.weight }))),
       };
     }
     const pre = entity.packet_replication_engine_entry;
@@ -287,8 +291,10 @@ export class CanonicalCodec {
 
   private tableActionText(schema: TableSchema, action: TableAction__Output | null): string {
     if (!action) return "";
-    if (action.type === "action_profile_member_id") return `@member:${action.action_profile_member_id}`;
-    if (action.type === "action_profile_group_id") return `@group:${action.action_profile_group_id}`;
+    if (action.type === "action_profile_member_id")
+      return `@member:${action.action_profile_member_id}`;
+    if (action.type === "action_profile_group_id")
+      return `@group:${action.action_profile_group_id}`;
     if (action.type === "action" && action.action) return this.actionText(action.action);
     throw new EntitySpecError(schema.name, `unsupported table action kind ${action.type}`);
   }
@@ -419,13 +425,16 @@ export class CanonicalCodec {
     const args = value.slice(open + 1, -1);
     const values = args === "" ? [] : args.split(",");
     const params = info.params.map(
-      (p, i) => `${p.name}=${describeField({ name: p.name, bitwidth: p.bitwidth, kind: "EXACT", id: p.id }, values[i] ?? "?")}`,
+      (p, i) =>
+        `${p.name}=${describeField({ name: p.name, bitwidth: p.bitwidth, kind: "EXACT", id: p.id }, values[i] ?? "?")}`,
     );
     return `${action}(${params.join(", ")})`;
   }
 }
 
-function aliasOf(item: Table__Output | Action__Output | { preamble: { alias: string; name: string } | null }): string {
+function aliasOf(
+  item: Table__Output | Action__Output | { preamble: { alias: string; name: string } | null },
+): string {
   return item.preamble?.alias || item.preamble?.name || "?";
 }
 
@@ -475,7 +484,8 @@ function fitsHex(hex: string, bitwidth: number): boolean {
 function fieldText(table: string, field: FieldSchema, value: FieldValue): string {
   const what = `${table}.${field.name}`;
   if (value === "*") {
-    if (field.kind === "EXACT") throw new EntitySpecError(what, "an exact field cannot be don't care");
+    if (field.kind === "EXACT")
+      throw new EntitySpecError(what, "an exact field cannot be don't care");
     return "*";
   }
   switch (field.kind) {
@@ -489,7 +499,8 @@ function fieldText(table: string, field: FieldSchema, value: FieldValue): string
     }
     case "TERNARY": {
       const [hex = "", mask = ""] = String(value).split("&");
-      if (!mask) throw new EntitySpecError(what, "a ternary value is written with ternary(hex, mask)");
+      if (!mask)
+        throw new EntitySpecError(what, "a ternary value is written with ternary(hex, mask)");
       return `${hexOf(what, hex, field.bitwidth)}&${hexOf(`${what} mask`, mask, field.bitwidth)}`;
     }
     default:
@@ -497,7 +508,11 @@ function fieldText(table: string, field: FieldSchema, value: FieldValue): string
   }
 }
 
-function readField(table: string, field: FieldSchema, match: FieldMatch__Output | undefined): string {
+function readField(
+  table: string,
+  field: FieldSchema,
+  match: FieldMatch__Output | undefined,
+): string {
   if (!match) return "*";
   if (match.exact) return bytesHex(match.exact.value);
   if (match.optional) return bytesHex(match.optional.value);
@@ -583,7 +598,10 @@ function describeField(field: FieldSchema, text: string): string {
   }
   const value = BigInt(`0x${text}`);
   if (field.bitwidth === 48) {
-    return value.toString(16).padStart(12, "0").replace(/(..)(?!$)/g, "$1:");
+    return value
+      .toString(16)
+      .padStart(12, "0")
+      .replace(/(..)(?!$)/g, "$1:");
   }
   if (field.bitwidth === 128) {
     const groups = value.toString(16).padStart(32, "0").match(/.{4}/g) ?? [];

@@ -17,7 +17,7 @@
  *   nve (every tunnel destination used), src_pa (default PAs, per-VSID PAs of R8)
  */
 import type { IpAddress, IpFamily } from "../intent/addresses.js";
-import { type IntentIssue, IntentError, type IntentPath } from "../intent/errors.js";
+import { IntentError, type IntentIssue, type IntentPath } from "../intent/errors.js";
 import {
   type Endpoint,
   type Fabric,
@@ -41,7 +41,13 @@ import {
 } from "./canonical.js";
 import { DesiredStateConflictError, SwitchState } from "./state.js";
 import { type RoutingDomain, routingDomains } from "./tenant-routes.js";
-import { multicastMac, type MulticastTree, type NextHop, Underlay, UnderlayError } from "./underlay.js";
+import {
+  type MulticastTree,
+  multicastMac,
+  type NextHop,
+  Underlay,
+  UnderlayError,
+} from "./underlay.js";
 import { type TableWriters, tableWriters } from "./writers.js";
 
 /** CPU_CLONE_SESSION_ID of p4/v1model/arch.p4: egress clones MTU punts (R12) into it. */
@@ -56,7 +62,10 @@ const PRIORITY = { exact: 10, srcPaDefault: 1, srcPaVsid: 10 } as const;
 const ALL_ONES_48 = "ffffffffffff";
 const ALL_ONES_128 = "ffffffffffffffffffffffffffffffff";
 /** fe80::/10 as a 128-bit value and mask (link-local sources pass the source guard). */
-const LINK_LOCAL = { value: "fe800000000000000000000000000000", mask: "ffc00000000000000000000000000000" };
+const LINK_LOCAL = {
+  value: "fe800000000000000000000000000000",
+  mask: "ffc00000000000000000000000000000",
+};
 /** Multicast MAC ranges: IPv4 01:00:5e/25, IPv6 33:33/16. */
 const MULTICAST_MAC_RANGE = {
   4: ternary("1005e000000", "ffffff800000"),
@@ -133,7 +142,13 @@ class FabricCompiler {
   /** Switches that route in each tenant (members of one of its gateway VSIDs). */
   private readonly routers = new Map<string, Switch[]>();
   private readonly interned = new Map<string, string>();
-  private readonly bits: { vsidIndex: number; nveId: number; nexthop: number; mcast: number; ecmp: number };
+  private readonly bits: {
+    vsidIndex: number;
+    nveId: number;
+    nexthop: number;
+    mcast: number;
+    ecmp: number;
+  };
   private readonly issues: IntentIssue[] = [];
 
   constructor(
@@ -162,7 +177,10 @@ class FabricCompiler {
     for (const domain of this.domains.values()) {
       const routers = new Set<Switch>();
       for (const subnet of domain.gatewaySubnets) for (const sw of subnet.switches) routers.add(sw);
-      this.routers.set(domain.tenant, this.fabric.switches.filter((sw) => routers.has(sw)));
+      this.routers.set(
+        domain.tenant,
+        this.fabric.switches.filter((sw) => routers.has(sw)),
+      );
     }
     this.buildTrees();
   }
@@ -181,7 +199,8 @@ class FabricCompiler {
   }
 
   private report(error: unknown, path: IntentPath): void {
-    if (error instanceof UnderlayError) this.issues.push({ path: error.path, message: error.message });
+    if (error instanceof UnderlayError)
+      this.issues.push({ path: error.path, message: error.message });
     else if (error instanceof DesiredStateConflictError || error instanceof IdExhaustedError) {
       this.issues.push({ path, message: error.message });
     } else if (error instanceof IntentError) this.issues.push(...error.issues);
@@ -199,7 +218,11 @@ class FabricCompiler {
         { port: sw.cpuPort, path: [...sw.path, "cpuPort"] },
       ];
       for (const { port, path } of ports) {
-        if (port >= 2 ** bits) issues.push({ path, message: `port ${port} does not fit the switch's ${bits}-bit port numbers` });
+        if (port >= 2 ** bits)
+          issues.push({
+            path,
+            message: `port ${port} does not fit the switch's ${bits}-bit port numbers`,
+          });
       }
     }
     if (issues.length > 0) throw new IntentError(issues);
@@ -217,18 +240,31 @@ class FabricCompiler {
   }
 
   private buildTrees(): void {
-    const groups = new Map<string, { group: IpAddress; members: Set<Switch>; nves: Set<Nve>; path: IntentPath }>();
+    const groups = new Map<
+      string,
+      { group: IpAddress; members: Set<Switch>; nves: Set<Nve>; path: IntentPath }
+    >();
     for (const subnet of this.fabric.virtualSubnets) {
       if (subnet.flood.mode !== "multicast") continue;
       const group = subnet.flood.group;
-      const entry = groups.get(group.text) ?? { group, members: new Set(), nves: new Set(), path: [...subnet.path, "flood"] };
+      const entry = groups.get(group.text) ?? {
+        group,
+        members: new Set(),
+        nves: new Set(),
+        path: [...subnet.path, "flood"],
+      };
       for (const sw of subnet.switches) entry.members.add(sw);
       for (const nve of subnet.nves) entry.nves.add(nve);
       groups.set(group.text, entry);
     }
     for (const [text, entry] of groups) {
       try {
-        const tree = this.underlay.multicastTree(entry.group, [...entry.members], [...entry.nves], entry.path);
+        const tree = this.underlay.multicastTree(
+          entry.group,
+          [...entry.members],
+          [...entry.nves],
+          entry.path,
+        );
         this.trees.set(text, { ...tree, members: entry.members });
       } catch (error) {
         this.report(error, entry.path);
@@ -250,7 +286,12 @@ class FabricCompiler {
       toNode: new Map(),
     };
     if (2 * (2 ** this.bits.vsidIndex - 1) >= mcastMax) {
-      throw new IntentError([{ path: sw.path, message: "the P4 program's multicast group ids are too narrow for two groups per VSID" }]);
+      throw new IntentError([
+        {
+          path: sw.path,
+          message: "the P4 program's multicast group ids are too narrow for two groups per VSID",
+        },
+      ]);
     }
     this.switchConfig(ctx);
     this.ports(ctx);
@@ -268,15 +309,27 @@ class FabricCompiler {
 
   private switchConfig({ sw, state }: SwitchContext): void {
     const s = this.fabric.settings;
-    state.add(this.w.switchConfig.collection, "", this.w.switchConfig.set.value([s.encapTtl, s.puntVendorVsid ? 1 : 0]));
-    state.add("clone", String(CPU_CLONE_SESSION_ID), `${replicasText([{ port: sw.cpuPort, instance: 0 }])};0`);
+    state.add(
+      this.w.switchConfig.collection,
+      "",
+      this.w.switchConfig.set.value([s.encapTtl, s.puntVendorVsid ? 1 : 0]),
+    );
+    state.add(
+      "clone",
+      String(CPU_CLONE_SESSION_ID),
+      `${replicasText([{ port: sw.cpuPort, instance: 0 }])};0`,
+    );
     state.add(`digest:${this.w.learnDigest}`, "", LEARN_DIGEST_CONFIG);
   }
 
   private ports({ sw, state }: SwitchContext): void {
     const w = this.w;
     for (const port of sw.accessPorts) {
-      state.add(w.portType.key.collection, w.portType.key.key([port.port]), this.value(w.portType.access, []));
+      state.add(
+        w.portType.key.collection,
+        w.portType.key.key([port.port]),
+        this.value(w.portType.access, []),
+      );
       for (const { vlan, vsid } of port.vlans) {
         const classify = this.value(w.portVsid.set, [vsid]);
         const egress = w.egressVlan.key.key([port.port, vsid]);
@@ -292,51 +345,97 @@ class FabricCompiler {
       }
     }
     for (const port of sw.fabricPorts) {
-      state.add(w.portType.key.collection, w.portType.key.key([port.port]), this.value(w.portType.fabric, []));
-      const tag = port.vlan === undefined ? this.value(w.egressVlan.untagged, []) : this.value(w.egressVlan.tagged, [port.vlan]);
+      state.add(
+        w.portType.key.collection,
+        w.portType.key.key([port.port]),
+        this.value(w.portType.fabric, []),
+      );
+      const tag =
+        port.vlan === undefined
+          ? this.value(w.egressVlan.untagged, [])
+          : this.value(w.egressVlan.tagged, [port.vlan]);
       state.add(w.egressVlan.key.collection, w.egressVlan.key.key([port.port, 0]), tag);
-      state.add(w.portMtu.key.collection, w.portMtu.key.key([port.port]), this.value(w.portMtu.set, [port.mtu]));
+      state.add(
+        w.portMtu.key.collection,
+        w.portMtu.key.key([port.port]),
+        this.value(w.portMtu.set, [port.mtu]),
+      );
     }
   }
 
   /** Router MAC, own PAs (local_pa, ARP/ND answers on fabric ports under VSID 0). */
   private ownAddresses({ sw, state }: SwitchContext): void {
     const w = this.w;
-    state.add(w.myMac.key.collection, w.myMac.key.key([ternary(sw.routerMac.hex, ALL_ONES_48)], PRIORITY.exact), this.value(w.myMac.set, []));
+    state.add(
+      w.myMac.key.collection,
+      w.myMac.key.key([ternary(sw.routerMac.hex, ALL_ONES_48)], PRIORITY.exact),
+      this.value(w.myMac.set, []),
+    );
     for (const pa of sw.providerAddresses) {
       const family = pa.address.family;
-      state.add(w.localPa[family].key.collection, w.localPa[family].key.key([pa.address.hex]), this.value(w.localPa[family].set, []));
+      state.add(
+        w.localPa[family].key.collection,
+        w.localPa[family].key.key([pa.address.hex]),
+        this.value(w.localPa[family].set, []),
+      );
       if (family === 4) {
-        state.add(w.arp.key.collection, w.arp.key.key([0, pa.address.hex]), this.value(w.arp.reply, [sw.routerMac.hex]));
+        state.add(
+          w.arp.key.collection,
+          w.arp.key.key([0, pa.address.hex]),
+          this.value(w.arp.reply, [sw.routerMac.hex]),
+        );
       } else {
-        state.add(w.nd.key.collection, w.nd.key.key([0, pa.address.hex]), this.value(w.nd.advertise, [sw.routerMac.hex, 1]));
+        state.add(
+          w.nd.key.collection,
+          w.nd.key.key([0, pa.address.hex]),
+          this.value(w.nd.advertise, [sw.routerMac.hex, 1]),
+        );
       }
     }
   }
 
   private underlayRoutes({ sw, state }: SwitchContext): void {
     const w = this.w;
-    const groups = this.alloc.pool(`${sw.name}/ecmp-group`, 1, Math.min(2 ** this.bits.ecmp - 1, this.codec.tableSize("ecmp")));
+    const groups = this.alloc.pool(
+      `${sw.name}/ecmp-group`,
+      1,
+      Math.min(2 ** this.bits.ecmp - 1, this.codec.tableSize("ecmp")),
+    );
     const members = this.alloc.pool(`${sw.name}/ecmp-member`, 1, 2 ** 31 - 1);
     const maxGroup = this.codec.actionProfileMaxGroupSize(w.ecmp.profile);
     for (const route of this.underlay.routesAt(sw)) {
       const family = route.prefix.family;
       const table = w.route[family];
       const key = table.key.key([lpm(route.prefix.hex, route.prefix.length)]);
-      const explain = () => `${route.prefix.text} is routed two different ways at ${sw.name} (a static route overlapping a PA or another route?)`;
+      const explain = () =>
+        `${route.prefix.text} is routed two different ways at ${sw.name} (a static route overlapping a PA or another route?)`;
       if (route.nextHops.length === 1) {
         const hop = route.nextHops[0] as NextHop;
-        state.add(table.key.collection, key, this.value(table.nextHop, [hop.port, sw.routerMac.hex, hop.mac.hex]), explain);
+        state.add(
+          table.key.collection,
+          key,
+          this.value(table.nextHop, [hop.port, sw.routerMac.hex, hop.mac.hex]),
+          explain,
+        );
         continue;
       }
       if (route.nextHops.length > maxGroup) {
-        throw new IntentError([{ path: route.path, message: `${route.prefix.text} has ${route.nextHops.length} equal-cost next hops at ${sw.name}; ECMP groups hold at most ${maxGroup}` }]);
+        throw new IntentError([
+          {
+            path: route.path,
+            message: `${route.prefix.text} has ${route.nextHops.length} equal-cost next hops at ${sw.name}; ECMP groups hold at most ${maxGroup}`,
+          },
+        ]);
       }
       const hops = route.nextHops.map((hop) => `${hop.port}/${hop.mac.hex}`);
       const group = groups.id(hops.join(","));
       const memberIds = route.nextHops.map((hop, i) => {
         const id = members.id(hops[i] as string);
-        state.add(`member:${w.ecmp.profile}`, String(id), this.value(w.ecmp.member, [hop.port, sw.routerMac.hex, hop.mac.hex]));
+        state.add(
+          `member:${w.ecmp.profile}`,
+          String(id),
+          this.value(w.ecmp.member, [hop.port, sw.routerMac.hex, hop.mac.hex]),
+        );
         return { id, weight: 1 };
       });
       state.add(`group:${w.ecmp.profile}`, String(group), groupMembersText(memberIds));
@@ -347,18 +446,31 @@ class FabricCompiler {
 
   /** PA multicast groups this switch relays (on the tree, not a receiver). */
   private multicastTransit({ sw, state }: SwitchContext): void {
-    const pool = this.alloc.pool(`${sw.name}/underlay-mcast`, 2 ** (this.bits.vsidIndex + 1), 2 ** this.bits.mcast - 1);
+    const pool = this.alloc.pool(
+      `${sw.name}/underlay-mcast`,
+      2 ** (this.bits.vsidIndex + 1),
+      2 ** this.bits.mcast - 1,
+    );
     for (const tree of this.trees.values()) {
       const ports = tree.ports.get(sw);
       if (!ports) continue;
       const family = tree.group.family;
-      state.add(this.w.myMac.key.collection, this.w.myMac.key.key([MULTICAST_MAC_RANGE[family]], PRIORITY.exact), this.value(this.w.myMac.set, []));
+      state.add(
+        this.w.myMac.key.collection,
+        this.w.myMac.key.key([MULTICAST_MAC_RANGE[family]], PRIORITY.exact),
+        this.value(this.w.myMac.set, []),
+      );
       if (tree.members.has(sw)) continue;
       const id = pool.id(tree.group.text);
       state.add("mcast", String(id), replicasText(ports.map((port) => ({ port, instance: 0 }))));
       const route = this.w.route[family];
       const length = family === 4 ? 32 : 128;
-      state.add(route.key.collection, route.key.key([lpm(tree.group.hex, length)]), this.value(route.mcast, [id]), () => `multicast group ${tree.group.text} is also routed as a unicast prefix at ${sw.name}`);
+      state.add(
+        route.key.collection,
+        route.key.key([lpm(tree.group.hex, length)]),
+        this.value(route.mcast, [id]),
+        () => `multicast group ${tree.group.text} is also routed as a unicast prefix at ${sw.name}`,
+      );
     }
   }
 
@@ -369,7 +481,12 @@ class FabricCompiler {
     if (cached) return cached;
     const family = tunnelFamily(ctx.sw, node, subnet.vsid, this.fabric.settings.tunnelFamily);
     if (!family) {
-      throw new IntentError([{ path: subnet.path, message: `${ctx.sw.name} and ${node.name} have no provider address family in common for VSID ${formatVsid(subnet.vsid)}` }]);
+      throw new IntentError([
+        {
+          path: subnet.path,
+          message: `${ctx.sw.name} and ${node.name} have no provider address family in common for VSID ${formatVsid(subnet.vsid)}`,
+        },
+      ]);
     }
     const pa = providerAddressFor(node, subnet.vsid, family) as IpAddress;
     const nveId = ctx.nve.id(pa.text);
@@ -386,18 +503,24 @@ class FabricCompiler {
     const index = ctx.vsidIndex.id(String(vsid));
     ctx.encapVsids.add(vsid);
     const gateway = subnet.gateway;
-    state.add(w.vsid.key.collection, w.vsid.key.key([vsid]), this.value(w.vsid.set, [
-      index,
-      this.vrf.id(subnet.tenant),
-      gateway ? gateway.mac.hex : 0,
-      subnet.learnLocal ? 1 : 0,
-      subnet.learnRemote ? 1 : 0,
-      subnet.sourceGuard ? 1 : 0,
-      subnet.paValidation ? 1 : 0,
-    ]));
+    state.add(
+      w.vsid.key.collection,
+      w.vsid.key.key([vsid]),
+      this.value(w.vsid.set, [
+        index,
+        this.vrf.id(subnet.tenant),
+        gateway ? gateway.mac.hex : 0,
+        subnet.learnLocal ? 1 : 0,
+        subnet.learnRemote ? 1 : 0,
+        subnet.sourceGuard ? 1 : 0,
+        subnet.paValidation ? 1 : 0,
+      ]),
+    );
 
     // Flooding (R10): local ports rid 0, then tunnel copies.
-    const localPorts = sw.accessPorts.filter((p) => p.vlans.some((m) => m.vsid === vsid)).map((p) => ({ port: p.port, instance: 0 }));
+    const localPorts = sw.accessPorts
+      .filter((p) => p.vlans.some((m) => m.vsid === vsid))
+      .map((p) => ({ port: p.port, instance: 0 }));
     const tunnelCopies: { port: number; instance: number }[] = [];
     if (subnet.flood.mode === "head-end") {
       for (const node of [...subnet.switches, ...subnet.nves]) {
@@ -407,21 +530,45 @@ class FabricCompiler {
         // One fixed path per destination (a group node names one port); spread by id.
         const hop = hops[tunnel.nveId % hops.length] as NextHop;
         tunnelCopies.push({ port: hop.port, instance: tunnel.nveId });
-        state.add(w.floodReplica.key.collection, w.floodReplica.key.key([tunnel.nveId]), this.value(w.floodReplica.set[tunnel.pa.family], [tunnel.pa.hex, sw.routerMac.hex, hop.mac.hex]));
+        state.add(
+          w.floodReplica.key.collection,
+          w.floodReplica.key.key([tunnel.nveId]),
+          this.value(w.floodReplica.set[tunnel.pa.family], [
+            tunnel.pa.hex,
+            sw.routerMac.hex,
+            hop.mac.hex,
+          ]),
+        );
       }
     } else {
       const group = subnet.flood.group;
       const tree = this.trees.get(group.text);
       const rid = ctx.nve.id(`group:${group.text}`);
-      state.add(w.localPa[group.family].key.collection, w.localPa[group.family].key.key([group.hex]), this.value(w.localPa[group.family].set, []));
-      state.add(w.floodReplica.key.collection, w.floodReplica.key.key([rid]), this.value(w.floodReplica.set[group.family], [group.hex, sw.routerMac.hex, multicastMac(group)]));
+      state.add(
+        w.localPa[group.family].key.collection,
+        w.localPa[group.family].key.key([group.hex]),
+        this.value(w.localPa[group.family].set, []),
+      );
+      state.add(
+        w.floodReplica.key.collection,
+        w.floodReplica.key.key([rid]),
+        this.value(w.floodReplica.set[group.family], [
+          group.hex,
+          sw.routerMac.hex,
+          multicastMac(group),
+        ]),
+      );
       for (const port of tree?.ports.get(sw) ?? []) tunnelCopies.push({ port, instance: rid });
     }
     const floodGroup = 2 * index - 1;
     const localGroup = 2 * index;
     state.add("mcast", String(floodGroup), replicasText([...localPorts, ...tunnelCopies]));
     state.add("mcast", String(localGroup), replicasText(localPorts));
-    state.add(w.vsidFlood.key.collection, w.vsidFlood.key.key([vsid]), this.value(w.vsidFlood.set, [floodGroup, localGroup]));
+    state.add(
+      w.vsidFlood.key.collection,
+      w.vsidFlood.key.key([vsid]),
+      this.value(w.vsidFlood.set, [floodGroup, localGroup]),
+    );
 
     // R17: NVGRE into this VSID only from its NVEs (and the routers and gateways that send into it).
     if (subnet.paValidation) {
@@ -430,7 +577,11 @@ class FabricCompiler {
         const family = tunnelFamily(sender, sw, vsid, this.fabric.settings.tunnelFamily);
         if (!family) continue;
         const pa = providerAddressFor(sender, vsid, family) as IpAddress;
-        state.add(w.vsidNve[family].key.collection, w.vsidNve[family].key.key([vsid, pa.hex]), this.value(w.vsidNve[family].permit, []));
+        state.add(
+          w.vsidNve[family].key.collection,
+          w.vsidNve[family].key.key([vsid, pa.hex]),
+          this.value(w.vsidNve[family].permit, []),
+        );
       }
     }
 
@@ -438,9 +589,17 @@ class FabricCompiler {
     if (gateway) {
       for (const gw of gateway.addresses) {
         if (gw.address.family === 4) {
-          state.add(w.arp.key.collection, w.arp.key.key([vsid, gw.address.hex]), this.value(w.arp.reply, [gateway.mac.hex]));
+          state.add(
+            w.arp.key.collection,
+            w.arp.key.key([vsid, gw.address.hex]),
+            this.value(w.arp.reply, [gateway.mac.hex]),
+          );
         } else {
-          state.add(w.nd.key.collection, w.nd.key.key([vsid, gw.address.hex]), this.value(w.nd.advertise, [gateway.mac.hex, 1]));
+          state.add(
+            w.nd.key.collection,
+            w.nd.key.key([vsid, gw.address.hex]),
+            this.value(w.nd.advertise, [gateway.mac.hex, 1]),
+          );
         }
       }
     }
@@ -462,8 +621,12 @@ class FabricCompiler {
       const w = this.w;
       keys = {
         mac: w.mac.key.key([endpoint.vsid, endpoint.mac.hex]),
-        arp: endpoint.ips.filter((ip) => ip.family === 4).map((ip) => w.arp.key.key([endpoint.vsid, ip.hex])),
-        nd: endpoint.ips.filter((ip) => ip.family === 6).map((ip) => w.nd.key.key([endpoint.vsid, ip.hex])),
+        arp: endpoint.ips
+          .filter((ip) => ip.family === 4)
+          .map((ip) => w.arp.key.key([endpoint.vsid, ip.hex])),
+        nd: endpoint.ips
+          .filter((ip) => ip.family === 6)
+          .map((ip) => w.nd.key.key([endpoint.vsid, ip.hex])),
         arpValue: this.value(w.arp.reply, [endpoint.mac.hex]),
         ndValue: this.value(w.nd.advertise, [endpoint.mac.hex, 0]),
       };
@@ -477,12 +640,22 @@ class FabricCompiler {
     const w = this.w;
     const keys = this.keysOf(endpoint);
     const location = endpoint.location;
-    const conflict = () => `endpoint ${endpoint.name}'s MAC ${endpoint.mac.text} in VSID ${formatVsid(subnet.vsid)} is also a gateway NVE's next hop`;
+    const conflict = () =>
+      `endpoint ${endpoint.name}'s MAC ${endpoint.mac.text} in VSID ${formatVsid(subnet.vsid)} is also a gateway NVE's next hop`;
     if (location.kind === "port" && location.switch === sw.name) {
-      state.add(w.mac.key.collection, keys.mac, this.value(w.mac.toPort, [location.port]), conflict);
+      state.add(
+        w.mac.key.collection,
+        keys.mac,
+        this.value(w.mac.toPort, [location.port]),
+        conflict,
+      );
       if (subnet.sourceGuard) this.sourceGuard(ctx, subnet, endpoint, location.port);
       if (subnet.learnLocal) {
-        state.add(w.learnedMac.key.collection, w.learnedMac.key.key([subnet.vsid, endpoint.mac.hex, location.port, 0, 0, 0]), this.value(w.learnedMac.known, []));
+        state.add(
+          w.learnedMac.key.collection,
+          w.learnedMac.key.key([subnet.vsid, endpoint.mac.hex, location.port, 0, 0, 0]),
+          this.value(w.learnedMac.known, []),
+        );
       }
     } else {
       const node = this.nodeOf(endpoint);
@@ -490,7 +663,18 @@ class FabricCompiler {
       state.add(w.mac.key.collection, keys.mac, tunnel.value, conflict);
       if (subnet.learnRemote) {
         // The outer source this switch sees from that NVE is the PA it tunnels to (same family both ways).
-        state.add(w.learnedMac.key.collection, w.learnedMac.key.key([subnet.vsid, endpoint.mac.hex, 0, 1, tunnel.pa.family === 6 ? 1 : 0, tunnel.pa.hex]), this.value(w.learnedMac.known, []));
+        state.add(
+          w.learnedMac.key.collection,
+          w.learnedMac.key.key([
+            subnet.vsid,
+            endpoint.mac.hex,
+            0,
+            1,
+            tunnel.pa.family === 6 ? 1 : 0,
+            tunnel.pa.hex,
+          ]),
+          this.value(w.learnedMac.known, []),
+        );
       }
     }
     for (const key of keys.arp) state.add(w.arp.key.collection, key, keys.arpValue);
@@ -509,11 +693,23 @@ class FabricCompiler {
    * 0.0.0.0 (DHCP, ARP probes), IPv6 :: (DAD) and link-local sources (ND), none of which can
    * reach beyond the VSID's own L2 segment.
    */
-  private sourceGuard({ state }: SwitchContext, subnet: VirtualSubnet, endpoint: Endpoint, port: number): void {
+  private sourceGuard(
+    { state }: SwitchContext,
+    subnet: VirtualSubnet,
+    endpoint: Endpoint,
+    port: number,
+  ): void {
     const w = this.w.sourceGuard;
     const permit = this.value(w.permit, []);
     const add = (family: number, ca: string) =>
-      state.add(w.key.collection, w.key.key([subnet.vsid, port, endpoint.mac.hex, ternary(String(family), "3"), ca], PRIORITY.exact), permit);
+      state.add(
+        w.key.collection,
+        w.key.key(
+          [subnet.vsid, port, endpoint.mac.hex, ternary(String(family), "3"), ca],
+          PRIORITY.exact,
+        ),
+        permit,
+      );
     add(0, "*");
     const v4 = endpoint.ips.filter((ip) => ip.family === 4);
     const v6 = endpoint.ips.filter((ip) => ip.family === 6);
@@ -537,20 +733,34 @@ class FabricCompiler {
       const subnet = this.fabric.subnetByVsid.get(target.vsid) as VirtualSubnet;
       const nexthop = ctx.nexthop.id(`${target.vsid}/${target.mac.hex}`);
       const table = w.tenantRoute[route.prefix.family];
-      state.add(table.key.collection, table.key.key([vrf, lpm(route.prefix.hex, route.prefix.length)]), this.value(table.nexthop, [nexthop]));
-      state.add(w.tenantNexthop.key.collection, w.tenantNexthop.key.key([nexthop]), w.tenantNexthop.forward.value([
-        target.vsid,
-        ctx.vsidIndex.id(String(target.vsid)),
-        (subnet.gateway as { mac: { hex: string } }).mac.hex,
-        target.mac.hex,
-      ]));
+      state.add(
+        table.key.collection,
+        table.key.key([vrf, lpm(route.prefix.hex, route.prefix.length)]),
+        this.value(table.nexthop, [nexthop]),
+      );
+      state.add(
+        w.tenantNexthop.key.collection,
+        w.tenantNexthop.key.key([nexthop]),
+        w.tenantNexthop.forward.value([
+          target.vsid,
+          ctx.vsidIndex.id(String(target.vsid)),
+          (subnet.gateway as { mac: { hex: string } }).mac.hex,
+          target.mac.hex,
+        ]),
+      );
       ctx.encapVsids.add(target.vsid);
       // Members have the endpoint's mac entry already; others need one toward its NVE.
       if (target.nve || !member.has(target.vsid)) {
         const node = target.nve ?? this.nodeOf(target.endpoint as Endpoint);
         if (node === sw) continue;
         const tunnel = this.tunnelTo(ctx, subnet, node);
-        state.add(w.mac.key.collection, w.mac.key.key([target.vsid, target.mac.hex]), tunnel.value, () => `${target.label}'s MAC ${target.mac.text} in VSID ${formatVsid(target.vsid)} is also an endpoint's at another place`);
+        state.add(
+          w.mac.key.collection,
+          w.mac.key.key([target.vsid, target.mac.hex]),
+          tunnel.value,
+          () =>
+            `${target.label}'s MAC ${target.mac.text} in VSID ${formatVsid(target.vsid)} is also an endpoint's at another place`,
+        );
       }
     }
   }
@@ -559,18 +769,30 @@ class FabricCompiler {
   private tunnels({ sw, state, tunnels, encapVsids }: SwitchContext): void {
     const w = this.w;
     for (const [id, pa] of tunnels) {
-      state.add(w.nve.key.collection, w.nve.key.key([id]), this.value(w.nve.set[pa.family], [pa.hex]));
+      state.add(
+        w.nve.key.collection,
+        w.nve.key.key([id]),
+        this.value(w.nve.set[pa.family], [pa.hex]),
+      );
     }
     const default4 = providerAddressFor(sw, -1, 4)?.hex ?? "0";
     const default6 = providerAddressFor(sw, -1, 6)?.hex ?? "0";
     if (default4 !== "0" || default6 !== "0") {
-      state.add(w.srcPa.key.collection, w.srcPa.key.key(["*", "*"], PRIORITY.srcPaDefault), this.value(w.srcPa.set, [default4, default6]));
+      state.add(
+        w.srcPa.key.collection,
+        w.srcPa.key.key(["*", "*"], PRIORITY.srcPaDefault),
+        this.value(w.srcPa.set, [default4, default6]),
+      );
     }
     for (const vsid of encapVsids) {
       const v4 = providerAddressFor(sw, vsid, 4 as IpFamily)?.hex ?? "0";
       const v6 = providerAddressFor(sw, vsid, 6 as IpFamily)?.hex ?? "0";
       if (v4 === default4 && v6 === default6) continue;
-      state.add(w.srcPa.key.collection, w.srcPa.key.key([ternary(vsid.toString(16), "ffffff"), "*"], PRIORITY.srcPaVsid), this.value(w.srcPa.set, [v4, v6]));
+      state.add(
+        w.srcPa.key.collection,
+        w.srcPa.key.key([ternary(vsid.toString(16), "ffffff"), "*"], PRIORITY.srcPaVsid),
+        this.value(w.srcPa.set, [v4, v6]),
+      );
     }
   }
 
@@ -582,7 +804,10 @@ class FabricCompiler {
       const table = collection.slice(6);
       const size = this.codec.tableSize(table);
       if (size > 0 && entries.size > size) {
-        issues.push({ path: sw.path, message: `${sw.name} would need ${entries.size} entries in table ${table}, which holds ${size}` });
+        issues.push({
+          path: sw.path,
+          message: `${sw.name} would need ${entries.size} entries in table ${table}, which holds ${size}`,
+        });
       }
     }
     if (issues.length > 0) throw new IntentError(issues);

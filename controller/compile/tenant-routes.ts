@@ -9,11 +9,10 @@
  *   - routes { nve, vsid, mac } send a prefix to a gateway NVE (VPN / Internet gateway).
  * A prefix means one thing per domain: two routes for it with different targets are an error.
  */
-import type { IpPrefix, MacAddress } from "../intent/addresses.js";
-import { type IntentIssue, IntentError, type IntentPath } from "../intent/errors.js";
+import { hostPrefix, type IpPrefix, type MacAddress, prefixContains } from "../intent/addresses.js";
+import { IntentError, type IntentIssue, type IntentPath } from "../intent/errors.js";
 import type { Endpoint, Fabric, Nve, VirtualSubnet } from "../intent/model.js";
 import { formatVsid } from "../intent/schema.js";
-import { hostPrefix } from "./underlay.js";
 
 export interface RouteTarget {
   vsid: number;
@@ -62,7 +61,10 @@ export function routingDomains(fabric: Fabric): Map<string, RoutingDomain> {
     const seen = byPrefix.get(tenant) as Map<string, DomainRoute>;
     const other = seen.get(route.prefix.text);
     if (other) {
-      if (other.target.vsid !== route.target.vsid || other.target.mac.value !== route.target.mac.value) {
+      if (
+        other.target.vsid !== route.target.vsid ||
+        other.target.mac.value !== route.target.mac.value
+      ) {
         issues.push({
           path: route.path,
           message: `${route.prefix.text} leads to ${route.target.label} here but to ${other.target.label} elsewhere in tenant ${tenant}'s routing domain`,
@@ -76,14 +78,18 @@ export function routingDomains(fabric: Fabric): Map<string, RoutingDomain> {
   };
 
   const onLink = (tenant: string, subnet: VirtualSubnet, prefix: IpPrefix) => {
-    const bits = prefix.family === 4 ? 32 : 128;
-    const mask = ((1n << BigInt(prefix.length)) - 1n) << BigInt(bits - prefix.length);
     for (const endpoint of subnet.endpoints) {
       for (const ip of endpoint.ips) {
-        if (ip.family !== prefix.family || (ip.value & mask) !== prefix.value) continue;
+        if (!prefixContains(prefix, ip)) continue;
         add(tenant, {
           prefix: hostPrefix(ip),
-          target: { vsid: subnet.vsid, mac: endpoint.mac, endpoint, nve: undefined, label: `endpoint ${endpoint.name}` },
+          target: {
+            vsid: subnet.vsid,
+            mac: endpoint.mac,
+            endpoint,
+            nve: undefined,
+            label: `endpoint ${endpoint.name}`,
+          },
           path: endpoint.path,
         });
       }
@@ -106,14 +112,26 @@ export function routingDomains(fabric: Fabric): Map<string, RoutingDomain> {
       const endpoint = fabric.endpointByName.get(hop.endpoint) as Endpoint;
       add(route.tenant, {
         prefix: route.prefix,
-        target: { vsid: endpoint.vsid, mac: endpoint.mac, endpoint, nve: undefined, label: `endpoint ${endpoint.name}` },
+        target: {
+          vsid: endpoint.vsid,
+          mac: endpoint.mac,
+          endpoint,
+          nve: undefined,
+          label: `endpoint ${endpoint.name}`,
+        },
         path: route.path,
       });
     } else {
       const nve = fabric.nveByName.get(hop.nve) as Nve;
       add(route.tenant, {
         prefix: route.prefix,
-        target: { vsid: hop.vsid, mac: hop.mac, endpoint: undefined, nve, label: `gateway NVE ${nve.name} (${hop.mac.text} in VSID ${formatVsid(hop.vsid)})` },
+        target: {
+          vsid: hop.vsid,
+          mac: hop.mac,
+          endpoint: undefined,
+          nve,
+          label: `gateway NVE ${nve.name} (${hop.mac.text} in VSID ${formatVsid(hop.vsid)})`,
+        },
         path: route.path,
       });
       const domain = domains.get(route.tenant) as RoutingDomain;

@@ -9,7 +9,13 @@
  * from a root spine, pruned to the switches that lead to members. Each switch on it relays the
  * group to its tree ports except the one it came in on (the data plane prunes the ingress port).
  */
-import type { IpAddress, IpPrefix, MacAddress } from "../intent/addresses.js";
+import {
+  hostPrefix,
+  type IpAddress,
+  type IpPrefix,
+  type MacAddress,
+  prefixContains,
+} from "../intent/addresses.js";
 import type { IntentPath } from "../intent/errors.js";
 import type { Fabric, Nve, Switch, TunnelEndpoint } from "../intent/model.js";
 
@@ -53,7 +59,10 @@ export interface MulticastTree {
 export class Underlay {
   /** Hop distance between switches; missing = unreachable. */
   private readonly distance = new Map<Switch, Map<Switch, number>>();
-  private readonly neighbours = new Map<Switch, { port: number; peer: Switch; peerPort: number }[]>();
+  private readonly neighbours = new Map<
+    Switch,
+    { port: number; peer: Switch; peerPort: number }[]
+  >();
   readonly destinations: UnderlayDestination[] = [];
   private readonly hopCache = new Map<string, NextHop[]>();
 
@@ -90,7 +99,12 @@ export class Underlay {
   private collectDestinations() {
     for (const sw of this.fabric.switches) {
       for (const pa of sw.providerAddresses) {
-        this.destinations.push({ prefix: hostPrefix(pa.address), at: sw, nextHops: [], path: sw.path });
+        this.destinations.push({
+          prefix: hostPrefix(pa.address),
+          at: sw,
+          nextHops: [],
+          path: sw.path,
+        });
       }
     }
     for (const nve of this.fabric.nves) {
@@ -139,7 +153,8 @@ export class Underlay {
     const routes: UnderlayRouteEntry[] = [];
     for (const dest of this.destinations) {
       if (dest.at === sw) {
-        if (dest.nextHops.length > 0) routes.push({ prefix: dest.prefix, nextHops: dest.nextHops, path: dest.path });
+        if (dest.nextHops.length > 0)
+          routes.push({ prefix: dest.prefix, nextHops: dest.nextHops, path: dest.path });
         continue;
       }
       const nextHops = this.nextHopsToward(sw, dest.at);
@@ -175,10 +190,7 @@ export class Underlay {
   private destinationOf(pa: IpAddress): UnderlayDestination | undefined {
     let best: UnderlayDestination | undefined;
     for (const dest of this.destinations) {
-      const bits = dest.prefix.family === 4 ? 32 : 128;
-      if (dest.prefix.family !== pa.family) continue;
-      const mask = ((1n << BigInt(dest.prefix.length)) - 1n) << BigInt(bits - dest.prefix.length);
-      if ((pa.value & mask) !== dest.prefix.value) continue;
+      if (!prefixContains(dest.prefix, pa)) continue;
       if (!best || dest.prefix.length > best.prefix.length) best = dest;
     }
     return best;
@@ -198,8 +210,8 @@ export class Underlay {
     const { distance, parent } = this.bfs(root);
     const ports = new Map<Switch, Set<number>>();
     const addPort = (sw: Switch, port: number) => {
-      let set = ports.get(sw);
-      if (!set) ports.set(sw, (set = new Set()));
+      const set = ports.get(sw) ?? new Set<number>();
+      ports.set(sw, set);
       set.add(port);
     };
     const climb = (from: Switch) => {
@@ -213,18 +225,27 @@ export class Underlay {
     };
     for (const member of members) {
       if (!distance.has(member)) {
-        throw new UnderlayError(path, `${member.name} has no fabric path to ${root.name}, the root of multicast group ${group.text}`);
+        throw new UnderlayError(
+          path,
+          `${member.name} has no fabric path to ${root.name}, the root of multicast group ${group.text}`,
+        );
       }
       climb(member);
     }
     for (const nve of nves) {
       const attachment = nve.attachment;
       if (!attachment) {
-        throw new UnderlayError(nve.path, `NVE ${nve.name} receives multicast group ${group.text} but has no attachment: the fabric cannot tell which port leads to it`);
+        throw new UnderlayError(
+          nve.path,
+          `NVE ${nve.name} receives multicast group ${group.text} but has no attachment: the fabric cannot tell which port leads to it`,
+        );
       }
       const at = this.fabric.switchByName.get(attachment.switch) as Switch;
       if (!distance.has(at)) {
-        throw new UnderlayError(nve.path, `${at.name} has no fabric path to ${root.name}, the root of multicast group ${group.text}`);
+        throw new UnderlayError(
+          nve.path,
+          `${at.name} has no fabric path to ${root.name}, the root of multicast group ${group.text}`,
+        );
       }
       climb(at);
       addPort(at, attachment.port);
@@ -234,7 +255,10 @@ export class Underlay {
       const up = parent.get(member)?.port;
       const relays = [...(treePorts ?? [])].filter((p) => p !== up);
       if (relays.length > 0) {
-        throw new UnderlayError(path, `${member.name} would have to both receive multicast group ${group.text} and relay it (ports ${relays.join(", ")}); use head-end flooding, or a leaf-spine layout where members are leaves of the tree`);
+        throw new UnderlayError(
+          path,
+          `${member.name} would have to both receive multicast group ${group.text} and relay it (ports ${relays.join(", ")}); use head-end flooding, or a leaf-spine layout where members are leaves of the tree`,
+        );
       }
     }
     return {
@@ -242,11 +266,6 @@ export class Underlay {
       ports: new Map([...ports].map(([sw, set]) => [sw, [...set].sort((a, b) => a - b)])),
     };
   }
-}
-
-export function hostPrefix(address: IpAddress): IpPrefix {
-  const length = address.family === 4 ? 32 : 128;
-  return { family: address.family, text: `${address.text}/${length}`, value: address.value, length, hex: address.hex };
 }
 
 /** The Ethernet address an IP multicast group maps to (RFC 1112 §6.4, RFC 2464 §7). */

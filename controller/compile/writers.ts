@@ -23,7 +23,10 @@ export interface TableWriters {
   vsidFlood: { key: KeyWriter; set: ActionWriter };
   nve: { key: KeyWriter; set: Record<4 | 6, ActionWriter> };
   srcPa: { key: KeyWriter; set: ActionWriter };
-  route: Record<4 | 6, { key: KeyWriter; nextHop: ActionWriter; ecmp: ActionWriter; mcast: ActionWriter }>;
+  route: Record<
+    4 | 6,
+    { key: KeyWriter; nextHop: ActionWriter; ecmp: ActionWriter; mcast: ActionWriter }
+  >;
   ecmp: { key: KeyWriter; member: ActionWriter; profile: string };
   floodReplica: { key: KeyWriter; set: Record<4 | 6, ActionWriter> };
   egressVlan: { key: KeyWriter; tagged: ActionWriter; untagged: ActionWriter };
@@ -88,7 +91,10 @@ export function tableWriters(codec: CanonicalCodec): TableWriters {
       key: key("learned_mac", ["vsid", "mac", "port", "from_nve", "pa_is_v6", "pa"]),
       known: act("learned_mac", "known_source"),
     },
-    arp: { key: key("arp_responder", ["vsid", "ip"]), reply: act("arp_responder", "arp_reply", ["mac"]) },
+    arp: {
+      key: key("arp_responder", ["vsid", "ip"]),
+      reply: act("arp_responder", "arp_reply", ["mac"]),
+    },
     nd: {
       key: key("nd_responder", ["vsid", "ip"]),
       advertise: act("nd_responder", "nd_advertise", ["mac", "router"]),
@@ -120,7 +126,10 @@ export function tableWriters(codec: CanonicalCodec): TableWriters {
       key: key("nve", ["nve_id"]),
       set: { 4: act("nve", "set_nve_v4", ["pa"]), 6: act("nve", "set_nve_v6", ["pa"]) },
     },
-    srcPa: { key: key("src_pa", ["vsid", "nve_id"]), set: act("src_pa", "set_src_pa", ["pa_v4", "pa_v6"]) },
+    srcPa: {
+      key: key("src_pa", ["vsid", "nve_id"]),
+      set: act("src_pa", "set_src_pa", ["pa_v4", "pa_v6"]),
+    },
     route: { 4: route("route_v4"), 6: route("route_v6") },
     ecmp: {
       key: key("ecmp", ["group_id"]),

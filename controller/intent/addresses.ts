@@ -48,7 +48,9 @@ export function canonicalHex(value: bigint | number): string {
 
 export function parseMac(text: string): MacAddress {
   if (!macPattern.test(text)) {
-    throw new AddressSyntaxError(`"${text}" is not a MAC address (six hex pairs, e.g. 02:00:00:00:00:01)`);
+    throw new AddressSyntaxError(
+      `"${text}" is not a MAC address (six hex pairs, e.g. 02:00:00:00:00:01)`,
+    );
   }
   const digits = text.replace(/[:-]/g, "").toLowerCase();
   const value = BigInt(`0x${digits}`);
@@ -83,7 +85,22 @@ export function parsePrefix(text: string): IpPrefix {
       `"${text}" has host bits set; the network is ${format(address.value & prefixMask(length, bits), address.family)}/${length}`,
     );
   }
-  return { family: address.family, text: `${address.text}/${length}`, value: address.value, length, hex: address.hex };
+  return prefixOf(address, length);
+}
+
+/** The /32 or /128 of one address. */
+export function hostPrefix(address: IpAddress): IpPrefix {
+  return prefixOf(address, address.family === 4 ? 32 : 128);
+}
+
+function prefixOf(network: IpAddress, length: number): IpPrefix {
+  return {
+    family: network.family,
+    text: `${network.text}/${length}`,
+    value: network.value,
+    length,
+    hex: network.hex,
+  };
 }
 
 /** "address/length" naming an interface address: the address and the prefix it sits in. */

@@ -3,9 +3,9 @@
  * then the schema, then the cross-reference checks. Every issue is reported with the line and
  * column of the node it is about, so "switches[1].ports[0].mtu" becomes "fabric.yaml:23:11".
  */
-import { isNode, LineCounter, parseDocument, type Document } from "yaml";
+import { type Document, isNode, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
-import { type IntentIssue, IntentError, type IntentPath } from "./errors.js";
+import { IntentError, type IntentIssue, type IntentPath } from "./errors.js";
 import type { Fabric } from "./model.js";
 import { type FabricDocument, type FabricFile, fabricFileSchema } from "./schema.js";
 import { validateFabric } from "./validate.js";
@@ -23,12 +23,8 @@ export function loadFabricText(text: string, source = "fabric"): LoadedFabric {
   if (yaml.errors.length > 0) {
     throw new IntentError(
       yaml.errors.map((error) => {
-        const position = error.linePos?.[0];
-        return {
-          path: [],
-          message: `YAML: ${error.message.split("\n")[0]}`,
-          ...(position ? { line: position.line, column: position.col } : {}),
-        };
+        const { line, col } = lines.linePos(error.pos[0]);
+        return { path: [], message: `YAML: ${error.message.split("\n")[0]}`, line, column: col };
       }),
       source,
     );
@@ -58,7 +54,10 @@ function zodIssues(error: z.ZodError): IntentIssue[] {
   return error.issues.map((issue) => {
     const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
     if (issue.code === "unrecognized_keys") {
-      return { path, message: `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}` };
+      return {
+        path,
+        message: `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`,
+      };
     }
     if (issue.code === "invalid_type" && issue.input === undefined) {
       return { path, message: `missing (expected ${issue.expected})` };

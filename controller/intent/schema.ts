@@ -33,19 +33,17 @@ const vsid = z
       .max(VSID_MAX, { error: (issue) => vsidRangeMessage(issue.input) }),
     z
       .string()
-      .regex(/^0x[0-9a-fA-F]{1,6}$/, { error: "a VSID string is hex, e.g. \"0x5001\"" })
+      .regex(/^0x[0-9a-fA-F]{1,6}$/, { error: 'a VSID string is hex, e.g. "0x5001"' })
       .refine((text) => Number(text) >= VSID_MIN && Number(text) <= VSID_MAX, {
         error: (issue) => vsidRangeMessage(Number(issue.input)),
       }),
   ])
   .transform((value) => (typeof value === "number" ? value : Number(value)))
-  .meta({ description: "Virtual Subnet ID, 0x1000–0xFFFFFE (integer, or a \"0x…\" string)" });
+  .meta({ description: 'Virtual Subnet ID, 0x1000–0xFFFFFE (integer, or a "0x…" string)' });
 
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
-    error: "a name is 1–63 letters, digits, '-', '_' or '.', starting with a letter or digit",
-  });
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
+  error: "a name is 1–63 letters, digits, '-', '_' or '.', starting with a letter or digit",
+});
 
 /** A syntax check through the address parsers, keeping their message as the issue. */
 function syntax(parse: (text: string) => unknown, extra?: (text: string) => string | undefined) {
@@ -96,7 +94,10 @@ const multicastIp = z
         : `${text} is not a multicast address (224.0.0.0/4 or ff00::/8)`,
     ),
   )
-  .meta({ description: "IPv4 or IPv6 multicast group address (administratively scoped: 239/8, ff05::/16 …)" });
+  .meta({
+    description:
+      "IPv4 or IPv6 multicast group address (administratively scoped: 239/8, ff05::/16 …)",
+  });
 
 const prefix = z
   .string()
@@ -129,13 +130,15 @@ const providerAddress = z
     hostIp,
     z.strictObject({
       address: hostIp,
-      vsids: z
-        .array(vsid)
-        .optional()
-        .meta({ description: "VSIDs that use this PA (R8); otherwise the first PA of a family without vsids" }),
+      vsids: z.array(vsid).optional().meta({
+        description:
+          "VSIDs that use this PA (R8); otherwise the first PA of a family without vsids",
+      }),
     }),
   ])
-  .meta({ description: "provider address (PA): an IP, or { address, vsids } to dedicate it to VSIDs" });
+  .meta({
+    description: "provider address (PA): an IP, or { address, vsids } to dedicate it to VSIDs",
+  });
 
 const accessPort = z.strictObject({
   port: portNumber,
@@ -154,32 +157,39 @@ const fabricPort = z.strictObject({
   port: portNumber,
   kind: z.literal("fabric"),
   description: z.string().optional(),
-  mtu: z
-    .int()
-    .min(1280, { error: "a fabric port's IP MTU is at least 1280" })
-    .max(65535)
-    .meta({ description: "IP MTU of the link; must carry the largest tenant packet plus NVGRE's 42 B (IPv4 PA) / 62 B (IPv6 PA)" }),
-  peer: z
-    .strictObject({ switch: name, port: portNumber })
+  mtu: z.int().min(1280, { error: "a fabric port's IP MTU is at least 1280" }).max(65535).meta({
+    description:
+      "IP MTU of the link; must carry the largest tenant packet plus NVGRE's 42 B (IPv4 PA) / 62 B (IPv6 PA)",
+  }),
+  peer: z.strictObject({ switch: name, port: portNumber }).optional().meta({
+    description:
+      "the switch and port at the other end; absent for links to NVE hosts or routers outside the fabric",
+  }),
+  vlan: vlanId
     .optional()
-    .meta({ description: "the switch and port at the other end; absent for links to NVE hosts or routers outside the fabric" }),
-  vlan: vlanId.optional().meta({ description: "outer 802.1Q tag on this link (R7), untagged when absent" }),
+    .meta({ description: "outer 802.1Q tag on this link (R7), untagged when absent" }),
 });
 
 const switchSchema = z.strictObject({
   name,
-  role: z.enum(["leaf", "spine"]).meta({ description: "leaf: an NVE with tenant ports; spine: underlay transit only" }),
+  role: z
+    .enum(["leaf", "spine"])
+    .meta({ description: "leaf: an NVE with tenant ports; spine: underlay transit only" }),
   p4runtime: z.strictObject({
-    address: z
-      .string()
-      .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, {
-        error: "a P4Runtime address is host:port (IPv6 as [addr]:port)",
-      }),
+    address: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, {
+      error: "a P4Runtime address is host:port (IPv6 as [addr]:port)",
+    }),
     deviceId: z.int().min(0).meta({ description: "P4Runtime device id" }),
   }),
-  routerMac: unicastMac.meta({ description: "the switch's own MAC on fabric links (outer source MAC, ARP/ND answers for its PAs)" }),
+  routerMac: unicastMac.meta({
+    description:
+      "the switch's own MAC on fabric links (outer source MAC, ARP/ND answers for its PAs)",
+  }),
   providerAddresses: z.array(providerAddress).default([]),
-  cpuPort: portNumber.default(510).meta({ description: "port the switch hands packets to the controller on (simple_switch_grpc --cpu-port)" }),
+  cpuPort: portNumber.default(510).meta({
+    description:
+      "port the switch hands packets to the controller on (simple_switch_grpc --cpu-port)",
+  }),
   ports: z.array(z.discriminatedUnion("kind", [accessPort, fabricPort])).default([]),
 });
 
@@ -189,8 +199,14 @@ const learning = z
   .union([
     z.boolean(),
     z.strictObject({
-      local: z.boolean().default(false).meta({ description: "report unknown sources on access ports" }),
-      remote: z.boolean().default(false).meta({ description: "report unknown sources behind remote NVEs" }),
+      local: z
+        .boolean()
+        .default(false)
+        .meta({ description: "report unknown sources on access ports" }),
+      remote: z
+        .boolean()
+        .default(false)
+        .meta({ description: "report unknown sources behind remote NVEs" }),
     }),
   ])
   .default(false)
@@ -206,35 +222,53 @@ const virtualSubnet = z.strictObject({
       ips: z.array(interfaceAddress).min(1),
     })
     .optional()
-    .meta({ description: "distributed gateway: frames to this MAC are routed in the tenant (R14)" }),
+    .meta({
+      description: "distributed gateway: frames to this MAC are routed in the tenant (R14)",
+    }),
   flood: z
-    .union([
-      z.literal("head-end"),
-      z.strictObject({ multicastGroup: multicastIp }),
-    ])
+    .union([z.literal("head-end"), z.strictObject({ multicastGroup: multicastIp })])
     .default("head-end")
-    .meta({ description: "broadcast/unknown/multicast delivery (R10): one copy per NVE, or to a PA multicast group" }),
-  sourceGuard: z.boolean().default(true).meta({ description: "admit only known (port, MAC, CA) sources on access ports (R17)" }),
-  paValidation: z.boolean().default(true).meta({ description: "admit NVGRE only from NVEs of this VSID (R17)" }),
+    .meta({
+      description:
+        "broadcast/unknown/multicast delivery (R10): one copy per NVE, or to a PA multicast group",
+    }),
+  sourceGuard: z
+    .boolean()
+    .default(true)
+    .meta({ description: "admit only known (port, MAC, CA) sources on access ports (R17)" }),
+  paValidation: z
+    .boolean()
+    .default(true)
+    .meta({ description: "admit NVGRE only from NVEs of this VSID (R17)" }),
   learning,
-  mtu: z.int().min(576).max(9216).optional().meta({ description: "tenant IP MTU (default: settings.tenantMtu)" }),
+  mtu: z
+    .int()
+    .min(576)
+    .max(9216)
+    .optional()
+    .meta({ description: "tenant IP MTU (default: settings.tenantMtu)" }),
 });
 
 const nve = z.strictObject({
   name,
   description: z.string().optional(),
-  providerAddresses: z.array(providerAddress).min(1, { error: "an NVE needs at least one provider address" }),
-  attachment: z
-    .strictObject({ switch: name, port: portNumber, mac: unicastMac })
-    .optional()
-    .meta({ description: "where the NVE host plugs into the fabric (a fabric port without a switch peer) and its MAC" }),
+  providerAddresses: z
+    .array(providerAddress)
+    .min(1, { error: "an NVE needs at least one provider address" }),
+  attachment: z.strictObject({ switch: name, port: portNumber, mac: unicastMac }).optional().meta({
+    description:
+      "where the NVE host plugs into the fabric (a fabric port without a switch peer) and its MAC",
+  }),
 });
 
 const endpoint = z.strictObject({
   name,
   vsid,
   mac: unicastMac,
-  ips: z.array(hostIp).default([]).meta({ description: "customer addresses (CAs), IPv4 and/or IPv6" }),
+  ips: z
+    .array(hostIp)
+    .default([])
+    .meta({ description: "customer addresses (CAs), IPv4 and/or IPv6" }),
   location: z
     .strictObject({
       switch: name.optional(),
@@ -242,8 +276,14 @@ const endpoint = z.strictObject({
       vlan: vlanId.optional(),
       nve: name.optional(),
     })
-    .meta({ description: "{ switch, port [, vlan] } for a port of a leaf, or { nve } for a VM behind a remote NVE" }),
-  learned: z.boolean().default(false).meta({ description: "recorded by the controller from a learning digest" }),
+    .meta({
+      description:
+        "{ switch, port [, vlan] } for a port of a leaf, or { nve } for a VM behind a remote NVE",
+    }),
+  learned: z
+    .boolean()
+    .default(false)
+    .meta({ description: "recorded by the controller from a learning digest" }),
 });
 
 const underlayRoute = z.strictObject({
@@ -262,14 +302,33 @@ const tenantRoute = z.strictObject({
       nve: name.optional(),
       mac: unicastMac.optional(),
     })
-    .meta({ description: "{ endpoint } | { vsid } (on-link: the VSID's endpoints in the prefix) | { nve, vsid, mac } (a gateway NVE)" }),
+    .meta({
+      description:
+        "{ endpoint } | { vsid } (on-link: the VSID's endpoints in the prefix) | { nve, vsid, mac } (a gateway NVE)",
+    }),
 });
 
 const settings = z.strictObject({
-  encapTtl: z.int().min(1).max(255).default(64).meta({ description: "outer TTL / hop limit of NVGRE packets" }),
-  puntVendorVsid: z.boolean().default(true).meta({ description: "hand NVGRE with VSID 0xFFFFFF to the controller (R6)" }),
-  tunnelFamily: z.enum(["ipv4", "ipv6"]).default("ipv4").meta({ description: "PA family used when both NVEs have both" }),
-  tenantMtu: z.int().min(576).max(9216).default(1500).meta({ description: "default tenant IP MTU" }),
+  encapTtl: z
+    .int()
+    .min(1)
+    .max(255)
+    .default(64)
+    .meta({ description: "outer TTL / hop limit of NVGRE packets" }),
+  puntVendorVsid: z
+    .boolean()
+    .default(true)
+    .meta({ description: "hand NVGRE with VSID 0xFFFFFF to the controller (R6)" }),
+  tunnelFamily: z
+    .enum(["ipv4", "ipv6"])
+    .default("ipv4")
+    .meta({ description: "PA family used when both NVEs have both" }),
+  tenantMtu: z
+    .int()
+    .min(576)
+    .max(9216)
+    .default(1500)
+    .meta({ description: "default tenant IP MTU" }),
 });
 
 export const fabricFileSchema = z
@@ -282,9 +341,7 @@ export const fabricFileSchema = z
     virtualSubnets: z.array(virtualSubnet).default([]),
     nves: z.array(nve).default([]),
     endpoints: z.array(endpoint).default([]),
-    underlay: z
-      .strictObject({ routes: z.array(underlayRoute).default([]) })
-      .prefault({}),
+    underlay: z.strictObject({ routes: z.array(underlayRoute).default([]) }).prefault({}),
     routes: z.array(tenantRoute).default([]),
   })
   .meta({

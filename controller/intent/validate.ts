@@ -102,7 +102,10 @@ class Validator {
     const seen = new Set<string>();
     this.file.tenants.forEach((spec, i) => {
       const path = ["tenants", i];
-      if (seen.has(spec.name)) return this.add([...path, "name"], `tenant "${spec.name}" is defined twice`);
+      if (seen.has(spec.name)) {
+        this.add([...path, "name"], `tenant "${spec.name}" is defined twice`);
+        return;
+      }
       seen.add(spec.name);
       this.fabric.tenants.push({ name: spec.name, path } satisfies Tenant);
     });
@@ -114,10 +117,14 @@ class Validator {
     this.file.virtualSubnets.forEach((spec, i) => {
       const path = ["virtualSubnets", i];
       if (this.fabric.subnetByVsid.has(spec.vsid)) {
-        return this.add([...path, "vsid"], `VSID ${formatVsid(spec.vsid)} is defined twice`);
+        this.add([...path, "vsid"], `VSID ${formatVsid(spec.vsid)} is defined twice`);
+        return;
       }
       if (names.has(spec.name)) {
-        this.add([...path, "name"], `virtual subnet name "${spec.name}" is already used by VSID ${formatVsid(names.get(spec.name) ?? 0)}`);
+        this.add(
+          [...path, "name"],
+          `virtual subnet name "${spec.name}" is already used by VSID ${formatVsid(names.get(spec.name) ?? 0)}`,
+        );
       }
       names.set(spec.name, spec.vsid);
       if (!tenants.has(spec.tenant)) {
@@ -131,7 +138,10 @@ class Validator {
         const seenGw = new Set<string>();
         gateway.addresses.forEach((gw, j) => {
           if (seenGw.has(gw.address.text)) {
-            this.add([...path, "gateway", "ips", j], `gateway address ${gw.address.text} is listed twice`);
+            this.add(
+              [...path, "gateway", "ips", j],
+              `gateway address ${gw.address.text} is listed twice`,
+            );
           }
           seenGw.add(gw.address.text);
         });
@@ -185,7 +195,10 @@ class Validator {
         const key = `${vsid}/${address.family}`;
         const other = pinned.get(key);
         if (other) {
-          this.add([...at, "vsids", k], `VSID ${formatVsid(vsid)} already has the IPv${address.family} PA ${other} on ${owner}`);
+          this.add(
+            [...at, "vsids", k],
+            `VSID ${formatVsid(vsid)} already has the IPv${address.family} PA ${other} on ${owner}`,
+          );
         }
         pinned.set(key, address.text);
       });
@@ -210,12 +223,16 @@ class Validator {
       const session = `${spec.p4runtime.address}#${spec.p4runtime.deviceId}`;
       const other = sessions.get(session);
       if (other) {
-        this.add([...path, "p4runtime"], `switch ${other} already uses P4Runtime ${spec.p4runtime.address} device ${spec.p4runtime.deviceId}`);
+        this.add(
+          [...path, "p4runtime"],
+          `switch ${other} already uses P4Runtime ${spec.p4runtime.address} device ${spec.p4runtime.deviceId}`,
+        );
       }
       sessions.set(session, spec.name);
       const routerMac = parseMac(spec.routerMac);
       const macOwner = routerMacs.get(routerMac.text);
-      if (macOwner) this.add([...path, "routerMac"], `router MAC ${routerMac.text} is already ${macOwner}'s`);
+      if (macOwner)
+        this.add([...path, "routerMac"], `router MAC ${routerMac.text} is already ${macOwner}'s`);
       routerMacs.set(routerMac.text, spec.name);
       const sw: Switch = {
         kind: "switch",
@@ -233,10 +250,16 @@ class Validator {
         ...this.ports(spec, path),
       };
       if (sw.role === "leaf" && sw.providerAddresses.length === 0) {
-        this.add([...path, "providerAddresses"], `leaf ${sw.name} needs at least one provider address to terminate NVGRE`);
+        this.add(
+          [...path, "providerAddresses"],
+          `leaf ${sw.name} needs at least one provider address to terminate NVGRE`,
+        );
       }
       if (sw.role === "spine" && sw.accessPorts.length > 0) {
-        this.add([...sw.accessPorts[0]?.path ?? path], `spine ${sw.name} cannot have access ports (tenant ports belong on leaves)`);
+        this.add(
+          [...(sw.accessPorts[0]?.path ?? path)],
+          `spine ${sw.name} cannot have access ports (tenant ports belong on leaves)`,
+        );
       }
       this.fabric.switches.push(sw);
       this.fabric.switchByName.set(sw.name, sw);
@@ -249,13 +272,23 @@ class Validator {
     const seen = new Set<number>();
     spec.ports.forEach((port, j) => {
       const at = [...path, "ports", j];
-      if (seen.has(port.port)) return this.add([...at, "port"], `port ${port.port} is listed twice on ${spec.name}`);
+      if (seen.has(port.port)) {
+        this.add([...at, "port"], `port ${port.port} is listed twice on ${spec.name}`);
+        return;
+      }
       seen.add(port.port);
       if (port.port === spec.cpuPort) {
-        return this.add([...at, "port"], `port ${port.port} is ${spec.name}'s CPU port`);
+        this.add([...at, "port"], `port ${port.port} is ${spec.name}'s CPU port`);
+        return;
       }
       if (port.kind === "fabric") {
-        fabricPorts.push({ port: port.port, path: at, mtu: port.mtu, vlan: port.vlan, peer: port.peer });
+        fabricPorts.push({
+          port: port.port,
+          path: at,
+          mtu: port.mtu,
+          vlan: port.vlan,
+          peer: port.peer,
+        });
         return;
       }
       const vlans: AccessPort["vlans"] = [];
@@ -265,7 +298,10 @@ class Validator {
       const vlanSeen = new Set<number>();
       (port.vlans ?? []).forEach((mapping, k) => {
         const mp = [...at, "vlans", k];
-        if (vlanSeen.has(mapping.vlan)) return this.add([...mp, "vlan"], `VLAN ${mapping.vlan} is mapped twice on port ${port.port}`);
+        if (vlanSeen.has(mapping.vlan)) {
+          this.add([...mp, "vlan"], `VLAN ${mapping.vlan} is mapped twice on port ${port.port}`);
+          return;
+        }
         vlanSeen.add(mapping.vlan);
         if (this.knownVsid([...mp, "vsid"], mapping.vsid)) vlans.push(mapping);
       });
@@ -277,7 +313,10 @@ class Validator {
       for (const mapping of vlans) {
         const other = byVsid.get(mapping.vsid);
         if (other !== undefined) {
-          this.add(at, `VSID ${formatVsid(mapping.vsid)} is mapped from both ${vlanName(other)} and ${vlanName(mapping.vlan)} on port ${port.port}; a VSID has one VLAN per port`);
+          this.add(
+            at,
+            `VSID ${formatVsid(mapping.vsid)} is mapped from both ${vlanName(other)} and ${vlanName(mapping.vlan)} on port ${port.port}; a VSID has one VLAN per port`,
+          );
         }
         byVsid.set(mapping.vsid, mapping.vlan);
       }
@@ -294,11 +333,17 @@ class Validator {
         const at = [...port.path, "peer"];
         const peer = this.fabric.switchByName.get(port.peer.switch);
         if (!peer) {
-          this.add([...at, "switch"], `unknown switch "${port.peer.switch}"${hint(this.fabric.switchByName.keys())}`);
+          this.add(
+            [...at, "switch"],
+            `unknown switch "${port.peer.switch}"${hint(this.fabric.switchByName.keys())}`,
+          );
           continue;
         }
         if (peer === sw) {
-          this.add([...at, "switch"], `port ${port.port} of ${sw.name} cannot peer with its own switch`);
+          this.add(
+            [...at, "switch"],
+            `port ${port.port} of ${sw.name} cannot peer with its own switch`,
+          );
           continue;
         }
         const far = peer.fabricPorts.find((p) => p.port === port.peer?.port);
@@ -308,11 +353,17 @@ class Validator {
         }
         if (far.peer?.switch !== sw.name || far.peer.port !== port.port) {
           const says = far.peer ? `${far.peer.switch}:${far.peer.port}` : "no peer";
-          this.add(at, `${peer.name}:${far.port} names ${says} as its peer, not ${sw.name}:${port.port}`);
+          this.add(
+            at,
+            `${peer.name}:${far.port} names ${says} as its peer, not ${sw.name}:${port.port}`,
+          );
           continue;
         }
         if (far.mtu !== port.mtu) {
-          this.add([...port.path, "mtu"], `MTU ${port.mtu} differs from ${far.mtu} at the other end (${peer.name}:${far.port})`);
+          this.add(
+            [...port.path, "mtu"],
+            `MTU ${port.mtu} differs from ${far.mtu} at the other end (${peer.name}:${far.port})`,
+          );
         }
       }
     }
@@ -321,7 +372,10 @@ class Validator {
   private externalFabricPort(path: IntentPath, switchName: string, portNumber: number): boolean {
     const sw = this.fabric.switchByName.get(switchName);
     if (!sw) {
-      this.add([...path, "switch"], `unknown switch "${switchName}"${hint(this.fabric.switchByName.keys())}`);
+      this.add(
+        [...path, "switch"],
+        `unknown switch "${switchName}"${hint(this.fabric.switchByName.keys())}`,
+      );
       return false;
     }
     const port = sw.fabricPorts.find((p) => p.port === portNumber);
@@ -330,7 +384,10 @@ class Validator {
       return false;
     }
     if (port.peer) {
-      this.add([...path, "port"], `${switchName}:${portNumber} is a link to ${port.peer.switch}, not to a host or router outside the fabric`);
+      this.add(
+        [...path, "port"],
+        `${switchName}:${portNumber} is a link to ${port.peer.switch}, not to a host or router outside the fabric`,
+      );
       return false;
     }
     return true;
@@ -342,8 +399,16 @@ class Validator {
       if (!this.nodeName([...path, "name"], spec.name)) return;
       const attachment =
         spec.attachment &&
-        this.externalFabricPort([...path, "attachment"], spec.attachment.switch, spec.attachment.port)
-          ? { switch: spec.attachment.switch, port: spec.attachment.port, mac: parseMac(spec.attachment.mac) }
+        this.externalFabricPort(
+          [...path, "attachment"],
+          spec.attachment.switch,
+          spec.attachment.port,
+        )
+          ? {
+              switch: spec.attachment.switch,
+              port: spec.attachment.port,
+              mac: parseMac(spec.attachment.mac),
+            }
           : undefined;
       const nve: Nve = {
         kind: "nve",
@@ -369,17 +434,27 @@ class Validator {
     this.file.endpoints.forEach((spec, i) => {
       const path = ["endpoints", i];
       if (this.fabric.endpointByName.has(spec.name)) {
-        return this.add([...path, "name"], `endpoint "${spec.name}" is defined twice`);
+        this.add([...path, "name"], `endpoint "${spec.name}" is defined twice`);
+        return;
       }
       const subnet = this.fabric.subnetByVsid.get(spec.vsid);
-      if (!subnet) return this.knownVsid([...path, "vsid"], spec.vsid);
+      if (!subnet) {
+        this.knownVsid([...path, "vsid"], spec.vsid);
+        return;
+      }
       const mac = parseMac(spec.mac);
       const macKey = `${spec.vsid}/${mac.text}`;
       const macOwner = macs.get(macKey);
       if (macOwner) {
-        this.add([...path, "mac"], `MAC ${mac.text} is already endpoint ${macOwner}'s in VSID ${formatVsid(spec.vsid)}`);
+        this.add(
+          [...path, "mac"],
+          `MAC ${mac.text} is already endpoint ${macOwner}'s in VSID ${formatVsid(spec.vsid)}`,
+        );
       } else if (subnet.gateway && subnet.gateway.mac.value === mac.value) {
-        this.add([...path, "mac"], `MAC ${mac.text} is the gateway MAC of VSID ${formatVsid(spec.vsid)}`);
+        this.add(
+          [...path, "mac"],
+          `MAC ${mac.text} is the gateway MAC of VSID ${formatVsid(spec.vsid)}`,
+        );
       }
       macs.set(macKey, spec.name);
       const ips: IpAddress[] = [];
@@ -388,21 +463,40 @@ class Validator {
         const at = [...path, "ips", j];
         const caKey = `${spec.vsid}/${ip.text}`;
         const owner = cas.get(caKey);
-        if (owner) return this.add(at, `CA ${ip.text} is already endpoint ${owner}'s in VSID ${formatVsid(spec.vsid)}`);
+        if (owner) {
+          this.add(
+            at,
+            `CA ${ip.text} is already endpoint ${owner}'s in VSID ${formatVsid(spec.vsid)}`,
+          );
+          return;
+        }
         cas.set(caKey, spec.name);
         const gateway = subnet.gateway;
-        if (gateway?.addresses.some((gw) => gw.address.value === ip.value && gw.address.family === ip.family)) {
-          return this.add(at, `CA ${ip.text} is the gateway address of VSID ${formatVsid(spec.vsid)}`);
+        if (
+          gateway?.addresses.some(
+            (gw) => gw.address.value === ip.value && gw.address.family === ip.family,
+          )
+        ) {
+          this.add(at, `CA ${ip.text} is the gateway address of VSID ${formatVsid(spec.vsid)}`);
+          return;
         }
         const sameFamily = gateway?.addresses.filter((gw) => gw.prefix.family === ip.family) ?? [];
         if (sameFamily.length > 0 && !sameFamily.some((gw) => prefixContains(gw.prefix, ip))) {
-          return this.add(at, `CA ${ip.text} is outside the subnet(s) ${sameFamily.map((gw) => gw.prefix.text).join(", ")} of VSID ${formatVsid(spec.vsid)}'s gateway`);
+          this.add(
+            at,
+            `CA ${ip.text} is outside the subnet(s) ${sameFamily.map((gw) => gw.prefix.text).join(", ")} of VSID ${formatVsid(spec.vsid)}'s gateway`,
+          );
+          return;
         }
         if (gateway) {
           const routedKey = `${subnet.tenant}/${ip.text}`;
           const other = routedCas.get(routedKey);
           if (other) {
-            return this.add(at, `CA ${ip.text} is already endpoint ${other}'s in tenant ${subnet.tenant}'s routing domain`);
+            this.add(
+              at,
+              `CA ${ip.text} is already endpoint ${other}'s in tenant ${subnet.tenant}'s routing domain`,
+            );
+            return;
           }
           routedCas.set(routedKey, spec.name);
         }
@@ -410,7 +504,15 @@ class Validator {
       });
       const location = this.location(spec.location, [...path, "location"], spec.vsid);
       if (!location) return;
-      const endpoint: Endpoint = { name: spec.name, path, vsid: spec.vsid, mac, ips, location, learned: spec.learned };
+      const endpoint: Endpoint = {
+        name: spec.name,
+        path,
+        vsid: spec.vsid,
+        mac,
+        ips,
+        location,
+        learned: spec.learned,
+      };
       this.fabric.endpoints.push(endpoint);
       this.fabric.endpointByName.set(endpoint.name, endpoint);
       subnet.endpoints.push(endpoint);
@@ -428,7 +530,10 @@ class Validator {
         return undefined;
       }
       if (!this.fabric.nveByName.has(spec.nve)) {
-        this.add([...path, "nve"], `unknown NVE "${spec.nve}"${hint(this.fabric.nveByName.keys())}`);
+        this.add(
+          [...path, "nve"],
+          `unknown NVE "${spec.nve}"${hint(this.fabric.nveByName.keys())}`,
+        );
         return undefined;
       }
       return { kind: "nve", nve: spec.nve };
@@ -439,13 +544,21 @@ class Validator {
     }
     const sw = this.fabric.switchByName.get(spec.switch);
     if (!sw) {
-      this.add([...path, "switch"], `unknown switch "${spec.switch}"${hint(this.fabric.switchByName.keys())}`);
+      this.add(
+        [...path, "switch"],
+        `unknown switch "${spec.switch}"${hint(this.fabric.switchByName.keys())}`,
+      );
       return undefined;
     }
     const port = sw.accessPorts.find((p) => p.port === spec.port);
     if (!port) {
       const fabricPort = sw.fabricPorts.some((p) => p.port === spec.port);
-      this.add([...path, "port"], fabricPort ? `${sw.name}:${spec.port} is a fabric port, not an access port` : `${sw.name} has no access port ${spec.port}`);
+      this.add(
+        [...path, "port"],
+        fabricPort
+          ? `${sw.name}:${spec.port} is a fabric port, not an access port`
+          : `${sw.name} has no access port ${spec.port}`,
+      );
       return undefined;
     }
     const mapping = port.vlans.find((m) => m.vsid === vsid);
@@ -454,7 +567,10 @@ class Validator {
       return undefined;
     }
     if (spec.vlan !== undefined && spec.vlan !== mapping.vlan) {
-      this.add([...path, "vlan"], `${sw.name}:${spec.port} carries VSID ${formatVsid(vsid)} ${mapping.vlan === 0 ? "untagged" : `on VLAN ${mapping.vlan}`}, not on VLAN ${spec.vlan}`);
+      this.add(
+        [...path, "vlan"],
+        `${sw.name}:${spec.port} carries VSID ${formatVsid(vsid)} ${mapping.vlan === 0 ? "untagged" : `on VLAN ${mapping.vlan}`}, not on VLAN ${spec.vlan}`,
+      );
       return undefined;
     }
     return { kind: "port", switch: sw.name, port: spec.port, vlan: spec.vlan };
@@ -483,7 +599,10 @@ class Validator {
       const path = ["underlay", "routes", i];
       const prefix = parsePrefix(spec.prefix);
       const key = `${spec.switch}/${prefix.text}`;
-      if (seen.has(key)) return this.add([...path, "prefix"], `${prefix.text} is routed twice at ${spec.switch}`);
+      if (seen.has(key)) {
+        this.add([...path, "prefix"], `${prefix.text} is routed twice at ${spec.switch}`);
+        return;
+      }
       seen.add(key);
       const ok = spec.nextHops.every((hop, j) =>
         this.externalFabricPort([...path, "nextHops", j], spec.switch, hop.port),
@@ -505,37 +624,63 @@ class Validator {
     this.file.routes.forEach((spec, i) => {
       const path = ["routes", i];
       if (!tenants.has(spec.tenant)) {
-        return this.add([...path, "tenant"], `unknown tenant "${spec.tenant}"${hint(tenants)}`);
+        this.add([...path, "tenant"], `unknown tenant "${spec.tenant}"${hint(tenants)}`);
+        return;
       }
       const prefix = parsePrefix(spec.prefix);
       const key = `${spec.tenant}/${prefix.text}`;
-      if (seen.has(key)) return this.add([...path, "prefix"], `tenant ${spec.tenant} already has a route for ${prefix.text}`);
+      if (seen.has(key)) {
+        this.add(
+          [...path, "prefix"],
+          `tenant ${spec.tenant} already has a route for ${prefix.text}`,
+        );
+        return;
+      }
       seen.add(key);
       const hop = spec.nextHop;
       const at = [...path, "nextHop"];
-      const forms = [hop.endpoint !== undefined, hop.nve !== undefined, hop.vsid !== undefined && hop.nve === undefined];
-      if (forms.filter(Boolean).length !== 1 || (hop.endpoint !== undefined && (hop.vsid !== undefined || hop.mac !== undefined))) {
-        return this.add(at, "a next hop is exactly one of { endpoint }, { vsid } or { nve, vsid, mac }");
+      const forms = [
+        hop.endpoint !== undefined,
+        hop.nve !== undefined,
+        hop.vsid !== undefined && hop.nve === undefined,
+      ];
+      if (
+        forms.filter(Boolean).length !== 1 ||
+        (hop.endpoint !== undefined && (hop.vsid !== undefined || hop.mac !== undefined))
+      ) {
+        this.add(at, "a next hop is exactly one of { endpoint }, { vsid } or { nve, vsid, mac }");
+        return;
       }
       let nextHop: TenantRoute["nextHop"];
       let vsid: number;
       if (hop.endpoint !== undefined) {
         const endpoint = this.fabric.endpointByName.get(hop.endpoint);
-        if (!endpoint) return this.add([...at, "endpoint"], `unknown endpoint "${hop.endpoint}"`);
+        if (!endpoint) {
+          this.add([...at, "endpoint"], `unknown endpoint "${hop.endpoint}"`);
+          return;
+        }
         nextHop = { kind: "endpoint", endpoint: endpoint.name };
         vsid = endpoint.vsid;
       } else if (hop.nve !== undefined) {
         if (!this.fabric.nveByName.has(hop.nve)) {
-          return this.add([...at, "nve"], `unknown NVE "${hop.nve}"${hint(this.fabric.nveByName.keys())}`);
+          this.add([...at, "nve"], `unknown NVE "${hop.nve}"${hint(this.fabric.nveByName.keys())}`);
+          return;
         }
         if (hop.vsid === undefined || hop.mac === undefined) {
-          return this.add(at, "a gateway-NVE next hop needs { nve, vsid, mac }: the VSID and MAC the gateway answers on");
+          this.add(
+            at,
+            "a gateway-NVE next hop needs { nve, vsid, mac }: the VSID and MAC the gateway answers on",
+          );
+          return;
         }
         if (!this.knownVsid([...at, "vsid"], hop.vsid)) return;
         nextHop = { kind: "nve", nve: hop.nve, vsid: hop.vsid, mac: parseMac(hop.mac) };
         vsid = hop.vsid;
       } else {
-        if (hop.mac !== undefined) return this.add([...at, "mac"], "an on-link { vsid } next hop takes no MAC");
+        if (hop.mac !== undefined) {
+          this.add([...at, "mac"], "an on-link { vsid } next hop takes no MAC");
+          return;
+        }
         if (!this.knownVsid([...at, "vsid"], hop.vsid ?? 0)) return;
         vsid = hop.vsid ?? 0;
         nextHop = { kind: "vsid", vsid };
@@ -543,10 +688,18 @@ class Validator {
       const target = this.fabric.subnetByVsid.get(vsid);
       if (!target) return;
       if (target.tenant !== spec.tenant) {
-        return this.add(at, `the next hop is in VSID ${formatVsid(vsid)} of tenant ${target.tenant}; a route of tenant ${spec.tenant} cannot leave its routing domain (R18)`);
+        this.add(
+          at,
+          `the next hop is in VSID ${formatVsid(vsid)} of tenant ${target.tenant}; a route of tenant ${spec.tenant} cannot leave its routing domain (R18)`,
+        );
+        return;
       }
       if (!target.gateway) {
-        return this.add(at, `VSID ${formatVsid(vsid)} has no gateway, so routed frames could not enter it (they leave the gateway MAC as source)`);
+        this.add(
+          at,
+          `VSID ${formatVsid(vsid)} has no gateway, so routed frames could not enter it (they leave the gateway MAC as source)`,
+        );
+        return;
       }
       this.fabric.routes.push({ path, tenant: spec.tenant, prefix, nextHop });
     });
@@ -554,7 +707,10 @@ class Validator {
 
   /** Every fabric link carries the largest tenant packet plus NVGRE's overhead, never fragmented (R12). */
   private mtus() {
-    const tenantMtu = Math.max(this.file.settings.tenantMtu, ...this.fabric.virtualSubnets.map((s) => s.mtu));
+    const tenantMtu = Math.max(
+      this.file.settings.tenantMtu,
+      ...this.fabric.virtualSubnets.map((s) => s.mtu),
+    );
     const anyV6 = [...this.fabric.switches, ...this.fabric.nves].some((node) =>
       node.providerAddresses.some((pa) => pa.address.family === 6),
     );
@@ -563,7 +719,10 @@ class Validator {
     for (const sw of this.fabric.switches) {
       for (const port of sw.fabricPorts) {
         if (port.mtu < needed) {
-          this.add([...port.path, "mtu"], `${port.mtu} is too small: tenant packets of up to ${tenantMtu} bytes plus NVGRE over IPv${anyV6 ? 6 : 4} (${overhead} bytes${anyV6 ? ", the fabric has IPv6 PAs" : ""}) need at least ${needed}`);
+          this.add(
+            [...port.path, "mtu"],
+            `${port.mtu} is too small: tenant packets of up to ${tenantMtu} bytes plus NVGRE over IPv${anyV6 ? 6 : 4} (${overhead} bytes${anyV6 ? ", the fabric has IPv6 PAs" : ""}) need at least ${needed}`,
+          );
         }
       }
     }
@@ -584,16 +743,27 @@ class Validator {
         const family = subnet.flood.group.family;
         for (const node of list) {
           if (!providerAddressFor(node, subnet.vsid, family)) {
-            this.add([...subnet.path, "flood"], `${node.name} is in VSID ${formatVsid(subnet.vsid)} but has no IPv${family} provider address for its multicast group ${subnet.flood.group.text}`);
+            this.add(
+              [...subnet.path, "flood"],
+              `${node.name} is in VSID ${formatVsid(subnet.vsid)} but has no IPv${family} provider address for its multicast group ${subnet.flood.group.text}`,
+            );
           }
         }
       }
     }
   }
 
-  private familyPair(a: TunnelEndpoint, b: TunnelEndpoint, subnet: VirtualSubnet, preferred: 4 | 6): boolean {
+  private familyPair(
+    a: TunnelEndpoint,
+    b: TunnelEndpoint,
+    subnet: VirtualSubnet,
+    preferred: 4 | 6,
+  ): boolean {
     if (tunnelFamily(a, b, subnet.vsid, preferred)) return true;
-    this.add(subnet.path, `${a.name} and ${b.name} both serve VSID ${formatVsid(subnet.vsid)} but have no provider address family in common for it`);
+    this.add(
+      subnet.path,
+      `${a.name} and ${b.name} both serve VSID ${formatVsid(subnet.vsid)} but have no provider address family in common for it`,
+    );
     return false;
   }
 }

@@ -46,7 +46,8 @@ function stepOf(collection: Collection, deleting: boolean, tableRank: Map<string
   if (!deleting) {
     if (kind === "member") return 0;
     if (kind === "group") return 1;
-    if (kind === "table" || kind === "default") return 3 + (tables - 1 - (tableRank.get(name) ?? 0));
+    if (kind === "table" || kind === "default")
+      return 3 + (tables - 1 - (tableRank.get(name) ?? 0));
     return 2;
   }
   const base = 3 + tables;
@@ -64,8 +65,8 @@ export function diffStates(
   const tableRank = new Map(codec.tableOrder().map((name, i) => [name, i]));
   const steps = new Map<number, PlannedUpdate[]>();
   const push = (step: number, update: PlannedUpdate) => {
-    let list = steps.get(step);
-    if (!list) steps.set(step, (list = []));
+    const list = steps.get(step) ?? [];
+    steps.set(step, list);
     list.push(update);
   };
   let inserts = 0;
@@ -101,7 +102,9 @@ export function diffStates(
   }
   return {
     switchName: desired.switchName,
-    steps: [...steps.keys()].sort((a, b) => a - b).map((step) => steps.get(step) as PlannedUpdate[]),
+    steps: [...steps.keys()]
+      .sort((a, b) => a - b)
+      .map((step) => steps.get(step) as PlannedUpdate[]),
     inserts,
     modifies,
     deletes,

@@ -5,10 +5,11 @@
  * with the switch's own code and message; the others are applied, and the next reconcile
  * retries what is still missing.
  */
+
+import type { Update } from "../../proto/gen/p4/v1/Update.js";
 import type { CanonicalCodec } from "../compile/canonical.js";
 import type { CompiledFabric } from "../compile/compile.js";
 import { SwitchState } from "../compile/state.js";
-import type { Update } from "../../proto/gen/p4/v1/Update.js";
 import type { P4RuntimeClient } from "../p4rt/client.js";
 import { codeName, WriteError } from "../p4rt/errors.js";
 import { ensurePipeline, type Pipeline } from "../p4rt/pipeline.js";
@@ -55,7 +56,14 @@ export async function reconcileSwitch(
     ? new SwitchState(switchName)
     : await readSwitchState(client, codec, switchName, desired);
   const plan = diffStates(desired, observed, codec);
-  const result: SwitchReconcileResult = { switchName, pipelinePushed, plan, written: 0, rejected: [], dryRun };
+  const result: SwitchReconcileResult = {
+    switchName,
+    pipelinePushed,
+    plan,
+    written: 0,
+    rejected: [],
+    dryRun,
+  };
   if (dryRun) return result;
   for (const step of plan.steps) {
     const updates: Update[] = step.map((u) => ({
