@@ -468,7 +468,7 @@ class FabricCompiler {
       state.add(
         route.key.collection,
         route.key.key([lpm(tree.group.hex, length)]),
-        this.value(route.mcast, [id]),
+        this.value(route.mcast, [id, sw.routerMac.hex]),
         () => `multicast group ${tree.group.text} is also routed as a unicast prefix at ${sw.name}`,
       );
     }

@@ -46,7 +46,7 @@ export function tableWriters(codec: CanonicalCodec): TableWriters {
     key: key(table, ["dst_pa"]),
     nextHop: act(table, "set_next_hop", ["port", "smac", "dmac"]),
     ecmp: act(table, "set_ecmp_group", ["group_id"]),
-    mcast: act(table, "set_underlay_mcast", ["group"]),
+    mcast: act(table, "set_underlay_mcast", ["group", "smac"]),
   });
   const writers: TableWriters = {
     switchConfig: {
