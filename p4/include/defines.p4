@@ -59,6 +59,7 @@ const bit<16> GRE_PROTO_TEB = 0x6558;   // Transparent Ethernet Bridging
 
 // Bytes this program strips or adds; used to keep frame lengths exact.
 const bit<16> ETH_HDR_BYTES        = 14;
+const bit<16> ETH_MIN_FRAME_BYTES  = 60;   // without FCS; shorter frames are padded to it
 const bit<16> VLAN_HDR_BYTES       = 4;
 const bit<16> IPV4_MIN_HDR_BYTES   = 20;
 const bit<16> IPV6_HDR_BYTES       = 40;
@@ -165,6 +166,7 @@ const drop_reason_t DROP_FLOOD_PRUNE          = 29;  // egress: replica to the i
 const drop_reason_t DROP_REPLICA_UNKNOWN      = 30;  // egress: flood_replica miss
 const drop_reason_t DROP_EGRESS_VLAN_MISS     = 31;  // egress: (port, VSID) has no VLAN mapping
 const drop_reason_t DROP_MTU_EXCEEDED         = 32;  // egress: R12, also punted
+const drop_reason_t DROP_IP_LENGTH            = 33;  // fabric IP length disagrees with the frame
 
 // ---------------------------------------------------------------------------------------
 // Punt reasons (packet_in.punt_reason; never 0)

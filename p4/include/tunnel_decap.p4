@@ -3,7 +3,8 @@
 // TunnelTermination: ARP requests and Neighbor Solicitations are handed to the responder
 // (answered for own PAs, VSID 0 entries). Anything else must be sent to a router MAC
 // (my_mac, ternary so the controller can also admit the IPv4/IPv6 multicast MAC ranges
-// of PA multicast groups, R10). IP to a local PA: GRE -> validate + decap; ICMP/ICMPv6
+// of PA multicast groups, R10) and, if IP, carry a correct IPv4 checksum and an IP length
+// that agrees with the frame. IP to a local PA: GRE -> validate + decap; ICMP/ICMPv6
 // (ping, PMTUD) -> punt; else drop. IP to another address: transit (underlay_routing.p4).
 //
 // TunnelDecap: only for a local PA. Each failure is one drop reason with its own counter
@@ -75,6 +76,21 @@ control TunnelTermination(inout headers_t hdr, inout local_metadata_t meta) {
     }
 
     apply {
+        // RFC 1812 5.2.2: the frame must hold the whole IP packet, and after it only the
+        // padding of a minimum-size frame may follow: a truncated packet, or bytes beyond
+        // the IP length, would otherwise be decapsulated into a tenant frame (or routed).
+        bit<16> ip_room = meta.frame_len - ETH_HDR_BYTES;
+        bool padded = meta.frame_len <= ETH_MIN_FRAME_BYTES;
+        bit<16> ip_len = 0;
+        if (hdr.ipv4.isValid()) {
+            ip_len = hdr.ipv4.total_len;
+        } else if (hdr.ipv6.isValid()) {
+            ip_len = hdr.ipv6.payload_len + IPV6_HDR_BYTES;
+        }
+        bool bad_length = ip_len > ip_room || (ip_len < ip_room && !padded) ||
+                          (hdr.ipv4.isValid() &&
+                           hdr.ipv4.total_len < ((bit<16>)hdr.ipv4.ihl) << 2);
+
         if (hdr.arp.isValid()) {
             if (hdr.arp.oper == ARP_OPER_REQUEST) {
                 meta.fabric_action = FABRIC_RESPOND;
@@ -88,6 +104,8 @@ control TunnelTermination(inout headers_t hdr, inout local_metadata_t meta) {
         } else if (hdr.ipv4.isValid()) {
             if (meta.ipv4_checksum_error == 1) {
                 set_drop(DROP_IPV4_CHECKSUM);
+            } else if (bad_length) {
+                set_drop(DROP_IP_LENGTH);
             } else if (local_pa_v4.apply().hit) {
                 if (hdr.ipv4.protocol == IP_PROTO_GRE) {
                     meta.fabric_action = FABRIC_DECAP;
@@ -100,7 +118,9 @@ control TunnelTermination(inout headers_t hdr, inout local_metadata_t meta) {
                 meta.fabric_action = FABRIC_TRANSIT;
             }
         } else if (hdr.ipv6.isValid()) {
-            if (local_pa_v6.apply().hit) {
+            if (bad_length) {
+                set_drop(DROP_IP_LENGTH);
+            } else if (local_pa_v6.apply().hit) {
                 if (hdr.ipv6.next_hdr == IP_PROTO_GRE ||
                     (hdr.ipv6_frag.isValid() && hdr.ipv6_frag.next_hdr == IP_PROTO_GRE)) {
                     meta.fabric_action = FABRIC_DECAP;
