@@ -102,6 +102,26 @@ const cases: DropCase[] = [
     counted: { IPV4_CHECKSUM: 1 },
   },
   {
+    title: "IP_LENGTH R18: NVGRE cut short inside its inner payload (headers all present)",
+    port: 1,
+    frame: `bytes(${nvgre(VSID_A, `${toA}/Raw(bytes(40))`)})[:-20]`,
+    counted: { IP_LENGTH: 1 },
+  },
+  {
+    title: "IP_LENGTH R18: NVGRE followed by bytes beyond its IP length",
+    port: 1,
+    frame: `bytes(${nvgre(VSID_A, toA)}) + bytes(8)`,
+    counted: { IP_LENGTH: 1 },
+  },
+  {
+    title: "IP_LENGTH R18: IPv6 NVGRE whose payload length exceeds the frame",
+    port: 1,
+    frame:
+      `${fromSpine}/IPv6(src=${py(NVE1_V6)}, dst=${py(PA6)}, plen=200)/` +
+      `GRE(key_present=1, proto=0x6558, key=gre_key(${VSID_A}, 1))/${toA}`,
+    counted: { IP_LENGTH: 1 },
+  },
+  {
     title: "PORT_UNKNOWN: a frame on a port without a port type",
     port: 8,
     frame: udp(VM_A, VM_B),

@@ -86,6 +86,40 @@ def flow_id(frame):
     return flow_hash(frame) & 0xFF
 
 
+def nvgre_delivery(frame, router_mac, pa):
+    """(key, inner frame) when `frame` is well-formed NVGRE over IPv4 sent to `pa` at
+    `router_mac`, else None. Well-formed, from the RFCs rather than from the switch: IPv4
+    (RFC 791 / 1812) version 4, header length >= 5 and present, correct checksum, not a
+    fragment (RFC 7637 lets the receiver discard those), total length matching the frame
+    (only minimum-frame padding may follow); GRE (RFC 2784 / 2890 / 7637) C = 0, R = 0,
+    K = 1, S = 0, s = 0, recursion < 4, version 0, protocol 0x6558, and an untagged inner
+    Ethernet header."""
+    frame = bytes(frame)
+    if len(frame) < 14 or frame[0:6] != mac2str(router_mac) or frame[12:14] != b"\x08\x00":
+        return None
+    ip = frame[14:]
+    if len(ip) < 20 or ip[0] >> 4 != 4 or ip[0] & 0xF < 5 or len(ip) < (ip[0] & 0xF) * 4:
+        return None
+    header = (ip[0] & 0xF) * 4
+    total = int.from_bytes(ip[2:4], "big")
+    if total > len(ip) or (total < len(ip) and len(frame) > 60) or total < header:
+        return None
+    if checksum(ip[:header]) != 0 or int.from_bytes(ip[6:8], "big") & 0x3FFF:
+        return None
+    if ip[9] != 47 or ip[16:20] != socket.inet_aton(pa):
+        return None
+    gre = ip[header:total]
+    # Byte 0: C R K S s recursion(3); byte 1: A flags(4) version(3).
+    if len(gre) < 8 or gre[0] & 0xF8 != 0x20 or gre[0] & 0x04:
+        return None
+    if gre[1] & 0x07 or gre[2:4] != b"\x65\x58":
+        return None
+    inner = gre[8:]
+    if len(inner) < 14 or inner[12:14] in (b"\x81\x00", b"\x88\xa8", b"\x91\x00"):
+        return None
+    return [int.from_bytes(gre[4:8], "big"), inner]
+
+
 def fuzzed(template, count):
     """`count` frames of Scapy's fuzz() applied to the template (fields the template leaves
     at their defaults get random values); reproducible through the per-request seed."""
