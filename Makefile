@@ -23,11 +23,13 @@ TEST_FILES = $(shell find dist/test -name '*.test.js' | sort)
 PROTO_GEN_FLAGS := --keepCase --longs=String --enums=String --defaults --oneofs --grpcLib=@grpc/grpc-js
 PROTO_ROOTS := p4/v1/p4runtime.proto google/rpc/code.proto
 
-.PHONY: help setup apt-packages toolchain build lint format test demo bench p4 p4-check \
+.PHONY: help setup apt-packages toolchain build lint format test demo lab clean-net bench p4 p4-check \
         proto-types proto-types-check clean fabric-schema goldens
 
 help:
 	@echo "make demo    set up, then run the demo fabric (README's first command)"
+	@echo "             SWITCH=bmv2 runs it on simple_switch_grpc; CAPTURE=1 writes captures/*.pcap"
+	@echo "make lab     the demo fabric left up with the Mininet CLI and the controller running"
 	@echo "make test    set up, build, lint and run every test (README's second command)"
 	@echo "make setup   install Debian and npm dependencies, build, report the p4lang toolchain"
 	@echo "make bench   run the benchmarks and print their figures"
@@ -81,9 +83,16 @@ test: setup lint
 bench: setup
 	$(NODE) dist/bench/p4rt-writes.js
 
+# The demo fabric's switch target (softswitch | bmv2); CAPTURE=1 also captures a fabric link.
+SWITCH ?= softswitch
+# Mininet needs root; sudo's PATH may not hold node, so it is given by its full path.
+DEMO := $(SUDO) $(shell command -v $(NODE)) dist/demo/main.js --switch $(SWITCH)
+
 demo: setup
-	@echo "make demo: the Mininet demo fabric is not built yet (issue 7); nothing to run." >&2
-	@exit 2
+	$(DEMO)$(if $(filter 1,$(CAPTURE)), --capture)
+
+lab: setup
+	$(DEMO) --lab
 
 # Repairs a machine a killed fabric run left dirty: ends the processes and deletes the
 # interfaces that dead runs recorded (never another live run's), then Mininet's own cleanup.

@@ -44,6 +44,7 @@ export interface LinkInfo {
   b_port: number;
   a_interface: string;
   b_interface: string;
+  up: boolean;
 }
 
 export interface VmInfo {
@@ -61,11 +62,25 @@ export interface VmInfo {
   pid: number;
 }
 
+export interface SubnetInfo {
+  name: string;
+  tenant: string;
+  vsid: number;
+  ipv4: string;
+  ipv6: string | null;
+  gateway_v4: string | null;
+  gateway_v6: string | null;
+  gateway_mac: string | null;
+}
+
 export interface FabricDescription {
   target: SwitchTarget;
   run_dir: string;
+  /** The fabric file written from the plan; rewritten after a migration or a link change. */
+  fabric_file: string;
   switches: SwitchInfo[];
   links: LinkInfo[];
+  subnets: SubnetInfo[];
   vms: VmInfo[];
 }
 
@@ -123,7 +138,7 @@ export class Fabric {
     number,
     { resolve: (reply: Reply) => void; reject: (error: Error) => void }
   >();
-  private readonly vmProcesses = new Set<ChildProcess>();
+  private readonly children = new Set<ChildProcess>();
   private stderrTail: string[] = [];
   private readonly exited: Promise<number | null>;
 
@@ -131,7 +146,6 @@ export class Fabric {
     private readonly python: ChildProcess,
     private readonly channel: Duplex,
     public description: FabricDescription,
-    readonly fabricFile: string,
   ) {
     this.exited = new Promise((resolve) => {
       python.once("exit", (code) => {
@@ -165,7 +179,15 @@ export class Fabric {
     const stdio: SpawnOptions["stdio"] = options.terminal
       ? ["inherit", "inherit", "inherit", "pipe"]
       : ["ignore", "ignore", "pipe", "pipe"];
-    const python = spawn(systemPython, args, { cwd: repoRoot, stdio });
+    // Its own process group: Ctrl-C reaches this driver, which tears down in order (the CLI of
+    // `make lab` needs the terminal's group instead).
+    const python = spawn(systemPython, args, {
+      cwd: repoRoot,
+      stdio,
+      detached: !options.terminal,
+      // The softswitch runs under the same node as this driver.
+      env: { ...process.env, NODE: process.execPath },
+    });
     const channel = python.stdio[3] as Duplex;
     const stderrTail: string[] = [];
     python.stderr?.setEncoding("utf8");
@@ -203,12 +225,7 @@ export class Fabric {
         first.run_dir as string | undefined,
       );
     }
-    const fabric = new Fabric(
-      python,
-      channel,
-      first.fabric as FabricDescription,
-      first.fabric_file as string,
-    );
+    const fabric = new Fabric(python, channel, first.fabric as FabricDescription);
     fabric.stderrTail = stderrTail;
     lines.on("line", (line) => fabric.onReply(line));
     return fabric;
@@ -216,6 +233,10 @@ export class Fabric {
 
   get runDir(): string {
     return this.description.run_dir;
+  }
+
+  get fabricFile(): string {
+    return this.description.fabric_file;
   }
 
   private onReply(line: string): void {
@@ -270,8 +291,11 @@ export class Fabric {
     return placed;
   }
 
+  /** Takes a switch-to-switch link down or up; the fabric file follows (the link is left out
+   * while down). */
   async setLink(a: string, b: string, up: boolean): Promise<void> {
     await this.request("set_link", { a, b, up });
+    this.description = await this.request<FabricDescription>("describe");
   }
 
   /** Kills a switch process and starts a blank one on the same ports and gRPC address. */
@@ -295,17 +319,34 @@ export class Fabric {
     options: { stdio?: SpawnOptions["stdio"] } = {},
   ): ChildProcess {
     const info = this.vm(vm);
-    const child = spawn("nsenter", [`--net=/proc/${info.pid}/ns/net`, "--", ...argv], {
-      stdio: options.stdio ?? ["ignore", "pipe", "pipe"],
-    });
+    return this.spawnRecorded(
+      `${vm}: ${argv[0]}`,
+      "nsenter",
+      [`--net=/proc/${info.pid}/ns/net`, "--", ...argv],
+      options,
+    );
+  }
+
+  /** Starts a process in the root namespace (where the switch ports are), recorded likewise. */
+  spawnOnHost(argv: string[], options: { stdio?: SpawnOptions["stdio"] } = {}): ChildProcess {
+    return this.spawnRecorded(argv[0] as string, argv[0] as string, argv.slice(1), options);
+  }
+
+  private spawnRecorded(
+    label: string,
+    command: string,
+    args: string[],
+    options: { stdio?: SpawnOptions["stdio"] },
+  ): ChildProcess {
+    const child = spawn(command, args, { stdio: options.stdio ?? ["ignore", "pipe", "pipe"] });
     if (child.pid !== undefined) {
       appendFileSync(
         join(this.runDir, "registry.jsonl"),
-        `${JSON.stringify({ process: `${vm}: ${argv[0]}`, pid: child.pid, start: processStartTime(child.pid) })}\n`,
+        `${JSON.stringify({ process: label, pid: child.pid, start: processStartTime(child.pid) })}\n`,
       );
     }
-    this.vmProcesses.add(child);
-    child.once("exit", () => this.vmProcesses.delete(child));
+    this.children.add(child);
+    child.once("exit", () => this.children.delete(child));
     return child;
   }
 
@@ -338,7 +379,7 @@ export class Fabric {
    * (it removes its run directory unless keepRunDir) and waits for it to exit.
    */
   async stop(options: { keepRunDir?: boolean } = {}): Promise<void> {
-    for (const child of this.vmProcesses) child.kill("SIGKILL");
+    for (const child of this.children) child.kill("SIGKILL");
     if (this.python.exitCode === null) {
       // Teardown of a large fabric takes a while; a fabric that hangs is told to stop by signal.
       const killer = setTimeout(() => this.python.kill("SIGTERM"), 120_000);

@@ -58,7 +58,8 @@ def run(args):
     from nvgre.agent import Agent
     from nvgre.network import Fabric
 
-    setLogLevel('info' if args.verbose else 'warning')
+    # 'output' is what the Mininet CLI prints command results at.
+    setLogLevel('info' if args.verbose else 'output')
     plan = fabric_plan.leaf_spine(args.spines, args.leaves, args.spare_ports)
     run_dir = RunDir()
     control = os.fdopen(os.dup(args.control_fd), 'w', buffering=1)
@@ -69,11 +70,9 @@ def run(args):
     try:
         fabric = Fabric(plan, args.switch, run_dir, args.log_level, args.pcap_dir)
         fabric.start()
-        fabric_file = run_dir.file('fabric.yaml')
-        with open(fabric_file, 'w') as out:
-            out.write(fabric_file_yaml(plan, fabric.describe()))
+        fabric.write_fabric_file()
         agent = Agent(fabric, args.control_fd)
-        agent.send({'event': 'ready', 'fabric': fabric.describe(), 'fabric_file': fabric_file})
+        agent.send({'event': 'ready', 'fabric': fabric.describe()})
         keep = agent.serve()
         return 0
     except Interrupted as stop:
@@ -104,7 +103,11 @@ def run(args):
 def main(argv):
     args = parse_args(argv)
     if args.command == 'write':
-        plan = fabric_plan.leaf_spine(args.spines, args.leaves, args.spare_ports)
+        try:
+            plan = fabric_plan.leaf_spine(args.spines, args.leaves, args.spare_ports)
+        except ValueError as error:
+            print('fabric.py: %s' % error, file=sys.stderr)
+            return 2
         sys.stdout.write(fabric_file_yaml(plan))
         return 0
     if args.command == 'clean':

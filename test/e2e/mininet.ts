@@ -4,7 +4,9 @@
  * python3) or where its switch target is not installed.
  */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { type SwitchTarget, systemPython } from "../../demo/fabric.js";
+import { softswitchCli } from "../support/softswitch.js";
 import { skipUnless } from "../support/toolchain.js";
 
 let cached: false | string | undefined;
@@ -29,8 +31,15 @@ export interface FabricTarget {
   skip: false | string;
 }
 
-/** The targets a fabric test runs on, each with its skip reason. */
+/** The targets a fabric test runs on, each with its skip reason: the softswitch always
+ * (it is built with the project), bmv2 where simple_switch_grpc is installed. */
 export function fabricTargets(): FabricTarget[] {
   const mininet = skipUnlessMininet();
-  return [{ target: "bmv2", skip: mininet || skipUnless("simple_switch_grpc") }];
+  return [
+    {
+      target: "softswitch",
+      skip: mininet || (existsSync(softswitchCli) ? false : `${softswitchCli} is not built`),
+    },
+    { target: "bmv2", skip: mininet || skipUnless("simple_switch_grpc") },
+  ];
 }

@@ -3,8 +3,8 @@
 One JSON object per line each way over a file descriptor the driver passed (fd 3 by default,
 so the terminal stays free for the Mininet CLI). Requests: {"id": n, "op": ..., ...};
 replies: {"id": n, "ok": true, "result": ...} or {"id": n, "ok": false, "error": "..."}.
-The first line sent is {"event": "ready", "fabric": <describe()>, "fabric_file": path} (or
-{"event": "failed", "error": ...}). End of input means the driver is gone: tear down.
+The first line sent is {"event": "ready", "fabric": <describe()>} (or {"event": "failed",
+"error": ...}). End of input means the driver is gone: tear down.
 
 Commands run in VMs are not relayed here: the driver enters a VM's network namespace
 itself (its shell pid is in describe()), so it can run many at once and stream their output.
@@ -17,6 +17,12 @@ import traceback
 from mininet.cli import CLI
 
 from .network import FabricError
+
+
+class FabricCLI(CLI):
+    """Mininet's CLI, accepting the fabric's node names (blue-web1): cmd.Cmd would otherwise
+    end a command word at the first '-'."""
+    identchars = CLI.identchars + '-'
 
 
 class Agent:
@@ -72,7 +78,7 @@ class Agent:
             fabric.restart_switch(request['switch'])
             return fabric.switch(request['switch']).describe()
         if op == 'cli':
-            CLI(fabric.net)
+            FabricCLI(fabric.net)
             return None
         if op == 'stop':
             self.keep_run_dir = bool(request.get('keep_run_dir', False))

@@ -3,7 +3,10 @@
 The format is the controller's (controller/intent/schema.ts, docs/fabric-file.md): switches
 with their P4Runtime address, router MAC, provider addresses and ports (access ports with
 their VSID, fabric ports with their peer and MTU), tenants, virtual subnets, endpoints (the
-VMs and where they are plugged in). The underlay's routes and ECMP groups are not written:
+VMs and where they are plugged in). Spare ports are access ports prepared for the plan's
+spare subnet, so that moving a VM onto one is only a change of its endpoint's location (what
+`nvgre-ctl endpoint move` does). A link that is down is left out, so the controller routes
+the underlay around it. The underlay's routes and ECMP groups are not written:
 the controller derives them from the fabric ports' peers.
 """
 
@@ -27,10 +30,13 @@ def _switch(plan, switch, address):
         for vm in sorted((v for v in plan.vms if v.leaf == switch.name), key=lambda v: v.port):
             ports.append({'port': vm.port, 'kind': 'access', 'description': vm.name,
                           'untagged': _hex(plan.subnet(vm.subnet).vsid)})
-        for port in switch.spare_ports:
-            ports.append({'port': port, 'kind': 'access',
-                          'description': 'spare (live migration target)'})
-    for link in plan.links:
+        if plan.spare_subnet:
+            for port in switch.spare_ports:
+                ports.append({'port': port, 'kind': 'access',
+                              'description': 'spare: a %s VM may migrate here' % plan.spare_subnet,
+                              'untagged': _hex(plan.subnet(plan.spare_subnet).vsid)})
+        ports.sort(key=lambda p: p['port'])
+    for link in (l for l in plan.links if l.up):
         for here, here_port, there, there_port in ((link.a, link.a_port, link.b, link.b_port),
                                                    (link.b, link.b_port, link.a, link.a_port)):
             if here == switch.name:

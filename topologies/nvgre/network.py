@@ -15,6 +15,7 @@ from mininet.net import Mininet
 from mininet.node import Host
 
 from . import plan as fabric_plan
+from .fabricfile import fabric_file_yaml
 from .switches import TARGETS, disable_offloads, quiet_interface
 
 
@@ -85,12 +86,6 @@ class Fabric:
             self.net.addSwitch(switch.name, cls=switch_cls, dpid='%x' % switch.device_id,
                                device_id=switch.device_id, run_dir=run_dir,
                                log_level=log_level, pcap_dir=pcap_dir)
-        for link in plan.links:
-            a, b = plan.switch(link.a), plan.switch(link.b)
-            self._record_link(self.net.addLink(
-                a.name, b.name, port1=link.a_port, port2=link.b_port,
-                intfName1=self.port_name(a, link.a_port),
-                intfName2=self.port_name(b, link.b_port)))
         for vm in plan.vms:
             self.net.addHost(vm.name, cls=VmHost, ip=None)
             leaf = plan.switch(vm.leaf)
@@ -98,6 +93,13 @@ class Fabric:
                 vm.name, leaf.name, port2=vm.port, intfName1='eth0',
                 intfName2=self.port_name(leaf, vm.port)))
         self.started = False
+        self.fabric_file = run_dir.file('fabric.yaml')
+
+    def write_fabric_file(self):
+        """(Re)writes the fabric file from the plan: after a migration or a link change the
+        intent follows what is wired, and the controller converges the switches to it."""
+        with open(self.fabric_file, 'w') as out:
+            out.write(fabric_file_yaml(self.plan, self.describe()))
 
     def port_name(self, switch, port):
         return '%s-%s-%d' % (self.run_dir.tag, switch.short, port)
@@ -116,10 +118,8 @@ class Fabric:
         """Builds the network, starts the switches (each waits for its gRPC port) and
         configures the VMs; the switches have no program until the controller pushes one."""
         self.net.build()
-        for link in self.plan.links:
-            for name in (self.port_name(self.plan.switch(link.a), link.a_port),
-                         self.port_name(self.plan.switch(link.b), link.b_port)):
-                _ip('link', 'set', name, 'mtu', str(fabric_plan.FABRIC_MTU))
+        for index, link in enumerate(self.plan.links, 1):
+            self._add_wire(index, link)
         for leaf in self.plan.leaves:
             for port in leaf.spare_ports:
                 self._add_spare_port(leaf, port)
@@ -129,6 +129,31 @@ class Fabric:
         for vm in self.plan.vms:
             self.net.get(vm.name).configure(vm, self.plan.subnet(vm.subnet))
         info('\n')
+
+    def wire_name(self, index):
+        return '%s-w%d' % (self.run_dir.tag, index)
+
+    def _add_wire(self, index, link):
+        """A switch-to-switch link: each switch port is a veth whose peer ("w" end) sits on a
+        Linux bridge between them. Pulling the cable takes the w ends down: both switch ports
+        lose carrier but stay up, as on real hardware (bmv2 stops reading every port once one
+        of its interfaces is set administratively down, so the switch ports never are)."""
+        bridge = self.wire_name(index)
+        _ip('link', 'add', bridge, 'mtu', str(fabric_plan.FABRIC_MTU), 'type', 'bridge',
+            'stp_state', '0', 'forward_delay', '0', 'mcast_snooping', '0')
+        self.run_dir.record_interface(bridge)
+        quiet_interface(bridge)
+        for name, port in ((link.a, link.a_port), (link.b, link.b_port)):
+            switch = self.plan.switch(name)
+            end = self.port_name(switch, port)
+            _ip('link', 'add', end, 'mtu', str(fabric_plan.FABRIC_MTU), 'type', 'veth',
+                'peer', 'name', end + 'w', 'mtu', str(fabric_plan.FABRIC_MTU))
+            self.run_dir.record_interface(end)
+            quiet_interface(end + 'w')
+            _ip('link', 'set', end + 'w', 'master', bridge, 'up')
+            _ip('link', 'set', end, 'up')
+            Intf(end, node=self.net.get(name), port=port)
+        _ip('link', 'set', bridge, 'up')
 
     def _add_spare_port(self, leaf, port):
         name, parked = self.port_name(leaf, port), self.parked_name(leaf, port)
@@ -185,6 +210,7 @@ class Fabric:
         old_leaf.spare_ports.append(vm.port)
         old_leaf.spare_ports.sort()
         vm.leaf, vm.port = target.name, new_port
+        self.write_fabric_file()
         return target.name, new_port
 
     def set_link(self, a, b, up):
@@ -193,8 +219,10 @@ class Fabric:
         if link is None:
             raise FabricError('no link between %r and %r' % (a, b))
         for switch, port in ((link.a, link.a_port), (link.b, link.b_port)):
-            _ip('link', 'set', self.port_name(self.plan.switch(switch), port),
+            _ip('link', 'set', self.port_name(self.plan.switch(switch), port) + 'w',
                 'up' if up else 'down')
+        link.up = up
+        self.write_fabric_file()
 
     def restart_switch(self, name):
         """Kills a switch process and starts a fresh one, same ports and gRPC address, no
@@ -209,6 +237,10 @@ class Fabric:
             for port in leaf.spare_ports + [v.port for v in self.plan.vms if v.leaf == leaf.name]:
                 for name in (self.port_name(leaf, port), self.parked_name(leaf, port)):
                     _ip('link', 'del', name, check=False)
+        for index, link in enumerate(self.plan.links, 1):
+            _ip('link', 'del', self.wire_name(index), check=False)
+            for name, port in ((link.a, link.a_port), (link.b, link.b_port)):
+                _ip('link', 'del', self.port_name(self.plan.switch(name), port), check=False)
 
     def describe(self):
         """What a driver (the demo, tests) needs: switches with their P4Runtime addresses,
@@ -217,14 +249,19 @@ class Fabric:
         return {
             'target': self.target,
             'run_dir': self.run_dir.path,
+            'fabric_file': self.fabric_file,
             'switches': [dict(self.switch(s.name).describe(), role=s.role,
                               router_mac=s.router_mac, pa_v4=s.pa_v4, pa_v6=s.pa_v6,
                               spare_ports=list(s.spare_ports))
                          for s in plan.switches],
-            'links': [{'a': l.a, 'a_port': l.a_port, 'b': l.b, 'b_port': l.b_port,
+            'links': [{'a': l.a, 'a_port': l.a_port, 'b': l.b, 'b_port': l.b_port, 'up': l.up,
                        'a_interface': self.port_name(plan.switch(l.a), l.a_port),
                        'b_interface': self.port_name(plan.switch(l.b), l.b_port)}
                       for l in plan.links],
+            'subnets': [{'name': s.name, 'tenant': s.tenant, 'vsid': s.vsid, 'ipv4': s.ipv4,
+                         'ipv6': s.ipv6, 'gateway_v4': s.gateway_v4,
+                         'gateway_v6': s.gateway_v6, 'gateway_mac': s.gateway_mac}
+                        for s in plan.subnets],
             'vms': [{'name': v.name, 'tenant': plan.subnet(v.subnet).tenant,
                      'subnet': v.subnet, 'vsid': plan.subnet(v.subnet).vsid, 'mac': v.mac,
                      'ipv4': v.ipv4, 'ipv6': v.ipv6, 'leaf': v.leaf, 'port': v.port,

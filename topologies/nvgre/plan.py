@@ -12,7 +12,7 @@ The default plan (2 spines, 3 leaves) shows what the product does:
   - leaf1 and leaf2 have an IPv4 and an IPv6 PA, the last leaf only an IPv6 PA, so tunnels to
     and from it run over an IPv6 underlay while leaf1-leaf2 tunnels use IPv4 (R13, R8);
   - spines run the same program as transit routers of the underlay (ECMP over both, R9);
-  - every leaf has spare access ports where a VM can be live-migrated.
+  - every leaf has spare access ports, prepared for blue-web, where a VM can be live-migrated.
 """
 
 from dataclasses import dataclass, field
@@ -50,6 +50,7 @@ class Link:
     a_port: int
     b: str
     b_port: int
+    up: bool = True
 
 
 @dataclass
@@ -82,6 +83,9 @@ class Plan:
     links: list
     subnets: list
     vms: list
+    #: The virtual subnet spare access ports are prepared for (untagged), as a hypervisor's
+    #: port is before a VM of that subnet migrates onto it.
+    spare_subnet: str = None
 
     def switch(self, name):
         return next(s for s in self.switches if s.name == name)
@@ -148,7 +152,7 @@ def leaf_spine(spines=2, leaves=3, spare_ports=1):
                           leaf='leaf%d' % i))
     vms.append(Vm('blue-db1', 'blue-db', _mac(0x02, 0x00, 0x00, 0x00, 0x02, 0x11),
                   '10.1.2.11/24', leaf='leaf%d' % leaves))
-    plan = Plan(switches, links, subnets, vms)
+    plan = Plan(switches, links, subnets, vms, spare_subnet='blue-web')
     _assign_ports(plan, spare_ports)
     return plan
 

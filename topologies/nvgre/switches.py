@@ -97,6 +97,11 @@ class P4RuntimeSwitch(Switch):
 
     # --- what subclasses define -------------------------------------------------------
 
+    @property
+    def switch_log(self):
+        """The switch's own log (by default what the process prints)."""
+        return self.log_path
+
     def command(self, ports):
         """argv that starts the switch with {port number: interface name}."""
         raise NotImplementedError
@@ -169,7 +174,7 @@ class P4RuntimeSwitch(Switch):
     def describe(self):
         return {'name': self.name, 'target': self.target, 'device_id': self.device_id,
                 'grpc_address': self.grpc_address, 'cpu_port': self.cpu_port,
-                'pid': self.proc.pid if self.proc else None, 'log': self.log_path,
+                'pid': self.proc.pid if self.proc else None, 'log': self.switch_log,
                 'ports': self.data_ports()}
 
 
@@ -179,9 +184,15 @@ class Bmv2Switch(P4RuntimeSwitch):
     target = 'bmv2'
     binary = os.environ.get('BMV2_SWITCH', 'simple_switch_grpc')
 
+    @property
+    def switch_log(self):
+        return self.run_dir.file('%s.txt' % self.name)
+
     def command(self, ports):
+        # bmv2 names its log file <path>.txt; flushed per message so it is whole after a kill.
         argv = [self.binary, '--device-id', str(self.device_id), '--no-p4',
-                '--log-console', '--log-level', self.log_level]
+                '--log-file', self.switch_log[:-len('.txt')], '--log-flush',
+                '--log-level', self.log_level]
         for port, name in ports.items():
             argv += ['-i', '%d@%s' % (port, name)]
         if self.pcap_dir:
@@ -195,9 +206,13 @@ class SoftSwitch(P4RuntimeSwitch):
 
     target = 'softswitch'
     node = os.environ.get('NODE', 'node')
+    cli = os.path.join(REPO_ROOT, 'dist', 'softswitch', 'cli.js')
 
     def command(self, ports):
-        argv = [self.node, os.path.join(REPO_ROOT, 'dist', 'softswitch', 'cli.js'),
+        if not os.path.exists(self.cli):
+            raise SwitchStartError(self.name, 'the softswitch is not built (%s missing: make build)'
+                                   % self.cli, self.log_path)
+        argv = [self.node, self.cli,
                 '--device-id', str(self.device_id), '--grpc-server-addr', self.grpc_address,
                 '--cpu-port', str(self.cpu_port), '--log-level', self.log_level, '--no-p4']
         for port, name in ports.items():
