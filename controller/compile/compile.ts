@@ -489,6 +489,8 @@ class FabricCompiler {
       ]);
     }
     const pa = providerAddressFor(node, subnet.vsid, family) as IpAddress;
+    // Throws, naming the node, when the underlay has no way to that PA.
+    this.underlay.nextHopsToPa(ctx.sw, node, pa);
     const nveId = ctx.nve.id(pa.text);
     ctx.tunnels.set(nveId, pa);
     const tunnel = { value: this.value(this.w.mac.toNve, [nveId]), pa, nveId };

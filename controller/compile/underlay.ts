@@ -65,6 +65,7 @@ export class Underlay {
   >();
   readonly destinations: UnderlayDestination[] = [];
   private readonly hopCache = new Map<string, NextHop[]>();
+  private readonly paCache = new Map<string, UnderlayDestination | undefined>();
 
   constructor(private readonly fabric: Fabric) {
     for (const sw of fabric.switches) {
@@ -188,11 +189,13 @@ export class Underlay {
 
   /** The longest-prefix destination covering a PA. */
   private destinationOf(pa: IpAddress): UnderlayDestination | undefined {
+    if (this.paCache.has(pa.text)) return this.paCache.get(pa.text);
     let best: UnderlayDestination | undefined;
     for (const dest of this.destinations) {
       if (!prefixContains(dest.prefix, pa)) continue;
       if (!best || dest.prefix.length > best.prefix.length) best = dest;
     }
+    this.paCache.set(pa.text, best);
     return best;
   }
 
