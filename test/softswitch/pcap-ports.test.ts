@@ -3,7 +3,6 @@
  * interfaces that cannot be used. Frames through veth pairs: test/softswitch/cli.test.ts.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,20 +11,10 @@ import { CaptureWriter } from "../../softswitch/ports/capture.js";
 import { InProcessPorts } from "../../softswitch/ports/in-process.js";
 import { PcapPorts, PortError, parsePortInterface } from "../../softswitch/ports/pcap.js";
 import { SimpleSwitch } from "../../softswitch/runtime/switch.js";
+import { readCapture } from "../support/captures.js";
 import { repoRoot } from "../support/repo.js";
-import { debianPython } from "../support/scapy.js";
 
 const l2Json = () => readFileSync(join(repoRoot, "test/fixtures/build/l2_switch.json"), "utf8");
-
-/** Reads a capture with Scapy: link type and each frame as hex. */
-function readCapture(path: string): { linktype: number; frames: string[] } {
-  const script =
-    "import json,sys\nfrom scapy.utils import PcapReader\nr=PcapReader(sys.argv[1])\n" +
-    "print(json.dumps({'linktype': r.linktype, 'frames': [bytes(p).hex() for p in r]}))";
-  const out = spawnSync(debianPython, ["-c", script, path], { encoding: "utf8" });
-  assert.equal(out.status, 0, out.stderr);
-  return JSON.parse(out.stdout);
-}
 
 describe("PORT@IFACE arguments", () => {
   it("parses bmv2's syntax", () => {
