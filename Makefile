@@ -82,6 +82,7 @@ test: setup lint
 # Benchmarks print figures; they assert nothing and are never part of `make test`.
 bench: setup
 	$(NODE) dist/bench/p4rt-writes.js
+	$(NODE) dist/bench/controller-move.js
 
 # The demo fabric's switch target (softswitch | bmv2); CAPTURE=1 also captures a fabric link.
 SWITCH ?= softswitch

@@ -47,6 +47,7 @@ function outputOption(): Option {
 function changeOptions(command: Command): Command {
   return command
     .option("--dry-run", "show what would change on each switch; change nothing")
+    .option("-v, --verbose", "print every entity written, per switch")
     .option(
       "--expected-revision <n>",
       "refuse (exit 6) if the intent's revision is no longer N",
@@ -84,7 +85,6 @@ export function buildProgram(io: CliIo): Command {
       .command("apply")
       .description("make the fabric's intent the given file, and every switch match it")
       .requiredOption("-f, --file <path>", "fabric file (YAML or JSON; - for stdin)")
-      .option("-v, --verbose", "print every entity written, per switch")
       .option("--no-progress", "no progress bar (it is drawn only on a terminal)")
       .addHelpText("after", "\nA dry run prints each switch's diff: + insert, ~ modify, - delete."),
   ).action((options) => applyFile(context, options.file, options));
@@ -316,6 +316,29 @@ export function buildProgram(io: CliIo): Command {
     )
     .addOption(outputOption())
     .action((options: { output: OutputFormat }) => status(context, options.output));
+
+  program
+    .command("run")
+    .description("run the nvgre daemon in the foreground (systemd: Type=simple)")
+    .option("-c, --config <file>", "daemon config (YAML); see `nvgre-ctl run --help`")
+    .option("--intent <file>", "the intent store file (default: <state-dir>/intent.json)")
+    .option("--state-dir <dir>", "where the daemon keeps its intent store")
+    .option("--election-id <n>", "P4Runtime election id (the highest controller is primary)")
+    .option("--reconcile-interval <seconds>", "drift check period; 0 turns it off")
+    .option("--listen <host:port>", "also serve the API on this loopback TCP address")
+    .addOption(
+      new Option("--log-level <level>", "log level").choices([
+        "trace",
+        "debug",
+        "info",
+        "warn",
+        "error",
+      ]),
+    )
+    .action(async (options) => {
+      const { runDaemonCommand } = await import("../daemon/main.js");
+      await runDaemonCommand({ ...options, socket: program.opts<{ socket: string }>().socket });
+    });
 
   program
     .command("completion")

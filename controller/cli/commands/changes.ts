@@ -38,7 +38,9 @@ export async function applyFile(
   } catch (error) {
     throw new CliError(`cannot read ${file}: ${(error as Error).message}`, ExitCode.failed);
   }
-  const bar = new ProgressDisplay(context, options.progress && options.output === "table");
+  const bar = new ProgressDisplay(
+    options.progress && options.output === "table" && context.io.interactive,
+  );
   let result: ChangeResult | undefined;
   try {
     await context.api().stream(
@@ -49,6 +51,8 @@ export async function applyFile(
         source: file === "-" ? "stdin" : file,
         dryRun: options.dryRun ?? false,
         verbose: Boolean(options.verbose || options.dryRun),
+        // Planning first costs one more read of each switch: only when a bar will show it.
+        ...(bar.enabled ? { progress: true } : {}),
         ...(options.expectedRevision === undefined
           ? {}
           : { expectedRevision: options.expectedRevision }),
@@ -78,6 +82,7 @@ export async function sendChange(
   const result = await context.api().call<ChangeResult>(method, path, {
     ...body,
     dryRun: options.dryRun ?? false,
+    verbose: Boolean(options.verbose || options.dryRun),
     ...(options.expectedRevision === undefined
       ? {}
       : { expectedRevision: options.expectedRevision }),
@@ -188,14 +193,11 @@ class ProgressDisplay {
   private bar: SingleBar | undefined;
   private readonly doneBySwitch = new Map<string, number>();
 
-  constructor(
-    private readonly context: CliContext,
-    private readonly enabled: boolean,
-  ) {}
+  constructor(readonly enabled: boolean) {}
 
   start(plans: SwitchPlan[]): void {
     const total = plans.reduce((sum, p) => sum + p.inserts + p.modifies + p.deletes, 0);
-    if (!this.enabled || !this.context.io.interactive || total < progressThreshold) return;
+    if (!this.enabled || total < progressThreshold) return;
     this.bar = new SingleBar({
       format: "applying [{bar}] {percentage}% | {value}/{total} entities | {eta_formatted} left",
       stream: process.stderr,

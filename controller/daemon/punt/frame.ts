@@ -198,6 +198,11 @@ export function parsePuntedFrame(frame: Buffer): PuntedPacket {
   };
 }
 
+/** An unsigned integer as `length` big-endian bytes (a MAC, an IPv4 or IPv6 address). */
+export function integerBytes(value: bigint, length: number): Buffer {
+  return Buffer.from(value.toString(16).padStart(length * 2, "0"), "hex");
+}
+
 /** The conventional text of an address for logs and events. */
 export function formatAddress(bytes: Buffer): string {
   if (bytes.length === 4) return [...bytes].join(".");

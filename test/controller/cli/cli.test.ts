@@ -13,7 +13,6 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
-import { runCli } from "../../../controller/cli/run-cli.js";
 import type {
   ChangeResult,
   GetResponse,
@@ -27,6 +26,7 @@ import {
   type Route,
   startApiServer,
 } from "../../../controller/daemon/api/server.js";
+import { runCaptured } from "./capture.js";
 
 const cliMain = fileURLToPath(new URL("../../../controller/cli/main.js", import.meta.url));
 
@@ -224,20 +224,7 @@ describe("nvgre-ctl against a scripted daemon", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function run(...args: string[]) {
-    let out = "";
-    let err = "";
-    const code = await runCli(["node", "nvgre-ctl", "--socket", socket, ...args], {
-      out: (text) => {
-        out += text;
-      },
-      err: (text) => {
-        err += text;
-      },
-      interactive: false,
-    });
-    return { code, out, err };
-  }
+  const run = (...args: string[]) => runCaptured(socket, ...args);
 
   test("the API socket is mode 0600 in a directory the server made 0700", () => {
     assert.equal(statSync(socket).mode & 0o777, 0o600);
@@ -347,7 +334,7 @@ describe("nvgre-ctl against a scripted daemon", () => {
     assert.deepEqual(received.at(-1), {
       method: "?",
       path: "web-1",
-      body: { location: { switch: "leaf3", port: 4, vlan: 10 }, dryRun: false },
+      body: { location: { switch: "leaf3", port: 4, vlan: 10 }, dryRun: false, verbose: false },
     });
     assert.match(moved.out, /leaf1.*converged.*1.*1/s);
     const conflict = await run("endpoint", "del", "web-1", "--expected-revision", "3");

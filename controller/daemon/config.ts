@@ -1,0 +1,162 @@
+/**
+ * The daemon's own settings (not the fabric: that is the intent). Read from a YAML file
+ * (`nvgre-ctl run -c /etc/nvgre/daemon.yaml`), then overridden by command-line options;
+ * every field has a default, so `nvgre-ctl run` alone works. Errors name the field.
+ *
+ *   stateDir: /var/lib/nvgre            # intent store (intent.json: document, revision, ids)
+ *   intent: /var/lib/nvgre/intent.json  # default: <stateDir>/intent.json
+ *   socket: /run/nvgre/nvgre-ctl.sock   # local API, mode 0600
+ *   listen: 127.0.0.1:9701              # optional loopback TCP API
+ *   electionId: 1                       # P4Runtime election id (highest is primary)
+ *   role: ""                            # P4Runtime role (default role when empty)
+ *   reconcileIntervalSeconds: 30        # drift check and repair; 0 = off
+ *   connectTimeoutSeconds: 5
+ *   eventCapacity: 10000                # events kept for `nvgre-ctl events`
+ *   icmpAnswersPerSecond: 100           # ICMP too-big rate limit per switch (RFC 1812 §4.3.2.8)
+ *   logLevel: info
+ *   pipeline: { json: …, p4info: … }    # default: the committed p4/build/nvgre.*
+ *   tls: { rootCert: …, privateKey: …, certChain: … }   # PEM files; plaintext when absent
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { nvgreBuild } from "../p4rt/pipeline.js";
+import { defaultSocketPath } from "./api/socket-path.js";
+
+/** A config that cannot be used; the message names the field and the file. */
+export class DaemonConfigError extends Error {
+  override readonly name = "DaemonConfigError";
+}
+
+const electionId = z
+  .union([z.int().min(1), z.string().regex(/^[1-9]\d*$/, { error: "a positive integer" })])
+  .transform((value) => BigInt(value))
+  .refine((value) => value < 1n << 128n, { error: "an election id is at most 128 bits" });
+
+const schema = z.strictObject({
+  stateDir: z.string().min(1).default("/var/lib/nvgre"),
+  intent: z.string().min(1).optional(),
+  socket: z.string().min(1).optional(),
+  listen: z.string().optional(),
+  electionId: electionId.default(1n),
+  role: z.string().optional(),
+  reconcileIntervalSeconds: z.number().min(0).default(30),
+  connectTimeoutSeconds: z.number().positive().default(5),
+  eventCapacity: z.int().min(10).max(1_000_000).default(10_000),
+  icmpAnswersPerSecond: z.number().positive().default(100),
+  logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+  pipeline: z.strictObject({ json: z.string(), p4info: z.string() }).optional(),
+  tls: z
+    .strictObject({
+      rootCert: z.string().optional(),
+      privateKey: z.string().optional(),
+      certChain: z.string().optional(),
+    })
+    .optional(),
+});
+
+export type DaemonConfigInput = z.input<typeof schema>;
+
+export interface DaemonConfig {
+  stateDir: string;
+  intentPath: string;
+  socketPath: string;
+  listen: string | undefined;
+  electionId: bigint;
+  role: string | undefined;
+  reconcileIntervalMs: number;
+  connectTimeoutMs: number;
+  eventCapacity: number;
+  icmpAnswersPerSecond: number;
+  logLevel: string;
+  pipeline: { json: string; p4info: string };
+  tls: { rootCert?: Buffer; privateKey?: Buffer; certChain?: Buffer } | undefined;
+}
+
+/** Command-line overrides, as `nvgre-ctl run` parses them (strings: validated here). */
+export interface DaemonOverrides {
+  config?: string;
+  intent?: string;
+  stateDir?: string;
+  socket?: string;
+  electionId?: string;
+  reconcileInterval?: string;
+  listen?: string;
+  logLevel?: string;
+}
+
+export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
+  let fromFile: Record<string, unknown> = {};
+  if (overrides.config) {
+    let text: string;
+    try {
+      text = readFileSync(overrides.config, "utf8");
+    } catch (error) {
+      throw new DaemonConfigError(`cannot read ${overrides.config}: ${(error as Error).message}`);
+    }
+    const parsed = parseYaml(text) as unknown;
+    if (parsed !== null && (typeof parsed !== "object" || Array.isArray(parsed))) {
+      throw new DaemonConfigError(`${overrides.config}: expected a mapping of settings`);
+    }
+    fromFile = (parsed as Record<string, unknown> | null) ?? {};
+  }
+  const merged: Record<string, unknown> = { ...fromFile };
+  if (overrides.intent) merged.intent = overrides.intent;
+  if (overrides.stateDir) merged.stateDir = overrides.stateDir;
+  if (overrides.socket) merged.socket = overrides.socket;
+  if (overrides.listen) merged.listen = overrides.listen;
+  if (overrides.logLevel) merged.logLevel = overrides.logLevel;
+  if (overrides.electionId) merged.electionId = overrides.electionId;
+  if (overrides.reconcileInterval !== undefined) {
+    const seconds = Number(overrides.reconcileInterval);
+    merged.reconcileIntervalSeconds = Number.isFinite(seconds)
+      ? seconds
+      : overrides.reconcileInterval;
+  }
+  const result = schema.safeParse(merged);
+  if (!result.success) {
+    const where = overrides.config ? `${overrides.config}: ` : "";
+    throw new DaemonConfigError(
+      `daemon config is invalid:\n${result.error.issues
+        .map((issue) => `  ${where}${issue.path.join(".") || "(top level)"}: ${issue.message}`)
+        .join("\n")}`,
+    );
+  }
+  const c = result.data;
+  return {
+    stateDir: c.stateDir,
+    intentPath: c.intent ?? join(c.stateDir, "intent.json"),
+    socketPath: c.socket ?? defaultSocketPath(),
+    listen: c.listen,
+    electionId: c.electionId,
+    role: c.role || undefined,
+    reconcileIntervalMs: c.reconcileIntervalSeconds * 1000,
+    connectTimeoutMs: c.connectTimeoutSeconds * 1000,
+    eventCapacity: c.eventCapacity,
+    icmpAnswersPerSecond: c.icmpAnswersPerSecond,
+    logLevel: c.logLevel,
+    pipeline: c.pipeline ?? nvgreBuild,
+    tls: c.tls ? readTls(c.tls) : undefined,
+  };
+}
+
+function readTls(tls: { rootCert?: string; privateKey?: string; certChain?: string }) {
+  const read = (field: string, path: string | undefined) => {
+    if (!path) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new DaemonConfigError(`tls.${field}: cannot read ${path}: ${(error as Error).message}`);
+    }
+  };
+  const files = {
+    rootCert: read("rootCert", tls.rootCert),
+    privateKey: read("privateKey", tls.privateKey),
+    certChain: read("certChain", tls.certChain),
+  };
+  if (Boolean(files.privateKey) !== Boolean(files.certChain)) {
+    throw new DaemonConfigError("tls: mutual TLS needs both privateKey and certChain");
+  }
+  return Object.fromEntries(Object.entries(files).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,779 @@
+/**
+ * The nvgre daemon: holds the fabric intent (intent store), a primary P4Runtime session to
+ * every switch of it, and keeps every switch equal to the compiled intent.
+ *
+ *   intent change (apply, endpoint/vsid/route edits, learning)
+ *        → validate whole → compile → store (compare-and-set revision) → reconcile all switches
+ *   session becomes primary (first connect, switch restarted or replaced) → reconcile it
+ *   every reconcileIntervalMs → reconcile all (drift repair)
+ *   digest learn_t → learned endpoints in the intent → the same path as any change
+ *   packet-in → punt handler (ICMP too-big answers, VSID 0xFFFFFF logged)
+ *
+ * Restart is hitless: the intent and the compiler's id allocations come back from the store,
+ * the compile is identical, the pipeline is pushed only when the cookie differs, and the
+ * reconcile finds nothing to write. A daemon with no stored intent has no sessions, so it
+ * never touches (let alone wipes) a switch on start.
+ */
+import type { Logger } from "pino";
+import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
+import type { PacketIn__Output } from "../../proto/gen/p4/v1/PacketIn.js";
+import type { CanonicalCodec } from "../compile/canonical.js";
+import { type CompiledFabric, codecFor, compileFabric } from "../compile/compile.js";
+import type { SwitchState } from "../compile/state.js";
+import { formatPath, IntentError } from "../intent/errors.js";
+import { loadFabricText, validateDocument } from "../intent/load.js";
+import type { Fabric } from "../intent/model.js";
+import type { FabricDocument } from "../intent/schema.js";
+import { type IntentRecord, type IntentStore, RevisionConflictError } from "../intent/store.js";
+import { P4RuntimeClient } from "../p4rt/client.js";
+import { PacketIoCodec } from "../p4rt/packet-io.js";
+import { loadPipeline, type Pipeline } from "../p4rt/pipeline.js";
+import { planSize } from "../reconcile/diff.js";
+import { reconcileSwitch, type SwitchReconcileResult } from "../reconcile/reconcile.js";
+import type {
+  ChangeResult,
+  IntentIssueView,
+  ReconcileSummary,
+  StatusResponse,
+  SwitchPlan,
+} from "./api/protocol.js";
+import { ApiError } from "./api/server.js";
+import type { DaemonConfig } from "./config.js";
+import { EventRing } from "./events.js";
+import { carryLearnedEndpoints } from "./intent-changes.js";
+import { decideLearning, type LearnSample, recordLearned } from "./learning.js";
+import { handlePunt, PUNT_VSID_FFFFFF } from "./punt/handler.js";
+import { TokenBucket } from "./punt/rate-limit.js";
+import { SwitchSession } from "./session.js";
+import { switchView } from "./switch-view.js";
+
+export const daemonVersion = "0.1.0";
+
+interface LiveIntent {
+  record: IntentRecord;
+  fabric: Fabric;
+  compiled: CompiledFabric;
+}
+
+/** A change to the intent: the next document and its validated fabric, or undefined for none. */
+export type IntentEdit = (
+  current: IntentRecord | undefined,
+) => { document: FabricDocument; fabric: Fabric } | undefined;
+
+export interface ChangeOptions {
+  /** What caused it, for events and logs ("apply fabric.yaml", "endpoint move web-1", …). */
+  trigger: string;
+  dryRun?: boolean;
+  verbose?: boolean;
+  expectedRevision?: number;
+  /** Long applies: plan first (a dry run), then report updates sent per switch. */
+  progress?: {
+    plan(plans: SwitchPlan[]): void;
+    sent(switchName: string, done: number, total: number): void;
+  };
+}
+
+/** Issues of an invalid intent as the API reports them (path text, message, line). */
+export function issueViews(error: IntentError): IntentIssueView[] {
+  return error.issues.map((issue) => ({
+    path: formatPath(issue.path),
+    message: issue.message,
+    ...(issue.line === undefined ? {} : { line: issue.line, column: issue.column ?? 1 }),
+  }));
+}
+
+function invalidIntent(error: IntentError): ApiError {
+  return new ApiError(
+    422,
+    "invalid-intent",
+    error.message.split("\n")[0] ?? error.message,
+    issueViews(error),
+  );
+}
+
+export class Daemon {
+  readonly events: EventRing;
+  readonly pipeline: Pipeline;
+  readonly codec: CanonicalCodec;
+  readonly sessions = new Map<string, SwitchSession>();
+  readonly startedAt = new Date();
+  private readonly packetIo: PacketIoCodec;
+  private intent: LiveIntent | undefined;
+  /** Intent changes run one at a time, in arrival order. */
+  private changes: Promise<unknown> = Promise.resolve();
+  private driftTimer: NodeJS.Timeout | undefined;
+  private readonly puntLimits = new Map<string, TokenBucket>();
+
+  constructor(
+    readonly config: DaemonConfig,
+    private readonly store: IntentStore,
+    readonly logger: Logger,
+  ) {
+    this.events = new EventRing(config.eventCapacity);
+    this.pipeline = loadPipeline(config.pipeline);
+    this.codec = codecFor(this.pipeline.index);
+    this.packetIo = new PacketIoCodec(this.pipeline.index);
+  }
+
+  get revision(): number {
+    return this.intent?.record.revision ?? 0;
+  }
+
+  /** The stored document (learned endpoints included). */
+  get intentDocument(): FabricDocument | undefined {
+    return this.intent?.record.document;
+  }
+
+  get fabric(): Fabric | undefined {
+    return this.intent?.fabric;
+  }
+
+  get allocations() {
+    return this.intent?.compiled.allocations;
+  }
+
+  /** Loads the stored intent and starts a session to each of its switches. */
+  async start(): Promise<void> {
+    const record = await this.store.read();
+    if (record) {
+      let fabric: Fabric;
+      try {
+        fabric = validateDocument(record.document, this.config.intentPath);
+      } catch (error) {
+        if (error instanceof IntentError) {
+          throw new Error(
+            `the stored intent (revision ${record.revision}) is not valid for this version; fix it with \`nvgre-ctl apply\` against a daemon that accepts it, or move ${this.config.intentPath} away:\n${error.message}`,
+          );
+        }
+        throw error;
+      }
+      this.intent = {
+        record,
+        fabric,
+        compiled: compileFabric(fabric, this.pipeline.index, record.allocations),
+      };
+    }
+    this.record(
+      "daemon",
+      "info",
+      `started: intent revision ${this.revision}, ${this.intent?.fabric.switches.length ?? 0} switches`,
+    );
+    this.syncSessions();
+    if (this.config.reconcileIntervalMs > 0) {
+      this.driftTimer = setInterval(
+        () => this.reconcileAll("periodic drift check"),
+        this.config.reconcileIntervalMs,
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.driftTimer);
+    await this.changes.catch(() => {});
+    await Promise.all([...this.sessions.values()].map((session) => session.close()));
+    this.sessions.clear();
+    this.record("daemon", "info", "stopped");
+  }
+
+  private record(
+    kind: "daemon" | "intent",
+    level: "info" | "warn" | "error",
+    message: string,
+    data?: Record<string, unknown>,
+  ) {
+    this.events.push({ kind, level, message, ...(data ? { data } : {}) });
+    this.logger[level]({ event: kind, ...data }, message);
+  }
+
+  /** Sessions follow the intent: new switches get one, removed ones are let go (not wiped). */
+  private syncSessions(): void {
+    const wanted = new Map((this.intent?.fabric.switches ?? []).map((sw) => [sw.name, sw]));
+    for (const [name, session] of this.sessions) {
+      const sw = wanted.get(name);
+      if (
+        sw &&
+        sw.p4runtime.address === session.target.address &&
+        sw.p4runtime.deviceId === session.target.deviceId
+      ) {
+        continue;
+      }
+      this.sessions.delete(name);
+      void session.close();
+      session.record(
+        "connection",
+        "info",
+        sw
+          ? "switch address changed: new session"
+          : "switch left the intent: session closed, its state left as it is",
+      );
+    }
+    for (const [name, sw] of wanted) {
+      if (this.sessions.has(name)) continue;
+      const session = new SwitchSession(
+        { name, address: sw.p4runtime.address, deviceId: sw.p4runtime.deviceId },
+        {
+          electionId: this.config.electionId,
+          role: this.config.role,
+          tls: this.config.tls,
+          connectTimeoutMs: this.config.connectTimeoutMs,
+          logger: this.logger,
+          events: this.events,
+          reconcile: (s, trigger) => this.backgroundReconcile(s, trigger),
+        },
+      );
+      session.on("packet-in", (packet) => this.onPacketIn(session, packet));
+      session.on("digest", (list) => void this.onDigest(session, list));
+      this.sessions.set(name, session);
+      session.start();
+    }
+  }
+
+  /** Reconciles every switch in the background (drift repair, after learning). */
+  reconcileAll(trigger: string): Promise<void> {
+    return Promise.all([...this.sessions.values()].map((s) => s.requestReconcile(trigger))).then(
+      () => {},
+    );
+  }
+
+  private async backgroundReconcile(
+    session: SwitchSession,
+    trigger: string,
+  ): Promise<ReconcileSummary> {
+    const desired = this.intent?.compiled.switches.get(session.name);
+    if (!desired) {
+      return {
+        time: new Date().toISOString(),
+        trigger,
+        ok: true,
+        writes: 0,
+        pipelinePushed: false,
+      };
+    }
+    try {
+      const result = await this.reconcileSession(session, desired, trigger, false);
+      return summaryOf(result, trigger);
+    } catch (error) {
+      session.lastError = (error as Error).message;
+      session.record("reconcile", "error", `${trigger}: failed: ${session.lastError}`);
+      return {
+        time: new Date().toISOString(),
+        trigger,
+        ok: false,
+        writes: 0,
+        pipelinePushed: false,
+        error: session.lastError,
+      };
+    }
+  }
+
+  /** One reconcile of one switch (call inside session.exclusive); records what it found. */
+  private async reconcileSession(
+    session: SwitchSession,
+    desired: SwitchState,
+    trigger: string,
+    dryRun: boolean,
+  ): Promise<SwitchReconcileResult> {
+    const result = await reconcileSwitch(session.client, this.pipeline, this.codec, desired, {
+      dryRun,
+    });
+    const size = planSize(result.plan);
+    if (dryRun) return result;
+    session.lastResult = result;
+    session.reconciles++;
+    session.drift = result.rejected.length;
+    session.pipelineCookie = this.pipeline.cookie;
+    if (result.pipelinePushed) {
+      session.record(
+        "pipeline",
+        "info",
+        `pushed pipeline ${this.pipeline.cookie} (the switch ran another or none)`,
+        {
+          cookie: this.pipeline.cookie.toString(),
+        },
+      );
+    }
+    const counts = `${result.plan.inserts} inserted, ${result.plan.modifies} modified, ${result.plan.deletes} deleted`;
+    if (result.rejected.length > 0) {
+      const first = result.rejected[0];
+      session.lastError = `${result.rejected.length} updates rejected; first: ${first?.codeName}: ${first?.message} (${first ? this.codec.describe(first.update.collection, first.update.key, first.update.value) : ""})`;
+      session.record(
+        "reconcile",
+        "error",
+        `${trigger}: wrote ${result.written} (${counts}); ${session.lastError}`,
+        {
+          written: result.written,
+          rejected: result.rejected.length,
+        },
+      );
+    } else {
+      session.lastError = undefined;
+      if (size > 0 || !trigger.startsWith("periodic")) {
+        session.record(
+          "reconcile",
+          "info",
+          size === 0
+            ? `${trigger}: in sync, nothing written`
+            : `${trigger}: wrote ${result.written} (${counts})`,
+          {
+            written: result.written,
+            inserts: result.plan.inserts,
+            modifies: result.plan.modifies,
+            deletes: result.plan.deletes,
+          },
+        );
+      }
+      if (size > 0 && trigger.startsWith("periodic")) {
+        session.record(
+          "reconcile",
+          "warn",
+          `drift repaired: ${size} entities differed from the intent`,
+          { drift: size },
+        );
+      }
+    }
+    return result;
+  }
+
+  // ------------------------------------------------------------------ intent changes
+
+  /**
+   * Applies an edit of the intent: validated and compiled whole, stored against the revision
+   * it was based on, then every switch reconciled. Invalid intent changes nothing (422). A dry
+   * run plans against each switch's current state and changes nothing anywhere.
+   */
+  change(edit: IntentEdit, options: ChangeOptions): Promise<ChangeResult> {
+    const run = this.changes.then(() => this.changeNow(edit, options));
+    this.changes = run.catch(() => {});
+    return run;
+  }
+
+  private async changeNow(edit: IntentEdit, options: ChangeOptions): Promise<ChangeResult> {
+    const current = this.intent;
+    const revision = current?.record.revision ?? 0;
+    if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
+      throw new ApiError(
+        409,
+        "conflict",
+        `the intent is at revision ${revision}, not ${options.expectedRevision}; nothing was changed`,
+      );
+    }
+    let next: ReturnType<IntentEdit>;
+    let compiled: CompiledFabric;
+    try {
+      next = edit(current?.record);
+      if (!next) return { dryRun: Boolean(options.dryRun), revision, switches: [] };
+      compiled = compileFabric(next.fabric, this.pipeline.index, current?.compiled.allocations);
+    } catch (error) {
+      if (error instanceof IntentError) throw invalidIntent(error);
+      throw error;
+    }
+    if (options.dryRun) {
+      return {
+        dryRun: true,
+        revision,
+        switches: await this.planAll(compiled, next.fabric, options.verbose ?? true),
+      };
+    }
+    let record: IntentRecord;
+    try {
+      // The same intent again (a repeated apply) stores nothing; it still reconciles below.
+      record =
+        current &&
+        sameJson(current.record.document, next.document) &&
+        sameJson(current.record.allocations, compiled.allocations)
+          ? current.record
+          : await this.store.write(
+              { document: next.document, allocations: compiled.allocations },
+              revision,
+            );
+    } catch (error) {
+      if (error instanceof RevisionConflictError)
+        throw new ApiError(409, "conflict", error.message);
+      throw error;
+    }
+    if (record !== current?.record) {
+      this.record("intent", "info", `revision ${record.revision}: ${options.trigger}`, {
+        revision: record.revision,
+      });
+    }
+    this.intent = { record, fabric: next.fabric, compiled };
+    this.syncSessions();
+    const totals = new Map<string, number>();
+    if (options.progress) {
+      const plans = await this.planAll(compiled, next.fabric, false);
+      for (const plan of plans)
+        totals.set(plan.switch, plan.inserts + plan.modifies + plan.deletes);
+      options.progress.plan(plans);
+    }
+    const switches = await Promise.all(
+      [...compiled.switches.values()].map((desired) =>
+        this.applyTo(desired, options, totals.get(desired.switchName) ?? 0),
+      ),
+    );
+    return { dryRun: false, revision: record.revision, switches };
+  }
+
+  /**
+   * Dry runs of every switch of `compiled`. Reads need no mastership, so a switch the daemon
+   * has no session with yet (a first apply, a new switch) is read with a one-off client.
+   */
+  private async planAll(
+    compiled: CompiledFabric,
+    fabric: Fabric,
+    verbose: boolean,
+  ): Promise<SwitchPlan[]> {
+    return Promise.all(
+      [...compiled.switches.values()].map(async (desired) => {
+        const session = this.sessions.get(desired.switchName);
+        const plan = (client: P4RuntimeClient) =>
+          reconcileSwitch(client, this.pipeline, this.codec, desired, { dryRun: true });
+        try {
+          if (session?.connected)
+            return this.planOf(await session.exclusive(() => plan(session.client)), verbose);
+          const sw = fabric.switchByName.get(desired.switchName);
+          if (!sw) return unreachable(desired.switchName, session);
+          const client = new P4RuntimeClient({
+            address: sw.p4runtime.address,
+            deviceId: sw.p4runtime.deviceId,
+            electionId: this.config.electionId,
+            ...(this.config.tls ? { tls: this.config.tls } : {}),
+            reconnect: false,
+          });
+          try {
+            return this.planOf(await plan(client), verbose);
+          } finally {
+            client.close();
+          }
+        } catch (error) {
+          return { ...unreachable(desired.switchName, session), error: (error as Error).message };
+        }
+      }),
+    );
+  }
+
+  private async applyTo(
+    desired: SwitchState,
+    options: ChangeOptions,
+    planned: number,
+  ): Promise<SwitchPlan> {
+    const session = this.sessions.get(desired.switchName);
+    if (!session) return unreachable(desired.switchName, session);
+    if (!session.primary) {
+      // A session just opened (a first apply, a new switch) gets its connect timeout to come
+      // up. Becoming primary queues a reconcile of the intent now in place: its result is
+      // this change's result.
+      const mark = session.reconciles;
+      if (session.connected || !(await session.waitForPrimary(this.config.connectTimeoutMs))) {
+        return unreachable(desired.switchName, session);
+      }
+      await session.idle();
+      if (session.reconciles > mark && session.lastResult) {
+        return this.planOf(session.lastResult, options.verbose ?? false);
+      }
+    }
+    return session.exclusive(async () => {
+      let sent = 0;
+      if (options.progress) {
+        const progress = options.progress;
+        session.client.onUpdate = () => {
+          sent++;
+          if (sent % 100 === 0) progress.sent(desired.switchName, sent, Math.max(planned, sent));
+        };
+      }
+      try {
+        const result = await this.reconcileSession(session, desired, options.trigger, false);
+        session.lastReconcile = summaryOf(result, options.trigger);
+        options.progress?.sent(desired.switchName, sent, sent);
+        return this.planOf(result, options.verbose ?? false);
+      } catch (error) {
+        session.lastError = (error as Error).message;
+        session.record("reconcile", "error", `${options.trigger}: failed: ${session.lastError}`);
+        return {
+          ...unreachable(desired.switchName, session),
+          reachable: true,
+          error: session.lastError,
+        };
+      } finally {
+        session.client.onUpdate = undefined;
+      }
+    });
+  }
+
+  private planOf(result: SwitchReconcileResult, verbose: boolean): SwitchPlan {
+    const first = result.rejected[0];
+    return {
+      switch: result.switchName,
+      reachable: true,
+      inserts: result.plan.inserts,
+      modifies: result.plan.modifies,
+      deletes: result.plan.deletes,
+      pipeline: result.pipelinePushed,
+      written: result.written,
+      ...(verbose
+        ? {
+            changes: result.plan.steps.flat().map((u) => ({
+              op:
+                u.type === "INSERT"
+                  ? ("insert" as const)
+                  : u.type === "MODIFY"
+                    ? ("modify" as const)
+                    : ("delete" as const),
+              entity: this.codec.describe(u.collection, u.key, u.value),
+            })),
+          }
+        : {}),
+      ...(first
+        ? {
+            error: `${result.rejected.length} updates rejected; first: ${first.codeName}: ${first.message}`,
+          }
+        : {}),
+    };
+  }
+
+  /** `apply -f`: the file is the new intent; learned endpoints carry over where they still fit. */
+  applyText(text: string, source: string, options: ChangeOptions): Promise<ChangeResult> {
+    return this.change((current) => {
+      const loaded = loadFabricText(text, source);
+      const merged = carryLearnedEndpoints(loaded.document, current?.document);
+      return merged === loaded.document ? loaded : validateWithoutMisfits(merged, loaded.document);
+    }, options);
+  }
+
+  /** A change of the stored document (the CLI's endpoint/vsid/route edits). */
+  editDocument(
+    edit: (document: FabricDocument) => FabricDocument,
+    options: ChangeOptions,
+  ): Promise<ChangeResult> {
+    return this.change((current) => {
+      const document = edit(current?.document ?? { switches: [] });
+      return { document, fabric: validateDocument(document, "intent") };
+    }, options);
+  }
+
+  // ------------------------------------------------------------------ learning and punts
+
+  private async onDigest(session: SwitchSession, list: DigestList__Output): Promise<void> {
+    let samples: LearnSample[];
+    try {
+      const decoded = this.packetIo.decodeDigestList(list);
+      if (decoded.digest !== "learn_t") {
+        session.record(
+          "learning",
+          "warn",
+          `digest ${decoded.digest} is not one this daemon handles; acknowledged`,
+        );
+        session.client.ackDigest(list.digest_id, list.list_id);
+        return;
+      }
+      samples = decoded.samples as unknown as LearnSample[];
+    } catch (error) {
+      session.record(
+        "learning",
+        "error",
+        `unreadable digest list ${list.list_id}: ${(error as Error).message}; acknowledged`,
+      );
+      session.client.ackDigest(list.digest_id, list.list_id);
+      return;
+    }
+    // Recorded as events once stored: "learned" means it is in the intent and on the switches.
+    let learned: { summary: string; endpoint: string }[] = [];
+    try {
+      await this.change(
+        (current) => {
+          const fabric = this.intent?.fabric;
+          learned = [];
+          if (!current || !fabric) return undefined;
+          let document = current.document;
+          for (const sample of samples) {
+            const decision = decideLearning(fabric, document, session.name, sample);
+            if (decision.action === "record") {
+              document = recordLearned(document, decision.endpoint);
+              learned.push({ summary: decision.summary, endpoint: decision.endpoint.name });
+            } else if (decision.level === "warn") {
+              session.record("learning", "warn", decision.summary);
+            }
+          }
+          if (document === current.document) return undefined;
+          return { document, fabric: validateDocument(document, "learned endpoints") };
+        },
+        { trigger: `learning on ${session.name}` },
+      );
+      for (const { summary, endpoint } of learned) {
+        session.record("learning", "info", summary, { endpoint });
+      }
+      // Acknowledged once the learned_mac entries are written: until then the switch holds
+      // back repeats of these samples, after that it has no reason to send them.
+      session.client.ackDigest(list.digest_id, list.list_id);
+    } catch (error) {
+      // Not acknowledged: the switch sends the samples again after its ack timeout.
+      const message =
+        error instanceof ApiError && Array.isArray(error.details)
+          ? `${error.message}: ${(error.details as IntentIssueView[]).map((i) => `${i.path}: ${i.message}`).join("; ")}`
+          : (error as Error).message;
+      session.record(
+        "learning",
+        "error",
+        `could not record ${learned.map((l) => l.endpoint).join(", ") || "learned endpoints"}: ${message}`,
+      );
+    }
+  }
+
+  private onPacketIn(session: SwitchSession, packet: PacketIn__Output): void {
+    const sw = this.intent?.fabric.switchByName.get(session.name);
+    const fabric = this.intent?.fabric;
+    if (!sw || !fabric) return;
+    let limit = this.puntLimits.get(session.name);
+    if (!limit) {
+      limit = new TokenBucket(this.config.icmpAnswersPerSecond);
+      this.puntLimits.set(session.name, limit);
+    }
+    if (!limit.take()) return;
+    const suppressed = limit.suppressed;
+    limit.suppressed = 0;
+    const note = suppressed > 0 ? ` (${suppressed} punts before it not handled: rate limit)` : "";
+    try {
+      const decoded = this.packetIo.decodePacketIn(packet);
+      const meta = {
+        ingressPort: Number(decoded.metadata.ingress_port ?? 0n),
+        puntReason: Number(decoded.metadata.punt_reason ?? 0n),
+        mtu: Number(decoded.metadata.mtu ?? 0n),
+      };
+      const outcome = handlePunt(meta, decoded.payload, switchView(fabric, sw));
+      if (outcome.action === "answer") {
+        session.client.packetOut(
+          outcome.frame,
+          this.packetIo.packetOutMetadata({ egress_port: outcome.egressPort, through_pipeline: 0 }),
+        );
+      }
+      session.record(
+        "punt",
+        meta.puntReason === PUNT_VSID_FFFFFF ? "warn" : "info",
+        `${outcome.summary}${note}`,
+        {
+          reason: meta.puntReason,
+          port: meta.ingressPort,
+          answered: outcome.action === "answer",
+        },
+      );
+    } catch (error) {
+      session.record("punt", "error", `packet-in not handled: ${(error as Error).message}${note}`);
+    }
+  }
+
+  // ------------------------------------------------------------------ status
+
+  /** Per switch: session state and a live drift check (a dry run against what it holds). */
+  async status(): Promise<StatusResponse> {
+    const switches = await Promise.all(
+      [...this.sessions.values()].map(async (session) => {
+        const desired = this.intent?.compiled.switches.get(session.name);
+        let drift: number | undefined;
+        let cookie: bigint | undefined;
+        if (session.connected && desired) {
+          try {
+            cookie = await session.client.pipelineCookie();
+            if (session.primary) {
+              const result = await session.exclusive(() =>
+                this.reconcileSession(session, desired, "status", true),
+              );
+              drift = planSize(result.plan) + (result.pipelinePushed ? 1 : 0);
+            }
+          } catch (error) {
+            session.lastError = (error as Error).message;
+          }
+        }
+        return {
+          name: session.name,
+          address: session.target.address,
+          deviceId: session.target.deviceId,
+          connected: session.connected,
+          primary: session.primary,
+          electionId: this.config.electionId.toString(),
+          ...(session.connected
+            ? { primaryElectionId: session.arbitration.primaryElectionId.toString() }
+            : {}),
+          ...(cookie === undefined ? {} : { pipelineCookie: cookie.toString() }),
+          pipelineCurrent: cookie === this.pipeline.cookie,
+          ...(drift === undefined ? {} : { drift }),
+          ...(session.lastReconcile ? { lastReconcile: session.lastReconcile } : {}),
+          ...(session.lastError ? { lastError: session.lastError } : {}),
+        };
+      }),
+    );
+    return {
+      daemon: {
+        pid: process.pid,
+        version: daemonVersion,
+        startedAt: this.startedAt.toISOString(),
+        socket: this.config.socketPath,
+        intentRevision: this.revision,
+        intentPath: this.config.intentPath,
+        reconcileIntervalSeconds: this.config.reconcileIntervalMs / 1000,
+      },
+      switches,
+    };
+  }
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function unreachable(name: string, session: SwitchSession | undefined): SwitchPlan {
+  return {
+    switch: name,
+    reachable: false,
+    inserts: 0,
+    modifies: 0,
+    deletes: 0,
+    pipeline: false,
+    written: 0,
+    error: !session
+      ? "no session yet"
+      : !session.connected
+        ? (session.lastError ?? "not connected")
+        : `not primary (election id ${session.arbitration.primaryElectionId} is)`,
+  };
+}
+
+function summaryOf(result: SwitchReconcileResult, trigger: string): ReconcileSummary {
+  const first = result.rejected[0];
+  return {
+    time: new Date().toISOString(),
+    trigger,
+    ok: result.rejected.length === 0,
+    writes: result.written,
+    pipelinePushed: result.pipelinePushed,
+    ...(first
+      ? { error: `${result.rejected.length} rejected; first: ${first.codeName}: ${first.message}` }
+      : {}),
+  };
+}
+
+/**
+ * Validates a document of declared + carried-over learned endpoints. Learned endpoints the
+ * new fabric has no place for (their VSID, port or NVE is gone) are dropped, since they are
+ * soft state; a problem anywhere else is reported as it is.
+ */
+function validateWithoutMisfits(
+  merged: FabricDocument,
+  declared: FabricDocument,
+): { document: FabricDocument; fabric: Fabric } {
+  const declaredCount = declared.endpoints?.length ?? 0;
+  try {
+    return { document: merged, fabric: validateDocument(merged) };
+  } catch (error) {
+    if (!(error instanceof IntentError)) throw error;
+    const misfits = new Set<number>();
+    for (const issue of error.issues) {
+      const index = issue.path[0] === "endpoints" ? issue.path[1] : undefined;
+      if (typeof index !== "number" || index < declaredCount) throw error;
+      misfits.add(index);
+    }
+    const kept = {
+      ...merged,
+      endpoints: (merged.endpoints ?? []).filter((_, i) => !misfits.has(i)),
+    };
+    return { document: kept, fabric: validateDocument(kept) };
+  }
+}

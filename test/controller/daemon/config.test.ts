@@ -1,0 +1,55 @@
+/** The daemon's settings: defaults, a YAML file, command-line overrides, errors naming the field. */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { loadDaemonConfig } from "../../../controller/daemon/config.js";
+import { nvgreBuild } from "../../../controller/p4rt/pipeline.js";
+
+const dir = mkdtempSync(join(tmpdir(), "nvgre-daemon-config-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("defaults: state in /var/lib/nvgre, drift check every 30 s, election id 1, the committed pipeline", () => {
+  const config = loadDaemonConfig({ socket: "/tmp/x.sock" });
+  assert.equal(config.intentPath, "/var/lib/nvgre/intent.json");
+  assert.equal(config.socketPath, "/tmp/x.sock");
+  assert.equal(config.reconcileIntervalMs, 30_000);
+  assert.equal(config.electionId, 1n);
+  assert.deepEqual(config.pipeline, nvgreBuild);
+  assert.equal(config.listen, undefined);
+});
+
+test("a YAML file, then command-line options over it", () => {
+  const file = join(dir, "daemon.yaml");
+  writeFileSync(
+    file,
+    "stateDir: /srv/nvgre\nelectionId: '340282366920938463463374607431768211455'\nreconcileIntervalSeconds: 5\nlisten: 127.0.0.1:9701\nlogLevel: debug\n",
+  );
+  const config = loadDaemonConfig({ config: file, reconcileInterval: "0", electionId: "7" });
+  assert.equal(config.intentPath, "/srv/nvgre/intent.json");
+  assert.equal(config.reconcileIntervalMs, 0);
+  assert.equal(config.electionId, 7n);
+  assert.equal(config.listen, "127.0.0.1:9701");
+  assert.equal(config.logLevel, "debug");
+  assert.equal(loadDaemonConfig({ config: file }).electionId, (1n << 128n) - 1n);
+});
+
+test("errors name the file and the field", () => {
+  const file = join(dir, "bad.yaml");
+  writeFileSync(file, "electionId: 0\nreconcileIntervalSeconds: soon\ncolour: blue\n");
+  assert.throws(
+    () => loadDaemonConfig({ config: file }),
+    (error: Error) => {
+      assert.match(error.message, /bad\.yaml: electionId: /);
+      assert.match(error.message, /bad\.yaml: reconcileIntervalSeconds: /);
+      assert.match(error.message, /colour/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => loadDaemonConfig({ config: join(dir, "missing.yaml") }),
+    /cannot read .*missing\.yaml/,
+  );
+  assert.throws(() => loadDaemonConfig({ electionId: "-3" }), /electionId/);
+});
