@@ -41,6 +41,7 @@ import { ApiError } from "./api/server.js";
 import type { DaemonConfig } from "./config.js";
 import { EventRing } from "./events.js";
 import { carryLearnedEndpoints } from "./intent-changes.js";
+import { reconcileFromKnown } from "./known-state.js";
 import { decideLearning, type LearnSample, recordLearned } from "./learning.js";
 import { handlePunt, PUNT_VSID_FFFFFF } from "./punt/handler.js";
 import { TokenBucket } from "./punt/rate-limit.js";
@@ -66,6 +67,11 @@ export interface ChangeOptions {
   dryRun?: boolean;
   verbose?: boolean;
   expectedRevision?: number;
+  /**
+   * Diff against the state each switch was last converged to instead of reading it back
+   * (known-state.ts): small edits. `apply` reads, so it also repairs any drift.
+   */
+  incremental?: boolean;
   /** Long applies: plan first (a dry run), then report updates sent per switch. */
   progress?: {
     plan(plans: SwitchPlan[]): void;
@@ -272,12 +278,15 @@ export class Daemon {
     desired: SwitchState,
     trigger: string,
     dryRun: boolean,
+    trustKnown = false,
   ): Promise<SwitchReconcileResult> {
-    const result = await reconcileSwitch(session.client, this.pipeline, this.codec, desired, {
-      dryRun,
-    });
+    const result =
+      trustKnown && !dryRun && session.known
+        ? await reconcileFromKnown(session.client, this.codec, desired, session.known)
+        : await reconcileSwitch(session.client, this.pipeline, this.codec, desired, { dryRun });
     const size = planSize(result.plan);
     if (dryRun) return result;
+    session.known = result.rejected.length === 0 ? desired : undefined;
     session.lastResult = result;
     session.reconciles++;
     session.drift = result.rejected.length;
@@ -481,7 +490,13 @@ export class Daemon {
         };
       }
       try {
-        const result = await this.reconcileSession(session, desired, options.trigger, false);
+        const result = await this.reconcileSession(
+          session,
+          desired,
+          options.trigger,
+          false,
+          options.incremental,
+        );
         session.lastReconcile = summaryOf(result, options.trigger);
         options.progress?.sent(desired.switchName, sent, sent);
         return this.planOf(result, options.verbose ?? false);
@@ -544,10 +559,13 @@ export class Daemon {
     edit: (document: FabricDocument) => FabricDocument,
     options: ChangeOptions,
   ): Promise<ChangeResult> {
-    return this.change((current) => {
-      const document = edit(current?.document ?? { switches: [] });
-      return { document, fabric: validateDocument(document, "intent") };
-    }, options);
+    return this.change(
+      (current) => {
+        const document = edit(current?.document ?? { switches: [] });
+        return { document, fabric: validateDocument(document, "intent") };
+      },
+      { incremental: true, ...options },
+    );
   }
 
   // ------------------------------------------------------------------ learning and punts
@@ -596,7 +614,7 @@ export class Daemon {
           if (document === current.document) return undefined;
           return { document, fabric: validateDocument(document, "learned endpoints") };
         },
-        { trigger: `learning on ${session.name}` },
+        { trigger: `learning on ${session.name}`, incremental: true },
       );
       for (const { summary, endpoint } of learned) {
         session.record("learning", "info", summary, { endpoint });

@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
 import type { PacketIn__Output } from "../../proto/gen/p4/v1/PacketIn.js";
 import type { Update } from "../../proto/gen/p4/v1/Update.js";
+import type { SwitchState } from "../compile/state.js";
 import { type ArbitrationState, P4RuntimeClient, type TlsOptions } from "../p4rt/client.js";
 import type { SwitchReconcileResult } from "../reconcile/reconcile.js";
 import type { ReconcileSummary } from "./api/protocol.js";
@@ -70,6 +71,11 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
   arbitration: ArbitrationState = { primary: false, primaryElectionId: 0n };
   lastError: string | undefined;
   lastReconcile: ReconcileSummary | undefined;
+  /**
+   * What the switch holds, as far as this session knows: the state it last converged it to
+   * with nothing rejected. Forgotten whenever that may no longer be true (known-state.ts).
+   */
+  known: SwitchState | undefined;
   /** The last reconcile that wrote (not a dry run), and how many there were. */
   lastResult: SwitchReconcileResult | undefined;
   reconciles = 0;
@@ -105,6 +111,7 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
     });
     this.client.on("disconnected", (reason) => {
       this.connected = false;
+      this.known = undefined;
       this.arbitration = { ...this.arbitration, primary: false };
       this.lastError = `disconnected: ${reason}`;
       this.record("connection", "warn", `lost ${target.address}: ${reason}; reconnecting`);
@@ -166,6 +173,7 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
   private onArbitration(state: ArbitrationState): void {
     const was = this.arbitration.primary;
     this.arbitration = state;
+    if (!state.primary) this.known = undefined;
     if (state.primary && !was) {
       this.record("mastership", "info", "primary: this daemon controls the switch");
       this.requestReconcile("became primary");
