@@ -8,6 +8,7 @@ import { after, describe, test } from "node:test";
 import { P4RuntimeClient } from "../../controller/p4rt/client.js";
 import { ensurePipeline, loadPipeline } from "../../controller/p4rt/pipeline.js";
 import { startBmv2 } from "../support/bmv2.js";
+import { startSoftswitch } from "../support/softswitch.js";
 import type { RunningSwitch, SwitchProcessOptions } from "../support/switch-process.js";
 import { skipUnless } from "../support/toolchain.js";
 
@@ -15,7 +16,10 @@ const kinds: {
   name: string;
   skip: string | false;
   start: (options: SwitchProcessOptions) => Promise<RunningSwitch>;
-}[] = [{ name: "bmv2", skip: skipUnless("simple_switch_grpc"), start: startBmv2 }];
+}[] = [
+  { name: "softswitch", skip: false, start: startSoftswitch },
+  { name: "bmv2", skip: skipUnless("simple_switch_grpc"), start: startBmv2 },
+];
 
 for (const kind of kinds) {
   describe(`client across a ${kind.name} restart`, () => {
