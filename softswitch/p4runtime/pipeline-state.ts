@@ -23,6 +23,7 @@ import {
 } from "./counters.js";
 import { DigestManager } from "./digests.js";
 import { Code, invalidArgument, invalidP4Id, P4RuntimeError } from "./errors.js";
+import { IdleTimeouts } from "./idle-timeouts.js";
 import { readDirectMeters, readMeters, writeDirectMeter, writeMeter } from "./meters.js";
 import { frameFromPacketOut, packetInFromFrame } from "./packet-io.js";
 import type { PipelineModel } from "./pipeline-model.js";
@@ -50,6 +51,7 @@ export class PipelineState {
   private readonly profiles = new Map<number, ActionProfileManager>();
   private readonly replication: ReplicationEntries;
   private readonly digests: DigestManager;
+  private readonly idleTimeouts: IdleTimeouts;
 
   constructor(
     readonly model: PipelineModel,
@@ -67,6 +69,7 @@ export class PipelineState {
     }
     this.replication = new ReplicationEntries(model.sw.pre);
     this.digests = new DigestManager(model, emit);
+    this.idleTimeouts = new IdleTimeouts([...this.tables.values()], emit);
   }
 
   private table(id: number): TableEntries {
@@ -271,6 +274,7 @@ export class PipelineState {
   /** Stops this pipeline's timers and notifications; it is being replaced. */
   close(): void {
     this.digests.close();
+    this.idleTimeouts.close();
   }
 }
 

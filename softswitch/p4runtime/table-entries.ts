@@ -29,8 +29,6 @@ interface EntryInfo {
   controllerMetadata: string;
   metadata: Buffer;
   idleTimeoutNs: string;
-  /** When the data plane last matched the entry (or when it was written), in ms. */
-  lastHitMs: number;
   /** Target group created for a one-shot action set. */
   oneShotGroup?: number;
 }
@@ -66,8 +64,6 @@ export class TableEntries {
     readonly model: TableModel,
     private readonly pipeline: PipelineModel,
     private readonly profile: ActionProfileManager | undefined,
-    /** Milliseconds clock for idle timeouts (injectable). */
-    private readonly nowMs: () => number = Date.now,
   ) {
     this.initialDefault = model.state.defaultEntry;
   }
@@ -106,6 +102,7 @@ export class TableEntries {
     }
     const { action, oneShotGroup } = this.install(plan);
     const handle = this.table.add(key.match, action, key.priority);
+    (this.table.get(handle) as StoredEntry<EntryAction>).lastHit = this.model.state.clock();
     this.info.set(handle, {
       ...this.infoOf(e),
       ...(oneShotGroup === undefined ? {} : { oneShotGroup }),
@@ -225,6 +222,11 @@ export class TableEntries {
     };
   }
 
+  /** Microseconds since the data plane last matched the entry (or since it was added). */
+  idleMicros(entry: StoredEntry<EntryAction>): number {
+    return Math.max(0, Math.round(this.model.state.clock() - entry.lastHit));
+  }
+
   entries(): IterableIterator<StoredEntry<EntryAction>> {
     return this.table.all();
   }
@@ -259,9 +261,8 @@ export class TableEntries {
       const config = meter && meterConfigOf(meter);
       if (config) message.meter_config = config;
     }
-    if (with_.elapsed && info) {
-      const ms = Math.max(0, Math.round(this.nowMs() - info.lastHitMs));
-      message.time_since_last_hit = { elapsed_ns: String(BigInt(ms) * 1_000_000n) };
+    if (with_.elapsed) {
+      message.time_since_last_hit = { elapsed_ns: String(this.idleMicros(entry) * 1000) };
     }
     return message;
   }
@@ -595,12 +596,11 @@ export class TableEntries {
       controllerMetadata: e.controller_metadata,
       metadata: e.metadata,
       idleTimeoutNs: e.idle_timeout_ns,
-      lastHitMs: this.nowMs(),
     };
   }
 
   private static blankInfo(): EntryInfo {
-    return { controllerMetadata: "0", metadata: Buffer.alloc(0), idleTimeoutNs: "0", lastHitMs: 0 };
+    return { controllerMetadata: "0", metadata: Buffer.alloc(0), idleTimeoutNs: "0" };
   }
 
   /** PI parse_match_key: don't-care fields are omitted, values canonical. */

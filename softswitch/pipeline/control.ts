@@ -41,7 +41,8 @@ export class TableState {
     readonly actions: Map<number, CompiledAction>,
     readonly profile: ActionProfile<ActionCall> | undefined,
     private readonly meterRateCount: number,
-    private readonly clock: MicrosClock,
+    /** The switch's clock: meters, and the last-hit time of entries of ageing tables. */
+    readonly clock: MicrosClock,
   ) {
     this.entries = new MatchTable(
       spec.name,
@@ -222,6 +223,8 @@ function compileTable(
     nextByAction.set(id, indexOf(t.next_tables[t.actions[i] as string]));
   }
   const withCounters = t.with_counters;
+  /** Tables with idle timeout (support_timeout) note when each entry was last matched. */
+  const ageing = t.support_timeout;
   const meter = t.direct_meters ? res.program.meterArrays.get(t.direct_meters) : undefined;
   const meterTarget = meter?.result_target
     ? res.layout.field(meter.result_target[0], meter.result_target[1], where)
@@ -243,6 +246,7 @@ function compileTable(
       key[i] = (keyFns[i] as (p: PacketState) => FieldValue)(p);
     const entry = state.entries.size > 0 ? state.entries.lookup(key) : undefined;
     if (entry) {
+      if (ageing) entry.lastHit = state.clock();
       if (withCounters) {
         entry.packets++;
         entry.bytes += p.ingressLength;

@@ -53,6 +53,8 @@ export interface TableEntry<A> {
   bytes: number;
   /** Order of insertion, for ties. */
   seq: number;
+  /** When the entry was added or last matched (µs, switch clock); kept by ageing tables. */
+  lastHit: number;
 }
 
 /** One key field of a ternary-kind entry in comparison form: (key & mask) === value. */
@@ -116,6 +118,7 @@ export class MatchTable<A> {
       packets: 0,
       bytes: 0,
       seq: this.seq++,
+      lastHit: 0,
     };
     this.insert(entry);
     this.entries.set(handle, entry);

@@ -17,6 +17,7 @@ import {
   type Pipeline,
 } from "../../../controller/p4rt/pipeline.js";
 import type { DigestList__Output } from "../../../proto/gen/p4/v1/DigestList.js";
+import type { IdleTimeoutNotification__Output } from "../../../proto/gen/p4/v1/IdleTimeoutNotification.js";
 import type { PacketIn__Output } from "../../../proto/gen/p4/v1/PacketIn.js";
 import type { StreamError__Output } from "../../../proto/gen/p4/v1/StreamError.js";
 import type { Update } from "../../../proto/gen/p4/v1/Update.js";
@@ -33,7 +34,11 @@ import {
 } from "./targets.js";
 
 /** The next `count` events of a kind (fails, rather than hangs, if they never come). */
-function next<T>(c: P4RuntimeClient, event: "packet-in" | "digest" | "stream-error", count = 1) {
+function next<T>(
+  c: P4RuntimeClient,
+  event: "packet-in" | "digest" | "stream-error" | "idle-timeout",
+  count = 1,
+) {
   return new Promise<T[]>((resolve, reject) => {
     const got: T[] = [];
     const timer = setTimeout(() => reject(new Error(`no ${event} within 5 s`)), 5000);
@@ -217,6 +222,48 @@ for (const target of targets) {
       assert.deepEqual(samples(listD as DigestList__Output), [
         { src: 0x0cn, port: BigInt(CPU_PORT) },
         { src: 0x0dn, port: BigInt(CPU_PORT) },
+      ]);
+    });
+
+    test("an entry idle for its idle_timeout_ns is reported with its key and metadata", {
+      skip,
+    }, async () => {
+      const ageing = {
+        ...b.tableEntry("l2", {
+          match: { "hdr.ethernet.dst": mac(0x60) },
+          target: { action: "drop" },
+          idleTimeoutNs: 200e6,
+        }),
+      };
+      (ageing.table_entry as { controller_metadata?: string }).controller_metadata = "77";
+      const forever = b.tableEntry("l2", {
+        match: { "hdr.ethernet.dst": mac(0x61) },
+        target: { action: "drop" },
+      });
+      const notice = next<IdleTimeoutNotification__Output>(c, "idle-timeout");
+      await c.write([insert(ageing), insert(forever)]);
+      const [n] = await notice;
+      const reported = n?.table_entry.map((e) => ({
+        key: e.match[0]?.exact?.value.toString("hex"),
+        controller_metadata: e.controller_metadata,
+        idle_timeout_ns: e.idle_timeout_ns,
+      }));
+      assert.deepEqual(reported, [
+        { key: "60", controller_metadata: "77", idle_timeout_ns: "200000000" },
+      ]);
+      const [entry] = await c.readAll([
+        {
+          table_entry: {
+            ...forever.table_entry,
+            action: null,
+            time_since_last_hit: {},
+          },
+        },
+      ]);
+      assert.ok(entry?.table_entry?.time_since_last_hit, "time_since_last_hit is returned");
+      await c.write([
+        { type: "DELETE", entity: ageing },
+        { type: "DELETE", entity: forever },
       ]);
     });
   });
