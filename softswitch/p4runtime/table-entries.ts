@@ -10,6 +10,7 @@ import type { ActionProfileActionSet__Output } from "../../proto/gen/p4/v1/Actio
 import type { FieldMatch } from "../../proto/gen/p4/v1/FieldMatch.js";
 import type { TableAction } from "../../proto/gen/p4/v1/TableAction.js";
 import type { TableEntry, TableEntry__Output } from "../../proto/gen/p4/v1/TableEntry.js";
+import type { CompiledAction } from "../pipeline/actions.js";
 import type { EntryAction } from "../pipeline/control.js";
 import { type FieldValue, toBigInt, truncate, zeroOf } from "../pipeline/values.js";
 import type { MatchParam, TableEntry as StoredEntry } from "../runtime/match-table.js";
@@ -19,7 +20,12 @@ import type { ActionProfileManager } from "./action-profiles.js";
 import { decodeBits, decodeField, encodeField } from "./bytes.js";
 import { Code, invalidArgument, invalidP4Id, P4RuntimeError } from "./errors.js";
 import { configureMeter, meterConfigOf, meterRates } from "./meter-config.js";
-import type { MatchFieldModel, PipelineModel, TableModel } from "./pipeline-model.js";
+import type {
+  MatchFieldModel,
+  PipelineModel,
+  TableActionModel,
+  TableModel,
+} from "./pipeline-model.js";
 
 /** PI's pivot between P4Runtime and bmv2 priorities (BM_MAX_PRIORITY, INT_MAX). */
 const BM_MAX_PRIORITY = 0x7fff_ffff;
@@ -59,6 +65,8 @@ export class TableEntries {
   private defaultSet = false;
   /** The program's default action, restored by a MODIFY of the default entry without action. */
   private readonly initialDefault: EntryAction | undefined;
+  /** The P4Info action of each of the table's compiled actions, for reads. */
+  private readonly actionsByCompiled: Map<CompiledAction, TableActionModel>;
 
   constructor(
     readonly model: TableModel,
@@ -66,6 +74,7 @@ export class TableEntries {
     private readonly profile: ActionProfileManager | undefined,
   ) {
     this.initialDefault = model.state.defaultEntry;
+    this.actionsByCompiled = new Map([...model.actions.values()].map((a) => [a.compiled, a]));
   }
 
   private get table() {
@@ -280,7 +289,7 @@ export class TableEntries {
 
   private actionOf(action: EntryAction): TableAction {
     if (action.kind === "action") {
-      const model = [...this.model.actions.values()].find((a) => a.compiled === action.action);
+      const model = this.actionsByCompiled.get(action.action);
       if (!model) {
         throw new P4RuntimeError(
           Code.INTERNAL,
