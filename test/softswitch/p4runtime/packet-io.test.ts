@@ -330,6 +330,21 @@ describe("P4Runtime packet I/O, softswitch only", () => {
     });
   });
 
+  test("a PacketOut with egress_port set leaves on that data port", async () => {
+    const pipeline = fixturePipeline();
+    await c.setPipeline(forwardingPipelineConfig(pipeline));
+    const io = new PacketIoCodec(pipeline.index);
+    const frame = ethernet(0x52, 0x01);
+    sent.length = 0;
+    c.packetOut(frame, io.packetOutMetadata({ egress_port: 4, through_pipeline: 0 }));
+    const deadline = Date.now() + 5000;
+    while (sent.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(
+      sent.map((o) => ({ port: o.port, frame: Buffer.from(o.frame) })),
+      [{ port: 4, frame }],
+    );
+  });
+
   test("a PacketOut with an unknown metadata id is refused with a StreamError", async () => {
     const error = next<StreamError__Output>(c, "stream-error");
     c.packetOut(Buffer.from("00", "hex"), [{ metadata_id: 99, value: Buffer.from([1]) }]);
