@@ -11,7 +11,10 @@ import type { Update } from "../../proto/gen/p4/v1/Update.js";
 import { repoRoot } from "../support/repo.js";
 import type { DataplaneTarget } from "../support/targets.js";
 
-export function builderFor(target: DataplaneTarget): EntityBuilder {
+/** What programming needs of a target (benches pass a bare client and pipeline). */
+export type Programmable = Pick<DataplaneTarget, "client" | "pipeline">;
+
+export function builderFor(target: Programmable): EntityBuilder {
   if (!target.pipeline) throw new Error("the target has no pipeline");
   return new EntityBuilder(target.pipeline.index);
 }
@@ -21,7 +24,7 @@ export class Batch {
   readonly builder: EntityBuilder;
   private updates: Update[] = [];
 
-  constructor(private readonly target: DataplaneTarget) {
+  constructor(private readonly target: Programmable) {
     this.builder = builderFor(target);
   }
 
