@@ -24,7 +24,7 @@ PROTO_GEN_FLAGS := --keepCase --longs=String --enums=String --defaults --oneofs 
 PROTO_ROOTS := p4/v1/p4runtime.proto google/rpc/code.proto
 
 .PHONY: help setup apt-packages toolchain build lint format test demo lab clean-net bench p4 p4-check \
-        proto-types proto-types-check clean bench fabric-schema goldens
+        proto-types proto-types-check clean fabric-schema goldens
 
 help:
 	@echo "make demo    set up, then run the demo fabric (README's first command)"
@@ -37,7 +37,6 @@ help:
 	@echo "make p4-check        recompile into a temporary dir and fail if committed outputs differ"
 	@echo "make proto-types     regenerate proto/gen (TypeScript types of the vendored protos)"
 	@echo "make toolchain       report p4c / bmv2 availability"
-	@echo "make bench   print the softswitch's speed figures (pps, writes/s, memory; bmv2 beside it when installed)"
 	@echo "make clean-net       remove what a killed fabric run left behind (namespaces, links, processes)"
 	@echo "make fabric-schema   regenerate docs/fabric.schema.json from the fabric file's zod schema"
 	@echo "make goldens         rewrite the compiler's golden files (test/fixtures/fabric/*.golden)"
@@ -80,18 +79,13 @@ format: node_modules/.package-lock.json
 test: setup lint
 	$(NODE) --test --test-reporter=spec $(TEST_FILES)
 
-# Benchmarks print figures; they assert nothing and are never part of `make test`.
-bench: setup
-	$(NODE) dist/bench/p4rt-writes.js
-	$(NODE) dist/bench/controller-move.js
-
 # The demo fabric's switch target (softswitch | bmv2); CAPTURE=1 also captures a fabric link.
 SWITCH ?= softswitch
 # Mininet needs root; sudo's PATH may not hold node, so it is given by its full path.
 DEMO := $(SUDO) $(shell command -v $(NODE)) dist/demo/main.js --switch $(SWITCH)
 
-# Figures only, never part of `make test`; each bench prints its own table.
-BENCHES := inprocess-pps
+# Benchmarks print figures; they assert nothing and are never part of `make test`.
+BENCHES := p4rt-writes controller-move inprocess-pps
 
 bench: setup
 	@for b in $(BENCHES); do echo "== bench/$$b"; $(NODE) dist/bench/$$b.js; done
