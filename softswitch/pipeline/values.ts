@@ -88,32 +88,43 @@ export function writeBits(
   width: number,
   value: FieldValue,
 ): void {
-  const first = bitOffset >>> 3;
-  const lead = bitOffset & 7;
-  if (lead === 0 && (width & 7) === 0 && typeof value === "number") {
-    let v = value;
-    for (let i = width / 8 - 1; i >= 0; i--) {
+  if (typeof value === "number") {
+    writeNumber(bytes, bitOffset, width, value);
+    return;
+  }
+  // 32 bits at a time from the least significant end: a few BigInt operations, not one per bit.
+  let big = value;
+  let remaining = width;
+  while (remaining > 32) {
+    remaining -= 32;
+    writeNumber(bytes, bitOffset + remaining, 32, Number(BigInt.asUintN(32, big)));
+    big >>= 32n;
+  }
+  writeNumber(bytes, bitOffset, remaining, Number(BigInt.asUintN(remaining, big)));
+}
+
+/** writeBits for a value held in a JS number (up to 53 bits). */
+function writeNumber(bytes: Uint8Array, bitOffset: number, width: number, value: number): void {
+  let v = value;
+  if ((bitOffset & 7) === 0 && (width & 7) === 0) {
+    const first = bitOffset >>> 3;
+    for (let i = (width >>> 3) - 1; i >= 0; i--) {
       bytes[first + i] = v % 256;
       v = Math.floor(v / 256);
     }
     return;
   }
-  // Bit by bit from the least significant end: fields that get here are small or rare.
-  let n = typeof value === "number" ? value : 0;
-  let big = typeof value === "bigint" ? value : 0n;
-  let bit = bitOffset + width - 1;
-  for (let i = 0; i < width; i++, bit--) {
-    let b: number;
-    if (typeof value === "number") {
-      b = n % 2;
-      n = Math.floor(n / 2);
-    } else {
-      b = Number(big & 1n);
-      big >>= 1n;
-    }
-    const byteIndex = bit >>> 3;
-    const shift = 7 - (bit & 7);
-    bytes[byteIndex] = ((bytes[byteIndex] ?? 0) & ~(1 << shift)) | (b << shift);
+  // From the least significant end, as many bits per step as the current byte holds.
+  let remaining = width;
+  while (remaining > 0) {
+    const last = bitOffset + remaining - 1;
+    const shift = 7 - (last & 7);
+    const n = Math.min(remaining, 8 - shift);
+    const mask = ((1 << n) - 1) << shift;
+    const at = last >>> 3;
+    bytes[at] = ((bytes[at] as number) & ~mask) | ((v % (1 << n)) << shift);
+    v = Math.floor(v / (1 << n));
+    remaining -= n;
   }
 }
 
