@@ -17,11 +17,14 @@ export interface CrcConfig {
 export type HashFn = (bytes: Uint8Array) => bigint;
 
 function reflect(value: number, bits: number): number {
-  let out = 0;
-  for (let i = 0; i < bits; i++) {
-    if ((value >>> i) & 1) out += 2 ** (bits - 1 - i);
-  }
-  return out;
+  // Swap halves, then quarters, ... (a per-packet cost: the CRC's output is reflected each time).
+  let v = value >>> 0;
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  v = ((v >>> 16) | (v << 16)) >>> 0;
+  return v >>> (32 - bits);
 }
 
 /** A CRC of 16 or 32 bits, computed the way bmv2's crc_custom does (MSB-first table). */
