@@ -4,6 +4,7 @@
  */
 import { ProgramError } from "../program/errors.js";
 import type { FieldInfo, Program } from "../program/load.js";
+import type { Phv } from "./packet.js";
 import { type FieldValue, zeroOf } from "./values.js";
 
 export interface FieldSlot {
@@ -135,6 +136,29 @@ export class PhvLayout {
       this.aliases.set(expected, `${header}.${field}`);
     }
   }
+
+  /**
+   * What a new packet's vector starts as (bmv2 metadata headers are always valid, everything
+   * else invalid and zero), copied for each packet.
+   */
+  get initialPhv(): Pick<Phv, "values" | "valid" | "varbitBits" | "stackNext" | "unionStackNext"> {
+    if (!this.initial) {
+      const valid = new Uint8Array(this.headers.length);
+      for (const h of this.headers) if (h.metadata) valid[h.index] = 1;
+      this.initial = {
+        values: this.zeroValues,
+        valid,
+        varbitBits: new Int32Array(this.headers.length),
+        stackNext: new Int32Array(this.stacks.length),
+        unionStackNext: new Int32Array(this.unionStacks.length),
+      };
+    }
+    return this.initial;
+  }
+
+  private initial:
+    | Pick<Phv, "values" | "valid" | "varbitBits" | "stackNext" | "unionStackNext">
+    | undefined;
 
   get slotCount(): number {
     return this.zeroValues.length;

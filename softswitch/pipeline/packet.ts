@@ -15,32 +15,23 @@ export class Phv {
   stackNext: Int32Array;
   unionStackNext: Int32Array;
 
-  constructor(private readonly layout: PhvLayout) {
-    this.values = layout.zeroValues.slice();
-    this.valid = new Uint8Array(layout.headers.length);
-    this.varbitBits = new Int32Array(layout.headers.length);
-    this.stackNext = new Int32Array(layout.stacks.length);
-    this.unionStackNext = new Int32Array(layout.unionStacks.length);
-    this.markMetadataValid();
-  }
-
-  /** bmv2 metadata headers are always valid. */
-  private markMetadataValid(): void {
-    for (const h of this.layout.headers) if (h.metadata) this.valid[h.index] = 1;
+  /** A fresh vector (all invalid but metadata, all zero), or a copy of `from`. */
+  constructor(
+    private readonly layout: PhvLayout,
+    from?: Phv,
+  ) {
+    // Copies of prepared arrays: one allocation each and no per-header loop per packet.
+    const source = from ?? layout.initialPhv;
+    this.values = source.values.slice();
+    this.valid = source.valid.slice();
+    this.varbitBits = source.varbitBits.slice();
+    this.stackNext = source.stackNext.slice();
+    this.unionStackNext = source.unionStackNext.slice();
   }
 
   /** A copy of everything (bmv2 clone_with_phv). */
   clone(): Phv {
-    const copy = Object.create(Phv.prototype) as Phv;
-    Object.assign(copy, {
-      layout: this.layout,
-      values: this.values.slice(),
-      valid: this.valid.slice(),
-      varbitBits: this.varbitBits.slice(),
-      stackNext: this.stackNext.slice(),
-      unionStackNext: this.unionStackNext.slice(),
-    });
-    return copy;
+    return new Phv(this.layout, this);
   }
 
   /** Zeroes metadata only (bmv2 PHV::reset_metadata), keeping headers. */
