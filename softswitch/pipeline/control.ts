@@ -218,9 +218,10 @@ function compileTable(
   const hitMiss = "__HIT__" in t.next_tables;
   const nextHit = indexOf(t.next_tables.__HIT__);
   const nextMiss = hitMiss ? indexOf(t.next_tables.__MISS__) : indexOf(t.base_default_next);
-  const nextByAction = new Map<number, number>();
+  // Indexed by action id (small integers): an array read per packet, not a Map lookup.
+  const nextByAction: number[] = [];
   for (const [i, id] of t.action_ids.entries()) {
-    nextByAction.set(id, indexOf(t.next_tables[t.actions[i] as string]));
+    nextByAction[id] = indexOf(t.next_tables[t.actions[i] as string]);
   }
   const withCounters = t.with_counters;
   /** Tables with idle timeout (support_timeout) note when each entry was last matched. */
@@ -258,12 +259,12 @@ function compileTable(
       const call = resolve(p, entry.action);
       if (!call) return nextMiss; // empty group: bmv2 runs no action
       call.action.run(p, call.data);
-      return hitMiss ? nextHit : (nextByAction.get(call.action.id) ?? -1);
+      return hitMiss ? nextHit : (nextByAction[call.action.id] ?? -1);
     }
     const fallback = state.defaultEntry;
     const call = fallback ? resolve(p, fallback) : undefined;
     if (!call) return nextMiss;
     call.action.run(p, call.data);
-    return hitMiss ? nextMiss : (nextByAction.get(call.action.id) ?? nextMiss);
+    return hitMiss ? nextMiss : (nextByAction[call.action.id] ?? nextMiss);
   };
 }
