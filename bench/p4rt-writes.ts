@@ -17,9 +17,13 @@ import { Command } from "commander";
 import { P4RuntimeClient } from "../controller/p4rt/client.js";
 import { EntityBuilder } from "../controller/p4rt/entities.js";
 import { ensurePipeline, loadPipeline } from "../controller/p4rt/pipeline.js";
-import type { Update } from "../proto/gen/p4/v1/Update.js";
 import { p4runtimeProto } from "../proto/load.js";
-import { type BenchSwitch, benchTargets, writeScaleBuild } from "./support/switches.js";
+import {
+  type BenchSwitch,
+  benchTargets,
+  hostUpdates,
+  writeScaleBuild,
+} from "./support/switches.js";
 
 interface RunResult {
   entriesPerSecond: number;
@@ -29,19 +33,6 @@ interface RunResult {
 
 const deviceId = 1;
 const electionId = 1n;
-
-/** N distinct host MACs → port entries, built by name as the controller builds them. */
-function* hostUpdates(builder: EntityBuilder, count: number): Generator<Update> {
-  for (let i = 0; i < count; i++) {
-    yield {
-      type: "INSERT",
-      entity: builder.tableEntry("hosts", {
-        match: { "hdr.ethernet.dst": 0x02_00_00_00_00_00 + i },
-        target: { action: "forward", params: { port: (i % 64) + 1 } },
-      }),
-    };
-  }
-}
 
 async function connectPrimary(address: string): Promise<P4RuntimeClient> {
   const client = new P4RuntimeClient({ address, deviceId, electionId, reconnect: false });

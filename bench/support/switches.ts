@@ -4,6 +4,8 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { EntityBuilder } from "../../controller/p4rt/entities.js";
+import type { Update } from "../../proto/gen/p4/v1/Update.js";
 import { type RunningSwitch, startBmv2 } from "../../test/support/bmv2.js";
 import { softswitchCli, startSoftswitch } from "../../test/support/softswitch.js";
 import { findTool } from "../../test/support/toolchain.js";
@@ -25,6 +27,19 @@ export const writeScaleBuild = {
     new URL("../../../test/fixtures/build/write_scale.p4info.bin", import.meta.url),
   ),
 };
+
+/** N distinct host MACs → port entries, built by name as the controller builds them. */
+export function* hostUpdates(builder: EntityBuilder, count: number): Generator<Update> {
+  for (let i = 0; i < count; i++) {
+    yield {
+      type: "INSERT",
+      entity: builder.tableEntry("hosts", {
+        match: { "hdr.ethernet.dst": 0x02_00_00_00_00_00 + i },
+        target: { action: "forward", params: { port: (i % 64) + 1 } },
+      }),
+    };
+  }
+}
 
 export function benchTargets(names: string[]): BenchTarget[] {
   return names.map((name) => {

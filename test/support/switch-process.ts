@@ -14,6 +14,8 @@ export const CPU_PORT = 510;
 
 export interface RunningSwitch {
   address: string;
+  /** The switch's process id, when it runs as a child process (benches read its memory use). */
+  pid?: number;
   deviceId: number;
   /** The switch's log so far, for assertion messages. */
   log(): string;
@@ -59,6 +61,7 @@ export async function startSwitchProcess(
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     address,
+    pid: child.pid as number,
     deviceId,
     log: () => readFileSync(logPath, "utf8"),
     async stop() {
