@@ -3,7 +3,7 @@
  * deparsing, each only when its `if_cond` holds. A failed verification sets checksum_error.
  */
 import { ProgramError, sourceOf } from "../program/errors.js";
-import { compileBool, type ExprContext } from "./expressions.js";
+import { compileBool, type ExprContext, NO_LOCALS } from "./expressions.js";
 import type { PacketState } from "./packet.js";
 import type { Resources } from "./resources.js";
 import { truncate } from "./values.js";
@@ -35,14 +35,14 @@ export function compileChecksums(res: Resources): CompiledChecksums {
   return {
     verify(p) {
       for (const c of verifying) {
-        if (!c.cond(p, [])) continue;
+        if (!c.cond(p, NO_LOCALS)) continue;
         const expected = truncate(c.calc.output(p), c.width);
         if (p.phv.values[c.slot] !== expected) p.checksumError = true;
       }
     },
     update(p) {
       for (const c of updating) {
-        if (c.cond(p, [])) p.phv.values[c.slot] = truncate(c.calc.output(p), c.width);
+        if (c.cond(p, NO_LOCALS)) p.phv.values[c.slot] = truncate(c.calc.output(p), c.width);
       }
     },
   };

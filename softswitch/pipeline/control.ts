@@ -9,7 +9,7 @@ import { type KeyField, MatchTable } from "../runtime/match-table.js";
 import { Meter, type MicrosClock } from "../runtime/meters.js";
 import type { CompiledAction } from "./actions.js";
 import { compileHash } from "./calculations.js";
-import { compileBool, type ExprContext } from "./expressions.js";
+import { compileBool, type ExprContext, NO_LOCALS } from "./expressions.js";
 import type { PacketState } from "./packet.js";
 import type { Resources } from "./resources.js";
 import { type FieldValue, hexstrValue, parseHexstr, truncate } from "./values.js";
@@ -107,7 +107,7 @@ export function compilePipeline(
     const cond = compileBool(c.expression, ctx);
     const t = indexOf(c.true_next);
     const f = indexOf(c.false_next);
-    nodes.push((p) => (cond(p, []) ? t : f));
+    nodes.push((p) => (cond(p, NO_LOCALS) ? t : f));
   }
   const init = indexOf(spec.init_table);
   return {

@@ -5,6 +5,7 @@
 import { ProgramError } from "../program/errors.js";
 import { compilePrimitives } from "./actions.js";
 import type { CompiledChecksums } from "./checksums.js";
+import { NO_LOCALS } from "./expressions.js";
 import type { HeaderCodec } from "./headers.js";
 import type { PacketState } from "./packet.js";
 import type { Resources } from "./resources.js";
@@ -19,7 +20,7 @@ export function compileDeparser(res: Resources, checksums: CompiledChecksums): D
   const primitives = compilePrimitives(spec.primitives ?? [], res, [], `deparser "${spec.name}"`);
   return (p) => {
     checksums.update(p);
-    primitives(p, []);
+    primitives(p, NO_LOCALS);
     const phv = p.phv;
     let size = p.payload.length;
     for (let i = 0; i < order.length; i++) {

@@ -13,6 +13,9 @@ import { type FieldValue, MAX_NUMBER_BITS, parseHexstr, toSigned } from "./value
 
 /** Action data of the running table entry (or the parameters of a parser method call). */
 export type Locals = readonly FieldValue[];
+/** The locals of code outside actions (conditions, parser, deparser): one shared empty list, so
+ * evaluating them allocates nothing per packet. */
+export const NO_LOCALS: Locals = Object.freeze([]);
 export type NumFn = (p: PacketState, l: Locals) => number;
 export type BigFn = (p: PacketState, l: Locals) => bigint;
 export type BoolFn = (p: PacketState, l: Locals) => boolean;

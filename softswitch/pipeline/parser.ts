@@ -13,6 +13,8 @@ import {
   type DataExpr,
   dataExpr,
   type ExprContext,
+  NO_LOCALS,
+  type NumFn,
 } from "./expressions.js";
 import type { HeaderCodec } from "./headers.js";
 import type { FieldSlot } from "./layout.js";
@@ -241,14 +243,14 @@ function compileOp(
       const big = value.big;
       return (p, c) => {
         if (isLookahead && c.data.length - c.pos < nbytes) throw new ParseFault(tooShort);
-        p.phv.values[slot] = truncate(big(p, []), w);
+        p.phv.values[slot] = truncate(big(p, NO_LOCALS), w);
       };
     }
     case "verify": {
       const cond: BoolFn = compileBool(params[0], ctx);
       const error = compileData(params[1], ctx).big;
       return (p) => {
-        if (!cond(p, [])) throw new ParseFault(Number(error(p, [])));
+        if (!cond(p, NO_LOCALS)) throw new ParseFault(Number(error(p, NO_LOCALS)));
       };
     }
     case "shift":
@@ -265,7 +267,7 @@ function compileOp(
       }
       const amount = compileData(raw, ctx).big;
       return (p, c) => {
-        const n = Number(amount(p, []));
+        const n = Number(amount(p, NO_LOCALS));
         if (inBits && n % 8 !== 0) throw new ParseFault(invalid);
         const bytes = inBits ? n / 8 : n;
         if (c.data.length - c.pos < bytes) throw new ParseFault(tooShort);
@@ -275,7 +277,7 @@ function compileOp(
     case "primitive": {
       const call = params[0] as unknown as PrimitiveCall;
       const run = compilePrimitives([call], res, [], ctx.where);
-      return (p) => run(p, []);
+      return (p) => run(p, NO_LOCALS);
     }
     default:
       throw new UnsupportedConstructError(
@@ -307,7 +309,7 @@ function extractInto(
     const codec = fixedCodec ?? (codecs?.[index] as HeaderCodec);
     let varbits = 0;
     if (lengthExpr) {
-      varbits = Number(lengthExpr(p, []));
+      varbits = Number(lengthExpr(p, NO_LOCALS));
       if (varbits % 8 !== 0) throw new ParseFault(invalid);
     }
     const bytes = fixedBytes + varbits / 8;
@@ -351,10 +353,12 @@ function compileTransitions(
     }
     return { expr, shift: BigInt(((width + 7) >>> 3) * 8) };
   });
+  const numberKey = compileNumberTransitions(spec, parts, target);
+  if (numberKey) return numberKey;
   const key = (p: PacketState): bigint => {
     let acc = 0n;
     for (const part of parts)
-      acc = (acc << part.shift) | BigInt.asUintN(Number(part.shift), part.expr.big(p, []));
+      acc = (acc << part.shift) | BigInt.asUintN(Number(part.shift), part.expr.big(p, NO_LOCALS));
     return acc;
   };
   const cases = spec.transitions.map((t) => {
@@ -382,5 +386,58 @@ function compileTransitions(
       if (to !== undefined) return to;
     }
     return -1;
+  };
+}
+
+/**
+ * The common case done without BigInt: a key of at most 32 bits whose parts are plain unsigned
+ * numbers (EtherType, IP protocol, GRE flags...), matched against constants with int32 bit
+ * operations. Undefined when the key is wider, or a value set or signed part takes part.
+ */
+function compileNumberTransitions(
+  spec: ParseState,
+  parts: { expr: ReturnType<typeof compileData>; shift: bigint }[],
+  target: (t: Transition) => number,
+): ((p: PacketState, c: Cursor) => number) | undefined {
+  const totalBits = parts.reduce((n, part) => n + Number(part.shift), 0);
+  if (totalBits > 32) return undefined;
+  if (
+    parts.some((part) => !part.expr.num || !part.expr.nonneg || part.expr.bits > Number(part.shift))
+  ) {
+    return undefined;
+  }
+  if (spec.transitions.some((t) => t.type === "parse_vset")) return undefined;
+  const nums = parts.map((part) => part.expr.num as NonNullable<typeof part.expr.num>);
+  const shifts = parts.map((part) => Number(part.shift));
+  const limit = 2 ** totalBits;
+  const values: number[] = [];
+  const masks: number[] = [];
+  const targets: number[] = [];
+  let fallback = -1;
+  for (const t of spec.transitions) {
+    if (t.type === "default" || t.value === "default" || t.value === null) {
+      fallback = target(t);
+      break; // later transitions are unreachable, as in the BigInt path
+    }
+    const value = parseHexstr(t.value);
+    const mask = t.mask ? parseHexstr(t.mask) : BigInt(limit - 1);
+    // A value or mask wider than the key never equals it (the BigInt path compares exactly).
+    if (value < 0n || value >= BigInt(limit) || mask < 0n) continue;
+    const m = Number(BigInt.asUintN(32, mask)) | 0;
+    values.push((Number(value) & m) >>> 0);
+    masks.push(m);
+    targets.push(target(t));
+  }
+  return (p) => {
+    let k = 0;
+    for (let i = 0; i < nums.length; i++) {
+      const shift = shifts[i] as number;
+      k = (shift === 32 ? 0 : k << shift) | (nums[i] as NumFn)(p, NO_LOCALS);
+    }
+    k >>>= 0;
+    for (let i = 0; i < values.length; i++) {
+      if ((k & (masks[i] as number)) >>> 0 === values[i]) return targets[i] as number;
+    }
+    return fallback;
   };
 }
