@@ -148,7 +148,11 @@ export class PhvLayout {
       this.initial = {
         values: this.zeroValues,
         valid,
-        varbitBits: new Int32Array(this.headers.length),
+        // Read only for headers with a varbit field: without any, an empty array that is shared
+        // (stores into it, e.g. setValid's reset, do nothing).
+        varbitBits: new Int32Array(
+          this.headers.some((h) => h.varbitSlot >= 0) ? this.headers.length : 0,
+        ),
         stackNext: new Int32Array(this.stacks.length),
         unionStackNext: new Int32Array(this.unionStacks.length),
       };

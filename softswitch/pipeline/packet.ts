@@ -24,9 +24,10 @@ export class Phv {
     const source = from ?? layout.initialPhv;
     this.values = source.values.slice();
     this.valid = source.valid.slice();
-    this.varbitBits = source.varbitBits.slice();
-    this.stackNext = source.stackNext.slice();
-    this.unionStackNext = source.unionStackNext.slice();
+    // Empty arrays (no varbits, stacks or union stacks in the program) are never written: shared.
+    this.varbitBits = copyUnlessEmpty(source.varbitBits);
+    this.stackNext = copyUnlessEmpty(source.stackNext);
+    this.unionStackNext = copyUnlessEmpty(source.unionStackNext);
   }
 
   /** A copy of everything (bmv2 clone_with_phv). */
@@ -41,6 +42,10 @@ export class Phv {
       for (const f of h.fields) this.values[f.slot] = this.layout.zeroValues[f.slot] as FieldValue;
     }
   }
+}
+
+function copyUnlessEmpty(a: Int32Array): Int32Array {
+  return a.length === 0 ? a : a.slice();
 }
 
 export class PacketState {
