@@ -33,13 +33,45 @@ function readerFor(bitOffset: number, width: number): Reader {
   return (bytes, at) => readBits(bytes, at * 8 + bitOffset, width);
 }
 
+type Writer = (out: Uint8Array, at: number, value: FieldValue) => void;
+
+/** Byte-aligned fields of whole bytes are stored directly, wider than 32 bits in two parts. */
+function writerFor(bitOffset: number, width: number): Writer {
+  if ((bitOffset & 7) === 0 && (width & 7) === 0 && width <= 48) {
+    const start = bitOffset >>> 3;
+    const n = width >>> 3;
+    if (n <= 4) {
+      return (out, at, value) => {
+        const v = value as number;
+        const base = at + start;
+        for (let i = n - 1, shift = 0; i >= 0; i--, shift += 8) out[base + i] = v >>> shift;
+      };
+    }
+    return (out, at, value) => {
+      const v = value as number;
+      const base = at + start;
+      const low = v >>> 0;
+      const high = Math.floor(v / 0x100000000);
+      for (let i = n - 1, shift = 0; i >= n - 4; i--, shift += 8) out[base + i] = low >>> shift;
+      for (let i = n - 5, shift = 0; i >= 0; i--, shift += 8) out[base + i] = high >>> shift;
+    };
+  }
+  return (out, at, value) => writeBits(out, at * 8 + bitOffset, width, value);
+}
+
 export function compileHeaderCodec(header: HeaderLayout): HeaderCodec {
   const fixedBytes = header.fixedBits >>> 3;
   const index = header.index;
   if (header.varbitSlot < 0) {
     let bit = 0;
     const fields = header.fields.map((f) => {
-      const entry = { slot: f.slot, width: f.width, bitOffset: bit, read: readerFor(bit, f.width) };
+      const entry = {
+        slot: f.slot,
+        width: f.width,
+        bitOffset: bit,
+        read: readerFor(bit, f.width),
+        write: writerFor(bit, f.width),
+      };
       bit += f.width;
       return entry;
     });
@@ -57,7 +89,7 @@ export function compileHeaderCodec(header: HeaderLayout): HeaderCodec {
         const values = phv.values;
         for (let i = 0; i < fields.length; i++) {
           const f = fields[i] as (typeof fields)[number];
-          writeBits(out, offset * 8 + f.bitOffset, f.width, values[f.slot] as FieldValue);
+          f.write(out, offset, values[f.slot] as FieldValue);
         }
       },
       emitBits(phv, out, bitOffset) {
