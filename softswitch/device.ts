@@ -131,6 +131,7 @@ export class SoftswitchDevice extends EventEmitter<DeviceEvents> {
   }
 
   async close(): Promise<void> {
+    this.p4runtime.close();
     await this.backend?.close?.();
     this.backend = undefined;
   }

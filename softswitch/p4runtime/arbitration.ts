@@ -12,6 +12,7 @@
  * misconfigured controller until much later, so the softswitch answers NOT_FOUND at once.
  */
 import { fromUint128, toUint128 } from "../../controller/p4rt/client.js";
+import type { Any__Output } from "../../proto/gen/google/protobuf/Any.js";
 import type { MasterArbitrationUpdate__Output } from "../../proto/gen/p4/v1/MasterArbitrationUpdate.js";
 import type { StreamMessageResponse } from "../../proto/gen/p4/v1/StreamMessageResponse.js";
 import type { Uint128__Output } from "../../proto/gen/p4/v1/Uint128.js";
@@ -25,6 +26,8 @@ export interface StreamPeer {
 interface Contender {
   role: string;
   electionId: bigint;
+  /** The role's config as the client gave it (opaque to the softswitch), echoed back. */
+  roleConfig: Any__Output | null;
 }
 
 /** PI's DeviceState::max_connections. */
@@ -76,7 +79,7 @@ export class Arbitration {
       throw new P4RuntimeError(Code.RESOURCE_EXHAUSTED, "Too many connections");
     }
     this.checkUnique(role, electionId, "Election id already exists");
-    this.contenders.set(peer, { role, electionId });
+    this.contenders.set(peer, { role, electionId, roleConfig: update.role?.config ?? null });
     if (this.primaryOf(role) === peer) this.notifyRole(role);
     else this.notify(peer);
   }
@@ -144,13 +147,13 @@ export class Arbitration {
   }
 
   private notify(peer: StreamPeer): void {
-    const { role } = this.contenders.get(peer) as Contender;
+    const { role, roleConfig } = this.contenders.get(peer) as Contender;
     const primary = this.primaryOf(role) as StreamPeer;
     const primaryId = (this.contenders.get(primary) as Contender).electionId;
     peer.send({
       arbitration: {
         device_id: this.deviceId.toString(),
-        ...(role ? { role: { name: role } } : {}),
+        ...(role ? { role: { name: role, ...(roleConfig ? { config: roleConfig } : {}) } } : {}),
         election_id: toUint128(primaryId),
         status:
           primary === peer

@@ -129,6 +129,11 @@ export class DeviceManager {
     }
   }
 
+  /** Stops the pipeline's timers (digest and idle-timeout sweeps): the device is closing. */
+  close(): void {
+    this.state?.close();
+  }
+
   /** A frame the data plane sent to the CPU port, as the PacketIn for the primary. */
   packetIn(frame: Uint8Array): void {
     const packet = this.state?.packetIn(frame);

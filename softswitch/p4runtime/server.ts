@@ -32,7 +32,7 @@ export interface ServerTlsOptions {
 
 export interface P4RuntimeServerOptions {
   device: SoftswitchDevice;
-  /** host:port; default 127.0.0.1:9559. Port 0 picks a free port. */
+  /** host:port or unix:path; default 127.0.0.1:9559. Port 0 picks a free port. */
   address?: string;
   tls?: ServerTlsOptions;
   /** Entities per ReadResponse message (default 1000). */
@@ -205,7 +205,7 @@ export async function startP4RuntimeServer(
   );
   const host = requested.slice(0, requested.lastIndexOf(":"));
   return {
-    address: `${host}:${port}`,
+    address: requested.startsWith("unix:") ? requested : `${host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         device.off("stream", toPrimaries);
