@@ -78,7 +78,12 @@ export function compilePipeline(
   tables: Map<string, TableState>,
   clock: MicrosClock,
 ): CompiledPipeline {
-  const names = [...spec.tables.map((t) => t.name), ...spec.conditionals.map((c) => c.name)];
+  const calls = spec.action_calls ?? [];
+  const names = [
+    ...spec.tables.map((t) => t.name),
+    ...spec.conditionals.map((c) => c.name),
+    ...calls.map((c) => c.name),
+  ];
   const indexOf = (name: string | null | undefined) => (name == null ? -1 : names.indexOf(name));
   const profiles = new Map<string, ActionProfile<ActionCall>>();
   const selectors = new Map<string, (p: PacketState) => bigint>();
@@ -108,6 +113,14 @@ export function compilePipeline(
     const t = indexOf(c.true_next);
     const f = indexOf(c.false_next);
     nodes.push((p) => (cond(p, NO_LOCALS) ? t : f));
+  }
+  for (const c of calls) {
+    const run = (actions.get(c.action_id) as CompiledAction).run;
+    const next = indexOf(c.next_node);
+    nodes.push((p) => {
+      run(p, []);
+      return next;
+    });
   }
   const init = indexOf(spec.init_table);
   return {

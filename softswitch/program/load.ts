@@ -7,6 +7,7 @@
 import type { z } from "zod";
 import { FormatVersionError, ProgramError, sourceOf, UnsupportedConstructError } from "./errors.js";
 import {
+  type ActionCallSpec,
   type ActionProfileSpec,
   type ActionSpec,
   type Bmv2Program,
@@ -76,6 +77,8 @@ export interface Program {
   pipelines: Map<string, PipelineSpec>;
   tables: Map<string, TableSpec>;
   conditionals: Map<string, ConditionalSpec>;
+  /** Direct action calls (JSON_format.md note 1: p4c uses dummy tables instead). */
+  actionCalls: Map<string, ActionCallSpec>;
   actionProfiles: Map<string, ActionProfileSpec>;
   calculations: Map<string, CalculationSpec>;
   fieldListsById: Map<number, FieldListSpec>;
@@ -263,6 +266,7 @@ function index(spec: Bmv2Program): Program {
   const pipelines = uniqueByName(spec.pipelines, "pipeline", "pipelines");
   const tables = new Map<string, TableSpec>();
   const conditionals = new Map<string, ConditionalSpec>();
+  const actionCalls = new Map<string, ActionCallSpec>();
   const actionProfiles = new Map<string, ActionProfileSpec>();
   for (const [p, pipe] of spec.pipelines.entries()) {
     for (const [i, t] of pipe.tables.entries()) {
@@ -275,14 +279,7 @@ function index(spec: Bmv2Program): Program {
     }
     for (const c of pipe.conditionals) conditionals.set(c.name, c);
     for (const ap of pipe.action_profiles) actionProfiles.set(ap.name, ap);
-    if (pipe.action_calls && pipe.action_calls.length > 0) {
-      // p4c never emits action_calls (JSON_format.md, note 1); rejecting keeps the graph simple.
-      throw new UnsupportedConstructError(
-        `action call "${pipe.action_calls[0]?.name}" in pipeline "${pipe.name}"`,
-        "action_calls are not supported (p4c never emits them)",
-        { path: `pipelines[${p}].action_calls[0]` },
-      );
-    }
+    for (const c of pipe.action_calls ?? []) actionCalls.set(c.name, c);
   }
 
   const program: Program = {
@@ -300,6 +297,7 @@ function index(spec: Bmv2Program): Program {
     pipelines,
     tables,
     conditionals,
+    actionCalls,
     actionProfiles,
     calculations: uniqueByName(spec.calculations, "calculation", "calculations"),
     fieldListsById: uniqueById(spec.field_lists, "field list", "field_lists"),
@@ -353,7 +351,10 @@ function checkReferences(program: Program): void {
   }
 
   const nodeExists = (name: string | null | undefined) =>
-    name == null || program.tables.has(name) || program.conditionals.has(name);
+    name == null ||
+    program.tables.has(name) ||
+    program.conditionals.has(name) ||
+    program.actionCalls.has(name);
   spec.pipelines.forEach((pipe, p) => {
     if (!nodeExists(pipe.init_table)) {
       throw new ProgramError(`pipeline "${pipe.name}"`, `unknown init_table "${pipe.init_table}"`, {
@@ -397,6 +398,31 @@ function checkReferences(program: Program): void {
       }
       if (t.direct_meters != null && !program.meterArrays.has(t.direct_meters)) {
         throw new ProgramError(what, `unknown direct meter "${t.direct_meters}"`, where);
+      }
+    });
+    (pipe.action_calls ?? []).forEach((c, i) => {
+      const where = { path: `pipelines[${p}].action_calls[${i}]` };
+      const action = program.actionsById.get(c.action_id);
+      if (!action) {
+        throw new ProgramError(
+          `action call "${c.name}"`,
+          `unknown action id ${c.action_id}`,
+          where,
+        );
+      }
+      if (action.runtime_data.length > 0) {
+        throw new ProgramError(
+          `action call "${c.name}"`,
+          `action "${action.name}" takes parameters; a direct call cannot give them`,
+          where,
+        );
+      }
+      if (!nodeExists(c.next_node)) {
+        throw new ProgramError(
+          `action call "${c.name}"`,
+          `unknown next_node "${c.next_node}"`,
+          where,
+        );
       }
     });
     pipe.conditionals.forEach((c, i) => {
