@@ -255,7 +255,7 @@ function compileTable(
     return profile.choose(a.group, selector ? selector(p) : 0n);
   };
 
-  return (p) => {
+  const general: Node = (p) => {
     for (let i = 0; i < keyFns.length; i++)
       key[i] = (keyFns[i] as (p: PacketState) => FieldValue)(p);
     const entry = state.entries.size > 0 ? state.entries.lookup(key) : undefined;
@@ -279,5 +279,15 @@ function compileTable(
     if (!call) return nextMiss;
     call.action.run(p, call.data);
     return hitMiss ? nextMiss : (nextByAction[call.action.id] ?? nextMiss);
+  };
+  if (keyFns.length > 0 || profile) return general;
+  // No key: p4c's wrappers for actions called outside a table (tbl_*), most of a program's
+  // tables and most nodes a packet visits. Straight to the default action while the table has
+  // no entries; the general path otherwise.
+  return (p) => {
+    const d = state.defaultEntry;
+    if (state.entries.size > 0 || d === undefined || d.kind !== "action") return general(p);
+    d.action.run(p, d.data);
+    return hitMiss ? nextMiss : (nextByAction[d.action.id] ?? nextMiss);
   };
 }
