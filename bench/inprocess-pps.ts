@@ -59,11 +59,20 @@ function checkPath(name: string, device: SoftswitchDevice, traffic: Traffic): vo
   }
 }
 
-/** Injects the frames round-robin for about `seconds`; returns packets per second. */
-function measure(device: SoftswitchDevice, traffic: Traffic, seconds: number): number {
+/**
+ * Injects the frames round-robin for about `seconds`. Returns packets per second of wall time
+ * and per second of this process's CPU time: on a shared machine the second is the steadier
+ * measure of what one core does.
+ */
+function measure(
+  device: SoftswitchDevice,
+  traffic: Traffic,
+  seconds: number,
+): { wall: number; cpu: number } {
   const { frames, inPort } = traffic;
   const n = frames.length;
   const budget = BigInt(Math.round(seconds * 1e9));
+  const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   let packets = 0;
   let elapsed = 0n;
@@ -73,7 +82,11 @@ function measure(device: SoftswitchDevice, traffic: Traffic, seconds: number): n
     packets += 4096;
     elapsed = process.hrtime.bigint() - start;
   }
-  return packets / (Number(elapsed) / 1e9);
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    wall: packets / (Number(elapsed) / 1e9),
+    cpu: packets / ((cpu.user + cpu.system) / 1e6),
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -104,41 +117,46 @@ async function main(): Promise<void> {
   for (const p of paths) checkPath(p.name, p.device, p.traffic);
   // Warm-up: let V8 optimise every path before anything is timed.
   for (const p of paths) measure(p.device, p.traffic, 0.5);
-  const results = new Map<string, number[]>();
+  const wall = new Map<string, number[]>();
+  const cpu = new Map<string, number[]>();
   // Interleaved runs, so drift in the machine's speed hits every path alike.
   for (let r = 0; r < options.runs; r++) {
     for (const p of paths) {
-      const list = results.get(p.name) ?? [];
-      list.push(measure(p.device, p.traffic, options.seconds));
-      results.set(p.name, list);
+      const m = measure(p.device, p.traffic, options.seconds);
+      wall.set(p.name, [...(wall.get(p.name) ?? []), m.wall]);
+      cpu.set(p.name, [...(cpu.get(p.name) ?? []), m.cpu]);
     }
   }
-  const pps = (name: string) => median(results.get(name) ?? []);
-  const l2pps = pps("L2 forward");
+  const med = (results: Map<string, number[]>, name: string) => median(results.get(name) ?? []);
   console.log(
     `softswitch in-process, one core, node ${process.version}; NVGRE leaf: ${SCALE.vsids} VSIDs, ` +
       `${SCALE.vsids * SCALE.macsPerVsid} remote MACs, ${SCALE.nves} NVEs; L2: 10,000 MACs; ` +
       `${traffic.encap.frames.length} flows; median of ${options.runs} × ${options.seconds} s`,
   );
   printTable(
-    ["path", "pps (median)", "min", "max", "goal"],
+    ["path", "pps (wall)", "min", "max", "pps (per CPU second)", "goal"],
     paths.map((p) => {
-      const xs = results.get(p.name) ?? [];
+      const xs = wall.get(p.name) ?? [];
       return [
         p.name,
-        Math.round(pps(p.name)),
+        Math.round(med(wall, p.name)),
         Math.round(Math.min(...xs)),
         Math.round(Math.max(...xs)),
+        Math.round(med(cpu, p.name)),
         p.name.startsWith("NVGRE") ? "≥ 500,000" : "",
       ];
     }),
   );
+  const ratio = (results: Map<string, number[]>, name: string) =>
+    (med(results, name) / med(results, "L2 forward")).toFixed(2);
   printTable(
-    ["ratio", "value", "goal"],
-    [
-      ["NVGRE encap / L2", (pps("NVGRE encap") / l2pps).toFixed(2), "≥ 0.8"],
-      ["NVGRE decap / L2", (pps("NVGRE decap") / l2pps).toFixed(2), "≥ 0.8"],
-    ],
+    ["ratio", "wall", "CPU", "goal"],
+    ["NVGRE encap", "NVGRE decap"].map((name) => [
+      `${name} / L2`,
+      ratio(wall, name),
+      ratio(cpu, name),
+      "≥ 0.8",
+    ]),
   );
 }
 
