@@ -13,6 +13,9 @@
  *     });
  *   }
  *
+ * softswitch: our SoftswitchDevice and its P4Runtime server in this process, on a free loopback
+ * port; `send` runs the frame through the device synchronously, so its outputs are exact.
+ *
  * bmv2: simple_switch_grpc inside a network namespace of its own (netns.ts) with its data
  * ports on veth pairs, P4Runtime on a unix socket, and a packet agent (port_agent.py) on the
  * peer ends. "Nothing came out" is decided by a quiet period (DP_BMV2_QUIET_MS, default
@@ -28,6 +31,8 @@ import {
 import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
 import type { PacketIn__Output } from "../../proto/gen/p4/v1/PacketIn.js";
 import type { PacketMetadata } from "../../proto/gen/p4/v1/PacketMetadata.js";
+import { SoftswitchDevice } from "../../softswitch/device.js";
+import { startP4RuntimeServer } from "../../softswitch/p4runtime/server.js";
 import { CPU_PORT, type RunningSwitch, startBmv2 } from "./bmv2.js";
 import { JsonLinesProcess } from "./json-lines.js";
 import { TestNamespace } from "./netns.js";
@@ -142,6 +147,74 @@ async function connectController(
   }
 }
 
+/**
+ * The softswitch answers data-port frames synchronously; only what travels over gRPC
+ * (PacketIns, digests, PacketOuts) needs a quiet period, on loopback a short one.
+ */
+const softswitchQuietMs = 20;
+
+const softswitchFactory: TargetFactory = {
+  kind: "softswitch",
+  skip: false,
+  async start(options: TargetOptions = {}): Promise<DataplaneTarget> {
+    const ports = options.ports ?? defaultPorts;
+    const deviceId = options.deviceId ?? 1;
+    const device = new SoftswitchDevice({ deviceId, cpuPort: CPU_PORT });
+    // Frames the device sends on its own (PacketOut to a port); inject() returns the rest.
+    const unsolicited: Output[] = [];
+    let injecting = false;
+    device.attach({
+      send(port, frame) {
+        if (!injecting) unsolicited.push({ port, frame: Buffer.from(frame) });
+      },
+    });
+    const server = await startP4RuntimeServer({ device, address: "127.0.0.1:0" });
+    try {
+      const controller = await connectController(server.address, deviceId, options);
+      const send = (port: number, frame: Uint8Array): Output[] => {
+        injecting = true;
+        try {
+          return device
+            .inject(port, frame)
+            .map((o) => ({ port: o.port, frame: Buffer.from(o.frame) }));
+        } finally {
+          injecting = false;
+        }
+      };
+      return {
+        kind: "softswitch",
+        address: server.address,
+        deviceId,
+        ports,
+        cpuPort: CPU_PORT,
+        client: controller.client,
+        pipeline: controller.pipeline,
+        send: async (port, frame) => send(port, frame),
+        sendMany: async (port, frames) => frames.flatMap((frame) => send(port, frame)),
+        async packetOut(payload, metadata) {
+          controller.client.packetOut(Buffer.from(payload), metadata);
+          let seen = -1;
+          while (seen !== unsolicited.length) {
+            seen = unsolicited.length;
+            await sleep(softswitchQuietMs);
+          }
+          return unsolicited.splice(0);
+        },
+        packetIns: (expect = 0) => controller.packetIns.take(expect, softswitchQuietMs),
+        digests: (expect = 0) => controller.digests.take(expect, softswitchQuietMs),
+        async close() {
+          controller.client.close();
+          await server.close();
+          await device.close();
+        },
+      };
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
+  },
+};
+
 const bmv2QuietMs = Number(process.env.DP_BMV2_QUIET_MS ?? 100);
 /** Gap between frames of sendMany, so bmv2's queues (64 packets) never overflow. */
 const bmv2GapUs = Number(process.env.DP_BMV2_GAP_US ?? 300);
@@ -227,5 +300,5 @@ const bmv2Factory: TargetFactory = {
 
 /** Every target, available or not; unavailable ones carry the reason they are skipped. */
 export function targets(): TargetFactory[] {
-  return [bmv2Factory];
+  return [softswitchFactory, bmv2Factory];
 }
