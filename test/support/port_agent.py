@@ -2,8 +2,9 @@
 socket per host-side veth (the switch's data ports are the peers), and speaks JSON lines on
 stdin/stdout (test/support/json-lines.ts):
 
-  {"op": "send", "port": P, "frames": [hex, ...], "quiet_ms": Q, "gap_us": G}
-      sends the frames out of port P's host end, G microseconds apart, then returns every
+  {"op": "send", "port": P, "frames": [hex, ...], "quiet_ms": Q, "chunk": C, "chunk_quiet_ms": R}
+      sends the frames out of port P's host end, C at a time, waiting after each chunk until
+      nothing arrived for R ms (so the switch's queues never overflow), then returns every
       frame the switch sent on any port until nothing arrived for Q ms:
       {"out": [{"port": p, "frame": hex}, ...], "stray": n}; n counts frames that were
       already waiting before the send (late output of an earlier request).
@@ -22,7 +23,6 @@ import select
 import socket
 import struct
 import sys
-import time
 
 ETH_P_ALL = 0x0003
 SOL_PACKET = 263
@@ -95,12 +95,16 @@ class Agent:
     def send(self, request):
         stray = self.collect(0)
         sock = self.ports[request["port"]]
-        gap = request.get("gap_us", 0) / 1e6
-        for index, frame in enumerate(request["frames"]):
-            if index and gap:
-                time.sleep(gap)
-            sock.send(bytes.fromhex(frame))
-        return {"out": self.until_quiet(request["quiet_ms"]), "stray": len(stray)}
+        frames = request["frames"]
+        chunk = request.get("chunk") or len(frames) or 1
+        out = []
+        for start in range(0, len(frames), chunk):
+            if start:
+                out.extend(self.until_quiet(request["chunk_quiet_ms"]))
+            for frame in frames[start:start + chunk]:
+                sock.send(bytes.fromhex(frame))
+        out.extend(self.until_quiet(request["quiet_ms"]))
+        return {"out": out, "stray": len(stray)}
 
     def listen(self, request):
         return {"out": self.until_quiet(request["quiet_ms"]), "stray": 0}

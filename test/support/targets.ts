@@ -216,8 +216,12 @@ const softswitchFactory: TargetFactory = {
 };
 
 const bmv2QuietMs = Number(process.env.DP_BMV2_QUIET_MS ?? 100);
-/** Gap between frames of sendMany, so bmv2's queues (64 packets) never overflow. */
-const bmv2GapUs = Number(process.env.DP_BMV2_GAP_US ?? 300);
+/**
+ * sendMany sends this many frames at a time and waits for their output to calm down before
+ * the next ones, so bmv2's queues (64 packets per port) never overflow, even on a busy host.
+ */
+const bmv2Chunk = 16;
+const bmv2ChunkQuietMs = 10;
 
 interface AgentAnswer {
   out: { port: number; frame: string }[];
@@ -254,14 +258,15 @@ const bmv2Factory: TargetFactory = {
         }
         return out.map((o) => ({ port: o.port, frame: Buffer.from(o.frame, "hex") }));
       };
-      const sendFrames = (port: number, frames: Uint8Array[], gapUs: number) =>
+      const sendFrames = (port: number, frames: Uint8Array[]) =>
         outputs(
           portAgent.request<AgentAnswer>({
             op: "send",
             port,
             frames: frames.map((f) => Buffer.from(f).toString("hex")),
             quiet_ms: bmv2QuietMs,
-            gap_us: gapUs,
+            chunk: bmv2Chunk,
+            chunk_quiet_ms: bmv2ChunkQuietMs,
           }),
         );
       return {
@@ -272,8 +277,8 @@ const bmv2Factory: TargetFactory = {
         cpuPort: CPU_PORT,
         client: controller.client,
         pipeline: controller.pipeline,
-        send: (port, frame) => sendFrames(port, [frame], 0),
-        sendMany: (port, frames) => sendFrames(port, frames, bmv2GapUs),
+        send: (port, frame) => sendFrames(port, [frame]),
+        sendMany: sendFrames,
         async packetOut(payload, metadata) {
           controller.client.packetOut(Buffer.from(payload), metadata);
           return outputs(portAgent.request<AgentAnswer>({ op: "listen", quiet_ms: bmv2QuietMs }));
