@@ -14,7 +14,8 @@
  *   }
  *
  * softswitch: our SoftswitchDevice and its P4Runtime server in this process, on a free loopback
- * port; `send` runs the frame through the device synchronously, so its outputs are exact.
+ * port; `send` runs the frame through the device synchronously, so its outputs are exact; only
+ * when the frame was punted does it wait (100 ms of quiet) for a controller's PacketOut answer.
  *
  * bmv2: simple_switch_grpc inside a network namespace of its own (netns.ts) with its data
  * ports on veth pairs, P4Runtime on a unix socket, and a packet agent (port_agent.py) on the
@@ -152,6 +153,11 @@ async function connectController(
  * (PacketIns, digests, PacketOuts) needs a quiet period, on loopback a short one.
  */
 const softswitchQuietMs = 20;
+/**
+ * After a frame that was punted, how long a controller may take to answer with a PacketOut
+ * that still counts as output of the frame (bmv2's quiet period catches such answers too).
+ */
+const softswitchReactionMs = 100;
 
 const softswitchFactory: TargetFactory = {
   kind: "softswitch",
@@ -168,10 +174,23 @@ const softswitchFactory: TargetFactory = {
         if (!injecting) unsolicited.push({ port, frame: Buffer.from(frame) });
       },
     });
+    let packetInsSent = 0;
+    device.on("stream", (message) => {
+      if (message.packet) packetInsSent++;
+    });
+    /** The device's own output once none came for `quietMs`. */
+    const settle = async (quietMs: number): Promise<Output[]> => {
+      let seen = -1;
+      while (seen !== unsolicited.length) {
+        seen = unsolicited.length;
+        await sleep(quietMs);
+      }
+      return unsolicited.splice(0);
+    };
     const server = await startP4RuntimeServer({ device, address: "127.0.0.1:0" });
     try {
       const controller = await connectController(server.address, deviceId, options);
-      const send = (port: number, frame: Uint8Array): Output[] => {
+      const inject = (port: number, frame: Uint8Array): Output[] => {
         injecting = true;
         try {
           return device
@@ -181,6 +200,19 @@ const softswitchFactory: TargetFactory = {
           injecting = false;
         }
       };
+      /** The frames' output, plus any controller's answer to what they punted. */
+      const sendFrames = async (port: number, frames: Uint8Array[]): Promise<Output[]> => {
+        if (unsolicited.length > 0) {
+          throw new Error(
+            `softswitch: ${unsolicited.length} frame(s) left the switch after the previous ` +
+              `request was over (a late PacketOut?)`,
+          );
+        }
+        const punted = packetInsSent;
+        const out = frames.flatMap((frame) => inject(port, frame));
+        if (packetInsSent !== punted) out.push(...(await settle(softswitchReactionMs)));
+        return out;
+      };
       return {
         kind: "softswitch",
         address: server.address,
@@ -189,16 +221,11 @@ const softswitchFactory: TargetFactory = {
         cpuPort: CPU_PORT,
         client: controller.client,
         pipeline: controller.pipeline,
-        send: async (port, frame) => send(port, frame),
-        sendMany: async (port, frames) => frames.flatMap((frame) => send(port, frame)),
+        send: (port, frame) => sendFrames(port, [frame]),
+        sendMany: sendFrames,
         async packetOut(payload, metadata) {
           controller.client.packetOut(Buffer.from(payload), metadata);
-          let seen = -1;
-          while (seen !== unsolicited.length) {
-            seen = unsolicited.length;
-            await sleep(softswitchQuietMs);
-          }
-          return unsolicited.splice(0);
+          return settle(softswitchQuietMs);
         },
         packetIns: (expect = 0) => controller.packetIns.take(expect, softswitchQuietMs),
         digests: (expect = 0) => controller.digests.take(expect, softswitchQuietMs),
