@@ -158,6 +158,8 @@ const softswitchQuietMs = 20;
  * that still counts as output of the frame (bmv2's quiet period catches such answers too).
  */
 const softswitchReactionMs = 100;
+/** sendMany hands the event loop back after this many frames. */
+const softswitchBurst = 64;
 
 const softswitchFactory: TargetFactory = {
   kind: "softswitch",
@@ -209,7 +211,13 @@ const softswitchFactory: TargetFactory = {
           );
         }
         const punted = packetInsSent;
-        const out = frames.flatMap((frame) => inject(port, frame));
+        const out: Output[] = [];
+        for (const [i, frame] of frames.entries()) {
+          // Frames arrive over time on a real port: let timers and I/O (controllers,
+          // gRPC) run between bursts, as they would beside bmv2.
+          if (i > 0 && i % softswitchBurst === 0) await new Promise(setImmediate);
+          out.push(...inject(port, frame));
+        }
         if (packetInsSent !== punted) out.push(...(await settle(softswitchReactionMs)));
         return out;
       };
