@@ -3,6 +3,8 @@
  * simple_switch configures them (McSimplePreLAG and MirroringSessions).
  */
 
+import { piNodeOrder } from "./pi-node-order.js";
+
 export interface Replica {
   /** egress_rid given to the copy (P4Runtime `instance`). */
   rid: number;
@@ -27,16 +29,50 @@ export class PreError extends Error {
   }
 }
 
+/** One bmv2 multicast node: a replica instance (rid) and its ports. */
+export interface ReplicationNode {
+  rid: number;
+  ports: readonly number[];
+}
+
 export class ReplicationEngine {
-  private readonly groups = new Map<number, Replica[]>();
+  private readonly groups = new Map<number, { rids: number[]; replicas: Replica[] }>();
   private readonly sessions = new Map<number, CloneSession>();
 
-  /** Creates or replaces a multicast group. Group 0 means "no multicast" in v1model. */
+  /**
+   * Creates or replaces a multicast group from P4Runtime replicas (in request order), with the
+   * node order PI gives bmv2 (pi-node-order.ts): so copies leave one port in bmv2's order.
+   * Group 0 means "no multicast" in v1model.
+   */
   setGroup(mgid: number, replicas: readonly Replica[]): void {
-    if (!Number.isInteger(mgid) || mgid <= 0 || mgid > 0xffff) {
-      throw new PreError(`multicast group id ${mgid} out of range 1..65535`);
-    }
-    this.groups.set(mgid, orderReplicas(replicas));
+    checkGroupId(mgid);
+    const ports = new Map<number, Set<number>>();
+    for (const r of replicas) ports.set(r.rid, (ports.get(r.rid) ?? new Set()).add(r.port));
+    const order = piNodeOrder(
+      replicas.map((r) => r.rid),
+      this.groups.get(mgid)?.rids,
+    );
+    this.setNodes(
+      mgid,
+      order.map((rid) => ({ rid, ports: [...(ports.get(rid) ?? [])] })),
+    );
+  }
+
+  /**
+   * Creates or replaces a multicast group node by node, in the given order, as bmv2's own
+   * control plane (simple_switch_CLI mc_node_associate) builds one.
+   */
+  setGroupNodes(mgid: number, nodes: readonly ReplicationNode[]): void {
+    checkGroupId(mgid);
+    this.setNodes(mgid, nodes);
+  }
+
+  /** bmv2 McSimplePre::replicate: node by node, each node's ports ascending. */
+  private setNodes(mgid: number, nodes: readonly ReplicationNode[]): void {
+    const replicas = nodes.flatMap((n) =>
+      [...new Set(n.ports)].sort((a, b) => a - b).map((port) => ({ rid: n.rid, port })),
+    );
+    this.groups.set(mgid, { rids: nodes.map((n) => n.rid), replicas });
   }
 
   deleteGroup(mgid: number): boolean {
@@ -44,12 +80,12 @@ export class ReplicationEngine {
   }
 
   group(mgid: number): readonly Replica[] | undefined {
-    return this.groups.get(mgid);
+    return this.groups.get(mgid)?.replicas;
   }
 
   /** The copies a packet sent to `mgid` becomes; none for an unknown group. */
   replicate(mgid: number): readonly Replica[] {
-    return this.groups.get(mgid) ?? [];
+    return this.groups.get(mgid)?.replicas ?? [];
   }
 
   setCloneSession(id: number, session: CloneSession): void {
@@ -73,23 +109,8 @@ export class ReplicationEngine {
   }
 }
 
-/**
- * bmv2 replicates node by node (one node per rid, in the order the nodes were associated with the
- * group, which PI does in first-appearance order) and, within a node, by ascending port.
- */
-function orderReplicas(replicas: readonly Replica[]): Replica[] {
-  const byRid = new Map<number, Set<number>>();
-  for (const r of replicas) {
-    let ports = byRid.get(r.rid);
-    if (!ports) {
-      ports = new Set();
-      byRid.set(r.rid, ports);
-    }
-    ports.add(r.port);
+function checkGroupId(mgid: number): void {
+  if (!Number.isInteger(mgid) || mgid <= 0 || mgid > 0xffff) {
+    throw new PreError(`multicast group id ${mgid} out of range 1..65535`);
   }
-  const out: Replica[] = [];
-  for (const [rid, ports] of byRid) {
-    for (const port of [...ports].sort((a, b) => a - b)) out.push({ rid, port });
-  }
-  return out;
 }

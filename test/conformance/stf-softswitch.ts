@@ -8,7 +8,7 @@ import type { ActionCall, EntryAction, TableState } from "../../softswitch/pipel
 import { type FieldValue, truncate } from "../../softswitch/pipeline/values.js";
 import type { MatchParam } from "../../softswitch/runtime/match-table.js";
 import type { MeterRate } from "../../softswitch/runtime/meters.js";
-import type { Replica } from "../../softswitch/runtime/pre.js";
+import type { ReplicationNode } from "../../softswitch/runtime/pre.js";
 import type { SimpleSwitch } from "../../softswitch/runtime/switch.js";
 import type { CliCommandName } from "./stf-parser.js";
 import { stfInteger } from "./stf-parser.js";
@@ -29,7 +29,7 @@ const BMV2_PRIORITY_BASE = 10000;
 export class SoftswitchStfTarget implements StfTarget {
   private readonly received = new Map<number, Uint8Array[]>();
   /** Multicast nodes by handle (bmv2 hands them out from 0) and each group's nodes. */
-  private readonly nodes = new Map<number, Replica[]>();
+  private readonly nodes = new Map<number, ReplicationNode>();
   private nextNode = 0;
   private readonly groups = new Map<number, number[]>();
   /** Entries named `= ID`, for direct counters and meters. */
@@ -118,7 +118,7 @@ export class SoftswitchStfTarget implements StfTarget {
       case "mc_mgrp_create":
         if (this.groups.has(n(0))) throw new Error(`group ${n(0)} exists`);
         this.groups.set(n(0), []);
-        pre.setGroup(n(0), []);
+        pre.setGroupNodes(n(0), []);
         return;
       case "mc_node_create":
       case "mc_node_update": {
@@ -127,11 +127,8 @@ export class SoftswitchStfTarget implements StfTarget {
         if (name === "mc_node_update" && !this.nodes.has(handle)) {
           throw new Error(`no multicast node ${handle}`);
         }
-        const rid = name === "mc_node_create" ? n(0) : (this.nodes.get(handle)?.[0]?.rid ?? 0);
-        this.nodes.set(
-          handle,
-          ports.map((port) => ({ rid, port })),
-        );
+        const rid = name === "mc_node_create" ? n(0) : (this.nodes.get(handle)?.rid ?? 0);
+        this.nodes.set(handle, { rid, ports });
         this.syncGroups();
         return;
       }
@@ -266,9 +263,9 @@ export class SoftswitchStfTarget implements StfTarget {
 
   private syncGroups(): void {
     for (const [mgid, handles] of this.groups) {
-      this.sw.pre.setGroup(
+      this.sw.pre.setGroupNodes(
         mgid,
-        handles.flatMap((h) => this.nodes.get(h) ?? []),
+        handles.map((h) => this.nodes.get(h) ?? { rid: 0, ports: [] }),
       );
     }
   }

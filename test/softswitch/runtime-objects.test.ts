@@ -79,19 +79,33 @@ describe("learning (bmv2 LearnEngine)", () => {
 });
 
 describe("replication engine", () => {
-  it("orders replicas by rid (first appearance) then port", () => {
+  it("orders P4Runtime replicas as PI makes bmv2 do: nodes in PI's map order, ports ascending", () => {
     const pre = new ReplicationEngine();
     pre.setGroup(1, [
       { rid: 5, port: 3 },
       { rid: 2, port: 9 },
       { rid: 5, port: 1 },
     ]);
+    // PI's unordered_map puts the later rid 2 first (see pi-node-order.test.ts).
+    assert.deepEqual(pre.replicate(1), [
+      { rid: 2, port: 9 },
+      { rid: 5, port: 1 },
+      { rid: 5, port: 3 },
+    ]);
+    assert.deepEqual(pre.replicate(2), []);
+    assert.throws(() => pre.setGroup(0, []));
+  });
+
+  it("keeps the nodes' order as given by the CLI's node association", () => {
+    const pre = new ReplicationEngine();
+    pre.setGroupNodes(1, [
+      { rid: 5, ports: [3, 1] },
+      { rid: 2, ports: [9] },
+    ]);
     assert.deepEqual(pre.replicate(1), [
       { rid: 5, port: 1 },
       { rid: 5, port: 3 },
       { rid: 2, port: 9 },
     ]);
-    assert.deepEqual(pre.replicate(2), []);
-    assert.throws(() => pre.setGroup(0, []));
   });
 });
