@@ -3,10 +3,9 @@
  * fabric switch over P4Runtime. A Read needs no arbitration, so this never competes with the
  * controller for primary.
  */
-import { P4RuntimeClient } from "../controller/p4rt/client.js";
 import { EntityBuilder } from "../controller/p4rt/entities.js";
 import { loadPipeline } from "../controller/p4rt/pipeline.js";
-import type { SwitchInfo } from "./fabric.js";
+import { type SwitchInfo, switchClient } from "./fabric.js";
 
 export interface PortCount {
   packets: bigint;
@@ -26,12 +25,7 @@ export async function readPortCounters(
   counter: "port_rx" | "port_tx",
   ports: number[],
 ): Promise<Map<number, PortCount>> {
-  const client = new P4RuntimeClient({
-    address: sw.grpc_address,
-    deviceId: sw.device_id,
-    electionId: 0n,
-    reconnect: false,
-  });
+  const client = switchClient(sw);
   try {
     const found = await client.readAll(ports.map((port) => entities().counterEntry(counter, port)));
     const counts = new Map<number, PortCount>();

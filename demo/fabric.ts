@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { P4RuntimeClient } from "../controller/p4rt/client.js";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const fabricScript = join(repoRoot, "topologies", "fabric.py");
@@ -73,6 +74,15 @@ export interface SubnetInfo {
   gateway_mac: string | null;
 }
 
+/** The plain L2 baseline path (fabric.py run --baseline-path), for benchmarks. */
+export interface BaselineInfo {
+  switches: (Omit<SwitchInfo, "role" | "router_mac" | "pa_v4" | "pa_v6" | "spare_ports"> & {
+    role: "baseline";
+  })[];
+  a: { vm: string; mac: string; ipv4: string };
+  b: { vm: string; mac: string; ipv4: string };
+}
+
 export interface FabricDescription {
   target: SwitchTarget;
   run_dir: string;
@@ -82,6 +92,7 @@ export interface FabricDescription {
   links: LinkInfo[];
   subnets: SubnetInfo[];
   vms: VmInfo[];
+  baseline: BaselineInfo | null;
 }
 
 export interface FabricOptions {
@@ -95,6 +106,24 @@ export interface FabricOptions {
   terminal?: boolean;
   /** How long building and starting may take (switch start-up included). */
   startTimeoutMs?: number;
+  /** Add the plain L2 baseline path between blue-web1 and blue-web2 (eth1). */
+  baselinePath?: boolean;
+}
+
+/**
+ * A P4Runtime client for one fabric switch, without reconnection: for a tool's short session
+ * (reads need no arbitration; election id 0 never competes with the controller).
+ */
+export function switchClient(
+  sw: { grpc_address: string; device_id: number },
+  electionId = 0n,
+): P4RuntimeClient {
+  return new P4RuntimeClient({
+    address: sw.grpc_address,
+    deviceId: sw.device_id,
+    electionId,
+    reconnect: false,
+  });
 }
 
 export class FabricError extends Error {
@@ -175,6 +204,7 @@ export class Fabric {
       String(options.sparePorts ?? 1),
       "--log-level",
       options.switchLogLevel ?? "warn",
+      ...(options.baselinePath ? ["--baseline-path"] : []),
     ];
     const stdio: SpawnOptions["stdio"] = options.terminal
       ? ["inherit", "inherit", "inherit", "pipe"]

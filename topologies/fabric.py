@@ -38,6 +38,8 @@ def parse_args(argv):
     run.add_argument('--log-level', default='warn', help="switches' log level")
     run.add_argument('--pcap-dir', help="switches write per-port pcaps here")
     run.add_argument('--verbose', action='store_true', help="Mininet's info messages")
+    run.add_argument('--baseline-path', action='store_true',
+                     help='add a plain L2 P4 path between blue-web1 and blue-web2 (benchmarks)')
     clean = sub.add_parser('clean')
     clean.add_argument('--all', action='store_true',
                        help='also runs whose owner is still alive')
@@ -61,6 +63,8 @@ def run(args):
     # 'output' is what the Mininet CLI prints command results at.
     setLogLevel('info' if args.verbose else 'output')
     plan = fabric_plan.leaf_spine(args.spines, args.leaves, args.spare_ports)
+    if args.baseline_path:
+        fabric_plan.add_baseline_path(plan)
     run_dir = RunDir()
     control = os.fdopen(os.dup(args.control_fd), 'w', buffering=1)
     fabric = None

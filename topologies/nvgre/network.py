@@ -54,6 +54,16 @@ class VmHost(Host):
         disable_offloads('eth0', run=lambda argv, **_: self.cmd(' '.join(argv)))
         self.bring_up(vm, subnet)
 
+    def configure_baseline(self, mac, ipv4, peer_mac, peer_ipv4):
+        """The second vNIC, on the plain L2 baseline path. That program does not flood, so
+        the peer's address is resolved statically."""
+        disable_offloads('eth1', run=lambda argv, **_: self.cmd(' '.join(argv)))
+        self.run('ip link set eth1 down && ip link set eth1 address %s mtu %d'
+                 % (mac, fabric_plan.VM_MTU))
+        self.run('ip addr replace %s dev eth1 && ip link set eth1 up' % ipv4)
+        self.run('ip neigh replace %s lladdr %s dev eth1 nud permanent'
+                 % (fabric_plan.address(peer_ipv4), peer_mac))
+
     def bring_up(self, vm, subnet):
         """MAC, addresses and routes on eth0 (lost whenever the vNIC changes namespace). The
         MAC is set while the vNIC is down so that its IPv6 link-local address derives from it."""
@@ -92,6 +102,18 @@ class Fabric:
             self._record_link(self.net.addLink(
                 vm.name, leaf.name, port2=vm.port, intfName1='eth0',
                 intfName2=self.port_name(leaf, vm.port)))
+        baseline = plan.baseline
+        if baseline:
+            for switch in baseline.switches:
+                self.net.addSwitch(switch.name, cls=switch_cls, dpid='%x' % switch.device_id,
+                                   device_id=switch.device_id, run_dir=run_dir,
+                                   log_level=log_level, pcap_dir=pcap_dir)
+            first, last = baseline.switches[0], baseline.switches[-1]
+            for vm, switch in ((baseline.a, first), (baseline.b, last)):
+                port = 1 if switch is first else 2
+                self._record_link(self.net.addLink(
+                    vm, switch.name, port2=port, intfName1='eth1',
+                    intfName2=self.port_name(switch, port)))
         self.started = False
         self.fabric_file = run_dir.file('fabric.yaml')
 
@@ -118,7 +140,7 @@ class Fabric:
         """Builds the network, starts the switches (each waits for its gRPC port) and
         configures the VMs; the switches have no program until the controller pushes one."""
         self.net.build()
-        for index, link in enumerate(self.plan.links, 1):
+        for index, link in enumerate(self._wired_links(), 1):
             self._add_wire(index, link)
         for leaf in self.plan.leaves:
             for port in leaf.spare_ports:
@@ -128,7 +150,25 @@ class Fabric:
         self.started = True
         for vm in self.plan.vms:
             self.net.get(vm.name).configure(vm, self.plan.subnet(vm.subnet))
+        baseline = self.plan.baseline
+        if baseline:
+            self.net.get(baseline.a).configure_baseline(baseline.mac_a, baseline.ipv4_a,
+                                                        baseline.mac_b, baseline.ipv4_b)
+            self.net.get(baseline.b).configure_baseline(baseline.mac_b, baseline.ipv4_b,
+                                                        baseline.mac_a, baseline.ipv4_a)
         info('\n')
+
+    def _wired_links(self):
+        """Switch-to-switch links: the fabric's, then the baseline chain's."""
+        links = list(self.plan.links)
+        if self.plan.baseline:
+            chain = self.plan.baseline.switches
+            links += [fabric_plan.Link(x.name, 2, y.name, 1) for x, y in zip(chain, chain[1:])]
+        return links
+
+    def _switch_spec(self, name):
+        baseline = self.plan.baseline.switches if self.plan.baseline else []
+        return next(s for s in self.plan.switches + baseline if s.name == name)
 
     def wire_name(self, index):
         return '%s-w%d' % (self.run_dir.tag, index)
@@ -144,7 +184,7 @@ class Fabric:
         self.run_dir.record_interface(bridge)
         quiet_interface(bridge)
         for name, port in ((link.a, link.a_port), (link.b, link.b_port)):
-            switch = self.plan.switch(name)
+            switch = self._switch_spec(name)
             end = self.port_name(switch, port)
             _ip('link', 'add', end, 'mtu', str(fabric_plan.FABRIC_MTU), 'type', 'veth',
                 'peer', 'name', end + 'w', 'mtu', str(fabric_plan.FABRIC_MTU))
@@ -237,10 +277,10 @@ class Fabric:
             for port in leaf.spare_ports + [v.port for v in self.plan.vms if v.leaf == leaf.name]:
                 for name in (self.port_name(leaf, port), self.parked_name(leaf, port)):
                     _ip('link', 'del', name, check=False)
-        for index, link in enumerate(self.plan.links, 1):
+        for index, link in enumerate(self._wired_links(), 1):
             _ip('link', 'del', self.wire_name(index), check=False)
             for name, port in ((link.a, link.a_port), (link.b, link.b_port)):
-                _ip('link', 'del', self.port_name(self.plan.switch(name), port), check=False)
+                _ip('link', 'del', self.port_name(self._switch_spec(name), port), check=False)
 
     def describe(self):
         """What a driver (the demo, tests) needs: switches with their P4Runtime addresses,
@@ -262,9 +302,21 @@ class Fabric:
                          'ipv6': s.ipv6, 'gateway_v4': s.gateway_v4,
                          'gateway_v6': s.gateway_v6, 'gateway_mac': s.gateway_mac}
                         for s in plan.subnets],
+            'baseline': self._describe_baseline(),
             'vms': [{'name': v.name, 'tenant': plan.subnet(v.subnet).tenant,
                      'subnet': v.subnet, 'vsid': plan.subnet(v.subnet).vsid, 'mac': v.mac,
                      'ipv4': v.ipv4, 'ipv6': v.ipv6, 'leaf': v.leaf, 'port': v.port,
                      'pid': self.net.get(v.name).pid}
                     for v in plan.vms],
+        }
+
+    def _describe_baseline(self):
+        baseline = self.plan.baseline
+        if not baseline:
+            return None
+        return {
+            'switches': [dict(self.net.get(s.name).describe(), role=s.role)
+                         for s in baseline.switches],
+            'a': {'vm': baseline.a, 'mac': baseline.mac_a, 'ipv4': baseline.ipv4_a},
+            'b': {'vm': baseline.b, 'mac': baseline.mac_b, 'ipv4': baseline.ipv4_b},
         }

@@ -78,6 +78,20 @@ class Vm:
 
 
 @dataclass
+class BaselinePath:
+    """A plain L2 path between two VMs' second vNICs (eth1) through a chain of switches
+    running a plain L2 P4 program (test/fixtures/p4/l2_switch.p4), as many switches as the
+    NVGRE path leaf-spine-leaf crosses: the benchmark's baseline on the same target."""
+    a: str
+    b: str
+    switches: list
+    mac_a: str = '02:00:00:77:00:01'
+    mac_b: str = '02:00:00:77:00:02'
+    ipv4_a: str = '192.168.77.1/24'
+    ipv4_b: str = '192.168.77.2/24'
+
+
+@dataclass
 class Plan:
     switches: list
     links: list
@@ -86,6 +100,7 @@ class Plan:
     #: The virtual subnet spare access ports are prepared for (untagged), as a hypervisor's
     #: port is before a VM of that subnet migrates onto it.
     spare_subnet: str = None
+    baseline: BaselinePath = None
 
     def switch(self, name):
         return next(s for s in self.switches if s.name == name)
@@ -171,3 +186,12 @@ def _assign_ports(plan, spare_ports):
 
 def address(cidr):
     return str(ipaddress.ip_interface(cidr).ip)
+
+
+def add_baseline_path(plan, a='blue-web1', b='blue-web2', hops=3):
+    """Adds the plain L2 baseline between VMs a and b (not part of the fabric file: the
+    NVGRE controller does not manage it; the benchmark programs it)."""
+    switches = [Switch('base%d' % i, 'baseline', i, device_id=200 + i,
+                       router_mac=_mac(0x02, 0x42, 0, 0, 0, i)) for i in range(1, hops + 1)]
+    plan.baseline = BaselinePath(plan.vm(a).name, plan.vm(b).name, switches)
+    return plan
