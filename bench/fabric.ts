@@ -17,7 +17,7 @@ import Table from "cli-table3";
 import { Command } from "commander";
 import { EntityBuilder } from "../controller/p4rt/entities.js";
 import { ensurePipeline, loadPipeline } from "../controller/p4rt/pipeline.js";
-import { FabricController } from "../demo/controller.js";
+import { ControllerDaemon } from "../demo/daemon.js";
 import { type BaselineInfo, Fabric, type SwitchTarget, switchClient } from "../demo/fabric.js";
 import { migrate } from "../demo/migration.js";
 import { hostAddress, iperf } from "../demo/traffic.js";
@@ -77,10 +77,11 @@ async function measure(
   options: { seconds: number; streams: number; moves: number },
 ): Promise<TargetResult> {
   const fabric = await Fabric.start({ target, baselinePath: true });
-  let controller: FabricController | undefined;
+  let controller: ControllerDaemon | undefined;
   try {
-    controller = await FabricController.connect(fabric.fabricFile);
-    await controller.apply();
+    controller = await ControllerDaemon.start(fabric);
+    await controller.apply(fabric.fabricFile);
+    const daemon = controller;
     const baseline = fabric.description.baseline;
     if (!baseline) throw new Error("the fabric has no baseline path");
     await programBaseline(baseline);
@@ -103,9 +104,15 @@ async function measure(
     const lost: number[] = [];
     for (let i = 0; i < options.moves; i++) {
       const to = fabric.vm("blue-web1").leaf === "leaf1" ? "leaf2" : "leaf1";
-      const moved = await migrate(fabric, controller, "blue-web1", to, "blue-web3", {
-        settleMs: 500,
-      });
+      // The move as one API request, as an orchestrator sends it (no CLI start-up timed).
+      const moved = await migrate(
+        fabric,
+        "blue-web1",
+        to,
+        "blue-web3",
+        (vm, place) => daemon.moveEndpointByApi(vm, place),
+        { settleMs: 500 },
+      );
       if (moved.convergenceMs !== undefined) convergenceMs.push(moved.convergenceMs);
       lost.push(moved.lost);
     }
@@ -117,7 +124,7 @@ async function measure(
       lost,
     };
   } finally {
-    controller?.close();
+    await controller?.stop();
     await fabric.stop();
   }
 }

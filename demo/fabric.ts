@@ -161,6 +161,41 @@ function processStartTime(pid: number): number | null {
   }
 }
 
+/** A process a run recorded in its registry (the Python side records the same way). */
+export interface RecordedProcess {
+  process: string;
+  pid: number;
+  start: number | null;
+}
+
+/** Whether a recorded process still runs (the same pid with the same start time). */
+export function isRunning(recorded: RecordedProcess): boolean {
+  return recorded.start !== null && processStartTime(recorded.pid) === recorded.start;
+}
+
+/** A child's output and exit status; it is killed after timeoutMs. */
+function collect(child: ChildProcess, timeoutMs: number): Promise<ExecResult> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
 export class Fabric {
   private nextId = 1;
   private readonly pending = new Map<
@@ -380,28 +415,23 @@ export class Fabric {
     return child;
   }
 
+  /** Every process the run recorded: switches, VM shells, what was started in VMs, tools. */
+  recordedProcesses(): RecordedProcess[] {
+    return readFileSync(join(this.runDir, "registry.jsonl"), "utf8")
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line) as Partial<RecordedProcess>)
+      .filter((entry): entry is RecordedProcess => typeof entry.pid === "number");
+  }
+
   /** Runs a command in a VM to completion (killed after timeoutMs). */
   execInVm(vm: string, argv: string[], timeoutMs = 30_000): Promise<ExecResult> {
-    const child = this.spawnInVm(vm, argv);
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-      child.once("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      child.once("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+    return collect(this.spawnInVm(vm, argv), timeoutMs);
+  }
+
+  /** Runs a command in the root namespace to completion (killed after timeoutMs). */
+  execOnHost(argv: string[], timeoutMs = 30_000): Promise<ExecResult> {
+    return collect(this.spawnOnHost(argv), timeoutMs);
   }
 
   /**

@@ -15,9 +15,9 @@ import {
   decodeCapture,
   type LinkCapture,
 } from "./capture.js";
-import { FabricController } from "./controller.js";
 import { spinePackets } from "./counters.js";
-import { Fabric, repoRoot, type SwitchTarget } from "./fabric.js";
+import { ControllerDaemon, type CtlResult, nvgreCtl } from "./daemon.js";
+import { Fabric, isRunning, type RecordedProcess, repoRoot, type SwitchTarget } from "./fabric.js";
 import { migrate } from "./migration.js";
 import * as report from "./report.js";
 import { hostAddress, iperf, pingMatrix } from "./traffic.js";
@@ -36,7 +36,7 @@ const step = (line: string) => say(pc.dim(`-- ${line}`));
 /** Runs the report's measurements; returns whether every check passed. */
 async function runReport(
   fabric: Fabric,
-  controller: FabricController,
+  controller: ControllerDaemon,
   options: DemoOptions,
 ): Promise<boolean> {
   let ok = true;
@@ -100,7 +100,11 @@ async function runReport(
   say(
     report.heading(`Live migration: blue-web1 leaves leaf1 while ${observer} pings it every 10 ms`),
   );
-  const moved = await migrate(fabric, controller, "blue-web1", "leaf2", observer);
+  let command: CtlResult | undefined;
+  const moved = await migrate(fabric, "blue-web1", "leaf2", observer, async (vm, to) => {
+    command = await controller.moveEndpoint(vm, to);
+  });
+  if (command) say(report.commandText(command));
   say(report.migrationText(moved));
   const migrationOk = moved.convergenceMs !== undefined;
   const migrationLine = report.verdict(
@@ -132,17 +136,11 @@ async function runReport(
   return ok;
 }
 
-/** What a run left in the machine: its processes and interfaces (empty when clean). */
-function leftovers(tag: string, pids: number[]): string[] {
-  const left: string[] = [];
-  for (const pid of pids) {
-    try {
-      readdirSync(`/proc/${pid}/fd`);
-      left.push(`process ${pid}`);
-    } catch {
-      // gone
-    }
-  }
+/** What a run left in the machine: recorded processes still running, interfaces named after
+ * the run (empty when clean). */
+function leftovers(fabric: Fabric, processes: RecordedProcess[]): string[] {
+  const left = processes.filter(isRunning).map((p) => `process ${p.process} (pid ${p.pid})`);
+  const tag = basename(fabric.runDir);
   for (const name of readdirSync("/sys/class/net")) {
     if (name.startsWith(`${tag}-`)) left.push(`interface ${name}`);
   }
@@ -170,20 +168,16 @@ async function main(options: DemoOptions): Promise<number> {
     leaves: options.leaves,
     terminal: options.lab,
   });
-  const tag = basename(fabric.runDir);
-  const pids = [
-    ...fabric.description.switches.map((s) => s.pid ?? 0),
-    ...fabric.description.vms.map((v) => v.pid),
-  ];
-  let controller: FabricController | undefined;
+  let controller: ControllerDaemon | undefined;
   let ok = false;
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;
     say(pc.yellow(`\n${signal}: tearing the fabric down`));
-    controller?.close();
-    void fabric.stop({ keepRunDir: true }).then(() => process.exit(130));
+    void (controller?.stop() ?? Promise.resolve())
+      .then(() => fabric.stop({ keepRunDir: true }))
+      .then(() => process.exit(130));
   };
   if (!options.lab) {
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
@@ -192,9 +186,9 @@ async function main(options: DemoOptions): Promise<number> {
     say(report.heading("Fabric"));
     say(report.fabricTables(fabric.description));
     say(`fabric file (written from the topology): ${fabric.fabricFile}`);
-    step("starting the controller and applying the fabric file");
-    controller = await FabricController.connect(fabric.fabricFile);
-    say(report.applyText(await controller.apply()));
+    step("starting the controller (nvgre-ctl run) and applying the fabric file");
+    controller = await ControllerDaemon.start(fabric);
+    say(report.commandText(await controller.apply(fabric.fabricFile)));
     if (options.lab) {
       await lab(fabric, controller);
       ok = true;
@@ -205,11 +199,13 @@ async function main(options: DemoOptions): Promise<number> {
     say(pc.red(`demo failed: ${error instanceof Error ? error.message : String(error)}`));
     say(`switch logs kept in ${fabric.runDir}`);
   } finally {
-    controller?.close();
     if (!interrupted) {
+      await controller?.stop();
       step("tearing the fabric down");
+      // Read before the stop: a run that went well removes its directory.
+      const processes = fabric.recordedProcesses();
       await fabric.stop({ keepRunDir: !ok });
-      const left = leftovers(tag, pids);
+      const left = leftovers(fabric, processes);
       say(
         report.verdict(
           left.length === 0,
@@ -224,31 +220,21 @@ async function main(options: DemoOptions): Promise<number> {
   return ok ? 0 : 1;
 }
 
-/** `make lab`: the Mininet CLI, the controller applying the fabric file whenever it changes. */
-async function lab(fabric: Fabric, controller: FabricController): Promise<void> {
-  const { watch } = await import("node:fs");
+/** `make lab`: the Mininet CLI, with the controller running for nvgre-ctl. */
+async function lab(fabric: Fabric, controller: ControllerDaemon): Promise<void> {
   say(report.heading("Lab"));
-  say(`The controller is running. Edit ${fabric.fabricFile}: it is applied on every save.`);
-  say("Try: blue-web1 ping 10.1.1.12   red-web1 ping 10.1.1.12   blue-web1 ping 10.1.2.11");
-  say("Leave the Mininet CLI (exit or Ctrl-D) to tear the fabric down.\n");
-  let applying = Promise.resolve();
-  const watcher = watch(fabric.fabricFile, () => {
-    applying = applying.then(async () => {
-      try {
-        say(`\n${report.applyText(await controller.apply())}`);
-      } catch (error) {
-        say(pc.red(`\n${error instanceof Error ? error.message : String(error)}`));
-      }
-    });
-  });
+  say("The controller is running. In another terminal:");
+  say(`  alias nvgre-ctl="${process.execPath} ${nvgreCtl} --socket ${controller.socket}"`);
+  say("  nvgre-ctl status; nvgre-ctl get endpoints; nvgre-ctl counters --vsid 0x5001");
+  say(`  nvgre-ctl apply -f ${fabric.fabricFile}      (the fabric file the topology wrote)`);
+  say(`Controller log: ${controller.logPath}`);
+  say(
+    "In the Mininet CLI: blue-web1 ping 10.1.1.12   red-web1 ping 10.1.1.12   blue-web1 ping 10.1.2.11",
+  );
+  say("Leave it (exit or Ctrl-D) to tear the fabric down.\n");
   // Ctrl-C belongs to the Mininet CLI (it interrupts the command running in a VM).
   process.on("SIGINT", () => undefined);
-  try {
-    await fabric.cli();
-  } finally {
-    watcher.close();
-    await applying;
-  }
+  await fabric.cli();
 }
 
 const program = new Command("demo")

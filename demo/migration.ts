@@ -1,10 +1,10 @@
 /**
  * Live migration of a VM to another leaf, measured from a VM that keeps pinging it: the vNIC
  * moves to a spare port of the new leaf (the VM keeps running and announces itself), the
- * controller is told, and the pings show how many packets were lost and how long after the
- * command the first one got through again.
+ * controller is told (`tell`: nvgre-ctl endpoint move, or the same request by API), and the
+ * pings show how many packets were lost and how long after the command the first one got
+ * through again.
  */
-import type { FabricController } from "./controller.js";
 import type { Fabric } from "./fabric.js";
 import { continuousPing, hostAddress } from "./traffic.js";
 
@@ -19,7 +19,7 @@ export interface MigrationResult {
   lost: number;
   /** From the controller command to the first echo reply after it (undefined: none came). */
   convergenceMs: number | undefined;
-  /** How long the controller command itself took. */
+  /** How long the controller command itself took (until every switch converged). */
   commandMs: number;
   /** From the vNIC leaving the old leaf to the controller's command completing: the only
    * time the VM can be unreachable. */
@@ -28,12 +28,15 @@ export interface MigrationResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Tells the controller the VM's new place; resolves once every switch converged. */
+export type TellController = (vm: string, to: { leaf: string; port: number }) => Promise<unknown>;
+
 export async function migrate(
   fabric: Fabric,
-  controller: FabricController,
   vm: string,
   toLeaf: string,
   observer: string,
+  tell: TellController,
   options: { intervalMs?: number; settleMs?: number } = {},
 ): Promise<MigrationResult> {
   const intervalMs = options.intervalMs ?? 10;
@@ -46,7 +49,7 @@ export async function migrate(
     const movedAt = Date.now();
     const to = await fabric.moveVm(vm, toLeaf);
     const commandAt = Date.now();
-    await controller.apply();
+    await tell(vm, to);
     const appliedAt = Date.now();
     await sleep(settleMs);
     const result = await pinger.stop();

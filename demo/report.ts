@@ -6,7 +6,7 @@
 import Table from "cli-table3";
 import pc from "picocolors";
 import type { CaptureSummary } from "./capture.js";
-import type { ApplyResult } from "./controller.js";
+import type { CtlResult } from "./daemon.js";
 import type { FabricDescription } from "./fabric.js";
 import type { MigrationResult } from "./migration.js";
 import type { IperfResult, MatrixCell } from "./traffic.js";
@@ -54,12 +54,14 @@ export function fabricTables(fabric: FabricDescription): string {
   return `${switches.toString()}\n${vms.toString()}`;
 }
 
-export function applyText(result: ApplyResult): string {
-  const written = result.switches.reduce((sum, s) => sum + s.written, 0);
-  const detail = result.switches
-    .map((s) => `${s.name} ${s.written}${s.pipelinePushed ? " (+pipeline)" : ""}`)
-    .join(", ");
-  return `${written} P4Runtime entities written in ${result.durationMs} ms: ${detail}`;
+/** An nvgre-ctl command as the operator would see it: the command, its output, its time. */
+export function commandText(result: CtlResult): string {
+  const output = `${result.stdout}${result.stderr}`
+    .trimEnd()
+    .split("\n")
+    .map((line) => `  ${line}`)
+    .join("\n");
+  return `${pc.bold(`$ ${result.command}`)}  ${pc.dim(`(${result.durationMs} ms)`)}\n${output}`;
 }
 
 function cellMark(cell: MatrixCell | undefined): string {
@@ -138,9 +140,11 @@ export function migrationText(result: MigrationResult): string {
       convergence:
         result.convergenceMs === undefined
           ? pc.red("no reply after the command")
-          : `${result.convergenceMs.toFixed(0)} ms from the controller command to the first delivered reply`,
+          : `${result.convergenceMs.toFixed(0)} ms from the controller command to the first delivered reply (nvgre-ctl's own start-up included; make bench times the API request)`,
     },
-    { "controller command": `${result.commandMs} ms (compile, diff, write the delta)` },
+    {
+      "controller command": `${result.commandMs} ms (stored, compiled, the difference written to every switch)`,
+    },
   );
   return table.toString();
 }

@@ -1,14 +1,14 @@
 /**
  * The product end to end: a 2-spine × 3-leaf Mininet fabric of P4 switches running the NVGRE
- * program, programmed only by the controller from the fabric file the topology writes, with
- * tenant VMs as hosts. Blue and red share CAs and MACs; blue has two routed VSIDs; blue-web
+ * program, programmed only by the controller (the nvgre daemon, driven by nvgre-ctl) from the
+ * fabric file the topology writes, with tenant VMs as hosts. Blue and red share CAs and MACs; blue has two routed VSIDs; blue-web
  * VMs have IPv6 CAs; the last leaf has only an IPv6 PA. Which VM a frame reached is judged by
  * a tag in its payload, seen by a listener inside the destination VM.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { FabricController } from "../../demo/controller.js";
 import { readPortCounters } from "../../demo/counters.js";
+import { ControllerDaemon } from "../../demo/daemon.js";
 import { Fabric } from "../../demo/fabric.js";
 import { migrate } from "../../demo/migration.js";
 import { hostAddress, ProbeListeners, ping, pingMatrix, sendProbe } from "../../demo/traffic.js";
@@ -24,16 +24,16 @@ async function settle(done: () => boolean, ms = 5000, quietMs = 500): Promise<vo
 for (const { target, skip } of fabricTargets()) {
   describe(`NVGRE fabric end to end on ${target}`, () => {
     let fabric: Fabric;
-    let controller: FabricController;
+    let controller: ControllerDaemon;
 
     before(async () => {
       if (skip) return;
       fabric = await Fabric.start({ target });
-      controller = await FabricController.connect(fabric.fabricFile);
-      await controller.apply();
+      controller = await ControllerDaemon.start(fabric);
+      await controller.apply(fabric.fabricFile);
     });
     after(async () => {
-      controller?.close();
+      await controller?.stop();
       await fabric?.stop();
     });
 
@@ -125,7 +125,8 @@ for (const { target, skip } of fabricTargets()) {
       const targets = ["blue-web2", "blue-web3", "blue-db1"];
       await fabric.setLink("leaf1", "spine1", false);
       try {
-        await controller.apply();
+        // The operator (or a link monitor) declares the link gone: the fabric file leaves it out.
+        await controller.apply(fabric.fabricFile);
         const before = await readPortCounters(leaf1, "port_tx", [49, 50]);
         for (const vm of targets) {
           const summary = await ping(fabric, "blue-web1", hostAddress(fabric.vm(vm).ipv4), {
@@ -140,7 +141,7 @@ for (const { target, skip } of fabricTargets()) {
         assert.ok(sent(50) >= 15n, "everything leaves toward spine2");
       } finally {
         await fabric.setLink("leaf1", "spine1", true);
-        await controller.apply();
+        await controller.apply(fabric.fabricFile);
       }
       const back = await ping(fabric, "blue-web1", hostAddress(fabric.vm("blue-web2").ipv4), {
         count: 3,
@@ -148,10 +149,12 @@ for (const { target, skip } of fabricTargets()) {
       assert.equal(back.received, 3);
     });
 
-    test("live migration: the VM answers from its new leaf, losing only what was sent while it moved and the controller reprogrammed", {
+    test("live migration with nvgre-ctl endpoint move: the VM answers from its new leaf, losing only what was sent while it moved and the controller reprogrammed", {
       skip,
     }, async () => {
-      const result = await migrate(fabric, controller, "blue-web1", "leaf2", "blue-web3");
+      const result = await migrate(fabric, "blue-web1", "leaf2", "blue-web3", (vm, to) =>
+        controller.moveEndpoint(vm, to),
+      );
       assert.equal(fabric.vm("blue-web1").leaf, "leaf2");
       assert.ok(result.convergenceMs !== undefined, "replies resume after the move");
       const bound = Math.ceil(result.outageWindowMs / result.intervalMs) + 5;
@@ -160,6 +163,34 @@ for (const { target, skip } of fabricTargets()) {
       const cells = await pingMatrix(fabric, 2);
       const failures = cells.filter((c) => (c.expected ? !c.reached : c.delivered));
       assert.deepEqual(failures, []);
+    });
+
+    test("a leaf's switch process restarted blank: traffic comes back without operator action", {
+      skip,
+    }, async () => {
+      const to = (vm: string) => hostAddress(fabric.vm(vm).ipv4);
+      await fabric.restartSwitch("leaf3");
+      const restarted = fabric.switchInfo("leaf3");
+      // Only waiting here: the daemon notices the new switch, pushes the pipeline and the
+      // leaf's whole state; nobody runs a command.
+      let back = false;
+      const until = Date.now() + 120_000;
+      while (!back && Date.now() < until) {
+        back =
+          (await ping(fabric, "blue-web2", to("blue-web3"), { count: 1, waitS: 1 })).received === 1;
+      }
+      assert.ok(back, `blue-web3 behind the restarted ${restarted.name} never answered again`);
+      const status = await controller.status();
+      const leaf3 = status.switches.find((s) => s.name === "leaf3");
+      assert.equal(leaf3?.pipelineCurrent, true);
+      for (const [from, vm] of [
+        ["blue-web2", "blue-db1"],
+        ["red-web2", "red-web3"],
+        ["blue-web3", "blue-web2"],
+      ] as const) {
+        const summary = await ping(fabric, from, to(vm), { count: 3 });
+        assert.equal(summary.received, 3, `${from} → ${vm} after the restart`);
+      }
     });
   });
 }

@@ -7,6 +7,7 @@ by their leaf (R16), so nothing is preconfigured in them. Each leaf's spare acce
 in a parked veth in the root namespace, down, until a VM is migrated onto it.
 """
 
+import json
 import subprocess
 
 from mininet.link import Intf
@@ -63,6 +64,17 @@ class VmHost(Host):
         self.run('ip addr replace %s dev eth1 && ip link set eth1 up' % ipv4)
         self.run('ip neigh replace %s lladdr %s dev eth1 nud permanent'
                  % (fabric_plan.address(peer_ipv4), peer_mac))
+
+    def neighbours(self):
+        """(address, MAC) of the resolved entries of eth0's neighbour cache."""
+        entries = json.loads(self.run('ip -j neigh show dev eth0') or '[]')
+        return [(e['dst'], e['lladdr']) for e in entries
+                if e.get('lladdr') and not set(e.get('state', [])) & {'FAILED', 'INCOMPLETE'}]
+
+    def restore_neighbours(self, neighbours):
+        for address, mac in neighbours:
+            # STALE: used at once, confirmed by the kernel later, as after any cache entry ages.
+            self.run('ip neigh replace %s lladdr %s dev eth0 nud stale' % (address, mac))
 
     def bring_up(self, vm, subnet):
         """MAC, addresses and routes on eth0 (lost whenever the vNIC changes namespace). The
@@ -140,6 +152,10 @@ class Fabric:
         """Builds the network, starts the switches (each waits for its gRPC port) and
         configures the VMs; the switches have no program until the controller pushes one."""
         self.net.build()
+        # Mininet's shells: one per VM (its namespace lives as long as it does) and one per
+        # switch (in the root namespace).
+        for node in self.net.hosts + self.net.switches:
+            self.run_dir.record_process('mininet:%s' % node.name, node.pid)
         for index, link in enumerate(self._wired_links(), 1):
             self._add_wire(index, link)
         for leaf in self.plan.leaves:
@@ -240,6 +256,10 @@ class Fabric:
         new_vnic = self.parked_name(target, new_port)
         # The old vNIC is renamed to its parked name, handed back to the root namespace, and
         # the new one takes its place as eth0; addresses and routes follow.
+        # A migrated VM keeps its memory, its neighbour cache included: carried over below, or
+        # the VM would have to re-resolve its peers on the new leaf before the controller has
+        # admitted it there, and wait out ARP's retransmission timer.
+        neighbours = host.neighbours()
         host.run('ip link set eth0 down && ip link set eth0 name %s && ip link set %s netns 1'
                  % (old_parked, old_parked))
         self._park(old_parked)
@@ -247,6 +267,7 @@ class Fabric:
         host.run('ip link set %s name eth0' % new_vnic)
         disable_offloads('eth0', run=lambda argv, **_: host.cmd(' '.join(argv)))
         host.bring_up(vm, self.plan.subnet(vm.subnet))
+        host.restore_neighbours(neighbours)
         old_leaf.spare_ports.append(vm.port)
         old_leaf.spare_ports.sort()
         vm.leaf, vm.port = target.name, new_port

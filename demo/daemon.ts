@@ -1,0 +1,148 @@
+/**
+ * The controller as an operator runs it beside a fabric: the nvgre daemon (`nvgre-ctl run`)
+ * with its state and API socket in the fabric's run directory, its log there too, recorded in
+ * the run's registry like every other process of the fabric; and `nvgre-ctl` commands against
+ * it. Benchmarks that time the controller itself talk to the same API with its client, as an
+ * orchestrator would, so the CLI's own start-up is not in their figures.
+ */
+import { closeSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ApiClient } from "../controller/cli/api-client.js";
+import type { ChangeResult, StatusResponse } from "../controller/daemon/api/protocol.js";
+import type { Fabric } from "./fabric.js";
+
+export const nvgreCtl = fileURLToPath(new URL("../controller/cli/main.js", import.meta.url));
+
+export class ControllerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ControllerError";
+  }
+}
+
+export interface CtlResult {
+  /** The command as an operator types it. */
+  command: string;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class ControllerDaemon {
+  readonly api: ApiClient;
+
+  private constructor(
+    private readonly fabric: Fabric,
+    readonly socket: string,
+    readonly logPath: string,
+    private readonly exited: Promise<void>,
+    private readonly stopProcess: () => void,
+  ) {
+    this.api = new ApiClient({ socket });
+  }
+
+  /** Starts the daemon with an empty intent; resolves once its API answers. */
+  static async start(
+    fabric: Fabric,
+    options: { reconcileIntervalS?: number; timeoutMs?: number } = {},
+  ): Promise<ControllerDaemon> {
+    const socket = join(fabric.runDir, "nvgre-ctl.sock");
+    const logPath = join(fabric.runDir, "controller.log");
+    const log = openSync(logPath, "a");
+    const child = fabric.spawnOnHost(
+      [
+        process.execPath,
+        nvgreCtl,
+        "--socket",
+        socket,
+        "run",
+        "--state-dir",
+        join(fabric.runDir, "controller"),
+        "--reconcile-interval",
+        String(options.reconcileIntervalS ?? 5),
+      ],
+      { stdio: ["ignore", log, log] },
+    );
+    closeSync(log);
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const daemon = new ControllerDaemon(fabric, socket, logPath, exited, () =>
+      child.kill("SIGTERM"),
+    );
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    for (;;) {
+      if (child.exitCode !== null) {
+        throw new ControllerError(`the nvgre daemon exited (${child.exitCode}); see ${logPath}`);
+      }
+      try {
+        await daemon.status();
+        return daemon;
+      } catch (error) {
+        if (Date.now() > deadline) {
+          daemon.stop();
+          throw new ControllerError(
+            `the nvgre daemon did not answer on ${socket}: ${String(error)}`,
+          );
+        }
+        await sleep(100);
+      }
+    }
+  }
+
+  status(): Promise<StatusResponse> {
+    return this.api.call<StatusResponse>("GET", "/v1/status");
+  }
+
+  /** Runs `nvgre-ctl <args>` against this daemon; never throws on a non-zero exit. */
+  async ctl(args: string[]): Promise<CtlResult> {
+    const started = Date.now();
+    const result = await this.fabric.execOnHost(
+      [process.execPath, nvgreCtl, "--socket", this.socket, "--no-color", ...args],
+      120_000,
+    );
+    return {
+      command: `nvgre-ctl ${args.join(" ")}`,
+      ...result,
+      durationMs: Date.now() - started,
+    };
+  }
+
+  /** `nvgre-ctl apply -f FILE`; throws with its output unless every switch converged. */
+  async apply(file: string): Promise<CtlResult> {
+    return this.must(await this.ctl(["apply", "-f", file, "--no-progress"]));
+  }
+
+  /** `nvgre-ctl endpoint move NAME --to SWITCH:PORT`; throws unless every switch converged. */
+  async moveEndpoint(name: string, to: { leaf: string; port: number }): Promise<CtlResult> {
+    return this.must(await this.ctl(["endpoint", "move", name, "--to", `${to.leaf}:${to.port}`]));
+  }
+
+  /** The same move as one API request (what an orchestrator sends), for timing the controller. */
+  moveEndpointByApi(name: string, to: { leaf: string; port: number }): Promise<ChangeResult> {
+    return this.api.call<ChangeResult>(
+      "PUT",
+      `/v1/endpoints/${encodeURIComponent(name)}/location`,
+      {
+        location: { switch: to.leaf, port: to.port },
+      },
+    );
+  }
+
+  private must(result: CtlResult): CtlResult {
+    if (result.code !== 0) {
+      throw new ControllerError(
+        `${result.command} exited with ${result.code}:\n${result.stdout}${result.stderr}`.trim(),
+      );
+    }
+    return result;
+  }
+
+  /** Stops the daemon (SIGTERM: it closes its sessions and leaves the switches as they are). */
+  async stop(): Promise<void> {
+    this.stopProcess();
+    await this.exited;
+  }
+}
