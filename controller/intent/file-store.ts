@@ -117,13 +117,18 @@ export class FileIntentStore implements IntentStore {
   private async lock(): Promise<void> {
     const deadline = Date.now() + (this.options.lockTimeoutMs ?? 10_000);
     for (;;) {
+      // The pid goes into a private file first and is then linked into place: link() fails
+      // if the lock exists, and a lock file is never seen without its holder's pid (a writer
+      // killed between creating and filling the lock would otherwise leave it locked forever).
+      const mine = `${this.lockPath}.${process.pid}.${randomBytes(4).toString("hex")}`;
+      await fs.writeFile(mine, String(process.pid), { mode: 0o600 });
       try {
-        const file = await fs.open(this.lockPath, "wx", 0o600);
-        await file.writeFile(String(process.pid));
-        await file.close();
+        await fs.link(mine, this.lockPath);
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      } finally {
+        await fs.rm(mine, { force: true });
       }
       const holder = Number((await fs.readFile(this.lockPath, "utf8").catch(() => "")).trim());
       if (holder > 0 && !isAlive(holder)) {
@@ -136,11 +141,20 @@ export class FileIntentStore implements IntentStore {
     }
   }
 
-  /** Temporary files of writers that crashed before their rename (we hold the lock). */
+  /**
+   * Temporary files of writers that crashed before their rename, and pid files of writers
+   * killed while trying the lock (we hold the lock; a live contender's pid file stays).
+   */
   private async removeLeftovers(): Promise<void> {
     const dir = dirname(this.path);
+    const pidFilePrefix = `${basename(this.lockPath)}.`;
     for (const name of await fs.readdir(dir)) {
-      if (name.startsWith(this.tempPrefix)) await fs.rm(join(dir, name), { force: true });
+      const deadContender =
+        name.startsWith(pidFilePrefix) &&
+        !isAlive(Number(name.slice(pidFilePrefix.length).split(".")[0]));
+      if (name.startsWith(this.tempPrefix) || deadContender) {
+        await fs.rm(join(dir, name), { force: true });
+      }
     }
   }
 }
