@@ -320,7 +320,10 @@ export function buildProgram(io: CliIo): Command {
   program
     .command("run")
     .description("run the nvgre daemon in the foreground (systemd: Type=simple)")
-    .option("-c, --config <file>", "daemon config (YAML); see `nvgre-ctl run --help`")
+    .option(
+      "-c, --config <file>",
+      "daemon settings (YAML: stateDir, intent, socket, listen, electionId, role, reconcileIntervalSeconds, logLevel, tls, …)",
+    )
     .option("--intent <file>", "the intent store file (default: <state-dir>/intent.json)")
     .option("--state-dir <dir>", "where the daemon keeps its intent store")
     .option("--election-id <n>", "P4Runtime election id (the highest controller is primary)")
