@@ -1,13 +1,18 @@
 /**
- * An STF target behind P4Runtime (bmv2's simple_switch_grpc through the data-plane harness of
- * test/support/targets.ts): table writes by P4Info name, the simple_switch_CLI commands as the
- * P4Runtime entities PI turns into the same bmv2 calls, packets on the harness's ports.
- * Values are cut to their field's width as the bmv2 CLI does (P4Runtime would refuse them).
+ * An STF target behind P4Runtime (bmv2's simple_switch_grpc, or the softswitch's server):
+ * table writes by P4Info name, the simple_switch_CLI commands as the P4Runtime entities PI
+ * turns into the same bmv2 calls, packets through a packet I/O (the data-plane harness's veth
+ * ports, or bmv2's pcap-file ports). Values are cut to their field's width as the bmv2 CLI does
+ * (P4Runtime would refuse them).
  */
+
+import type { P4RuntimeClient } from "../../controller/p4rt/client.js";
 import { EntityBuilder, type MatchValue } from "../../controller/p4rt/entities.js";
+import type { P4InfoIndex } from "../../controller/p4rt/p4info.js";
 import { encodeUnsigned } from "../../proto/bytestring.js";
 import type { Entity } from "../../proto/gen/p4/v1/Entity.js";
-import type { DataplaneTarget } from "../support/targets.js";
+import type { Update } from "../../proto/gen/p4/v1/Update.js";
+import type { DataplaneTarget, Output } from "../support/targets.js";
 import type { CliCommandName } from "./stf-parser.js";
 import { stfInteger } from "./stf-parser.js";
 import {
@@ -36,6 +41,30 @@ export class UnsendableFrame extends Error {
 
 const fit = (value: bigint, width: number) => BigInt.asUintN(width, value);
 
+/** How frames reach the switch and what leaves it. */
+export interface StfPacketIo {
+  /** Sends a frame; resolves with what left because of it, when that is known at once. */
+  send(port: number, frame: Uint8Array): Promise<Output[]>;
+  /** Waits until the frames sent so far are processed (before the next control command). */
+  settle(): Promise<void>;
+  /** Once every frame is processed: what left that send did not return. */
+  drain(): Promise<Output[]>;
+}
+
+/** The data-plane harness's ports (veth, or the softswitch in process). */
+export function harnessIo(target: DataplaneTarget): StfPacketIo {
+  return {
+    async send(port, frame) {
+      if (target.kind === "bmv2" && frame.length < MIN_VETH_FRAME) {
+        throw new UnsendableFrame(frame.length);
+      }
+      return target.send(port, frame);
+    },
+    settle: async () => {},
+    drain: async () => [],
+  };
+}
+
 export class P4RuntimeStfTarget implements StfTarget {
   private readonly builder: EntityBuilder;
   private readonly received = new Map<number, Uint8Array[]>();
@@ -48,10 +77,19 @@ export class P4RuntimeStfTarget implements StfTarget {
   private readonly groupsWritten = new Set<string>();
   private readonly valueSets = new Map<string, bigint[]>();
 
-  constructor(readonly target: DataplaneTarget) {
+  constructor(
+    private readonly client: P4RuntimeClient,
+    index: P4InfoIndex,
+    private readonly io: StfPacketIo,
+  ) {
+    this.builder = new EntityBuilder(index);
+  }
+
+  /** The harness target's own client, pipeline and ports. */
+  static onHarness(target: DataplaneTarget): P4RuntimeStfTarget {
     const index = target.pipeline?.index;
     if (!index) throw new Error("the target runs no pipeline");
-    this.builder = new EntityBuilder(index);
+    return new P4RuntimeStfTarget(target.client, index, harnessIo(target));
   }
 
   async addEntry(e: ResolvedEntry): Promise<void> {
@@ -79,9 +117,7 @@ export class P4RuntimeStfTarget implements StfTarget {
       id,
       members.map((m) => ({ id: m })),
     );
-    await this.target.client.write([
-      { type: this.groupsWritten.has(key) ? "MODIFY" : "INSERT", entity },
-    ]);
+    await this.write([{ type: this.groupsWritten.has(key) ? "MODIFY" : "INSERT", entity }]);
     this.groupsWritten.add(key);
   }
 
@@ -119,14 +155,14 @@ export class P4RuntimeStfTarget implements StfTarget {
       "entry" in cell
         ? this.builder.directCounterEntry(this.namedEntry(cell.entry))
         : this.builder.counterEntry(counter, cell.index);
-    const [read] = await this.target.client.readAll([entity]);
+    const [read] = await this.settled(() => this.client.readAll([entity]));
     const data = read?.counter_entry?.data ?? read?.direct_counter_entry?.data;
     if (!data) throw new Error(`${counter}: nothing read`);
     return { packets: BigInt(data.packet_count), bytes: BigInt(data.byte_count) };
   }
 
   async setDefault(e: ResolvedDefault): Promise<void> {
-    await this.target.client.write([
+    await this.write([
       { type: "MODIFY", entity: this.builder.defaultEntry(e.table.name, this.call(e)) },
     ]);
   }
@@ -141,9 +177,7 @@ export class P4RuntimeStfTarget implements StfTarget {
         await this.insert(this.builder.cloneSession(n(0), this.replicas(n(1))));
         return;
       case "mirroring_delete":
-        await this.target.client.write([
-          { type: "DELETE", entity: this.builder.cloneSession(n(0), []) },
-        ]);
+        await this.write([{ type: "DELETE", entity: this.builder.cloneSession(n(0), []) }]);
         return;
       case "mc_mgrp_create":
         this.groups.set(n(0), { nodes: [], written: false });
@@ -182,7 +216,7 @@ export class P4RuntimeStfTarget implements StfTarget {
           type: "MODIFY" as const,
           entity: this.builder.registerEntry(args[0] ?? "", i, 0),
         }));
-        await this.target.client.write(updates);
+        await this.write(updates);
         return;
       }
       case "counter_write":
@@ -207,7 +241,7 @@ export class P4RuntimeStfTarget implements StfTarget {
       case "meter_array_set_rates": {
         const rates = perSecond(args.slice(1));
         const size = Number(this.builder.p4info.meters.get(args[0] ?? "").size);
-        await this.target.client.write(
+        await this.write(
           Array.from({ length: size }, (_, i) => ({
             type: "MODIFY" as const,
             entity: this.builder.meterEntry(args[0] ?? "", i, rates),
@@ -224,16 +258,30 @@ export class P4RuntimeStfTarget implements StfTarget {
   }
 
   async packet(port: number, frame: Uint8Array): Promise<void> {
-    if (frame.length < MIN_VETH_FRAME) throw new UnsendableFrame(frame.length);
-    for (const out of await this.target.send(port, frame)) {
+    this.collect(await this.io.send(port, frame));
+  }
+
+  async outputs(): Promise<Map<number, Uint8Array[]>> {
+    this.collect(await this.io.drain());
+    return this.received;
+  }
+
+  private collect(outputs: readonly Output[]): void {
+    for (const out of outputs) {
       const list = this.received.get(out.port) ?? [];
       list.push(out.frame);
       this.received.set(out.port, list);
     }
   }
 
-  async outputs(): Promise<Map<number, Uint8Array[]>> {
-    return this.received;
+  /** Control-plane work happens after the frames before it are processed, as in the file. */
+  private async settled<T>(work: () => Promise<T>): Promise<T> {
+    await this.io.settle();
+    return work();
+  }
+
+  private write(updates: Update[]): Promise<void> {
+    return this.settled(() => this.client.write(updates));
   }
 
   private namedEntry(id: string): Entity {
@@ -263,16 +311,16 @@ export class P4RuntimeStfTarget implements StfTarget {
     const group = this.groups.get(mgid);
     if (!group) return;
     const entity = this.builder.multicastGroup(mgid, this.replicas(mgid));
-    await this.target.client.write([{ type: group.written ? "MODIFY" : "INSERT", entity }]);
+    await this.write([{ type: group.written ? "MODIFY" : "INSERT", entity }]);
     group.written = true;
   }
 
   private insert(entity: Entity): Promise<void> {
-    return this.target.client.write([{ type: "INSERT", entity }]);
+    return this.write([{ type: "INSERT", entity }]);
   }
 
   private modify(entity: Entity): Promise<void> {
-    return this.target.client.write([{ type: "MODIFY", entity }]);
+    return this.write([{ type: "MODIFY", entity }]);
   }
 }
 

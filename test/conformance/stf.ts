@@ -15,8 +15,9 @@ import { Command } from "commander";
 import { loadPipeline } from "../../controller/p4rt/pipeline.js";
 import { ProgramError, UnsupportedConstructError } from "../../softswitch/program/errors.js";
 import { SimpleSwitch } from "../../softswitch/runtime/switch.js";
-import { type DataplaneTarget, targets } from "../support/targets.js";
+import { type DataplaneTarget, type TargetKind, targets } from "../support/targets.js";
 import { findTool, p4cCompileArgs } from "../support/toolchain.js";
+import { startBmv2Pcap } from "./bmv2-pcap.js";
 import { P4RuntimeStfTarget, UnsendableFrame } from "./stf-p4runtime.js";
 import { parseStf, StfSyntaxError } from "./stf-parser.js";
 import { StfProgram, StfResolveError } from "./stf-program.js";
@@ -98,6 +99,8 @@ async function compile(
 export interface CompiledSample extends Compiled {
   /** Every port the STF file sends to or expects on. */
   ports: number[];
+  /** The ports it sends to. */
+  inputPorts: number[];
 }
 
 export type TargetFactory = (sample: CompiledSample) => Promise<{
@@ -117,20 +120,45 @@ export const softswitchTarget: TargetFactory = async (sample) => {
 /** The target refused to load the program (e.g. SetForwardingPipelineConfig failed). */
 class TargetRejectsProgram extends Error {}
 
-/** bmv2 simple_switch_grpc in a network namespace, programmed through P4Runtime. */
-export const bmv2Target: TargetFactory = async (sample) => {
-  const factory = targets().find((t) => t.kind === "bmv2");
-  if (!factory || factory.skip) throw new Error(`bmv2: ${factory?.skip || "no such target"}`);
-  let target: DataplaneTarget;
+/**
+ * A target of the data-plane harness (test/support/targets.ts), programmed through P4Runtime:
+ * bmv2 in a network namespace with veth ports, or the softswitch behind its P4Runtime server.
+ */
+const harnessTarget =
+  (kind: TargetKind): TargetFactory =>
+  async (sample) => {
+    const factory = targets().find((t) => t.kind === kind);
+    if (!factory || factory.skip) throw new Error(`${kind}: ${factory?.skip || "no such target"}`);
+    let target: DataplaneTarget;
+    try {
+      target = await factory.start({
+        ports: sample.ports,
+        pipeline: loadPipeline({ json: sample.json, p4info: sample.p4infoBin }),
+      });
+    } catch (error) {
+      throw new TargetRejectsProgram((error as Error).message);
+    }
+    return {
+      target: P4RuntimeStfTarget.onHarness(target),
+      faults: () => [],
+      close: () => target.close(),
+    };
+  };
+
+/** bmv2 simple_switch_grpc with pcap-file ports, as p4c's bmv2stf.py runs it. */
+export const bmv2PcapTarget: TargetFactory = async (sample) => {
+  const pipeline = loadPipeline({ json: sample.json, p4info: sample.p4infoBin });
+  let sw: Awaited<ReturnType<typeof startBmv2Pcap>>;
   try {
-    target = await factory.start({
-      ports: sample.ports,
-      pipeline: loadPipeline({ json: sample.json, p4info: sample.p4infoBin }),
-    });
+    sw = await startBmv2Pcap(sample.ports, sample.inputPorts, pipeline);
   } catch (error) {
     throw new TargetRejectsProgram((error as Error).message);
   }
-  return { target: new P4RuntimeStfTarget(target), faults: () => [], close: () => target.close() };
+  return {
+    target: new P4RuntimeStfTarget(sw.client, pipeline.index, sw.io),
+    faults: () => [],
+    close: () => sw.close(),
+  };
 };
 
 export async function runSample(
@@ -148,12 +176,15 @@ export async function runSample(
   }
   const program = new StfProgram(JSON.parse(readFileSync(compiled.json, "utf8")));
   const ports = new Set<number>();
+  const inputPorts = new Set<number>();
   for (const { command } of statements) {
     if (command.kind === "packet" || command.kind === "expect") ports.add(command.port);
+    if (command.kind === "packet") inputPorts.add(command.port);
   }
   let made: Awaited<ReturnType<TargetFactory>>;
   try {
-    made = await factory({ ...compiled, ports: [...ports].sort((a, b) => a - b) });
+    const sorted = (set: Set<number>) => [...set].sort((a, b) => a - b);
+    made = await factory({ ...compiled, ports: sorted(ports), inputPorts: sorted(inputPorts) });
   } catch (error) {
     if (error instanceof ProgramError) {
       const kind = error instanceof UnsupportedConstructError ? "unsupported" : "rejected";
@@ -249,7 +280,11 @@ async function main(): Promise<void> {
     .description("run p4c's v1model STF samples on the softswitch (or bmv2)")
     .requiredOption("--corpus <dir>", "p4c testdata/p4_16_samples checkout")
     .option("--build <dir>", "where compiled JSON is cached", "/tmp/stf-build")
-    .option("--target <name>", "softswitch or bmv2", "softswitch")
+    .option(
+      "--target <name>",
+      "softswitch (its API), softswitch-p4runtime, bmv2 (pcap-file ports) or bmv2-veth",
+      "softswitch",
+    )
     .option("--only <regex>", "run only the samples whose name matches")
     .option("--jobs <n>", "parallel p4c compilations", "2")
     .option("--markdown <file>", "write the figures and every failure as Markdown")
@@ -296,7 +331,9 @@ async function main(): Promise<void> {
 
 async function targetFactory(name: string): Promise<TargetFactory> {
   if (name === "softswitch") return softswitchTarget;
-  if (name === "bmv2") return bmv2Target;
+  if (name === "bmv2") return bmv2PcapTarget;
+  if (name === "bmv2-veth") return harnessTarget("bmv2");
+  if (name === "softswitch-p4runtime") return harnessTarget("softswitch");
   throw new Error(`unknown target "${name}"`);
 }
 

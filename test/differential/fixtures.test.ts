@@ -43,7 +43,7 @@ for (const factory of targets()) {
           }
           const target = await factory.start({ ports: [...ports], pipeline: pipeline() });
           try {
-            const result = await runCase(fixture, c, new P4RuntimeStfTarget(target));
+            const result = await runCase(fixture, c, P4RuntimeStfTarget.onHarness(target));
             assert.deepEqual(result.commandErrors, [], "control commands the switch refused");
             assert.equal(result.mismatch, undefined);
           } finally {
