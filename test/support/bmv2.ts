@@ -2,10 +2,8 @@
  * Starts bmv2's simple_switch_grpc for a test or benchmark, with no program. Without a
  * namespace it serves P4Runtime on loopback and has no data ports; inside a test namespace
  * (netns.ts) it gets the namespace's veth ends as data ports and serves P4Runtime on a unix
- * socket named after the namespace, which the test process reaches from outside it.
+ * socket in the namespace's directory, which the test process reaches from outside it.
  */
-import { rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestNamespace } from "./netns.js";
 import {
@@ -30,7 +28,7 @@ export async function startBmv2(options: Bmv2Options = {}): Promise<RunningSwitc
   if (!tool.found) throw new Error(tool.reason);
   const deviceId = options.deviceId ?? 1;
   const netns = options.netns;
-  const socket = netns ? join(tmpdir(), `${netns.name}.p4rt.sock`) : undefined;
+  const socket = netns ? join(netns.runtimeDir, "p4rt.sock") : undefined;
   const args = (address: string) => [
     "--device-id",
     String(deviceId),
@@ -45,19 +43,11 @@ export async function startBmv2(options: Bmv2Options = {}): Promise<RunningSwitc
     "--cpu-port",
     String(CPU_PORT),
   ];
-  const running = await startSwitchProcess(
+  return startSwitchProcess(
     "bmv2",
     netns ? "ip" : tool.path,
     netns ? (address) => ["netns", "exec", netns.name, tool.path, ...args(address)] : args,
     deviceId,
     socket ? `unix:${socket}` : options.address,
   );
-  if (!socket) return running;
-  return {
-    ...running,
-    async stop() {
-      await running.stop();
-      rmSync(socket, { force: true });
-    },
-  };
 }

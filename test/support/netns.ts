@@ -1,11 +1,16 @@
 /**
  * A network namespace per test target, holding one veth pair per switch data port: `s<port>`
- * for the switch, `h<port>` for the test's packet agent. Names are unique per process
- * (`nvgre-dp-<pid>-<n>`); every namespace is removed, with whatever still runs in it, by
+ * for the switch, `h<port>` for the test's packet agent, and a directory of the same name in
+ * the temporary directory for its sockets. Names are unique per process
+ * (`nvgre-dp-<pid>-<n>`); every namespace is removed, with whatever still runs in it and its
+ * directory, by
  * remove(), at process exit, on SIGINT/SIGTERM, and, for namespaces of processes that died
  * without cleaning up (SIGKILL), by the next test process that creates one.
  */
 import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const prefix = "nvgre-dp-";
 const live = new Set<string>();
@@ -36,6 +41,7 @@ function destroy(name: string): void {
     }
   }
   spawnSync("ip", ["netns", "delete", name]);
+  rmSync(join(tmpdir(), name), { recursive: true, force: true });
   live.delete(name);
 }
 
@@ -76,10 +82,15 @@ const switchIface = (port: number) => `s${port}`;
 const hostIface = (port: number) => `h${port}`;
 
 export class TestNamespace {
+  /** Where the namespace's processes put their sockets; removed with the namespace. */
+  readonly runtimeDir: string;
+
   private constructor(
     readonly name: string,
     readonly ports: readonly number[],
-  ) {}
+  ) {
+    this.runtimeDir = join(tmpdir(), name);
+  }
 
   /** Creates the namespace with IPv6 off (no router/neighbour chatter) and the veth pairs. */
   static create(ports: readonly number[], mtu = 9500): TestNamespace {
@@ -89,6 +100,7 @@ export class TestNamespace {
     ip(["netns", "add", name]);
     live.add(name);
     try {
+      mkdirSync(join(tmpdir(), name));
       const sysctl = spawnSync("ip", [
         "netns",
         "exec",
