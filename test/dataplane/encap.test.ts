@@ -45,8 +45,8 @@ const inner6 = (dst: string) =>
 const tagged = (vlan: number, innerExpr: string) =>
   `(lambda f: Ether(src=f.src, dst=f.dst)/Dot1Q(vlan=${vlan}, prio=5)/f.payload)(${innerExpr})`;
 
-const encap4 = (innerExpr: string, dst = NVE1, src = PA4) =>
-  `nvgre4(${py(SWITCH_MAC)}, ${py(SPINE_MAC)}, ${py(src)}, ${py(dst)}, ${VSID}, flow_id(${innerExpr}), ${innerExpr}, ttl=${ENCAP_TTL})`;
+const encap4 = (innerExpr: string, dst = NVE1, src = PA4, ttl = ENCAP_TTL) =>
+  `nvgre4(${py(SWITCH_MAC)}, ${py(SPINE_MAC)}, ${py(src)}, ${py(dst)}, ${VSID}, flow_id(${innerExpr}), ${innerExpr}, ttl=${ttl})`;
 const encap6 = (innerExpr: string, dst = NVE2) =>
   `nvgre6(${py(SWITCH_MAC)}, ${py(SPINE_MAC)}, ${py(PA6)}, ${py(dst)}, ${VSID}, flow_id(${innerExpr}), ${innerExpr}, hlim=${ENCAP_TTL}, fl=flow_hash(${innerExpr}))`;
 
@@ -63,6 +63,7 @@ for (const factory of targets()) {
       addVsid(batch, { vsid: VSID, index: VSID_INDEX });
       addAccess(batch, 3, VSID);
       addAccess(batch, 4, VSID, 100);
+      addAccess(batch, 5, VSID, 0); // priority-tagged frames only
       addNve(batch, 1, NVE1);
       addNve(batch, 2, NVE2);
       addNve(batch, 3, NVE3);
@@ -107,6 +108,35 @@ for (const factory of targets()) {
         encap4(inner4(VM_B)),
       ]);
       assert.deepEqual(await target.send(4, frame as Buffer), [{ port: UPLINK, frame: expected }]);
+    });
+
+    test("R5: a priority-tagged frame (VLAN 0) is classified by its port and loses the tag", {
+      skip,
+    }, async () => {
+      const [frame, expected] = await scapy.frames([tagged(0, inner4(VM_B)), encap4(inner4(VM_B))]);
+      assert.deepEqual(await target.send(5, frame as Buffer), [{ port: UPLINK, frame: expected }]);
+    });
+
+    test("R7: the outer TTL is the one configured in switch_config", { skip }, async () => {
+      const config = (ttl: number) =>
+        new Batch(target)
+          .defaultAction("switch_config", {
+            action: "set_switch_config",
+            params: { encap_ttl: ttl, punt_vsid_ffffff: 1 },
+          })
+          .commit();
+      await config(17);
+      try {
+        const [frame, expected] = await scapy.frames([
+          inner4(VM_B),
+          encap4(inner4(VM_B), NVE1, PA4, 17),
+        ]);
+        assert.deepEqual(await target.send(3, frame as Buffer), [
+          { port: UPLINK, frame: expected },
+        ]);
+      } finally {
+        await config(ENCAP_TTL);
+      }
     });
 
     test("R4: any Ethernet payload is carried, not only IP", { skip }, async () => {

@@ -133,7 +133,7 @@ for (const factory of targets()) {
       await target?.close();
     });
 
-    test("R10 head-end replication: a broadcast reaches the VSID's other local ports and each remote NVE once", {
+    test("R10 R15 head-end replication: a broadcast reaches the VSID's other local ports and each remote NVE once", {
       skip,
     }, async () => {
       const [flood, encap] = await Promise.all([
