@@ -3,10 +3,16 @@
  * padded with leading zeros but must fit its P4Info bitwidth (PI: INVALID_ARGUMENT "Bytestring
  * provided does not fit within N bits"); every value sent back is canonical, the shortest form.
  * PI also takes an empty bytestring as 0; the spec forbids it, and so does the softswitch.
+ * Values of up to 53 bits, nearly all of them, are converted with plain numbers (no bigint or
+ * hex strings), which keeps large batched writes and reads cheap.
  */
 import { BytestringRangeError, decodeUnsigned, encodeUnsigned } from "../../proto/bytestring.js";
-import { type FieldValue, toBigInt, truncate } from "../pipeline/values.js";
+import { type FieldValue, isNumberWidth, toBigInt, truncate } from "../pipeline/values.js";
 import { invalidArgument } from "./errors.js";
+
+function tooWide(bitwidth: number, what: string) {
+  return invalidArgument(`Bytestring provided does not fit within ${bitwidth} bits (${what})`);
+}
 
 /** The value of a received bytestring of a `bitwidth`-bit object; `what` names it in errors. */
 export function decodeBits(bytes: Uint8Array, bitwidth: number, what: string): bigint {
@@ -15,16 +21,35 @@ export function decodeBits(bytes: Uint8Array, bitwidth: number, what: string): b
   } catch (error) {
     if (!(error instanceof BytestringRangeError)) throw error;
     if (bytes.length === 0) throw invalidArgument(`Empty bytestring for ${what}`);
-    throw invalidArgument(`Bytestring provided does not fit within ${bitwidth} bits (${what})`);
+    throw tooWide(bitwidth, what);
   }
 }
 
 /** As decodeBits, in the softswitch's field representation. */
 export function decodeField(bytes: Uint8Array, bitwidth: number, what: string): FieldValue {
-  return truncate(decodeBits(bytes, bitwidth, what), bitwidth);
+  if (!isNumberWidth(bitwidth)) return truncate(decodeBits(bytes, bitwidth, what), bitwidth);
+  if (bytes.length === 0) throw invalidArgument(`Empty bytestring for ${what}`);
+  let value = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    value = value * 256 + (bytes[i] as number);
+    // Leading zero bytes keep value at 0; anything at or above 2^bitwidth does not fit.
+    if (value >= 2 ** bitwidth) throw tooWide(bitwidth, what);
+  }
+  return value;
 }
 
 /** The canonical bytestring of a stored value. */
 export function encodeField(value: FieldValue, bitwidth: number): Buffer {
+  if (typeof value === "number") {
+    let n = 1;
+    while (n < 7 && value >= 2 ** (8 * n)) n++;
+    const out = Buffer.allocUnsafe(n);
+    let v = value;
+    for (let i = n - 1; i >= 0; i--) {
+      out[i] = v % 256;
+      v = Math.floor(v / 256);
+    }
+    return out;
+  }
   return encodeUnsigned(toBigInt(value), Math.max(bitwidth, 1), "value");
 }
