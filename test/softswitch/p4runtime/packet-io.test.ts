@@ -197,6 +197,12 @@ for (const target of targets) {
 
       // Acked, the first sample may be learned again.
       c.ackDigest(listA?.digest_id ?? 0, listA?.list_id ?? "");
+      // PI applies an ack later, from its digest task queue, reading the stream's last message:
+      // a stream message sent before that would replace the ack. A read of the digest entry
+      // waits for that queue, so the ack is done when it returns.
+      await c.readAll([
+        b.digestEntry("learn_t", { maxTimeoutNs: 0, maxListSize: 1, ackTimeoutNs: 0 }),
+      ]);
       const third = next<DigestList__Output>(c, "digest");
       packetOut(ethernet(0x44, 0x0a), true);
       const [listC] = await third;
