@@ -30,6 +30,18 @@ export class Phv {
     this.unionStackNext = copyUnlessEmpty(source.unionStackNext);
   }
 
+  /** Back to what `new Phv(layout)` gives, in place (a vector reused for the next packet). */
+  reset(): void {
+    const initial = this.layout.initialPhv;
+    const zeros = initial.values;
+    const values = this.values;
+    for (let i = 0; i < zeros.length; i++) values[i] = zeros[i] as FieldValue;
+    this.valid.set(initial.valid);
+    if (this.varbitBits.length > 0) this.varbitBits.set(initial.varbitBits);
+    if (this.stackNext.length > 0) this.stackNext.set(initial.stackNext);
+    if (this.unionStackNext.length > 0) this.unionStackNext.set(initial.unionStackNext);
+  }
+
   /** A copy of everything (bmv2 clone_with_phv). */
   clone(): Phv {
     return new Phv(this.layout, this);

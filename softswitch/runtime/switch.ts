@@ -243,8 +243,10 @@ export class SimpleSwitch {
   /** Processes one frame received on `port` to completion; returns what leaves, in order. */
   process(port: number, frame: Uint8Array): OutputPacket[] {
     const out: OutputPacket[] = [];
+    let first: PacketState | undefined;
     try {
-      const ingressQueue: PacketState[] = [this.newPacket(port, frame)];
+      first = this.newPacket(port, frame);
+      const ingressQueue: PacketState[] = [first];
       const egressQueue: EgressQueue = [];
       let passes = 0;
       const maxPasses = this.options.maxPasses ?? 1024;
@@ -261,11 +263,12 @@ export class SimpleSwitch {
     } catch (error) {
       this.options.onFault?.(error, port);
     }
+    if (first) this.spare = first.phv;
     return out;
   }
 
   private newPacket(port: number, frame: Uint8Array): PacketState {
-    const p = new PacketState(new Phv(this.layout), frame);
+    const p = new PacketState(this.freshPhv(), frame);
     const v = p.phv.values;
     v[this.fields.ingressPort.slot] = truncate(port, this.fields.ingressPort.width);
     v[this.fields.packetLength.slot] = truncate(frame.length, this.fields.packetLength.width);
@@ -273,6 +276,23 @@ export class SimpleSwitch {
     this.setField(p, this.fields.ingressTimestamp, this.clock() - this.started);
     return p;
   }
+
+  /**
+   * The vector of a frame entering the switch. Nothing keeps a packet's vector after process()
+   * (outputs are deparsed bytes; clones, resubmits and replicas get vectors of their own), so
+   * one is reused from frame to frame, reset in place: no allocation and no garbage per frame.
+   */
+  private freshPhv(): Phv {
+    if (this.spare) {
+      const phv = this.spare;
+      this.spare = undefined;
+      phv.reset();
+      return phv;
+    }
+    return new Phv(this.layout);
+  }
+
+  private spare: Phv | undefined;
 
   private setField(p: PacketState, field: FieldSlot | undefined, value: FieldValue): void {
     if (field) p.phv.values[field.slot] = truncate(value, field.width);
