@@ -87,17 +87,30 @@ export class ActionWriter {
   constructor(
     private readonly action: string,
     private readonly params: { name: string; bitwidth: number }[],
-    private readonly where: string,
   ) {}
 
+  /** Values of actions without parameters, and of one-number calls (ports, ids), are shared. */
+  private readonly byNumber = new Map<number, string>();
+  private constant: string | undefined;
+
   value(values: FieldValue[]): string {
+    if (this.params.length === 0) {
+      this.constant ??= `${this.action}()`;
+      return this.constant;
+    }
+    const single = this.params.length === 1 ? values[0] : undefined;
+    if (typeof single === "number") {
+      const known = this.byNumber.get(single);
+      if (known !== undefined) return known;
+    }
     let text = `${this.action}(`;
     for (let i = 0; i < this.params.length; i++) {
       const param = this.params[i] as { name: string; bitwidth: number };
-      text +=
-        (i === 0 ? "" : ",") + hexOf(`${this.where}.${param.name}`, values[i], param.bitwidth);
+      text += (i === 0 ? "" : ",") + hexOf(this.action, param.name, values[i], param.bitwidth);
     }
-    return `${text})`;
+    text += ")";
+    if (typeof single === "number") this.byNumber.set(single, text);
+    return text;
   }
 }
 
@@ -178,7 +191,6 @@ export class CanonicalCodec {
     return new ActionWriter(
       alias,
       info.params.map((p) => ({ name: p.name, bitwidth: p.bitwidth })),
-      alias,
     );
   }
 
@@ -457,54 +469,64 @@ function schemaOf(table: Table__Output, p4info: P4InfoIndex): TableSchema {
   };
 }
 
-/** Canonical hex of a value, checked to fit `bitwidth` bits. */
-function hexOf(what: string, value: FieldValue | undefined, bitwidth: number): string {
+/**
+ * Canonical hex of a value that must fit `bitwidth` bits. Numbers are checked in full; strings
+ * come from the address parsers or lpm() / ternary(), canonical by construction, so only their
+ * width is checked here (this runs for every entity of a fabric). The EntityBuilder checks
+ * every value again when an entity is written.
+ */
+function hexOf(
+  owner: string,
+  name: string,
+  value: FieldValue | undefined,
+  bitwidth: number,
+): string {
   if (typeof value === "number") {
-    if (!Number.isSafeInteger(value) || value < 0 || (bitwidth < 53 && value >= 2 ** bitwidth)) {
-      throw new EntitySpecError(what, `${value} does not fit in ${bitwidth} bits`);
+    if (!Number.isSafeInteger(value) || value < 0 || value >= 2 ** bitwidth) {
+      throw new EntitySpecError(`${owner}.${name}`, `${value} does not fit in ${bitwidth} bits`);
     }
     return value.toString(16);
   }
-  if (value === undefined) throw new EntitySpecError(what, "no value given");
-  if (!fitsHex(value, bitwidth)) {
-    throw new EntitySpecError(what, `0x${value} is not canonical hex of at most ${bitwidth} bits`);
+  if (value === undefined) throw new EntitySpecError(`${owner}.${name}`, "no value given");
+  if (value.length > (bitwidth + 3) >> 2) {
+    throw new EntitySpecError(`${owner}.${name}`, `0x${value} does not fit in ${bitwidth} bits`);
   }
   return value;
 }
 
-function fitsHex(hex: string, bitwidth: number): boolean {
-  if (!/^(0|[1-9a-f][0-9a-f]*)$/.test(hex)) return false;
-  const digits = Math.ceil(bitwidth / 4);
-  if (hex.length < digits) return true;
-  if (hex.length > digits) return false;
-  return Number.parseInt(hex[0] as string, 16) < 2 ** (bitwidth - 4 * (digits - 1));
-}
-
 /** Field text in a key: exact values are checked here; lpm / ternary text comes from lpm() / ternary(). */
 function fieldText(table: string, field: FieldSchema, value: FieldValue): string {
-  const what = `${table}.${field.name}`;
   if (value === "*") {
-    if (field.kind === "EXACT")
-      throw new EntitySpecError(what, "an exact field cannot be don't care");
+    if (field.kind === "EXACT") {
+      throw new EntitySpecError(`${table}.${field.name}`, "an exact field cannot be don't care");
+    }
     return "*";
   }
   switch (field.kind) {
     case "EXACT":
     case "OPTIONAL":
-      return hexOf(what, value, field.bitwidth);
-    case "LPM": {
-      const [hex = "", length = ""] = String(value).split("/");
-      if (!length) throw new EntitySpecError(what, "an LPM value is written with lpm(hex, length)");
-      return `${hexOf(what, hex, field.bitwidth)}/${length}`;
-    }
-    case "TERNARY": {
-      const [hex = "", mask = ""] = String(value).split("&");
-      if (!mask)
-        throw new EntitySpecError(what, "a ternary value is written with ternary(hex, mask)");
-      return `${hexOf(what, hex, field.bitwidth)}&${hexOf(`${what} mask`, mask, field.bitwidth)}`;
-    }
+      return hexOf(table, field.name, value, field.bitwidth);
+    case "LPM":
+      if (typeof value !== "string" || !value.includes("/")) {
+        throw new EntitySpecError(
+          `${table}.${field.name}`,
+          "an LPM value is written with lpm(hex, length)",
+        );
+      }
+      return value;
+    case "TERNARY":
+      if (typeof value !== "string" || !value.includes("&")) {
+        throw new EntitySpecError(
+          `${table}.${field.name}`,
+          "a ternary value is written with ternary(hex, mask)",
+        );
+      }
+      return value;
     default:
-      throw new EntitySpecError(what, `match kind ${field.kind} is not supported by the compiler`);
+      throw new EntitySpecError(
+        `${table}.${field.name}`,
+        `match kind ${field.kind} is not supported by the compiler`,
+      );
   }
 }
 

@@ -31,16 +31,9 @@ import {
 import { formatVsid } from "../intent/schema.js";
 import type { P4InfoIndex } from "../p4rt/p4info.js";
 import { type Allocations, IdAllocator, IdExhaustedError, type IdPool } from "./allocate.js";
-import {
-  type ActionWriter,
-  CanonicalCodec,
-  groupMembersText,
-  lpm,
-  replicasText,
-  ternary,
-} from "./canonical.js";
+import { CanonicalCodec, groupMembersText, lpm, replicasText, ternary } from "./canonical.js";
 import { DesiredStateConflictError, SwitchState } from "./state.js";
-import { type RoutingDomain, routingDomains } from "./tenant-routes.js";
+import { type DomainRoute, type RoutingDomain, routingDomains } from "./tenant-routes.js";
 import {
   type MulticastTree,
   multicastMac,
@@ -99,6 +92,8 @@ export function compileFabric(
   return new FabricCompiler(fabric, codecFor(p4info), previous).compile();
 }
 
+const NO_KEYS: string[] = [];
+
 /** Canonical keys of one endpoint, computed once and shared by every switch's state. */
 interface EndpointKeys {
   mac: string;
@@ -106,6 +101,16 @@ interface EndpointKeys {
   nd: string[];
   arpValue: string;
   ndValue: string;
+  /** learned_mac key as seen from other switches, for the PA they see the endpoint behind. */
+  learnedRemote?: { pa: IpAddress; key: string };
+}
+
+/** Canonical keys of one tenant route, shared by every switch that routes for its tenant. */
+interface RouteKeys {
+  route: string;
+  /** Allocation key of its next hop (VSID + destination MAC). */
+  nexthop: string;
+  vsid: string;
 }
 
 /** Per-switch working state while compiling it. */
@@ -137,11 +142,13 @@ class FabricCompiler {
   private readonly domains: Map<string, RoutingDomain>;
   private readonly vrf: IdPool;
   private readonly endpointKeys = new Map<Endpoint, EndpointKeys>();
+  private readonly routeKeys = new Map<DomainRoute, RouteKeys>();
+  /** tenant_nexthop keys by next hop id (ids repeat across switches). */
+  private readonly nexthopKeys: string[] = [];
   private readonly trees = new Map<string, MulticastTree & { members: Set<Switch> }>();
   private readonly subnetsBySwitch = new Map<Switch, VirtualSubnet[]>();
   /** Switches that route in each tenant (members of one of its gateway VSIDs). */
   private readonly routers = new Map<string, Switch[]>();
-  private readonly interned = new Map<string, string>();
   private readonly bits: {
     vsidIndex: number;
     nveId: number;
@@ -226,17 +233,6 @@ class FabricCompiler {
       }
     }
     if (issues.length > 0) throw new IntentError(issues);
-  }
-
-  private intern(text: string): string {
-    const known = this.interned.get(text);
-    if (known !== undefined) return known;
-    this.interned.set(text, text);
-    return text;
-  }
-
-  private value(writer: ActionWriter, values: (string | number)[]): string {
-    return this.intern(writer.value(values));
   }
 
   private buildTrees(): void {
@@ -328,19 +324,19 @@ class FabricCompiler {
       state.add(
         w.portType.key.collection,
         w.portType.key.key([port.port]),
-        this.value(w.portType.access, []),
+        w.portType.access.value([]),
       );
       for (const { vlan, vsid } of port.vlans) {
-        const classify = this.value(w.portVsid.set, [vsid]);
+        const classify = w.portVsid.set.value([vsid]);
         const egress = w.egressVlan.key.key([port.port, vsid]);
         if (vlan === 0) {
           // Priority-tagged frames (VLAN 0) belong to the untagged VSID (IEEE 802.1Q).
           state.add(w.portVsid.key.collection, w.portVsid.key.key([port.port, 0, 0]), classify);
           state.add(w.portVsid.key.collection, w.portVsid.key.key([port.port, 1, 0]), classify);
-          state.add(w.egressVlan.key.collection, egress, this.value(w.egressVlan.untagged, []));
+          state.add(w.egressVlan.key.collection, egress, w.egressVlan.untagged.value([]));
         } else {
           state.add(w.portVsid.key.collection, w.portVsid.key.key([port.port, 1, vlan]), classify);
-          state.add(w.egressVlan.key.collection, egress, this.value(w.egressVlan.tagged, [vlan]));
+          state.add(w.egressVlan.key.collection, egress, w.egressVlan.tagged.value([vlan]));
         }
       }
     }
@@ -348,17 +344,17 @@ class FabricCompiler {
       state.add(
         w.portType.key.collection,
         w.portType.key.key([port.port]),
-        this.value(w.portType.fabric, []),
+        w.portType.fabric.value([]),
       );
       const tag =
         port.vlan === undefined
-          ? this.value(w.egressVlan.untagged, [])
-          : this.value(w.egressVlan.tagged, [port.vlan]);
+          ? w.egressVlan.untagged.value([])
+          : w.egressVlan.tagged.value([port.vlan]);
       state.add(w.egressVlan.key.collection, w.egressVlan.key.key([port.port, 0]), tag);
       state.add(
         w.portMtu.key.collection,
         w.portMtu.key.key([port.port]),
-        this.value(w.portMtu.set, [port.mtu]),
+        w.portMtu.set.value([port.mtu]),
       );
     }
   }
@@ -369,26 +365,26 @@ class FabricCompiler {
     state.add(
       w.myMac.key.collection,
       w.myMac.key.key([ternary(sw.routerMac.hex, ALL_ONES_48)], PRIORITY.exact),
-      this.value(w.myMac.set, []),
+      w.myMac.set.value([]),
     );
     for (const pa of sw.providerAddresses) {
       const family = pa.address.family;
       state.add(
         w.localPa[family].key.collection,
         w.localPa[family].key.key([pa.address.hex]),
-        this.value(w.localPa[family].set, []),
+        w.localPa[family].set.value([]),
       );
       if (family === 4) {
         state.add(
           w.arp.key.collection,
           w.arp.key.key([0, pa.address.hex]),
-          this.value(w.arp.reply, [sw.routerMac.hex]),
+          w.arp.reply.value([sw.routerMac.hex]),
         );
       } else {
         state.add(
           w.nd.key.collection,
           w.nd.key.key([0, pa.address.hex]),
-          this.value(w.nd.advertise, [sw.routerMac.hex, 1]),
+          w.nd.advertise.value([sw.routerMac.hex, 1]),
         );
       }
     }
@@ -414,7 +410,7 @@ class FabricCompiler {
         state.add(
           table.key.collection,
           key,
-          this.value(table.nextHop, [hop.port, sw.routerMac.hex, hop.mac.hex]),
+          table.nextHop.value([hop.port, sw.routerMac.hex, hop.mac.hex]),
           explain,
         );
         continue;
@@ -434,13 +430,13 @@ class FabricCompiler {
         state.add(
           `member:${w.ecmp.profile}`,
           String(id),
-          this.value(w.ecmp.member, [hop.port, sw.routerMac.hex, hop.mac.hex]),
+          w.ecmp.member.value([hop.port, sw.routerMac.hex, hop.mac.hex]),
         );
         return { id, weight: 1 };
       });
       state.add(`group:${w.ecmp.profile}`, String(group), groupMembersText(memberIds));
       state.add(w.ecmp.key.collection, w.ecmp.key.key([group]), `@group:${group}`);
-      state.add(table.key.collection, key, this.value(table.ecmp, [group]), explain);
+      state.add(table.key.collection, key, table.ecmp.value([group]), explain);
     }
   }
 
@@ -458,7 +454,7 @@ class FabricCompiler {
       state.add(
         this.w.myMac.key.collection,
         this.w.myMac.key.key([MULTICAST_MAC_RANGE[family]], PRIORITY.exact),
-        this.value(this.w.myMac.set, []),
+        this.w.myMac.set.value([]),
       );
       if (tree.members.has(sw)) continue;
       const id = pool.id(tree.group.text);
@@ -468,7 +464,7 @@ class FabricCompiler {
       state.add(
         route.key.collection,
         route.key.key([lpm(tree.group.hex, length)]),
-        this.value(route.mcast, [id, sw.routerMac.hex]),
+        route.mcast.value([id, sw.routerMac.hex]),
         () => `multicast group ${tree.group.text} is also routed as a unicast prefix at ${sw.name}`,
       );
     }
@@ -493,7 +489,7 @@ class FabricCompiler {
     this.underlay.nextHopsToPa(ctx.sw, node, pa);
     const nveId = ctx.nve.id(pa.text);
     ctx.tunnels.set(nveId, pa);
-    const tunnel = { value: this.value(this.w.mac.toNve, [nveId]), pa, nveId };
+    const tunnel = { value: this.w.mac.toNve.value([nveId]), pa, nveId };
     ctx.toNode.set(cacheKey, tunnel);
     return tunnel;
   }
@@ -508,7 +504,7 @@ class FabricCompiler {
     state.add(
       w.vsid.key.collection,
       w.vsid.key.key([vsid]),
-      this.value(w.vsid.set, [
+      w.vsid.set.value([
         index,
         this.vrf.id(subnet.tenant),
         gateway ? gateway.mac.hex : 0,
@@ -535,7 +531,7 @@ class FabricCompiler {
         state.add(
           w.floodReplica.key.collection,
           w.floodReplica.key.key([tunnel.nveId]),
-          this.value(w.floodReplica.set[tunnel.pa.family], [
+          w.floodReplica.set[tunnel.pa.family].value([
             tunnel.pa.hex,
             sw.routerMac.hex,
             hop.mac.hex,
@@ -549,16 +545,12 @@ class FabricCompiler {
       state.add(
         w.localPa[group.family].key.collection,
         w.localPa[group.family].key.key([group.hex]),
-        this.value(w.localPa[group.family].set, []),
+        w.localPa[group.family].set.value([]),
       );
       state.add(
         w.floodReplica.key.collection,
         w.floodReplica.key.key([rid]),
-        this.value(w.floodReplica.set[group.family], [
-          group.hex,
-          sw.routerMac.hex,
-          multicastMac(group),
-        ]),
+        w.floodReplica.set[group.family].value([group.hex, sw.routerMac.hex, multicastMac(group)]),
       );
       for (const port of tree?.ports.get(sw) ?? []) tunnelCopies.push({ port, instance: rid });
     }
@@ -569,7 +561,7 @@ class FabricCompiler {
     state.add(
       w.vsidFlood.key.collection,
       w.vsidFlood.key.key([vsid]),
-      this.value(w.vsidFlood.set, [floodGroup, localGroup]),
+      w.vsidFlood.set.value([floodGroup, localGroup]),
     );
 
     // R17: NVGRE into this VSID only from its NVEs (and the routers and gateways that send into it).
@@ -582,7 +574,7 @@ class FabricCompiler {
         state.add(
           w.vsidNve[family].key.collection,
           w.vsidNve[family].key.key([vsid, pa.hex]),
-          this.value(w.vsidNve[family].permit, []),
+          w.vsidNve[family].permit.value([]),
         );
       }
     }
@@ -594,13 +586,13 @@ class FabricCompiler {
           state.add(
             w.arp.key.collection,
             w.arp.key.key([vsid, gw.address.hex]),
-            this.value(w.arp.reply, [gateway.mac.hex]),
+            w.arp.reply.value([gateway.mac.hex]),
           );
         } else {
           state.add(
             w.nd.key.collection,
             w.nd.key.key([vsid, gw.address.hex]),
-            this.value(w.nd.advertise, [gateway.mac.hex, 1]),
+            w.nd.advertise.value([gateway.mac.hex, 1]),
           );
         }
       }
@@ -621,16 +613,18 @@ class FabricCompiler {
     let keys = this.endpointKeys.get(endpoint);
     if (!keys) {
       const w = this.w;
+      const arp: string[] = [];
+      const nd: string[] = [];
+      for (const ip of endpoint.ips) {
+        if (ip.family === 4) arp.push(w.arp.key.key([endpoint.vsid, ip.hex]));
+        else nd.push(w.nd.key.key([endpoint.vsid, ip.hex]));
+      }
       keys = {
         mac: w.mac.key.key([endpoint.vsid, endpoint.mac.hex]),
-        arp: endpoint.ips
-          .filter((ip) => ip.family === 4)
-          .map((ip) => w.arp.key.key([endpoint.vsid, ip.hex])),
-        nd: endpoint.ips
-          .filter((ip) => ip.family === 6)
-          .map((ip) => w.nd.key.key([endpoint.vsid, ip.hex])),
-        arpValue: this.value(w.arp.reply, [endpoint.mac.hex]),
-        ndValue: this.value(w.nd.advertise, [endpoint.mac.hex, 0]),
+        arp: arp.length > 0 ? arp : NO_KEYS,
+        nd: nd.length > 0 ? nd : NO_KEYS,
+        arpValue: w.arp.reply.value([endpoint.mac.hex]),
+        ndValue: w.nd.advertise.value([endpoint.mac.hex, 0]),
       };
       this.endpointKeys.set(endpoint, keys);
     }
@@ -645,18 +639,13 @@ class FabricCompiler {
     const conflict = () =>
       `endpoint ${endpoint.name}'s MAC ${endpoint.mac.text} in VSID ${formatVsid(subnet.vsid)} is also a gateway NVE's next hop`;
     if (location.kind === "port" && location.switch === sw.name) {
-      state.add(
-        w.mac.key.collection,
-        keys.mac,
-        this.value(w.mac.toPort, [location.port]),
-        conflict,
-      );
+      state.add(w.mac.key.collection, keys.mac, w.mac.toPort.value([location.port]), conflict);
       if (subnet.sourceGuard) this.sourceGuard(ctx, subnet, endpoint, location.port);
       if (subnet.learnLocal) {
         state.add(
           w.learnedMac.key.collection,
           w.learnedMac.key.key([subnet.vsid, endpoint.mac.hex, location.port, 0, 0, 0]),
-          this.value(w.learnedMac.known, []),
+          w.learnedMac.known.value([]),
         );
       }
     } else {
@@ -664,18 +653,25 @@ class FabricCompiler {
       const tunnel = this.tunnelTo(ctx, subnet, node);
       state.add(w.mac.key.collection, keys.mac, tunnel.value, conflict);
       if (subnet.learnRemote) {
-        // The outer source this switch sees from that NVE is the PA it tunnels to (same family both ways).
+        // The outer source this switch sees from that NVE is the PA it tunnels to (same
+        // family both ways), usually the same PA for every switch: the key is shared.
+        if (keys.learnedRemote?.pa !== tunnel.pa) {
+          keys.learnedRemote = {
+            pa: tunnel.pa,
+            key: w.learnedMac.key.key([
+              subnet.vsid,
+              endpoint.mac.hex,
+              0,
+              1,
+              tunnel.pa.family === 6 ? 1 : 0,
+              tunnel.pa.hex,
+            ]),
+          };
+        }
         state.add(
           w.learnedMac.key.collection,
-          w.learnedMac.key.key([
-            subnet.vsid,
-            endpoint.mac.hex,
-            0,
-            1,
-            tunnel.pa.family === 6 ? 1 : 0,
-            tunnel.pa.hex,
-          ]),
-          this.value(w.learnedMac.known, []),
+          keys.learnedRemote.key,
+          w.learnedMac.known.value([]),
         );
       }
     }
@@ -702,7 +698,7 @@ class FabricCompiler {
     port: number,
   ): void {
     const w = this.w.sourceGuard;
-    const permit = this.value(w.permit, []);
+    const permit = w.permit.value([]);
     const add = (family: number, ca: string) =>
       state.add(
         w.key.collection,
@@ -733,19 +729,29 @@ class FabricCompiler {
     for (const route of domain.routes) {
       const target = route.target;
       const subnet = this.fabric.subnetByVsid.get(target.vsid) as VirtualSubnet;
-      const nexthop = ctx.nexthop.id(`${target.vsid}/${target.mac.hex}`);
       const table = w.tenantRoute[route.prefix.family];
-      state.add(
-        table.key.collection,
-        table.key.key([vrf, lpm(route.prefix.hex, route.prefix.length)]),
-        this.value(table.nexthop, [nexthop]),
-      );
+      let keys = this.routeKeys.get(route);
+      if (!keys) {
+        keys = {
+          route: table.key.key([vrf, lpm(route.prefix.hex, route.prefix.length)]),
+          nexthop: `${target.vsid}/${target.mac.hex}`,
+          vsid: String(target.vsid),
+        };
+        this.routeKeys.set(route, keys);
+      }
+      const nexthop = ctx.nexthop.id(keys.nexthop);
+      state.add(table.key.collection, keys.route, table.nexthop.value([nexthop]));
+      let nexthopKey = this.nexthopKeys[nexthop];
+      if (nexthopKey === undefined) {
+        nexthopKey = w.tenantNexthop.key.key([nexthop]);
+        this.nexthopKeys[nexthop] = nexthopKey;
+      }
       state.add(
         w.tenantNexthop.key.collection,
-        w.tenantNexthop.key.key([nexthop]),
+        nexthopKey,
         w.tenantNexthop.forward.value([
           target.vsid,
-          ctx.vsidIndex.id(String(target.vsid)),
+          ctx.vsidIndex.id(keys.vsid),
           (subnet.gateway as { mac: { hex: string } }).mac.hex,
           target.mac.hex,
         ]),
@@ -771,11 +777,7 @@ class FabricCompiler {
   private tunnels({ sw, state, tunnels, encapVsids }: SwitchContext): void {
     const w = this.w;
     for (const [id, pa] of tunnels) {
-      state.add(
-        w.nve.key.collection,
-        w.nve.key.key([id]),
-        this.value(w.nve.set[pa.family], [pa.hex]),
-      );
+      state.add(w.nve.key.collection, w.nve.key.key([id]), w.nve.set[pa.family].value([pa.hex]));
     }
     const default4 = providerAddressFor(sw, -1, 4)?.hex ?? "0";
     const default6 = providerAddressFor(sw, -1, 6)?.hex ?? "0";
@@ -783,7 +785,7 @@ class FabricCompiler {
       state.add(
         w.srcPa.key.collection,
         w.srcPa.key.key(["*", "*"], PRIORITY.srcPaDefault),
-        this.value(w.srcPa.set, [default4, default6]),
+        w.srcPa.set.value([default4, default6]),
       );
     }
     for (const vsid of encapVsids) {
@@ -793,7 +795,7 @@ class FabricCompiler {
       state.add(
         w.srcPa.key.collection,
         w.srcPa.key.key([ternary(vsid.toString(16), "ffffff"), "*"], PRIORITY.srcPaVsid),
-        this.value(w.srcPa.set, [v4, v6]),
+        w.srcPa.set.value([v4, v6]),
       );
     }
   }

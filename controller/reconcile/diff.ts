@@ -72,13 +72,16 @@ export function diffStates(
   let inserts = 0;
   let modifies = 0;
   let deletes = 0;
+  const complete = new Set<Collection>();
   for (const [collection, wanted] of desired.collections) {
     const have = observed.collections.get(collection);
     const step = stepOf(collection, false, tableRank);
     // A table's default action always exists on the switch: it is only ever modified.
     const isDefault = collection.startsWith("default:");
+    let matched = 0;
     for (const [key, value] of wanted) {
       const current = have?.get(key);
+      if (current !== undefined) matched++;
       if (current === value) continue;
       if (current === undefined && !isDefault) {
         push(step, { type: "INSERT", collection, key, value });
@@ -88,10 +91,12 @@ export function diffStates(
         modifies++;
       }
     }
+    if (have && matched === have.size) complete.add(collection);
   }
   for (const [collection, have] of observed.collections) {
-    // What the controller never sets (other tables' defaults) is not read, so never deleted.
-    if (collection.startsWith("default:")) continue;
+    // What the controller never sets (other tables' defaults) is not read, so never deleted;
+    // a collection whose every key was matched above holds nothing extra.
+    if (collection.startsWith("default:") || complete.has(collection)) continue;
     const wanted = desired.collections.get(collection);
     const step = stepOf(collection, true, tableRank);
     for (const [key, value] of have) {

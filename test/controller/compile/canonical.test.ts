@@ -160,7 +160,7 @@ describe("canonical form", () => {
     assert.throws(() => codec.keyWriter("no_such_table", []), P4InfoLookupError);
     assert.throws(
       () => codec.keyWriter("mac", ["vsid", "dst_mac"]).key([0x5001, "1000000000000"]),
-      /not canonical hex of at most 48 bits/,
+      /mac\.dst_mac: 0x1000000000000 does not fit in 48 bits/,
     );
   });
 
