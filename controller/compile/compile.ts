@@ -111,6 +111,9 @@ interface RouteKeys {
   /** Allocation key of its next hop (VSID + destination MAC). */
   nexthop: string;
   vsid: string;
+  /** tenant_forward value for the VSID counter index it was last built with. */
+  forwardIndex?: number;
+  forward?: string;
 }
 
 /** Per-switch working state while compiling it. */
@@ -746,16 +749,18 @@ class FabricCompiler {
         nexthopKey = w.tenantNexthop.key.key([nexthop]);
         this.nexthopKeys[nexthop] = nexthopKey;
       }
-      state.add(
-        w.tenantNexthop.key.collection,
-        nexthopKey,
-        w.tenantNexthop.forward.value([
+      // The VSID's counter index is per switch but usually the same on all: share the value.
+      const index = ctx.vsidIndex.id(keys.vsid);
+      if (keys.forwardIndex !== index) {
+        keys.forwardIndex = index;
+        keys.forward = w.tenantNexthop.forward.value([
           target.vsid,
-          ctx.vsidIndex.id(keys.vsid),
+          index,
           (subnet.gateway as { mac: { hex: string } }).mac.hex,
           target.mac.hex,
-        ]),
-      );
+        ]);
+      }
+      state.add(w.tenantNexthop.key.collection, nexthopKey, keys.forward as string);
       ctx.encapVsids.add(target.vsid);
       // Members have the endpoint's mac entry already; others need one toward its NVE.
       if (target.nve || !member.has(target.vsid)) {

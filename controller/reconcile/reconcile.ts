@@ -56,15 +56,28 @@ export async function reconcileSwitch(
     ? new SwitchState(switchName)
     : await readSwitchState(client, codec, switchName, desired);
   const plan = diffStates(desired, observed, codec);
-  const result: SwitchReconcileResult = {
+  if (dryRun) return { switchName, pipelinePushed, plan, written: 0, rejected: [], dryRun };
+  return {
     switchName,
     pipelinePushed,
     plan,
-    written: 0,
-    rejected: [],
     dryRun,
+    ...(await writePlan(client, codec, plan, options)),
   };
-  if (dryRun) return result;
+}
+
+/**
+ * Writes a plan step by step (each step its own Write, so the switch cannot reorder across
+ * steps); a rejected update is reported with the switch's code and message, the rest written.
+ */
+export async function writePlan(
+  client: P4RuntimeClient,
+  codec: CanonicalCodec,
+  plan: SwitchPlan,
+  options: { batchSize?: number } = {},
+): Promise<{ written: number; rejected: UpdateRejection[] }> {
+  let written = 0;
+  const rejected: UpdateRejection[] = [];
   for (const step of plan.steps) {
     const updates: Update[] = step.map((u) => ({
       type: u.type,
@@ -72,12 +85,12 @@ export async function reconcileSwitch(
     }));
     try {
       await client.write(updates, { batchSize: options.batchSize ?? 1000 });
-      result.written += updates.length;
+      written += updates.length;
     } catch (error) {
       if (!(error instanceof WriteError)) throw error;
-      result.written += updates.length - error.failures.length;
+      written += updates.length - error.failures.length;
       for (const failure of error.failures) {
-        result.rejected.push({
+        rejected.push({
           update: step[failure.index] as PlannedUpdate,
           code: failure.code,
           codeName: codeName(failure.code),
@@ -86,7 +99,7 @@ export async function reconcileSwitch(
       }
     }
   }
-  return result;
+  return { written, rejected };
 }
 
 /** A switch the reconciler could not converge at all (unreachable, refused the pipeline, …). */
