@@ -16,7 +16,7 @@ TOOLCHAIN := $(NODE) dist/test/support/toolchain-cli.js
 APT_PACKAGES := mininet bridge-utils iputils-ping iproute2 libpcap-dev python3-scapy \
                 tshark tcpdump iperf3 ethtool python3-yaml
 
-TS_SOURCES := $(shell find proto softswitch controller test bench demo -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null)
+TS_SOURCES := $(shell find proto softswitch controller test bench topologies -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null)
 TEST_FILES = $(shell find dist/test -name '*.test.js' | sort)
 
 # Loader options in proto/load.ts must match these flags.
@@ -38,7 +38,7 @@ help:
 	@echo "make proto-types     regenerate proto/gen (TypeScript types of the vendored protos)"
 	@echo "make toolchain       report p4c / bmv2 availability"
 	@echo "make clean-net       remove what a killed fabric run left behind (namespaces, links, processes)"
-	@echo "make fabric-schema   regenerate docs/fabric.schema.json from the fabric file's zod schema"
+	@echo "make fabric-schema   regenerate controller/intent/fabric.schema.json from the fabric file's zod schema"
 	@echo "make goldens         rewrite the compiler's golden files (test/fixtures/fabric/*.golden)"
 
 setup: apt-packages node_modules/.package-lock.json dist/.built toolchain
@@ -82,7 +82,7 @@ test: setup lint
 # The demo fabric's switch target (softswitch | bmv2); CAPTURE=1 also captures a fabric link.
 SWITCH ?= softswitch
 # Mininet needs root; sudo's PATH may not hold node, so it is given by its full path.
-DEMO := $(SUDO) $(shell command -v $(NODE)) dist/demo/main.js --switch $(SWITCH)
+DEMO := $(SUDO) $(shell command -v $(NODE)) dist/topologies/demo/main.js --switch $(SWITCH)
 
 # Benchmarks print figures; they assert nothing and are never part of `make test`.
 BENCHES := p4rt-writes controller-compile controller-move inprocess-pps switch-tables veth-pps fabric
@@ -132,8 +132,8 @@ find $(1) -name '*.ts' -exec sed -E -i "s#(from '\.{1,2}/[^']*)';#\1.js';#" {} +
 endef
 
 fabric-schema: dist/.built
-	$(NODE) dist/controller/intent/json-schema.js docs/fabric.schema.json
-	$(NPX) biome format --write docs/fabric.schema.json
+	$(NODE) dist/controller/intent/json-schema.js controller/intent/fabric.schema.json
+	$(NPX) biome format --write controller/intent/fabric.schema.json
 
 # Deliberate only: review the diff of the goldens before committing it.
 goldens: dist/.built

@@ -17,11 +17,16 @@ import Table from "cli-table3";
 import { Command } from "commander";
 import { EntityBuilder } from "../controller/p4rt/entities.js";
 import { ensurePipeline, loadPipeline } from "../controller/p4rt/pipeline.js";
-import { ControllerDaemon } from "../demo/daemon.js";
-import { type BaselineInfo, Fabric, type SwitchTarget, switchClient } from "../demo/fabric.js";
-import { migrate } from "../demo/migration.js";
-import { hostAddress, iperf } from "../demo/traffic.js";
 import { skipUnlessMininet } from "../test/e2e/mininet.js";
+import { ControllerDaemon } from "../topologies/demo/daemon.js";
+import {
+  type BaselineInfo,
+  Fabric,
+  type SwitchTarget,
+  switchClient,
+} from "../topologies/demo/fabric.js";
+import { migrate } from "../topologies/demo/migration.js";
+import { hostAddress, iperf } from "../topologies/demo/traffic.js";
 import { benchTargets } from "./support/switches.js";
 
 const l2Build = {

@@ -1,6 +1,6 @@
 /**
  * The fabric file's JSON Schema, generated from the zod schema (schema.ts) so the two never
- * disagree. Published as docs/fabric.schema.json (`make fabric-schema`; a test checks it is
+ * disagree. Published as controller/intent/fabric.schema.json (`make fabric-schema`; a test checks it is
  * fresh) for editors (yaml-language-server) and for tools that generate fabric files.
  * Run as a program it writes the schema to the path given.
  */

@@ -1,7 +1,7 @@
 /**
  * The fabric file's shape (zod 4): every field, its syntax and its default. What a field refers
  * to (a switch, a port, a VSID) is checked afterwards by validate.ts, which sees the whole file.
- * `make fabric-schema` publishes this as JSON Schema (docs/fabric.schema.json) for editors and
+ * `make fabric-schema` publishes this as JSON Schema (controller/intent/fabric.schema.json) for editors and
  * for the tools that generate fabric files.
  */
 import { z } from "zod";
@@ -346,7 +346,7 @@ export const fabricFileSchema = z
   })
   .meta({
     title: "NVGRE fabric",
-    description: "Declarative intent of an NVGRE fabric (see docs/fabric-file.md)",
+    description: "Declarative intent of an NVGRE fabric (see controller/intent/fabric-file.md)",
   });
 
 /** A fabric file as written (what the store keeps and `apply -f` reads). */

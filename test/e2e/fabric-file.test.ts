@@ -10,7 +10,7 @@ import { test } from "node:test";
 import { compileFabric } from "../../controller/compile/compile.js";
 import { loadFabricText } from "../../controller/intent/load.js";
 import { loadPipeline } from "../../controller/p4rt/pipeline.js";
-import { fabricScript, systemPython } from "../../demo/fabric.js";
+import { fabricScript, systemPython } from "../../topologies/demo/fabric.js";
 
 function writtenFabric(args: string[] = []): string {
   const result = spawnSync(systemPython, [fabricScript, "write", ...args], { encoding: "utf8" });

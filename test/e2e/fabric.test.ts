@@ -7,11 +7,17 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { readPortCounters } from "../../demo/counters.js";
-import { ControllerDaemon } from "../../demo/daemon.js";
-import { Fabric } from "../../demo/fabric.js";
-import { migrate } from "../../demo/migration.js";
-import { hostAddress, ProbeListeners, ping, pingMatrix, sendProbe } from "../../demo/traffic.js";
+import { readPortCounters } from "../../topologies/demo/counters.js";
+import { ControllerDaemon } from "../../topologies/demo/daemon.js";
+import { Fabric } from "../../topologies/demo/fabric.js";
+import { migrate } from "../../topologies/demo/migration.js";
+import {
+  hostAddress,
+  ProbeListeners,
+  ping,
+  pingMatrix,
+  sendProbe,
+} from "../../topologies/demo/traffic.js";
 import { fabricTargets } from "./mininet.js";
 
 /** Polls until `done()` or `ms` passed (arrival of frames), then lets stragglers arrive. */

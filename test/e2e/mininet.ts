@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { type SwitchTarget, systemPython } from "../../demo/fabric.js";
+import { type SwitchTarget, systemPython } from "../../topologies/demo/fabric.js";
 import { softswitchCli } from "../support/softswitch.js";
 import { skipUnless } from "../support/toolchain.js";
 

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { P4RuntimeClient } from "../../controller/p4rt/client.js";
-import { Fabric } from "../../demo/fabric.js";
+import { Fabric } from "../../topologies/demo/fabric.js";
 import { fabricTargets } from "./mininet.js";
 
 async function blankAndPrimary(address: string, deviceId: number): Promise<void> {

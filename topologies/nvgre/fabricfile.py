@@ -1,6 +1,6 @@
 """The fabric file (YAML) the controller applies, written from the plan.
 
-The format is the controller's (controller/intent/schema.ts, docs/fabric-file.md): switches
+The format is the controller's (controller/intent/schema.ts, controller/intent/fabric-file.md): switches
 with their P4Runtime address, router MAC, provider addresses and ports (access ports with
 their VSID, fabric ports with their peer and MTU), tenants, virtual subnets, endpoints (the
 VMs and where they are plugged in). Spare ports are access ports prepared for the plan's

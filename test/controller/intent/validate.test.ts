@@ -741,7 +741,10 @@ describe("fabric validation", () => {
   test("the committed example fabric and the compiler fixture are valid", async () => {
     const { readFileSync } = await import("node:fs");
     const { repoRoot } = await import("../../support/repo.js");
-    for (const file of ["examples/fabric.yaml", "test/fixtures/fabric/small.yaml"]) {
+    for (const file of [
+      "controller/intent/fabric.example.yaml",
+      "test/fixtures/fabric/small.yaml",
+    ]) {
       const { fabric } = loadFabricText(readFileSync(`${repoRoot}${file}`, "utf8"), file);
       assert.ok(fabric.switches.length > 0, file);
     }

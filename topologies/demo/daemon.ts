@@ -8,11 +8,11 @@
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ApiClient } from "../controller/cli/api-client.js";
-import type { ChangeResult, StatusResponse } from "../controller/daemon/api/protocol.js";
+import { ApiClient } from "../../controller/cli/api-client.js";
+import type { ChangeResult, StatusResponse } from "../../controller/daemon/api/protocol.js";
 import type { Fabric } from "./fabric.js";
 
-export const nvgreCtl = fileURLToPath(new URL("../controller/cli/main.js", import.meta.url));
+export const nvgreCtl = fileURLToPath(new URL("../../controller/cli/main.js", import.meta.url));
 
 export class ControllerError extends Error {
   constructor(message: string) {

@@ -3,8 +3,8 @@
  * fabric switch over P4Runtime. A Read needs no arbitration, so this never competes with the
  * controller for primary.
  */
-import { EntityBuilder } from "../controller/p4rt/entities.js";
-import { loadPipeline } from "../controller/p4rt/pipeline.js";
+import { EntityBuilder } from "../../controller/p4rt/entities.js";
+import { loadPipeline } from "../../controller/p4rt/pipeline.js";
 import { type SwitchInfo, switchClient } from "./fabric.js";
 
 export interface PortCount {

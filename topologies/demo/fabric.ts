@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { P4RuntimeClient } from "../controller/p4rt/client.js";
+import { P4RuntimeClient } from "../../controller/p4rt/client.js";
 
-export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 export const fabricScript = join(repoRoot, "topologies", "fabric.py");
 /** Debian's interpreter: it has Mininet and Scapy (the python3 first on PATH may not). */
 export const systemPython = "/usr/bin/python3";
