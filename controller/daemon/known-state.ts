@@ -6,13 +6,11 @@
  * could make the memory wrong (reconnect, lost mastership, a rejected update) forgets it, and
  * the next reconcile reads the switch; the periodic drift check always reads.
  */
-import type { Update } from "../../proto/gen/p4/v1/Update.js";
 import type { CanonicalCodec } from "../compile/canonical.js";
 import type { SwitchState } from "../compile/state.js";
 import type { P4RuntimeClient } from "../p4rt/client.js";
-import { codeName, WriteError } from "../p4rt/errors.js";
-import { diffStates, type PlannedUpdate } from "../reconcile/diff.js";
-import type { SwitchReconcileResult } from "../reconcile/reconcile.js";
+import { diffStates } from "../reconcile/diff.js";
+import { type SwitchReconcileResult, writePlan } from "../reconcile/reconcile.js";
 
 /** Converges a switch known to hold `known` to `desired`: the steps of the diff, in order. */
 export async function reconcileFromKnown(
@@ -22,34 +20,11 @@ export async function reconcileFromKnown(
   known: SwitchState,
 ): Promise<SwitchReconcileResult> {
   const plan = diffStates(desired, known, codec);
-  const result: SwitchReconcileResult = {
+  return {
     switchName: desired.switchName,
     pipelinePushed: false,
     plan,
-    written: 0,
-    rejected: [],
     dryRun: false,
+    ...(await writePlan(client, codec, plan)),
   };
-  for (const step of plan.steps) {
-    const updates: Update[] = step.map((u) => ({
-      type: u.type,
-      entity: codec.toEntity(u.collection, u.key, u.value),
-    }));
-    try {
-      await client.write(updates);
-      result.written += updates.length;
-    } catch (error) {
-      if (!(error instanceof WriteError)) throw error;
-      result.written += updates.length - error.failures.length;
-      result.rejected.push(
-        ...error.failures.map((failure) => ({
-          update: step[failure.index] as PlannedUpdate,
-          code: failure.code,
-          codeName: codeName(failure.code),
-          message: failure.message,
-        })),
-      );
-    }
-  }
-  return result;
 }
