@@ -4,18 +4,22 @@
  */
 import { InvalidArgumentError } from "commander";
 import type { ApiClient } from "./api-client.js";
+import { colourWanted } from "./colour.js";
 
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   /** Whether stderr is a terminal (progress bars) and stdout is (screen refresh in --watch). */
   interactive: boolean;
+  /** Whether output may be coloured (colour.ts; `--no-color` still turns it off). */
+  colour: boolean;
 }
 
 export const processIo: CliIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   interactive: Boolean(process.stdout.isTTY && process.stderr.isTTY),
+  colour: colourWanted(process.stdout, process.env),
 };
 
 export interface CliContext {

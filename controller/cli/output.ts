@@ -1,11 +1,17 @@
 /**
- * How nvgre-ctl prints: tables for people (cli-table3, colours by picocolors, which turns
- * itself off when stdout is not a terminal or NO_COLOR is set), JSON and YAML for scripts
- * (exactly the daemon's data, no decoration).
+ * How nvgre-ctl prints: tables for people (cli-table3, colours by picocolors when the run
+ * wants them: colour.ts), JSON and YAML for scripts (exactly the daemon's data, no decoration).
  */
 import Table from "cli-table3";
-import pc from "picocolors";
 import { stringify as toYaml } from "yaml";
+import { type Palette, palette } from "./colour.js";
+
+// One command line runs at a time (run-cli.ts sets this first); plain until told otherwise.
+let pc: Palette = palette(false);
+
+export function useColour(enabled: boolean): void {
+  pc = palette(enabled);
+}
 
 export type OutputFormat = "table" | "json" | "yaml";
 export const outputFormats: OutputFormat[] = ["table", "json", "yaml"];

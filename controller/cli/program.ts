@@ -22,7 +22,7 @@ import {
   parseVsid,
 } from "./context.js";
 import { exitCodeHelp } from "./exit-codes.js";
-import { type OutputFormat, outputFormats } from "./output.js";
+import { type OutputFormat, outputFormats, useColour } from "./output.js";
 
 export const version = "0.1.0";
 
@@ -73,7 +73,10 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     // Throw instead of exiting, in every subcommand (they inherit it), so main() picks the
     // exit status and tests can run commands in-process.
-    .exitOverride();
+    .exitOverride()
+    .hook("preAction", () => {
+      if (program.opts<{ color: boolean }>().color === false) useColour(false);
+    });
 
   const context: CliContext = {
     io,

@@ -6,11 +6,12 @@
 import { CommanderError } from "commander";
 import type { CliIo } from "./context.js";
 import { CliError, ExitCode } from "./exit-codes.js";
-import { colour } from "./output.js";
+import { colour, useColour } from "./output.js";
 import { buildProgram } from "./program.js";
 
 /** `argv` as process.argv gives it: the node binary and the script first. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  useColour(io.colour);
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv);

@@ -8,7 +8,6 @@
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { Command, Option } from "commander";
-import pc from "picocolors";
 import {
   type CaptureSummary,
   captureInterface,
@@ -20,6 +19,7 @@ import { ControllerDaemon, type CtlResult, nvgreCtl } from "./daemon.js";
 import { Fabric, isRunning, type RecordedProcess, repoRoot, type SwitchTarget } from "./fabric.js";
 import { migrate } from "./migration.js";
 import * as report from "./report.js";
+import { pc } from "./report.js";
 import { hostAddress, iperf, pingMatrix } from "./traffic.js";
 
 interface DemoOptions {

@@ -1,10 +1,10 @@
 /**
  * The demo's printed report: each section renders what was measured as text (tables from
- * cli-table3, colour from picocolors, which turns itself off when the output is not a
- * terminal). Nothing here measures anything.
+ * cli-table3, colour only on a terminal: controller/cli/colour.ts). Nothing here measures
+ * anything.
  */
 import Table from "cli-table3";
-import pc from "picocolors";
+import { stdoutPalette } from "../../controller/cli/colour.js";
 import type { CaptureSummary } from "./capture.js";
 import type { CtlResult } from "./daemon.js";
 import type { FabricDescription } from "./fabric.js";
@@ -13,6 +13,9 @@ import type { IperfResult, MatrixCell } from "./traffic.js";
 
 /** cli-table3 colours its borders and headings itself; plain text reads everywhere. */
 const plain = { style: { head: [], border: [] } };
+
+/** The demo's colours, shared by its progress lines (main.ts). */
+export const pc = stdoutPalette();
 
 export function heading(text: string): string {
   return `\n${pc.bold(pc.cyan(`== ${text}`))}`;

@@ -18,6 +18,7 @@ export async function runCaptured(socket: string, ...args: string[]): Promise<Cl
       err += text;
     },
     interactive: false,
+    colour: false,
   });
   return { code, out, err };
 }

@@ -13,6 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { parse as parseYaml } from "yaml";
+import { colourWanted } from "../../../controller/cli/colour.js";
 import type {
   ChangeResult,
   GetResponse,
@@ -29,6 +30,19 @@ import {
 import { runCaptured } from "./capture.js";
 
 const cliMain = fileURLToPath(new URL("../../../controller/cli/main.js", import.meta.url));
+
+/**
+ * The bin as a process. Its environment is the test's minus the colour switches, so what it
+ * prints does not depend on whether the tests run on a terminal or in CI; `env` adds to it.
+ */
+function runBin(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string) {
+  const { FORCE_COLOR: _force, NO_COLOR: _no, ...inherited } = process.env;
+  return spawnSync(process.execPath, [cliMain, ...args], {
+    encoding: "utf8",
+    cwd,
+    env: { ...inherited, ...env },
+  });
+}
 
 interface Received {
   method: string;
@@ -405,7 +419,7 @@ describe("nvgre-ctl against a scripted daemon", () => {
   });
 
   test("--help on every command exits 0; the top-level help documents the exit statuses", () => {
-    const top = spawnSync(process.execPath, [cliMain, "--help"], { encoding: "utf8" });
+    const top = runBin(["--help"]);
     assert.equal(top.status, 0);
     assert.match(top.stdout, /Exit status:\n {2}0 {2}ok/);
     assert.match(top.stdout, /3 {2}the daemon is unreachable/);
@@ -417,9 +431,7 @@ describe("nvgre-ctl against a scripted daemon", () => {
       ["counters"],
       ["tables"],
     ]) {
-      const help = spawnSync(process.execPath, [cliMain, ...command, "--help"], {
-        encoding: "utf8",
-      });
+      const help = runBin([...command, "--help"]);
       assert.equal(help.status, 0, command.join(" "));
       assert.match(help.stdout, /^Usage: nvgre-ctl /);
     }
@@ -427,10 +439,7 @@ describe("nvgre-ctl against a scripted daemon", () => {
 
   test("the bin exits 3 naming the socket when no daemon answers", () => {
     const missing = join(dir, "nobody.sock");
-    const result = spawnSync(process.execPath, [cliMain, "status"], {
-      encoding: "utf8",
-      env: { ...process.env, NVGRE_CTL_SOCKET: missing },
-    });
+    const result = runBin(["status"], { NVGRE_CTL_SOCKET: missing });
     assert.equal(result.status, 3);
     assert.match(
       result.stderr,
@@ -439,9 +448,7 @@ describe("nvgre-ctl against a scripted daemon", () => {
   });
 
   test("bash completion completes commands, subcommands, choices and files", () => {
-    const script = spawnSync(process.execPath, [cliMain, "completion", "bash"], {
-      encoding: "utf8",
-    }).stdout;
+    const script = runBin(["completion", "bash"]).stdout;
     const complete = (line: string) => {
       const words = line.split(" ");
       const program = `${script}
@@ -456,7 +463,38 @@ _nvgre_ctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
     assert.deepEqual(complete("nvgre-ctl get e"), ["endpoints"]);
     assert.deepEqual(complete("nvgre-ctl status -o j"), ["json"]);
     assert.ok(complete("nvgre-ctl apply -f fab").includes("fabric.yaml"));
-    const zsh = spawnSync(process.execPath, [cliMain, "completion", "zsh"], { encoding: "utf8" });
+    const zsh = runBin(["completion", "zsh"]);
     assert.match(zsh.stdout, /^#compdef nvgre-ctl\nautoload -U \+X bashcompinit && bashcompinit\n/);
+  });
+
+  test("colour only on a terminal or when FORCE_COLOR asks; never into a pipe, even in CI", () => {
+    const env = { NVGRE_CTL_SOCKET: join(dir, "nobody.sock") };
+    const ansi = "\x1b[";
+    const piped = runBin(["status"], { ...env, CI: "true" });
+    assert.equal(piped.status, 3);
+    assert.ok(!piped.stderr.includes(ansi), piped.stderr);
+    const forced = runBin(["status"], { ...env, FORCE_COLOR: "1" });
+    assert.ok(forced.stderr.startsWith(`${ansi}31merror:`), forced.stderr);
+    for (const plain of [
+      runBin(["status", "--no-color"], { ...env, FORCE_COLOR: "1" }),
+      runBin(["status"], { ...env, FORCE_COLOR: "1", NO_COLOR: "1" }),
+    ]) {
+      assert.equal(plain.status, 3);
+      assert.ok(plain.stderr.startsWith("error: cannot reach"), plain.stderr);
+    }
+  });
+
+  test("the colour rule: NO_COLOR, then FORCE_COLOR, then a terminal that is not dumb", () => {
+    const tty = { isTTY: true };
+    const pipe = { isTTY: false };
+    assert.equal(colourWanted(tty, { TERM: "xterm" }), true);
+    assert.equal(colourWanted(tty, { TERM: "dumb" }), false);
+    assert.equal(colourWanted(pipe, { CI: "true" }), false);
+    assert.equal(colourWanted(pipe, { FORCE_COLOR: "1" }), true);
+    assert.equal(colourWanted(pipe, { FORCE_COLOR: "" }), true);
+    assert.equal(colourWanted(tty, { FORCE_COLOR: "0" }), false);
+    assert.equal(colourWanted(tty, { FORCE_COLOR: "false" }), false);
+    assert.equal(colourWanted(tty, { NO_COLOR: "1", FORCE_COLOR: "1" }), false);
+    assert.equal(colourWanted(tty, { NO_COLOR: "" }), true);
   });
 });
