@@ -171,6 +171,11 @@ function index<T extends { id: number }>(items: T[], kind: string): Map<number, 
 
 export class PipelineModel {
   readonly tables: Map<number, TableModel>;
+  /**
+   * Tables the P4Info lists that p4c removed from the JSON as never applied, by id → name.
+   * PI loads such pipelines; only entities that name these tables are refused.
+   */
+  readonly absentTables: Map<number, string>;
   readonly actions: Map<number, ActionModel>;
   readonly profiles: Map<number, ProfileModel>;
   readonly counters: Map<number, CounterModel>;
@@ -207,9 +212,16 @@ export class PipelineModel {
       "direct meter",
     );
     this.profiles = new Map();
+    const tables = p4info.tables.map((info) => ({ info, ...nameOf(info.preamble, "table") }));
     this.tables = index(
-      p4info.tables.map((t) => this.buildTable(t)),
+      tables.flatMap(({ info, name }) => {
+        const state = sw.tables.get(name);
+        return state ? [this.buildTable(info, state)] : [];
+      }),
       "table",
+    );
+    this.absentTables = new Map(
+      tables.filter(({ name }) => !sw.tables.has(name)).map(({ id, name }) => [id, name]),
     );
     for (const ap of p4info.action_profiles) {
       const { id, name } = nameOf(ap.preamble, "action profile");
@@ -333,8 +345,9 @@ export class PipelineModel {
   private buildAction(info: P4Info__Output["actions"][number]): ActionModel {
     const { id, name } = nameOf(info.preamble, "action");
     const params = info.params.map((p) => ({ id: p.id, name: p.name, bitwidth: p.bitwidth }));
+    // None when p4c kept the action in the P4Info but dropped it from the JSON with the only
+    // table that used it (absentTables); PI loads that, and so no table here offers it.
     const copies = [...this.sw.actions.values()].filter((a) => a.name === name);
-    if (copies.length === 0) throw mismatch("action", name, "no action of that name");
     for (const compiled of copies) {
       const widths = compiled.paramWidths;
       if (
@@ -351,10 +364,8 @@ export class PipelineModel {
     return { id, name, params };
   }
 
-  private buildTable(info: Table__Output): TableModel {
+  private buildTable(info: Table__Output, state: TableModel["state"]): TableModel {
     const { id, name } = nameOf(info.preamble, "table");
-    const state = this.sw.tables.get(name);
-    if (!state) throw mismatch("table", name, "no table of that name");
     if (info.match_fields.length !== state.keys.length) {
       throw mismatch(
         "table",
@@ -368,7 +379,10 @@ export class PipelineModel {
       if (kind === "UNSPECIFIED" || !keyKindsFor[kind]) {
         throw mismatch("table", name, `match field "${f.name}" has no supported match type`);
       }
-      if (!keyKindsFor[kind].includes(key.kind) || f.bitwidth !== key.width) {
+      // P4Info gives an error- or enum-typed key no width (P4Runtime cannot express its
+      // values); PI loads the pipeline and no entry can match on the field, as here.
+      const expressible = f.bitwidth !== 0 || f.type_name !== null || kind !== "EXACT";
+      if (!keyKindsFor[kind].includes(key.kind) || (expressible && f.bitwidth !== key.width)) {
         throw mismatch(
           "table",
           name,

@@ -74,8 +74,14 @@ export class PipelineState {
 
   private table(id: number): TableEntries {
     const t = this.tables.get(id);
-    if (!t) throw invalidP4Id("table", id);
-    return t;
+    if (t) return t;
+    const absent = this.model.absentTables.get(id);
+    if (absent !== undefined) {
+      throw invalidArgument(
+        `Table ${absent} is in the P4Info but not in the device config (p4c removed it as never applied)`,
+      );
+    }
+    throw invalidP4Id("table", id);
   }
 
   private profile(id: number): ActionProfileManager {
