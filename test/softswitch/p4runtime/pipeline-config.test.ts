@@ -176,7 +176,10 @@ describe("P4Runtime pipeline config, softswitch only", () => {
       p4_device_config: loadPipeline().deviceConfig,
     });
     assert.equal(mixed.code, grpc.status.INVALID_ARGUMENT);
-    assert.match(mixed.details, /P4Info (table|action|action profile) "[^"]+" does not match the device config/);
+    assert.match(
+      mixed.details,
+      /P4Info (table|action|action profile) "[^"]+" does not match the device config/,
+    );
     const p4info = structuredClone(fixture.index.p4info);
     const field = p4info.tables.find((t) => t.preamble?.name === "MyIngress.l2")?.match_fields[0];
     assert.ok(field);
