@@ -22,6 +22,17 @@ export interface Allocations {
 
 export const emptyAllocations = (): Allocations => ({ pools: {} });
 
+/** An id looked up in a pool that only looks up (an incremental recompile's view of the past) is not there. */
+export class IdNotAllocatedError extends Error {
+  override readonly name = "IdNotAllocatedError";
+  constructor(
+    readonly pool: string,
+    readonly key: string,
+  ) {
+    super(`pool "${pool}" has no id for "${key}"`);
+  }
+}
+
 /** A pool ran out of ids: the fabric has more of something than the P4 program can number. */
 export class IdExhaustedError extends Error {
   override readonly name = "IdExhaustedError";
@@ -34,8 +45,9 @@ export class IdExhaustedError extends Error {
 }
 
 export class IdPool {
-  private readonly previous: Map<string, number>;
-  private readonly taken: Set<number>;
+  private readonly previous: Record<string, number>;
+  /** Ids not to hand out: built on the first new id (most compiles hand out none). */
+  private taken: Set<number> | undefined;
   private readonly used = new Map<string, number>();
   private cursor: number;
 
@@ -44,10 +56,9 @@ export class IdPool {
     private readonly min: number,
     private readonly max: number,
     state: PoolState | undefined,
+    private readonly lookupOnly = false,
   ) {
-    this.previous = new Map(Object.entries(state?.ids ?? {}));
-    // Ids of last time stay taken during this compile even if their object is gone.
-    this.taken = new Set(this.previous.values());
+    this.previous = state?.ids ?? {};
     const next = state?.next ?? min;
     this.cursor = next >= min && next <= max ? next : min;
   }
@@ -56,11 +67,14 @@ export class IdPool {
   id(key: string): number {
     const known = this.used.get(key);
     if (known !== undefined) return known;
-    const previous = this.previous.get(key);
-    if (previous !== undefined && previous >= this.min && previous <= this.max) {
+    const previous = Object.hasOwn(this.previous, key) ? this.previous[key] : undefined;
+    if (typeof previous === "number" && previous >= this.min && previous <= this.max) {
       this.used.set(key, previous);
       return previous;
     }
+    if (this.lookupOnly) throw new IdNotAllocatedError(this.name, key);
+    // Ids of last time stay taken during this compile even if their object is gone.
+    this.taken ??= new Set([...Object.values(this.previous), ...this.used.values()]);
     const span = this.max - this.min + 1;
     for (let tried = 0; tried < span; tried++) {
       const candidate = this.cursor;
@@ -78,23 +92,41 @@ export class IdPool {
     return this.used.size;
   }
 
-  state(): PoolState {
-    return { next: this.cursor, ids: Object.fromEntries(this.used) };
+  /** Where the next search for a free id starts. */
+  get next(): number {
+    return this.cursor;
   }
+
+  /** Ids in id order, so the stored form does not depend on the order they were asked in. */
+  state(): PoolState {
+    return { next: this.cursor, ids: sortedIds(this.used) };
+  }
+}
+
+export function sortedIds(ids: Iterable<[string, number]>): Record<string, number> {
+  return Object.fromEntries([...ids].sort((a, b) => a[1] - b[1]));
 }
 
 export class IdAllocator {
   private readonly pools = new Map<string, IdPool>();
 
-  constructor(private readonly previous: Allocations = emptyAllocations()) {}
+  constructor(
+    private readonly previous: Allocations = emptyAllocations(),
+    private readonly lookupOnly = false,
+  ) {}
 
+  /** The pool `name` (made on first use, from the previous allocations). */
   pool(name: string, min: number, max: number): IdPool {
     let pool = this.pools.get(name);
     if (!pool) {
-      pool = new IdPool(name, min, max, this.previous.pools[name]);
+      pool = new IdPool(name, min, max, this.previous.pools[name], this.lookupOnly);
       this.pools.set(name, pool);
     }
     return pool;
+  }
+
+  existing(name: string): IdPool | undefined {
+    return this.pools.get(name);
   }
 
   /** Only the ids asked for in this compile: objects that are gone lose theirs. */

@@ -32,15 +32,10 @@ import { formatVsid } from "../intent/schema.js";
 import type { P4InfoIndex } from "../p4rt/p4info.js";
 import { type Allocations, IdAllocator, IdExhaustedError, type IdPool } from "./allocate.js";
 import { CanonicalCodec, groupMembersText, lpm, replicasText, ternary } from "./canonical.js";
-import { DesiredStateConflictError, SwitchState } from "./state.js";
-import { type DomainRoute, type RoutingDomain, routingDomains } from "./tenant-routes.js";
-import {
-  type MulticastTree,
-  multicastMac,
-  type NextHop,
-  Underlay,
-  UnderlayError,
-} from "./underlay.js";
+import { type FabricLayout, layoutOf, type RouteGroup, targetKey } from "./layout.js";
+import { DesiredStateConflictError, type EntitySink, SwitchState } from "./state.js";
+import type { DomainRoute, RoutingDomain } from "./tenant-routes.js";
+import { multicastMac, type NextHop, type Underlay, UnderlayError } from "./underlay.js";
 import { type TableWriters, tableWriters } from "./writers.js";
 
 /** CPU_CLONE_SESSION_ID of p4/v1model/arch.p4: egress clones MTU punts (R12) into it. */
@@ -69,7 +64,56 @@ export interface CompiledFabric {
   /** Desired state per switch name, in fabric order. */
   switches: Map<string, SwitchState>;
   allocations: Allocations;
+  /** What it was compiled from, for an incremental recompile of a later change (incremental.ts). */
+  basis: CompileBasis;
 }
+
+export interface CompileBasis {
+  fabric: Fabric;
+  usage: Map<string, SwitchUsage>;
+}
+
+/**
+ * What the parts of a switch's state (units: one per member VSID, one per routing domain the
+ * switch routes for) use of what the switch shares between them, counted per unit so that an
+ * incremental recompile of some units knows what the others still need.
+ */
+export interface SwitchUsage {
+  /** Per id pool name: key → number of units asking for its id. */
+  ids: Map<string, Map<string, number>>;
+  /** Tunnel destinations (nve entries): nve id → PA and number of units tunnelling to it. */
+  tunnels: Map<number, { pa: IpAddress; uses: number }>;
+  /** VSIDs encapsulated in (src_pa entries): VSID → number of units. */
+  encap: Map<number, number>;
+}
+
+/**
+ * One unit of a switch's state; units are compiled in the order of unitsOf. A routing domain
+ * is one unit per route target (VSID + MAC, its next hop), with every route leading there.
+ */
+export type CompileUnit =
+  | { kind: "subnet"; subnet: VirtualSubnet }
+  | { kind: "routing"; domain: RoutingDomain; target: string; routes: DomainRoute[] };
+
+/** Units to compile again: those of these VSIDs, tenants (all their routes) and route targets. */
+export interface UnitSelection {
+  vsids: Set<number>;
+  tenants: Set<string>;
+  targets: Set<string>;
+}
+
+/** What one unit used while it was compiled. */
+export interface UnitUsage {
+  ids: Map<IdPool, Set<string>>;
+  tunnels: Map<number, IpAddress>;
+  encap: Set<number>;
+}
+
+export const newUnitUsage = (): UnitUsage => ({
+  ids: new Map(),
+  tunnels: new Map(),
+  encap: new Set(),
+});
 
 const codecs = new WeakMap<P4InfoIndex, CanonicalCodec>();
 
@@ -117,16 +161,15 @@ interface RouteKeys {
 }
 
 /** Per-switch working state while compiling it. */
-interface SwitchContext {
+export interface SwitchContext {
   sw: Switch;
-  state: SwitchState;
+  /** Where the unit being compiled puts its entities. */
+  state: EntitySink;
   vsidIndex: IdPool;
   nve: IdPool;
   nexthop: IdPool;
-  /** Tunnel destinations used: nve id → PA. */
-  tunnels: Map<number, IpAddress>;
-  /** VSIDs this switch encapsulates in (src_pa). */
-  encapVsids: Set<number>;
+  /** What the unit being compiled uses. */
+  unit: UnitUsage;
   /** Tunnels toward each (VSID, tunnel endpoint). */
   toNode: Map<string, Tunnel>;
 }
@@ -138,20 +181,21 @@ interface Tunnel {
   nveId: number;
 }
 
-class FabricCompiler {
-  private readonly w: TableWriters;
+export class FabricCompiler {
+  readonly w: TableWriters;
   private readonly underlay: Underlay;
   private readonly alloc: IdAllocator;
-  private readonly domains: Map<string, RoutingDomain>;
+  readonly domains: Map<string, RoutingDomain>;
   private readonly vrf: IdPool;
   private readonly endpointKeys = new Map<Endpoint, EndpointKeys>();
   private readonly routeKeys = new Map<DomainRoute, RouteKeys>();
   /** tenant_nexthop keys by next hop id (ids repeat across switches). */
   private readonly nexthopKeys: string[] = [];
-  private readonly trees = new Map<string, MulticastTree & { members: Set<Switch> }>();
-  private readonly subnetsBySwitch = new Map<Switch, VirtualSubnet[]>();
-  /** Switches that route in each tenant (members of one of its gateway VSIDs). */
-  private readonly routers = new Map<string, Switch[]>();
+  private readonly trees: FabricLayout["trees"];
+  private readonly subnetsBySwitch: FabricLayout["subnetsBySwitch"];
+  private readonly routers: FabricLayout["routers"];
+  private readonly routeGroups: FabricLayout["routeGroups"];
+  private readonly memberVsids: FabricLayout["memberVsids"];
   private readonly bits: {
     vsidIndex: number;
     nveId: number;
@@ -162,12 +206,14 @@ class FabricCompiler {
   private readonly issues: IntentIssue[] = [];
 
   constructor(
-    private readonly fabric: Fabric,
+    readonly fabric: Fabric,
     private readonly codec: CanonicalCodec,
     previous: Allocations | undefined,
+    /** Ids are only looked up (an incremental recompile's view of the previous fabric). */
+    lookupOnly = false,
   ) {
     this.w = tableWriters(codec);
-    this.alloc = new IdAllocator(previous);
+    this.alloc = new IdAllocator(previous, lookupOnly);
     this.bits = {
       vsidIndex: codec.paramBitwidth("set_vsid", "vsid_index"),
       nveId: codec.paramBitwidth("bridge_to_nve", "nve_id"),
@@ -177,35 +223,44 @@ class FabricCompiler {
     };
     this.vrf = this.alloc.pool("vrf", 1, 2 ** codec.paramBitwidth("set_vsid", "vrf_id") - 1);
     this.checkPorts();
-    this.underlay = new Underlay(fabric);
-    this.domains = routingDomains(fabric);
+    const layout = layoutOf(fabric);
+    this.underlay = layout.underlay;
+    this.domains = layout.domains;
+    this.trees = layout.trees;
+    this.subnetsBySwitch = layout.subnetsBySwitch;
+    this.routers = layout.routers;
+    this.routeGroups = layout.routeGroups;
+    this.memberVsids = layout.memberVsids;
+    this.issues.push(...layout.issues);
     for (const tenant of fabric.tenants) this.vrf.id(tenant.name);
-    for (const sw of fabric.switches) this.subnetsBySwitch.set(sw, []);
-    for (const subnet of fabric.virtualSubnets) {
-      for (const sw of subnet.switches) this.subnetsBySwitch.get(sw)?.push(subnet);
-    }
-    for (const domain of this.domains.values()) {
-      const routers = new Set<Switch>();
-      for (const subnet of domain.gatewaySubnets) for (const sw of subnet.switches) routers.add(sw);
-      this.routers.set(
-        domain.tenant,
-        this.fabric.switches.filter((sw) => routers.has(sw)),
-      );
-    }
-    this.buildTrees();
   }
 
   compile(): CompiledFabric {
     const switches = new Map<string, SwitchState>();
+    const usage = new Map<string, SwitchUsage>();
     for (const sw of this.fabric.switches) {
       try {
-        switches.set(sw.name, this.compileSwitch(sw));
+        const compiled = this.compileSwitch(sw);
+        switches.set(sw.name, compiled.state);
+        usage.set(sw.name, compiled.usage);
       } catch (error) {
         this.report(error, sw.path);
       }
     }
     if (this.issues.length > 0) throw new IntentError(this.issues);
-    return { switches, allocations: this.alloc.result() };
+    // Per-endpoint key caches only share strings within one compile.
+    this.endpointKeys.clear();
+    this.routeKeys.clear();
+    return {
+      switches,
+      allocations: this.alloc.result(),
+      basis: { fabric: this.fabric, usage },
+    };
+  }
+
+  /** Allocations after this compiler's asks (see IdAllocator.pool). */
+  pool(name: string): IdPool | undefined {
+    return this.alloc.existing(name);
   }
 
   private report(error: unknown, path: IntentPath): void {
@@ -238,52 +293,55 @@ class FabricCompiler {
     if (issues.length > 0) throw new IntentError(issues);
   }
 
-  private buildTrees(): void {
-    const groups = new Map<
-      string,
-      { group: IpAddress; members: Set<Switch>; nves: Set<Nve>; path: IntentPath }
-    >();
-    for (const subnet of this.fabric.virtualSubnets) {
-      if (subnet.flood.mode !== "multicast") continue;
-      const group = subnet.flood.group;
-      const entry = groups.get(group.text) ?? {
-        group,
-        members: new Set(),
-        nves: new Set(),
-        path: [...subnet.path, "flood"],
-      };
-      for (const sw of subnet.switches) entry.members.add(sw);
-      for (const nve of subnet.nves) entry.nves.add(nve);
-      groups.set(group.text, entry);
-    }
-    for (const [text, entry] of groups) {
-      try {
-        const tree = this.underlay.multicastTree(
-          entry.group,
-          [...entry.members],
-          [...entry.nves],
-          entry.path,
-        );
-        this.trees.set(text, { ...tree, members: entry.members });
-      } catch (error) {
-        this.report(error, entry.path);
-      }
-    }
-  }
-
-  private compileSwitch(sw: Switch): SwitchState {
-    const state = new SwitchState(sw.name);
-    const mcastMax = 2 ** this.bits.mcast - 1;
-    const ctx: SwitchContext = {
+  /** A context to compile units of `sw` with, into `sink`. */
+  context(sw: Switch, sink: EntitySink): SwitchContext {
+    return {
       sw,
-      state,
+      state: sink,
       vsidIndex: this.alloc.pool(`${sw.name}/vsid-index`, 1, 2 ** this.bits.vsidIndex - 1),
       nve: this.alloc.pool(`${sw.name}/nve`, 1, 2 ** this.bits.nveId - 1),
       nexthop: this.alloc.pool(`${sw.name}/nexthop`, 1, 2 ** this.bits.nexthop - 1),
-      tunnels: new Map(),
-      encapVsids: new Set(),
+      unit: newUnitUsage(),
       toNode: new Map(),
     };
+  }
+
+  /** The units of a switch's state, in compile order (the order new ids are handed out in). */
+  unitsOf(sw: Switch, only?: UnitSelection): CompileUnit[] {
+    const units: CompileUnit[] = [];
+    for (const subnet of this.subnetsBySwitch.get(sw) ?? []) {
+      if (!only || only.vsids.has(subnet.vsid)) units.push({ kind: "subnet", subnet });
+    }
+    for (const domain of this.domains.values()) {
+      if (!(this.routers.get(domain.tenant) ?? []).includes(sw)) continue;
+      const groups = this.routeGroups.get(domain.tenant) ?? new Map<string, RouteGroup>();
+      const selected =
+        !only || only.tenants.has(domain.tenant)
+          ? [...groups]
+          : [...only.targets]
+              .filter((target) => groups.has(target))
+              .map((target) => [target, groups.get(target) as RouteGroup] as const)
+              .sort(([, a], [, b]) => a.order - b.order);
+      for (const [target, { routes }] of selected) {
+        units.push({ kind: "routing", domain, target, routes });
+      }
+    }
+    return units;
+  }
+
+  /** Compiles one unit into ctx.state; returns what it used. */
+  compileUnit(ctx: SwitchContext, unit: CompileUnit): UnitUsage {
+    ctx.unit = newUnitUsage();
+    if (unit.kind === "subnet") this.subnet(ctx, unit.subnet);
+    else this.routing(ctx, unit.domain, unit.routes);
+    return ctx.unit;
+  }
+
+  private compileSwitch(sw: Switch): { state: SwitchState; usage: SwitchUsage } {
+    const state = new SwitchState(sw.name);
+    const mcastMax = 2 ** this.bits.mcast - 1;
+    const ctx = this.context(sw, state);
+    const usage: SwitchUsage = { ids: new Map(), tunnels: new Map(), encap: new Map() };
     if (2 * (2 ** this.bits.vsidIndex - 1) >= mcastMax) {
       throw new IntentError([
         {
@@ -297,13 +355,10 @@ class FabricCompiler {
     this.ownAddresses(ctx);
     this.underlayRoutes(ctx);
     this.multicastTransit(ctx);
-    for (const subnet of this.subnetsBySwitch.get(sw) ?? []) this.subnet(ctx, subnet);
-    for (const domain of this.domains.values()) {
-      if ((this.routers.get(domain.tenant) ?? []).includes(sw)) this.routing(ctx, domain);
-    }
-    this.tunnels(ctx);
-    this.checkCapacity(ctx);
-    return state;
+    for (const unit of this.unitsOf(sw)) addUsage(usage, this.compileUnit(ctx, unit), 1);
+    this.tunnels(sw, state, usage);
+    this.checkCapacity(sw, state.collections);
+    return { state, usage };
   }
 
   private switchConfig({ sw, state }: SwitchContext): void {
@@ -477,7 +532,11 @@ class FabricCompiler {
   private tunnelTo(ctx: SwitchContext, subnet: VirtualSubnet, node: TunnelEndpoint): Tunnel {
     const cacheKey = `${subnet.vsid}/${node.kind}/${node.name}`;
     const cached = ctx.toNode.get(cacheKey);
-    if (cached) return cached;
+    if (cached) {
+      noteUse(ctx.unit, ctx.nve, cached.pa.text);
+      ctx.unit.tunnels.set(cached.nveId, cached.pa);
+      return cached;
+    }
     const family = tunnelFamily(ctx.sw, node, subnet.vsid, this.fabric.settings.tunnelFamily);
     if (!family) {
       throw new IntentError([
@@ -490,8 +549,8 @@ class FabricCompiler {
     const pa = providerAddressFor(node, subnet.vsid, family) as IpAddress;
     // Throws, naming the node, when the underlay has no way to that PA.
     this.underlay.nextHopsToPa(ctx.sw, node, pa);
-    const nveId = ctx.nve.id(pa.text);
-    ctx.tunnels.set(nveId, pa);
+    const nveId = ask(ctx, ctx.nve, pa.text);
+    ctx.unit.tunnels.set(nveId, pa);
     const tunnel = { value: this.w.mac.toNve.value([nveId]), pa, nveId };
     ctx.toNode.set(cacheKey, tunnel);
     return tunnel;
@@ -501,8 +560,8 @@ class FabricCompiler {
     const { sw, state } = ctx;
     const w = this.w;
     const vsid = subnet.vsid;
-    const index = ctx.vsidIndex.id(String(vsid));
-    ctx.encapVsids.add(vsid);
+    const index = ask(ctx, ctx.vsidIndex, String(vsid));
+    ctx.unit.encap.add(vsid);
     const gateway = subnet.gateway;
     state.add(
       w.vsid.key.collection,
@@ -544,7 +603,7 @@ class FabricCompiler {
     } else {
       const group = subnet.flood.group;
       const tree = this.trees.get(group.text);
-      const rid = ctx.nve.id(`group:${group.text}`);
+      const rid = ask(ctx, ctx.nve, `group:${group.text}`);
       state.add(
         w.localPa[group.family].key.collection,
         w.localPa[group.family].key.key([group.hex]),
@@ -723,13 +782,13 @@ class FabricCompiler {
     for (const ip of v6) add(2, ternary(ip.hex, ALL_ONES_128));
   }
 
-  /** A tenant's routing domain on a switch that routes for it (R14). */
-  private routing(ctx: SwitchContext, domain: RoutingDomain): void {
+  /** Routes of a tenant's routing domain (R14) on a switch that routes for it. */
+  private routing(ctx: SwitchContext, domain: RoutingDomain, routes: DomainRoute[]): void {
     const { sw, state } = ctx;
     const w = this.w;
     const vrf = this.vrf.id(domain.tenant);
-    const member = new Set((this.subnetsBySwitch.get(sw) ?? []).map((s) => s.vsid));
-    for (const route of domain.routes) {
+    const member = this.memberVsids.get(sw) as Set<number>;
+    for (const route of routes) {
       const target = route.target;
       const subnet = this.fabric.subnetByVsid.get(target.vsid) as VirtualSubnet;
       const table = w.tenantRoute[route.prefix.family];
@@ -737,12 +796,12 @@ class FabricCompiler {
       if (!keys) {
         keys = {
           route: table.key.key([vrf, lpm(route.prefix.hex, route.prefix.length)]),
-          nexthop: `${target.vsid}/${target.mac.hex}`,
+          nexthop: targetKey(target.vsid, target.mac),
           vsid: String(target.vsid),
         };
         this.routeKeys.set(route, keys);
       }
-      const nexthop = ctx.nexthop.id(keys.nexthop);
+      const nexthop = ask(ctx, ctx.nexthop, keys.nexthop);
       state.add(table.key.collection, keys.route, table.nexthop.value([nexthop]));
       let nexthopKey = this.nexthopKeys[nexthop];
       if (nexthopKey === undefined) {
@@ -750,7 +809,7 @@ class FabricCompiler {
         this.nexthopKeys[nexthop] = nexthopKey;
       }
       // The VSID's counter index is per switch but usually the same on all: share the value.
-      const index = ctx.vsidIndex.id(keys.vsid);
+      const index = ask(ctx, ctx.vsidIndex, keys.vsid);
       if (keys.forwardIndex !== index) {
         keys.forwardIndex = index;
         keys.forward = w.tenantNexthop.forward.value([
@@ -761,7 +820,7 @@ class FabricCompiler {
         ]);
       }
       state.add(w.tenantNexthop.key.collection, nexthopKey, keys.forward as string);
-      ctx.encapVsids.add(target.vsid);
+      ctx.unit.encap.add(target.vsid);
       // Members have the endpoint's mac entry already; others need one toward its NVE.
       if (target.nve || !member.has(target.vsid)) {
         const node = target.nve ?? this.nodeOf(target.endpoint as Endpoint);
@@ -779,36 +838,58 @@ class FabricCompiler {
   }
 
   /** nve entries for every tunnel destination used; source PAs per VSID (R8). */
-  private tunnels({ sw, state, tunnels, encapVsids }: SwitchContext): void {
-    const w = this.w;
-    for (const [id, pa] of tunnels) {
-      state.add(w.nve.key.collection, w.nve.key.key([id]), w.nve.set[pa.family].value([pa.hex]));
+  private tunnels(sw: Switch, state: EntitySink, usage: SwitchUsage): void {
+    for (const [id, { pa }] of usage.tunnels) {
+      const nve = this.nveEntity(id, pa);
+      state.add(nve.collection, nve.key, nve.value);
     }
-    const default4 = providerAddressFor(sw, -1, 4)?.hex ?? "0";
-    const default6 = providerAddressFor(sw, -1, 6)?.hex ?? "0";
-    if (default4 !== "0" || default6 !== "0") {
+    const srcPa = this.w.srcPa;
+    const defaults = this.defaultPas(sw);
+    if (defaults[0] !== "0" || defaults[1] !== "0") {
       state.add(
-        w.srcPa.key.collection,
-        w.srcPa.key.key(["*", "*"], PRIORITY.srcPaDefault),
-        w.srcPa.set.value([default4, default6]),
+        srcPa.key.collection,
+        srcPa.key.key(["*", "*"], PRIORITY.srcPaDefault),
+        srcPa.set.value(defaults),
       );
     }
-    for (const vsid of encapVsids) {
-      const v4 = providerAddressFor(sw, vsid, 4 as IpFamily)?.hex ?? "0";
-      const v6 = providerAddressFor(sw, vsid, 6 as IpFamily)?.hex ?? "0";
-      if (v4 === default4 && v6 === default6) continue;
-      state.add(
-        w.srcPa.key.collection,
-        w.srcPa.key.key([ternary(vsid.toString(16), "ffffff"), "*"], PRIORITY.srcPaVsid),
-        w.srcPa.set.value([v4, v6]),
-      );
+    for (const vsid of usage.encap.keys()) {
+      const entity = this.srcPaEntity(sw, vsid);
+      if (entity) state.add(entity.collection, entity.key, entity.value);
     }
   }
 
+  /** The nve entry of a tunnel destination. */
+  nveEntity(id: number, pa: IpAddress): Entity {
+    const nve = this.w.nve;
+    return {
+      collection: nve.key.collection,
+      key: nve.key.key([id]),
+      value: nve.set[pa.family].value([pa.hex]),
+    };
+  }
+
+  private defaultPas(sw: Switch): [string, string] {
+    return [providerAddressFor(sw, -1, 4)?.hex ?? "0", providerAddressFor(sw, -1, 6)?.hex ?? "0"];
+  }
+
+  /** The src_pa entry of a VSID the switch encapsulates in, when its PAs are not the defaults. */
+  srcPaEntity(sw: Switch, vsid: number): Entity | undefined {
+    const [default4, default6] = this.defaultPas(sw);
+    const v4 = providerAddressFor(sw, vsid, 4 as IpFamily)?.hex ?? "0";
+    const v6 = providerAddressFor(sw, vsid, 6 as IpFamily)?.hex ?? "0";
+    if (v4 === default4 && v6 === default6) return undefined;
+    const srcPa = this.w.srcPa;
+    return {
+      collection: srcPa.key.collection,
+      key: srcPa.key.key([ternary(vsid.toString(16), "ffffff"), "*"], PRIORITY.srcPaVsid),
+      value: srcPa.set.value([v4, v6]),
+    };
+  }
+
   /** Every table fits its P4Info size on this switch, or the intent is refused. */
-  private checkCapacity({ sw, state }: SwitchContext): void {
+  checkCapacity(sw: Switch, collections: Map<string, { size: number }>): void {
     const issues: IntentIssue[] = [];
-    for (const [collection, entries] of state.collections) {
+    for (const [collection, entries] of collections) {
       if (!collection.startsWith("table:")) continue;
       const table = collection.slice(6);
       const size = this.codec.tableSize(table);
@@ -820,5 +901,52 @@ class FabricCompiler {
       }
     }
     if (issues.length > 0) throw new IntentError(issues);
+  }
+}
+
+export interface Entity {
+  collection: string;
+  key: string;
+  value: string;
+}
+
+function noteUse(unit: UnitUsage, pool: IdPool, key: string): void {
+  let keys = unit.ids.get(pool);
+  if (!keys) {
+    keys = new Set();
+    unit.ids.set(pool, keys);
+  }
+  keys.add(key);
+}
+
+/** The id of `key` in `pool`, noted as used by the unit being compiled. */
+function ask(ctx: SwitchContext, pool: IdPool, key: string): number {
+  noteUse(ctx.unit, pool, key);
+  return pool.id(key);
+}
+
+/** Counts (sign 1) or uncounts (sign -1) what a unit used into a switch's usage. */
+export function addUsage(usage: SwitchUsage, unit: UnitUsage, sign: 1 | -1): void {
+  for (const [pool, keys] of unit.ids) {
+    let counts = usage.ids.get(pool.name);
+    if (!counts) {
+      counts = new Map();
+      usage.ids.set(pool.name, counts);
+    }
+    for (const key of keys) {
+      const n = (counts.get(key) ?? 0) + sign;
+      if (n > 0) counts.set(key, n);
+      else counts.delete(key);
+    }
+  }
+  for (const [id, pa] of unit.tunnels) {
+    const n = (usage.tunnels.get(id)?.uses ?? 0) + sign;
+    if (n > 0) usage.tunnels.set(id, { pa, uses: n });
+    else usage.tunnels.delete(id);
+  }
+  for (const vsid of unit.encap) {
+    const n = (usage.encap.get(vsid) ?? 0) + sign;
+    if (n > 0) usage.encap.set(vsid, n);
+    else usage.encap.delete(vsid);
   }
 }

@@ -19,6 +19,7 @@ import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
 import type { PacketIn__Output } from "../../proto/gen/p4/v1/PacketIn.js";
 import type { CanonicalCodec } from "../compile/canonical.js";
 import { type CompiledFabric, codecFor, compileFabric } from "../compile/compile.js";
+import { recompile } from "../compile/incremental.js";
 import type { SwitchState } from "../compile/state.js";
 import { formatPath, IntentError } from "../intent/errors.js";
 import { loadFabricText, validateDocument } from "../intent/load.js";
@@ -41,7 +42,7 @@ import { ApiError } from "./api/server.js";
 import type { DaemonConfig } from "./config.js";
 import { EventRing } from "./events.js";
 import { carryLearnedEndpoints } from "./intent-changes.js";
-import { reconcileFromKnown } from "./known-state.js";
+import { knownAfter, reconcileFromKnown } from "./known-state.js";
 import { decideLearning, type LearnSample, recordLearned } from "./learning.js";
 import { handlePunt, PUNT_VSID_FFFFFF } from "./punt/handler.js";
 import { TokenBucket } from "./punt/rate-limit.js";
@@ -280,13 +281,16 @@ export class Daemon {
     dryRun: boolean,
     trustKnown = false,
   ): Promise<SwitchReconcileResult> {
-    const result =
+    const fromKnown =
       trustKnown && !dryRun && session.known
         ? await reconcileFromKnown(session.client, this.codec, desired, session.known)
-        : await reconcileSwitch(session.client, this.pipeline, this.codec, desired, { dryRun });
+        : undefined;
+    const result =
+      fromKnown ??
+      (await reconcileSwitch(session.client, this.pipeline, this.codec, desired, { dryRun }));
     const size = planSize(result.plan);
     if (dryRun) return result;
-    session.known = result.rejected.length === 0 ? desired : undefined;
+    session.known = result.rejected.length === 0 ? knownAfter(desired, result.plan) : undefined;
     session.lastResult = result;
     session.reconciles++;
     session.drift = result.rejected.length;
@@ -367,34 +371,42 @@ export class Daemon {
       );
     }
     let next: ReturnType<IntentEdit>;
-    let compiled: CompiledFabric;
+    // Small edits recompile only what they touch (compile/incremental.ts), applied once stored.
+    let pending: ReturnType<typeof recompile>;
+    let full: CompiledFabric | undefined;
     try {
       next = edit(current?.record);
       if (!next) return { dryRun: Boolean(options.dryRun), revision, switches: [] };
-      compiled = compileFabric(next.fabric, this.pipeline.index, current?.compiled.allocations);
+      pending =
+        current && options.incremental && !options.dryRun
+          ? recompile(current.compiled, next.fabric, this.pipeline.index)
+          : undefined;
+      if (!pending) {
+        full = compileFabric(next.fabric, this.pipeline.index, current?.compiled.allocations);
+      }
     } catch (error) {
       if (error instanceof IntentError) throw invalidIntent(error);
       throw error;
     }
+    const allocations = (pending ?? (full as CompiledFabric)).allocations;
     if (options.dryRun) {
       return {
         dryRun: true,
         revision,
-        switches: await this.planAll(compiled, next.fabric, options.verbose ?? true),
+        switches: await this.planAll(full as CompiledFabric, next.fabric, options.verbose ?? true),
       };
     }
     let record: IntentRecord;
     try {
       // The same intent again (a repeated apply) stores nothing; it still reconciles below.
+      // Edits return the very document they were given when they change nothing.
       record =
         current &&
-        sameJson(current.record.document, next.document) &&
-        sameJson(current.record.allocations, compiled.allocations)
+        (current.record.document === next.document ||
+          (!options.incremental && sameJson(current.record.document, next.document))) &&
+        sameJson(current.record.allocations, allocations)
           ? current.record
-          : await this.store.write(
-              { document: next.document, allocations: compiled.allocations },
-              revision,
-            );
+          : await this.store.write({ document: next.document, allocations }, revision);
     } catch (error) {
       if (error instanceof RevisionConflictError)
         throw new ApiError(409, "conflict", error.message);
@@ -405,6 +417,7 @@ export class Daemon {
         revision: record.revision,
       });
     }
+    const compiled = pending ? pending.commit() : (full as CompiledFabric);
     this.intent = { record, fabric: next.fabric, compiled };
     this.syncSessions();
     const totals = new Map<string, number>();

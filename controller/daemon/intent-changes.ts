@@ -6,6 +6,7 @@
  * refuse what cannot be expressed at all: a name that does not exist, one that already does.
  */
 
+import { isDeepStrictEqual } from "node:util";
 import { parseMac } from "../intent/addresses.js";
 import type { FabricDocument } from "../intent/schema.js";
 import type {
@@ -64,13 +65,19 @@ export function addEndpoint(request: EndpointAddRequest): DocumentEdit {
   };
 }
 
-/** A move keeps everything but the location; a learned endpoint moved by hand becomes declared. */
+/**
+ * A move keeps everything but the location; a learned endpoint moved by hand becomes declared.
+ * A declared endpoint moved to where it is gives back the same document (nothing to store).
+ */
 export function moveEndpoint(name: string, location: EndpointLocationSpec): DocumentEdit {
   return (document) => {
     const endpoints = document.endpoints ?? [];
     const index = endpoints.findIndex((e) => e.name === name);
     if (index < 0) throw notFound(`endpoint ${name}`);
-    const moved = { ...(endpoints[index] as EndpointDoc), location: locationDoc(location) };
+    const endpoint = endpoints[index] as EndpointDoc;
+    const to = locationDoc(location);
+    if (!endpoint.learned && isDeepStrictEqual(endpoint.location, to)) return document;
+    const moved = { ...endpoint, location: to };
     delete moved.learned;
     return { ...document, endpoints: endpoints.with(index, moved) };
   };

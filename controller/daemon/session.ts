@@ -13,11 +13,11 @@ import type { Logger } from "pino";
 import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
 import type { PacketIn__Output } from "../../proto/gen/p4/v1/PacketIn.js";
 import type { Update } from "../../proto/gen/p4/v1/Update.js";
-import type { SwitchState } from "../compile/state.js";
 import { type ArbitrationState, P4RuntimeClient, type TlsOptions } from "../p4rt/client.js";
 import type { SwitchReconcileResult } from "../reconcile/reconcile.js";
 import type { ReconcileSummary } from "./api/protocol.js";
 import type { EventRing } from "./events.js";
+import type { KnownState } from "./known-state.js";
 
 export interface SessionTarget {
   name: string;
@@ -72,10 +72,11 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
   lastError: string | undefined;
   lastReconcile: ReconcileSummary | undefined;
   /**
-   * What the switch holds, as far as this session knows: the state it last converged it to
-   * with nothing rejected. Forgotten whenever that may no longer be true (known-state.ts).
+   * What the switch holds, as far as this session knows: the state (and its generation) it
+   * last converged it to with nothing rejected. Forgotten whenever that may no longer be true
+   * (known-state.ts).
    */
-  known: SwitchState | undefined;
+  known: KnownState | undefined;
   /** The last reconcile that wrote (not a dry run), and how many there were. */
   lastResult: SwitchReconcileResult | undefined;
   reconciles = 0;

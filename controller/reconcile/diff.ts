@@ -9,6 +9,8 @@
  *   8. members.
  * P4Runtime lets a switch apply the updates of one Write in any order, so each step is its own
  * Write. A key present on both sides with another value is a MODIFY, never delete + insert.
+ * Two ways in: diffStates compares whole states (a switch read back), planChanges takes the
+ * entities known to have changed (a desired state's changesSince the generation a switch holds).
  */
 import { type CanonicalCodec, type Collection, splitCollection } from "../compile/canonical.js";
 import type { SwitchState } from "../compile/state.js";
@@ -27,6 +29,8 @@ export interface PlannedUpdate {
 
 export interface SwitchPlan {
   switchName: string;
+  /** The desired state's generation the plan leads to (SwitchState.generation). */
+  generation: number;
   /** Updates grouped in write steps, in order; no step is empty. */
   steps: PlannedUpdate[][];
   inserts: number;
@@ -57,39 +61,73 @@ function stepOf(collection: Collection, deleting: boolean, tableRank: Map<string
   return base + tables;
 }
 
+/** Collects updates into their write steps. */
+class PlanBuilder {
+  private readonly tableRank: Map<string, number>;
+  private readonly steps = new Map<number, PlannedUpdate[]>();
+  inserts = 0;
+  modifies = 0;
+  deletes = 0;
+
+  constructor(codec: CanonicalCodec) {
+    this.tableRank = new Map(codec.tableOrder().map((name, i) => [name, i]));
+  }
+
+  private push(collection: Collection, deleting: boolean, update: PlannedUpdate): void {
+    const step = stepOf(collection, deleting, this.tableRank);
+    let list = this.steps.get(step);
+    if (!list) {
+      list = [];
+      this.steps.set(step, list);
+    }
+    list.push(update);
+  }
+
+  /** `current` is what the switch holds (undefined: nothing); a default is only ever modified. */
+  write(collection: Collection, key: string, value: string, current: string | undefined): void {
+    if (current === value) return;
+    if (current === undefined && !collection.startsWith("default:")) {
+      this.push(collection, false, { type: "INSERT", collection, key, value });
+      this.inserts++;
+    } else {
+      this.push(collection, false, { type: "MODIFY", collection, key, value, previous: current });
+      this.modifies++;
+    }
+  }
+
+  delete(collection: Collection, key: string, value: string): void {
+    this.push(collection, true, { type: "DELETE", collection, key, value });
+    this.deletes++;
+  }
+
+  plan(switchName: string, generation: number): SwitchPlan {
+    return {
+      switchName,
+      generation,
+      steps: [...this.steps.keys()]
+        .sort((a, b) => a - b)
+        .map((step) => this.steps.get(step) as PlannedUpdate[]),
+      inserts: this.inserts,
+      modifies: this.modifies,
+      deletes: this.deletes,
+    };
+  }
+}
+
 export function diffStates(
   desired: SwitchState,
   observed: SwitchState,
   codec: CanonicalCodec,
 ): SwitchPlan {
-  const tableRank = new Map(codec.tableOrder().map((name, i) => [name, i]));
-  const steps = new Map<number, PlannedUpdate[]>();
-  const push = (step: number, update: PlannedUpdate) => {
-    const list = steps.get(step) ?? [];
-    steps.set(step, list);
-    list.push(update);
-  };
-  let inserts = 0;
-  let modifies = 0;
-  let deletes = 0;
+  const plan = new PlanBuilder(codec);
   const complete = new Set<Collection>();
   for (const [collection, wanted] of desired.collections) {
     const have = observed.collections.get(collection);
-    const step = stepOf(collection, false, tableRank);
-    // A table's default action always exists on the switch: it is only ever modified.
-    const isDefault = collection.startsWith("default:");
     let matched = 0;
     for (const [key, value] of wanted) {
       const current = have?.get(key);
       if (current !== undefined) matched++;
-      if (current === value) continue;
-      if (current === undefined && !isDefault) {
-        push(step, { type: "INSERT", collection, key, value });
-        inserts++;
-      } else {
-        push(step, { type: "MODIFY", collection, key, value, previous: current });
-        modifies++;
-      }
+      plan.write(collection, key, value, current);
     }
     if (have && matched === have.size) complete.add(collection);
   }
@@ -98,20 +136,30 @@ export function diffStates(
     // a collection whose every key was matched above holds nothing extra.
     if (collection.startsWith("default:") || complete.has(collection)) continue;
     const wanted = desired.collections.get(collection);
-    const step = stepOf(collection, true, tableRank);
     for (const [key, value] of have) {
-      if (wanted?.has(key)) continue;
-      push(step, { type: "DELETE", collection, key, value });
-      deletes++;
+      if (!wanted?.has(key)) plan.delete(collection, key, value);
     }
   }
-  return {
-    switchName: desired.switchName,
-    steps: [...steps.keys()]
-      .sort((a, b) => a - b)
-      .map((step) => steps.get(step) as PlannedUpdate[]),
-    inserts,
-    modifies,
-    deletes,
-  };
+  return plan.plan(desired.switchName, desired.generation);
+}
+
+/**
+ * The plan that takes a switch holding generation `since` of `desired` to its current one;
+ * undefined when its change log no longer reaches back that far.
+ */
+export function planSince(
+  desired: SwitchState,
+  since: number,
+  codec: CanonicalCodec,
+): SwitchPlan | undefined {
+  const changes = desired.changesSince(since);
+  if (!changes) return undefined;
+  const plan = new PlanBuilder(codec);
+  for (const { collection, key, before, after } of changes) {
+    if (after !== undefined) plan.write(collection, key, after, before);
+    else if (before !== undefined && !collection.startsWith("default:")) {
+      plan.delete(collection, key, before);
+    }
+  }
+  return plan.plan(desired.switchName, desired.generation);
 }
