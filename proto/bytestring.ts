@@ -30,14 +30,39 @@ function toBigInt(value: bigint | number, what: string): bigint {
   return BigInt(value);
 }
 
-/** Canonical bytestring of an unsigned `bit<W>` value; throws when it does not fit W bits. */
+/**
+ * Canonical bytestring of an unsigned `bit<W>` value; throws when it does not fit W bits.
+ * Safe-integer numbers, nearly every P4 value a controller writes, take a path without bigint or
+ * hex strings: it is the inner loop of building large batches of table entries.
+ */
 export function encodeUnsigned(value: bigint | number, bitwidth: number, what: string): Buffer {
+  if (
+    typeof value === "number" &&
+    Number.isSafeInteger(value) &&
+    value >= 0 &&
+    (bitwidth >= 53 || value < 2 ** bitwidth)
+  ) {
+    return encodeSafeInteger(value);
+  }
   const v = toBigInt(value, what);
   if (v < 0n || v >> BigInt(bitwidth) !== 0n) {
     throw new BytestringRangeError(what, `${hex(v)} does not fit in ${bitwidth} bits`);
   }
   const digits = v.toString(16);
   return Buffer.from(digits.length % 2 ? `0${digits}` : digits, "hex");
+}
+
+/** Canonical big-endian bytes of a non-negative safe integer (at most 7 bytes). */
+export function encodeSafeInteger(value: number): Buffer {
+  let length = 1;
+  while (length < 7 && value >= 2 ** (8 * length)) length++;
+  const out = Buffer.allocUnsafe(length);
+  let v = value;
+  for (let i = length - 1; i >= 0; i--) {
+    out[i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  return out;
 }
 
 /** The value of a received `bit<W>` bytestring; throws when empty or wider than W bits. */

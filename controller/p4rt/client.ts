@@ -20,6 +20,7 @@ import type { StreamMessageResponse__Output } from "../../proto/gen/p4/v1/Stream
 import type { Update } from "../../proto/gen/p4/v1/Update.js";
 import { p4runtimeProto } from "../../proto/load.js";
 import { NotPrimaryError, P4RuntimeRpcError, type UpdateFailure, WriteError } from "./errors.js";
+import { WriteRequestEncoder } from "./write-encoding.js";
 
 export interface TlsOptions {
   /** PEM of the CA that signed the switch's certificate; the system roots when absent. */
@@ -79,7 +80,7 @@ type StreamCall = grpc.ClientDuplexStream<StreamMessageRequest, StreamMessageRes
 export class P4RuntimeClient extends EventEmitter<ClientEvents> {
   readonly options: ClientOptions;
   private readonly stub: GrpcP4RuntimeClient;
-  private readonly writeRequest = p4runtimeProto().p4.v1.WriteRequest;
+  private readonly writeEncoder: WriteRequestEncoder;
   private stream: StreamCall | undefined;
   private state: ArbitrationState = { primary: false, primaryElectionId: 0n };
   private closed = false;
@@ -94,6 +95,11 @@ export class P4RuntimeClient extends EventEmitter<ClientEvents> {
       "grpc.max_send_message_length": maxBytes,
       ...(options.keepaliveMs ? { "grpc.keepalive_time_ms": options.keepaliveMs } : {}),
     };
+    this.writeEncoder = new WriteRequestEncoder({
+      deviceId: BigInt(options.deviceId),
+      electionId: options.electionId,
+      ...(options.role ? { role: options.role } : {}),
+    });
     const Stub = p4runtimeProto().p4.v1.P4Runtime;
     this.stub = new Stub(options.address, credentialsFor(options.tls), channelOptions);
   }
@@ -276,11 +282,7 @@ export class P4RuntimeClient extends EventEmitter<ClientEvents> {
       for (const batch of batches(updates, batchSize)) {
         const start = attempted;
         attempted += batch.length;
-        const request = this.writeRequest.serialize({
-          ...this.requestHeader(),
-          updates: batch,
-          atomicity: "CONTINUE_ON_ERROR",
-        });
+        const request = this.writeEncoder.encode(batch);
         await inFlight;
         inFlight = this.sendWrite(request).then((error) => {
           if (!error) return;

@@ -54,42 +54,95 @@ export interface MeterRates {
   pburst: number;
 }
 
+/** What tableEntry needs of a table, looked up once per table name. */
+interface TablePlan {
+  id: number | undefined;
+  /** The table's short name, for errors. */
+  where: string;
+  needsPriority: boolean;
+  fields: Map<string, { id: number; kind: string; bitwidth: number; what: string }>;
+}
+
+/** What an action call needs of an action, looked up once per action name. */
+interface ActionPlan {
+  id: number | undefined;
+  name: string;
+  params: { name: string; id: number; bitwidth: number; what: string }[];
+  paramNames: Set<string>;
+}
+
 export class EntityBuilder {
+  /**
+   * Per-name lookups (ids, widths, the strings errors name things by), so building the
+   * hundred-thousandth entry of a table costs no P4Info search.
+   */
+  private readonly tablePlans = new Map<string, TablePlan>();
+  private readonly actionPlans = new Map<string, ActionPlan>();
+
   constructor(readonly p4info: P4InfoIndex) {}
 
   tableEntry(tableName: string, spec: TableEntrySpec): Entity {
-    const table = this.p4info.tables.get(tableName);
-    const where = table.preamble?.alias ?? tableName;
+    const plan = this.tablePlan(tableName);
     const match: FieldMatch[] = [];
-    for (const [fieldName, value] of Object.entries(spec.match ?? {})) {
+    const given = spec.match ?? {};
+    for (const fieldName in given) {
+      const value = given[fieldName];
       if (value === undefined) continue;
-      const field = this.p4info.matchField(table, fieldName);
-      const fm = this.fieldMatch(
-        `${where}.${fieldName}`,
-        field.match_type ?? "UNSPECIFIED",
-        field.bitwidth,
-        value,
-      );
-      if (fm) match.push({ field_id: field.id, ...fm });
+      const field = plan.fields.get(fieldName) ?? this.unknownField(tableName, fieldName);
+      const fm = this.fieldMatch(field.what, field.kind, field.bitwidth, value);
+      if (fm) {
+        fm.field_id = field.id;
+        match.push(fm);
+      }
     }
-    const needsPriority = table.match_fields.some((f) =>
-      ["TERNARY", "RANGE", "OPTIONAL"].includes(f.match_type ?? ""),
-    );
-    if (needsPriority && !spec.priority) {
+    if (plan.needsPriority && !spec.priority) {
       throw new EntitySpecError(
-        where,
+        plan.where,
         "entries of a table with ternary, range or optional fields need a priority > 0",
       );
     }
-    return {
-      table_entry: {
-        table_id: table.preamble?.id,
-        match,
-        action: this.tableAction(where, spec.target),
-        ...(spec.priority ? { priority: spec.priority } : {}),
-        ...(spec.idleTimeoutNs ? { idle_timeout_ns: String(spec.idleTimeoutNs) } : {}),
-      },
+    const entry: NonNullable<Entity["table_entry"]> = {
+      table_id: plan.id,
+      match,
+      action: this.tableAction(plan.where, spec.target),
     };
+    if (spec.priority) entry.priority = spec.priority;
+    if (spec.idleTimeoutNs) entry.idle_timeout_ns = String(spec.idleTimeoutNs);
+    return { table_entry: entry };
+  }
+
+  private tablePlan(tableName: string): TablePlan {
+    let plan = this.tablePlans.get(tableName);
+    if (!plan) {
+      const table = this.p4info.tables.get(tableName);
+      const where = table.preamble?.alias ?? tableName;
+      plan = {
+        id: table.preamble?.id,
+        where,
+        needsPriority: table.match_fields.some((f) =>
+          ["TERNARY", "RANGE", "OPTIONAL"].includes(f.match_type ?? ""),
+        ),
+        fields: new Map(
+          table.match_fields.map((f) => [
+            f.name,
+            {
+              id: f.id,
+              kind: f.match_type ?? "UNSPECIFIED",
+              bitwidth: f.bitwidth,
+              what: `${where}.${f.name}`,
+            },
+          ]),
+        ),
+      };
+      this.tablePlans.set(tableName, plan);
+    }
+    return plan;
+  }
+
+  /** Throws the P4Info lookup error for a match field the table does not have. */
+  private unknownField(tableName: string, fieldName: string): never {
+    this.p4info.matchField(this.p4info.tables.get(tableName), fieldName);
+    throw new Error(`unreachable: ${tableName}.${fieldName} was found after all`);
   }
 
   /** The entry that sets a table's default action (P4Runtime: MODIFY only, no match). */
@@ -329,26 +382,47 @@ export class EntityBuilder {
   }
 
   private action(where: string, call: ActionCall) {
-    const action = this.p4info.actions.get(call.action);
-    const name = action.preamble?.alias ?? call.action;
+    const plan = this.actionPlan(call.action);
     const given = call.params ?? {};
-    for (const key of Object.keys(given)) this.p4info.actionParam(action, key);
-    return {
-      action_id: action.preamble?.id,
-      params: action.params.map((param) => {
-        const value = given[param.name];
-        if (value === undefined) {
-          throw new EntitySpecError(
-            `${where} action ${name}`,
-            `parameter "${param.name}" is missing`,
-          );
-        }
-        return {
-          param_id: param.id,
-          value: toBytes(value, param.bitwidth, `${name}.${param.name}`),
-        };
-      }),
-    };
+    for (const key in given) {
+      if (!plan.paramNames.has(key)) {
+        this.p4info.actionParam(this.p4info.actions.get(call.action), key);
+      }
+    }
+    const params = new Array(plan.params.length);
+    for (let i = 0; i < plan.params.length; i++) {
+      const param = plan.params[i] as ActionPlan["params"][number];
+      const value = given[param.name];
+      if (value === undefined) {
+        throw new EntitySpecError(
+          `${where} action ${plan.name}`,
+          `parameter "${param.name}" is missing`,
+        );
+      }
+      params[i] = { param_id: param.id, value: toBytes(value, param.bitwidth, param.what) };
+    }
+    return { action_id: plan.id, params };
+  }
+
+  private actionPlan(actionName: string): ActionPlan {
+    let plan = this.actionPlans.get(actionName);
+    if (!plan) {
+      const action = this.p4info.actions.get(actionName);
+      const name = action.preamble?.alias ?? actionName;
+      plan = {
+        id: action.preamble?.id,
+        name,
+        params: action.params.map((p) => ({
+          name: p.name,
+          id: p.id,
+          bitwidth: p.bitwidth,
+          what: `${name}.${p.name}`,
+        })),
+        paramNames: new Set(action.params.map((p) => p.name)),
+      };
+      this.actionPlans.set(actionName, plan);
+    }
+    return plan;
   }
 }
 

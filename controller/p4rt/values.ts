@@ -33,6 +33,10 @@ export function toInteger(value: P4Value, what: string): bigint {
 
 /** Canonical P4Runtime bytes of a value that must fit `bitwidth` bits. */
 export function toBytes(value: P4Value, bitwidth: number, what: string): Buffer {
+  // Integers go to the encoder as numbers: it has a path for them without bigint.
+  if (typeof value === "number" && Number.isSafeInteger(value)) {
+    return encodeUnsigned(value, bitwidth, what);
+  }
   return encodeUnsigned(toInteger(value, what), bitwidth, what);
 }
 

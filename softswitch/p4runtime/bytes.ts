@@ -6,7 +6,12 @@
  * Values of up to 53 bits, nearly all of them, are converted with plain numbers (no bigint or
  * hex strings), which keeps large batched writes and reads cheap.
  */
-import { BytestringRangeError, decodeUnsigned, encodeUnsigned } from "../../proto/bytestring.js";
+import {
+  BytestringRangeError,
+  decodeUnsigned,
+  encodeSafeInteger,
+  encodeUnsigned,
+} from "../../proto/bytestring.js";
 import { type FieldValue, isNumberWidth, toBigInt, truncate } from "../pipeline/values.js";
 import { invalidArgument } from "./errors.js";
 
@@ -40,16 +45,6 @@ export function decodeField(bytes: Uint8Array, bitwidth: number, what: string): 
 
 /** The canonical bytestring of a stored value. */
 export function encodeField(value: FieldValue, bitwidth: number): Buffer {
-  if (typeof value === "number") {
-    let n = 1;
-    while (n < 7 && value >= 2 ** (8 * n)) n++;
-    const out = Buffer.allocUnsafe(n);
-    let v = value;
-    for (let i = n - 1; i >= 0; i--) {
-      out[i] = v % 256;
-      v = Math.floor(v / 256);
-    }
-    return out;
-  }
+  if (typeof value === "number") return encodeSafeInteger(value);
   return encodeUnsigned(toBigInt(value), Math.max(bitwidth, 1), "value");
 }
