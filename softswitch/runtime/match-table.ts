@@ -245,47 +245,54 @@ export class MatchTable<A> {
         `${match.length} match fields given, table has ${this.keys.length}`,
       );
     }
-    return match.map((m, i): MatchParam => {
-      const key = this.keys[i] as KeyField;
-      const w = key.width;
-      const bad = (why: string) =>
-        new TableError("BAD_MATCH_KEY", this.name, `field "${key.name}": ${why}`);
-      const compatible =
-        m.kind === key.kind ||
-        (key.kind === "optional" && (m.kind === "exact" || m.kind === "ternary")) ||
-        (key.kind === "ternary" && m.kind === "exact");
-      if (!compatible) throw bad(`${m.kind} given for a ${key.kind} field`);
-      switch (m.kind) {
-        case "exact":
-          return key.kind === "exact"
-            ? { kind: "exact", value: truncate(m.value, w) }
-            : { kind: "ternary", value: truncate(m.value, w), mask: truncate(-1n, w) };
-        case "valid":
-          return m;
-        case "lpm":
-          if (m.prefixLength < 0 || m.prefixLength > w)
-            throw bad(`prefix length ${m.prefixLength}`);
-          return { kind: "lpm", value: truncate(m.value, w), prefixLength: m.prefixLength };
-        case "ternary":
-          return { kind: "ternary", value: truncate(m.value, w), mask: truncate(m.mask, w) };
-        case "range":
-          if (toBigInt(m.low) > toBigInt(m.high)) throw bad("range low > high");
-          return { kind: "range", low: truncate(m.low, w), high: truncate(m.high, w) };
-        case "optional":
-          return {
-            kind: "ternary",
-            value: m.wildcard ? truncate(0, w) : truncate(m.value, w),
-            mask: m.wildcard ? truncate(0, w) : truncate(-1n, w),
-          };
-        default:
-          throw bad("unknown match kind");
+    return match.map((m, i) => this.normalizeParam(m, this.keys[i] as KeyField));
+  }
+
+  /** One match parameter in the table's stored form; no closure or copy on the common path. */
+  private normalizeParam(m: MatchParam, key: KeyField): MatchParam {
+    const w = key.width;
+    const compatible =
+      m.kind === key.kind ||
+      (key.kind === "optional" && (m.kind === "exact" || m.kind === "ternary")) ||
+      (key.kind === "ternary" && m.kind === "exact");
+    if (!compatible) throw this.badKey(key, `${m.kind} given for a ${key.kind} field`);
+    switch (m.kind) {
+      case "exact": {
+        const value = truncate(m.value, w);
+        // Already in range (as the control plane gives it): kept, not copied.
+        if (key.kind === "exact") return value === m.value ? m : { kind: "exact", value };
+        return { kind: "ternary", value, mask: truncate(-1n, w) };
       }
-    });
+      case "valid":
+        return m;
+      case "lpm":
+        if (m.prefixLength < 0 || m.prefixLength > w) {
+          throw this.badKey(key, `prefix length ${m.prefixLength}`);
+        }
+        return { kind: "lpm", value: truncate(m.value, w), prefixLength: m.prefixLength };
+      case "ternary":
+        return { kind: "ternary", value: truncate(m.value, w), mask: truncate(m.mask, w) };
+      case "range":
+        if (toBigInt(m.low) > toBigInt(m.high)) throw this.badKey(key, "range low > high");
+        return { kind: "range", low: truncate(m.low, w), high: truncate(m.high, w) };
+      case "optional":
+        return {
+          kind: "ternary",
+          value: m.wildcard ? truncate(0, w) : truncate(m.value, w),
+          mask: m.wildcard ? truncate(0, w) : truncate(-1n, w),
+        };
+      default:
+        throw this.badKey(key, "unknown match kind");
+    }
+  }
+
+  private badKey(key: KeyField, why: string): TableError {
+    return new TableError("BAD_MATCH_KEY", this.name, `field "${key.name}": ${why}`);
   }
 
   private exactKey(match: readonly MatchParam[]): unknown {
-    const values = match.map(exactValue);
-    return this.singleExact ? values[0] : values.join(",");
+    if (this.singleExact) return exactValue(match[0] as MatchParam);
+    return match.map(exactValue).join(",");
   }
 
   private prefixOf(match: readonly MatchParam[]): number {
