@@ -9,7 +9,7 @@ import type { ActionCall } from "../pipeline/control.js";
 import type { FieldValue } from "../pipeline/values.js";
 import { decodeField, encodeField } from "./bytes.js";
 import { invalidArgument } from "./errors.js";
-import type { ActionModel } from "./pipeline-model.js";
+import type { ActionModel, ParamModel } from "./pipeline-model.js";
 
 /** The call a validated Action message stands for, bound to `compiled` (the table's copy). */
 export function actionCall(
@@ -24,7 +24,8 @@ export function actionCall(
   }
   const data = new Array<FieldValue>(model.params.length);
   for (const p of action.params) {
-    const at = model.params.findIndex((m) => m.id === p.param_id);
+    let at = 0;
+    while (at < model.params.length && (model.params[at] as ParamModel).id !== p.param_id) at++;
     const param = model.params[at];
     if (!param) {
       throw invalidArgument(
@@ -34,7 +35,7 @@ export function actionCall(
     if (data[at] !== undefined) {
       throw invalidArgument(`Duplicate action parameter: ${model.name}.${param.name} given twice`);
     }
-    data[at] = decodeField(p.value, param.bitwidth, `${model.name}.${param.name}`);
+    data[at] = decodeField(p.value, param.bitwidth, param.what);
   }
   return { action: compiled, data };
 }

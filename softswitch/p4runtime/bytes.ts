@@ -34,11 +34,12 @@ export function decodeBits(bytes: Uint8Array, bitwidth: number, what: string): b
 export function decodeField(bytes: Uint8Array, bitwidth: number, what: string): FieldValue {
   if (!isNumberWidth(bitwidth)) return truncate(decodeBits(bytes, bitwidth, what), bitwidth);
   if (bytes.length === 0) throw invalidArgument(`Empty bytestring for ${what}`);
+  const limit = 2 ** bitwidth;
   let value = 0;
   for (let i = 0; i < bytes.length; i++) {
     value = value * 256 + (bytes[i] as number);
     // Leading zero bytes keep value at 0; anything at or above 2^bitwidth does not fit.
-    if (value >= 2 ** bitwidth) throw tooWide(bitwidth, what);
+    if (value >= limit) throw tooWide(bitwidth, what);
   }
   return value;
 }

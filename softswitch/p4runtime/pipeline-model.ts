@@ -25,6 +25,8 @@ export interface ParamModel {
   id: number;
   name: string;
   bitwidth: number;
+  /** "action.param", how errors name it (built once, not per written entry). */
+  what: string;
 }
 
 export interface ActionModel {
@@ -344,7 +346,12 @@ export class PipelineModel {
 
   private buildAction(info: P4Info__Output["actions"][number]): ActionModel {
     const { id, name } = nameOf(info.preamble, "action");
-    const params = info.params.map((p) => ({ id: p.id, name: p.name, bitwidth: p.bitwidth }));
+    const params = info.params.map((p) => ({
+      id: p.id,
+      name: p.name,
+      bitwidth: p.bitwidth,
+      what: `${name}.${p.name}`,
+    }));
     // None when p4c kept the action in the P4Info but dropped it from the JSON with the only
     // table that used it (absentTables); PI loads that, and so no table here offers it.
     const copies = [...this.sw.actions.values()].filter((a) => a.name === name);

@@ -17,6 +17,7 @@ import { p4runtimeProto } from "../../proto/load.js";
 import type { SoftswitchDevice } from "../device.js";
 import { Arbitration, type StreamPeer } from "./arbitration.js";
 import { asP4RuntimeError, Code, P4RuntimeError } from "./errors.js";
+import { decodeWriteRequest } from "./write-decoding.js";
 import { ERROR_SPACE } from "./write-status.js";
 
 /** The P4Runtime release of the vendored protos this server implements. */
@@ -196,7 +197,12 @@ export async function startP4RuntimeServer(
     "grpc.max_receive_message_length": maxMessageBytes,
     "grpc.max_send_message_length": maxMessageBytes,
   });
-  server.addService(p4runtimeProto().p4.v1.P4Runtime.service, handlers);
+  const service = p4runtimeProto().p4.v1.P4Runtime.service;
+  // Writes carry up to hundreds of thousands of table entries: they get the fast decoder.
+  server.addService(
+    { ...service, Write: { ...service.Write, requestDeserialize: decodeWriteRequest } },
+    handlers,
+  );
   const requested = options.address ?? "127.0.0.1:9559";
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(requested, credentials(options.tls), (error, bound) =>

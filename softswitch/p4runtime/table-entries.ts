@@ -39,6 +39,22 @@ interface EntryInfo {
   oneShotGroup?: number;
 }
 
+/**
+ * The EntryInfo of nearly every entry (no metadata, no idle timeout): shared, and not stored per
+ * entry, which keeps 100,000 entries' worth of objects and map slots out of memory.
+ */
+const BLANK_INFO: EntryInfo = Object.freeze({
+  controllerMetadata: "0",
+  metadata: Buffer.alloc(0),
+  idleTimeoutNs: "0",
+});
+
+/** Counter and meter data given with an entry, validated, applied once it has a handle. */
+interface DirectData {
+  rates: MeterRate[] | undefined | null;
+  counts: { packets: number; bytes: number } | undefined;
+}
+
 /** A validated table action, ready to install. */
 type ActionPlan =
   | { kind: "set"; action: EntryAction }
@@ -60,13 +76,15 @@ function isZero(v: FieldValue): boolean {
 
 export class TableEntries {
   private readonly info = new Map<number, EntryInfo>();
-  private defaultInfo: EntryInfo = TableEntries.blankInfo();
+  private defaultInfo: EntryInfo = BLANK_INFO;
   /** A client set the default entry (RECONCILE_AND_COMMIT replays it). */
   private defaultSet = false;
   /** The program's default action, restored by a MODIFY of the default entry without action. */
   private readonly initialDefault: EntryAction | undefined;
   /** The P4Info action of each of the table's compiled actions, for reads. */
   private readonly actionsByCompiled: Map<CompiledAction, TableActionModel>;
+  /** Per match field (P4Info order): how errors name it, its match type as requests spell it. */
+  private readonly fieldNames: { what: string; type: string }[];
 
   constructor(
     readonly model: TableModel,
@@ -75,6 +93,10 @@ export class TableEntries {
   ) {
     this.initialDefault = model.state.defaultEntry;
     this.actionsByCompiled = new Map([...model.actions.values()].map((a) => [a.compiled, a]));
+    this.fieldNames = model.fields.map((f) => ({
+      what: `${model.name} field ${f.name}`,
+      type: f.kind.toLowerCase(),
+    }));
   }
 
   private get table() {
@@ -111,12 +133,12 @@ export class TableEntries {
     }
     const { action, oneShotGroup } = this.install(plan);
     const handle = this.table.add(key.match, action, key.priority);
-    (this.table.get(handle) as StoredEntry<EntryAction>).lastHit = this.model.state.clock();
-    this.info.set(handle, {
-      ...this.infoOf(e),
-      ...(oneShotGroup === undefined ? {} : { oneShotGroup }),
-    });
-    direct(handle);
+    // Only ageing tables read lastHit (idle timeouts, time_since_last_hit): no clock for others.
+    if (this.model.supportsIdleTimeout) {
+      (this.table.get(handle) as StoredEntry<EntryAction>).lastHit = this.model.state.clock();
+    }
+    this.setInfo(handle, e, oneShotGroup);
+    if (direct) this.applyDirect(handle, direct);
   }
 
   modify(e: TableEntry__Output): void {
@@ -131,21 +153,18 @@ export class TableEntries {
     if (e.is_default_action) {
       const { action } = plan ? this.install(plan) : { action: this.initialDefault };
       this.model.state.defaultEntry = action;
-      this.defaultInfo = plan ? this.infoOf(e) : TableEntries.blankInfo();
+      this.defaultInfo = plan ? this.infoOf(e) : BLANK_INFO;
       this.defaultSet = plan !== undefined;
       return;
     }
     const handle = this.findHandle(key);
     const old = this.table.get(handle) as StoredEntry<EntryAction>;
-    const oldInfo = this.info.get(handle) as EntryInfo;
+    const oldInfo = this.info.get(handle);
     const { action, oneShotGroup } = this.install(plan as ActionPlan);
     this.release(old.action, oldInfo);
     this.table.modify(handle, action);
-    this.info.set(handle, {
-      ...this.infoOf(e),
-      ...(oneShotGroup === undefined ? {} : { oneShotGroup }),
-    });
-    direct(handle);
+    this.setInfo(handle, e, oneShotGroup);
+    if (direct) this.applyDirect(handle, direct);
   }
 
   delete(e: TableEntry__Output): void {
@@ -153,7 +172,7 @@ export class TableEntries {
     const handle = this.findHandle(this.key(e));
     const old = this.table.get(handle) as StoredEntry<EntryAction>;
     this.table.delete(handle);
-    this.release(old.action, this.info.get(handle) as EntryInfo);
+    this.release(old.action, this.info.get(handle));
     this.info.delete(handle);
     this.model.state.directMeters.delete(handle);
   }
@@ -240,25 +259,23 @@ export class TableEntries {
     return this.table.all();
   }
 
-  entryInfo(handle: number) {
-    return this.info.get(handle);
+  entryInfo(handle: number): EntryInfo {
+    return this.info.get(handle) ?? BLANK_INFO;
   }
 
   private entryMessage(
     entry: StoredEntry<EntryAction>,
     with_: { counters: boolean; meters: boolean; elapsed: boolean },
   ): TableEntry {
-    const info = this.info.get(entry.handle);
+    const info = this.entryInfo(entry.handle);
     const message: TableEntry = {
       ...this.keyMessage(entry),
       action: this.actionOf(entry.action),
       ...(this.model.isConst ? { is_const: true } : {}),
     };
-    if (info) {
-      message.controller_metadata = info.controllerMetadata;
-      message.metadata = info.metadata;
-      message.idle_timeout_ns = info.idleTimeoutNs;
-    }
+    message.controller_metadata = info.controllerMetadata;
+    message.metadata = info.metadata;
+    message.idle_timeout_ns = info.idleTimeoutNs;
     if (with_.counters && this.model.directCounter) {
       message.counter_data = {
         packet_count: String(entry.packets),
@@ -319,12 +336,21 @@ export class TableEntries {
     const fields = this.model.fields;
     if (e.match.length > fields.length) throw invalidArgument("Too many fields in match key");
     let matched = 0;
-    const match = fields.map((field): MatchParam => {
-      const m = e.match.find((x) => x.field_id === field.id);
-      if (!m) return this.dontCare(field);
-      matched++;
-      return this.fieldParam(field, m);
-    });
+    const match = new Array<MatchParam>(fields.length);
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i] as MatchFieldModel;
+      let m: TableEntry__Output["match"][number] | undefined;
+      for (const x of e.match) {
+        if (x.field_id === field.id) {
+          m = x;
+          break;
+        }
+      }
+      if (m) {
+        matched++;
+        match[i] = this.fieldParam(i, m);
+      } else match[i] = this.dontCare(field);
+    }
     if (matched !== e.match.length) {
       const unknown = e.match.find((m) => !fields.some((f) => f.id === m.field_id));
       throw invalidArgument(
@@ -362,12 +388,12 @@ export class TableEntries {
   }
 
   private fieldParam(
-    field: MatchFieldModel,
+    index: number,
     m: NonNullable<TableEntry__Output["match"][number]>,
   ): MatchParam {
-    const what = `${this.model.name} field ${field.name}`;
+    const field = this.model.fields[index] as MatchFieldModel;
+    const { what, type: kind } = this.fieldNames[index] as { what: string; type: string };
     const w = field.bitwidth;
-    const kind = field.kind.toLowerCase();
     if (m.field_match_type !== kind) {
       throw invalidArgument(
         `Invalid match type: ${field.name} is ${kind}, ${m.field_match_type ?? "nothing"} given`,
@@ -491,13 +517,9 @@ export class TableEntries {
     switch (action.type) {
       case "action": {
         const a = action.action as NonNullable<typeof action.action>;
-        const ref = this.model.actions.get(a.action_id) as NonNullable<
-          ReturnType<typeof this.model.actions.get>
-        >;
-        return {
-          kind: "set",
-          action: { kind: "action", ...actionCall(ref.action, ref.compiled, a) },
-        };
+        const ref = this.model.actions.get(a.action_id) as TableActionModel;
+        const call = actionCall(ref.action, ref.compiled, a);
+        return { kind: "set", action: { kind: "action", action: call.action, data: call.data } };
       }
       case "action_profile_member_id":
         return {
@@ -553,8 +575,12 @@ export class TableEntries {
     }
   }
 
-  /** PI construct_direct_resources: validated now, applied to the entry's handle later. */
-  private directResources(e: TableEntry__Output): (handle: number) => void {
+  /**
+   * PI construct_direct_resources: validated now, applied to the entry's handle later
+   * (applyDirect); undefined when the entry brings neither counter nor meter data.
+   */
+  private directResources(e: TableEntry__Output): DirectData | undefined {
+    if (!e.meter_config && !e.counter_data) return undefined;
     let rates: MeterRate[] | undefined | null = null;
     if (e.meter_config) {
       if (!this.model.directMeter) throw invalidArgument("Table has no direct meters");
@@ -574,17 +600,20 @@ export class TableEntries {
         "Direct counters and meters of default entries are not supported (as in bmv2)",
       );
     }
-    return (handle) => {
-      const entry = this.table.get(handle) as StoredEntry<EntryAction>;
-      if (counts) {
-        entry.packets = counts.packets;
-        entry.bytes = counts.bytes;
-      }
-      if (rates !== null) configureMeter(this.model.state.directMeter(handle), rates);
-    };
+    return { rates, counts };
+  }
+
+  private applyDirect(handle: number, { rates, counts }: DirectData): void {
+    const entry = this.table.get(handle) as StoredEntry<EntryAction>;
+    if (counts) {
+      entry.packets = counts.packets;
+      entry.bytes = counts.bytes;
+    }
+    if (rates !== null) configureMeter(this.model.state.directMeter(handle), rates);
   }
 
   private checkTtl(e: TableEntry__Output): void {
+    if (e.idle_timeout_ns === "0") return;
     const ttl = BigInt(e.idle_timeout_ns);
     if (ttl < 0n) throw invalidArgument("idle_timeout_ns must be a positive value");
     if (ttl > 0n && !this.model.supportsIdleTimeout) {
@@ -601,6 +630,9 @@ export class TableEntries {
   }
 
   private infoOf(e: TableEntry__Output): EntryInfo {
+    if (e.controller_metadata === "0" && e.metadata.length === 0 && e.idle_timeout_ns === "0") {
+      return BLANK_INFO;
+    }
     return {
       controllerMetadata: e.controller_metadata,
       metadata: e.metadata,
@@ -608,8 +640,12 @@ export class TableEntries {
     };
   }
 
-  private static blankInfo(): EntryInfo {
-    return { controllerMetadata: "0", metadata: Buffer.alloc(0), idleTimeoutNs: "0" };
+  /** Keeps what an entry carries beyond key and action; nothing when that is all default. */
+  private setInfo(handle: number, e: TableEntry__Output, oneShotGroup: number | undefined): void {
+    const info = this.infoOf(e);
+    if (oneShotGroup !== undefined) this.info.set(handle, { ...info, oneShotGroup });
+    else if (info !== BLANK_INFO) this.info.set(handle, info);
+    else this.info.delete(handle);
   }
 
   /** PI parse_match_key: don't-care fields are omitted, values canonical. */
