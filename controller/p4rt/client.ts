@@ -300,6 +300,13 @@ export class P4RuntimeClient extends EventEmitter<ClientEvents> {
             }
           });
         });
+        // Marked as handled here (awaited above on the next round or below): it may fail
+        // while the next batch is built.
+        inFlight.catch(() => {});
+        // grpc-js puts the request on the socket only on a later turn of the event loop:
+        // without this, building the next batch would hold it back and the switch would sit
+        // idle instead of working while the client builds.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (error) {
       // An update that cannot be built (a generator threw): the batches already sent stand.
