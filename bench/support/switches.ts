@@ -4,8 +4,10 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
 import type { EntityBuilder } from "../../controller/p4rt/entities.js";
 import type { Update } from "../../proto/gen/p4/v1/Update.js";
+import { p4runtimeProto } from "../../proto/load.js";
 import { type RunningSwitch, startBmv2 } from "../../test/support/bmv2.js";
 import { softswitchCli, startSoftswitch } from "../../test/support/softswitch.js";
 import { findTool } from "../../test/support/toolchain.js";
@@ -39,6 +41,54 @@ export function* hostUpdates(builder: EntityBuilder, count: number): Generator<U
       }),
     };
   }
+}
+
+/**
+ * hostUpdates as WriteRequests of `batch` updates, encoded by protobufjs before any clock starts:
+ * what a bare loop sends (the floor of client overhead, and the switch's own write rate).
+ */
+export function preEncodedWrites(
+  builder: EntityBuilder,
+  count: number,
+  batch: number,
+  deviceId: number,
+  electionId: bigint,
+): Buffer[] {
+  const WriteRequest = p4runtimeProto().p4.v1.WriteRequest;
+  const updates = [...hostUpdates(builder, count)];
+  const requests: Buffer[] = [];
+  for (let start = 0; start < count; start += batch) {
+    requests.push(
+      WriteRequest.serialize({
+        device_id: String(deviceId),
+        election_id: { high: "0", low: electionId.toString() },
+        updates: updates.slice(start, start + batch),
+        atomicity: "CONTINUE_ON_ERROR",
+      }),
+    );
+  }
+  return requests;
+}
+
+/** A bare grpc-js channel that sends pre-encoded Write requests one after the other. */
+export function bareWriter(address: string): {
+  send(requests: Buffer[]): Promise<void>;
+  close(): void;
+} {
+  const raw = new grpc.Client(address, grpc.credentials.createInsecure());
+  const identity = (b: Buffer) => b;
+  const sendOne = (request: Buffer) =>
+    new Promise<void>((resolve, reject) =>
+      raw.makeUnaryRequest("/p4.v1.P4Runtime/Write", identity, identity, request, (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+  return {
+    async send(requests) {
+      for (const request of requests) await sendOne(request);
+    },
+    close: () => raw.close(),
+  };
 }
 
 export function benchTargets(names: string[]): BenchTarget[] {
