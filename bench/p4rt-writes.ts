@@ -13,12 +13,12 @@
  */
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import Table from "cli-table3";
 import { Command } from "commander";
 import { P4RuntimeClient } from "../controller/p4rt/client.js";
 import { EntityBuilder } from "../controller/p4rt/entities.js";
 import { ensurePipeline, loadPipeline } from "../controller/p4rt/pipeline.js";
 import { WriteRequestEncoder } from "../controller/p4rt/write-encoding.js";
+import { printTable } from "./report.js";
 import {
   type BenchSwitch,
   bareWriter,
@@ -128,19 +128,7 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const table = new Table({
-    head: [
-      "switch",
-      "entries",
-      "batch",
-      "client entries/s",
-      "bare entries/s",
-      "client/bare",
-      "client CPU µs/entry",
-      "bare CPU µs/entry",
-      "client peak RSS MB",
-    ],
-  });
+  const rows: (string | number)[][] = [];
   for (const target of benchTargets(opts.targets.split(","))) {
     if (!target.available) {
       console.log(`${target.name}: skipped (${target.reason})`);
@@ -165,7 +153,7 @@ async function main(): Promise<void> {
           bare = best(bare, await measure("bare"));
         }
         if (!client || !bare) throw new Error("--repeat must be at least 1");
-        table.push([
+        rows.push([
           target.name,
           count,
           batch,
@@ -183,7 +171,20 @@ async function main(): Promise<void> {
   console.log(
     `P4Runtime client write rate, best of ${opts.repeat} alternating runs each (goal at batch 1,000: client ≥ 90% of bare; peak RSS ≤ 300 MB at 100,000)`,
   );
-  console.log(table.toString());
+  printTable(
+    [
+      "switch",
+      "entries",
+      "batch",
+      "client entries/s",
+      "bare entries/s",
+      "client/bare",
+      "client CPU µs/entry",
+      "bare CPU µs/entry",
+      "client peak RSS MB",
+    ],
+    rows,
+  );
 }
 
 await main();
