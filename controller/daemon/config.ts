@@ -12,7 +12,7 @@
  *   reconcileIntervalSeconds: 30        # drift check and repair; 0 = off
  *   connectTimeoutSeconds: 5
  *   eventCapacity: 10000                # events kept for `nvgre-ctl events`
- *   icmpAnswersPerSecond: 100           # ICMP too-big rate limit per switch (RFC 1812 §4.3.2.8)
+ *   icmpAnswersPerSecond: 100           # punts handled per switch and second: ICMP too-big and echo answers (RFC 1812 §4.3.2.8)
  *   logLevel: info
  *   pipeline: { json: …, p4info: … }    # default: the committed p4/build/nvgre.*
  *   tls: { rootCert: …, privateKey: …, certChain: … }   # PEM files; plaintext when absent

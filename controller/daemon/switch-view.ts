@@ -39,5 +39,12 @@ export function switchView(fabric: Fabric, sw: Switch): PuntSwitchView {
       const pa = sw.providerAddresses.find((p) => p.address.family === family);
       return pa ? integerBytes(pa.address.value, family === 4 ? 4 : 16) : undefined;
     },
+    isProviderAddress(address) {
+      const family = address.length === 4 ? 4 : 6;
+      const value = BigInt(`0x${address.toString("hex")}`);
+      return sw.providerAddresses.some(
+        (p) => p.address.family === family && p.address.value === value,
+      );
+    },
   };
 }

@@ -3,11 +3,13 @@
  *   1 MTU exceeded  → ICMP frag-needed / ICMPv6 packet-too-big to the source, sent back out of
  *                     the port the packet came in on (PacketOut straight to that port);
  *   2 VSID 0xFFFFFF → logged (R6: vendor-specific NVE-to-NVE traffic this NVE does not speak);
- *   3 ICMP to self  → logged.
+ *   3 ICMP to self  → echo requests to a unicast PA of the switch answered with an echo reply
+ *                     out of the port they came in on (punt/echo.ts); other ICMP logged.
  * The answer's addresses come from the punted frame and the switch's intent (VLAN of the
  * access port, or the fabric port's neighbour and the switch's PA); it is pure, so tests
  * drive it with frames and a fake switch view.
  */
+import { echoReply } from "./echo.js";
 import { formatAddress, type IpView, PuntFrameError, parsePuntedFrame } from "./frame.js";
 import { buildTooBig, refuseTooBig } from "./too-big.js";
 
@@ -26,6 +28,8 @@ export interface PuntSwitchView {
   fabricPort(port: number): { routerMac: Buffer; neighbourMac: Buffer; vlan?: number } | undefined;
   /** The switch's own provider address of a family, the source of underlay ICMP errors. */
   providerAddress(family: 4 | 6): Buffer | undefined;
+  /** Whether `address` (4 or 16 bytes) is one of the switch's own unicast PAs. */
+  isProviderAddress(address: Buffer): boolean;
 }
 
 export interface PacketInMetadata {
@@ -55,7 +59,7 @@ export function handlePunt(
     case PUNT_VSID_FFFFFF:
       return { action: "drop", summary: describeVsidFfffff(meta, payload) };
     case PUNT_ICMP_TO_SELF:
-      return { action: "drop", summary: `ICMP to an own PA on port ${meta.ingressPort}` };
+      return answerEcho(meta, payload, view);
     default:
       return {
         action: "drop",
@@ -125,6 +129,34 @@ function answerMtuPunt(meta: PacketInMetadata, payload: Buffer, view: PuntSwitch
     what,
     source,
   );
+}
+
+function answerEcho(meta: PacketInMetadata, payload: Buffer, view: PuntSwitchView): PuntOutcome {
+  const port = meta.ingressPort;
+  let result: ReturnType<typeof echoReply>;
+  try {
+    result = echoReply(payload, (address) => view.isProviderAddress(address));
+  } catch (error) {
+    if (error instanceof PuntFrameError) {
+      return {
+        action: "drop",
+        summary: `ICMP to an own PA from port ${port} unreadable: ${error.message}`,
+      };
+    }
+    throw error;
+  }
+  if ("refusal" in result) {
+    return {
+      action: "drop",
+      summary: `ICMP to an own PA on port ${port}: ${result.refusal}; not answered`,
+    };
+  }
+  return {
+    action: "answer",
+    egressPort: port,
+    frame: result.reply,
+    summary: `${result.request} on port ${port}: echo reply sent`,
+  };
 }
 
 function answer(

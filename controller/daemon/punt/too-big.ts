@@ -9,14 +9,20 @@
  * address of the fabric ever shows up in a tenant's network (R18).
  */
 import { csum16 } from "../../../softswitch/runtime/hash.js";
+import {
+  DEFAULT_TTL,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  type EthernetSpec,
+  ethernetHeader,
+  IP_PROTO_ICMP,
+  IP_PROTO_ICMPV6,
+  icmpv6Checksum,
+  isUnicastV4,
+  isUnicastV6,
+} from "./build.js";
 import type { IpView } from "./frame.js";
 
-const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_IPV6 = 0x86dd;
-const ETHERTYPE_VLAN = 0x8100;
-const IP_PROTO_ICMP = 1;
-const IP_PROTO_ICMPV6 = 58;
-const DEFAULT_TTL = 64;
 /** RFC 1812 §4.3.2.3: an ICMPv4 error is at most 576 bytes of IP. */
 const ICMPV4_MAX_DATAGRAM = 576;
 /** RFC 4443 §2.4 (c): an ICMPv6 error must not exceed the IPv6 minimum MTU. */
@@ -31,7 +37,7 @@ export interface TooBigSpec {
   offending: IpView;
   /** The MTU to announce for packets like the offending one (its own IP layer). */
   mtu: number;
-  ethernet: { src: Buffer; dst: Buffer; vlan?: number | undefined };
+  ethernet: EthernetSpec;
   /** Source address of the answer; the offending packet's destination when absent. */
   source?: Buffer;
 }
@@ -81,24 +87,6 @@ export function buildTooBig(spec: TooBigSpec): Buffer {
   ]);
 }
 
-function ethernetHeader(
-  ethernet: { src: Buffer; dst: Buffer; vlan?: number | undefined },
-  etherType: number,
-): Buffer {
-  const tagged = ethernet.vlan !== undefined;
-  const header = Buffer.alloc(tagged ? 18 : 14);
-  ethernet.dst.copy(header, 0);
-  ethernet.src.copy(header, 6);
-  if (tagged) {
-    header.writeUInt16BE(ETHERTYPE_VLAN, 12);
-    header.writeUInt16BE((ethernet.vlan as number) & 0x0fff, 14);
-    header.writeUInt16BE(etherType, 16);
-  } else {
-    header.writeUInt16BE(etherType, 12);
-  }
-  return header;
-}
-
 function icmpv4FragNeeded(src: Buffer, dst: Buffer, mtu: number, quoted: Buffer): Buffer {
   const quote = quoted.subarray(0, ICMPV4_MAX_DATAGRAM - 20 - 8);
   const packet = Buffer.alloc(20 + 8 + quote.length);
@@ -135,31 +123,11 @@ function icmpv6PacketTooBig(src: Buffer, dst: Buffer, mtu: number, quoted: Buffe
   icmp[1] = 0;
   icmp.writeUInt32BE(mtu, 4);
   quote.copy(icmp, 8);
-  // The checksum covers the pseudo-header (RFC 8200 §8.1): addresses, length, next header.
-  const pseudo = Buffer.alloc(40);
-  src.copy(pseudo, 0);
-  dst.copy(pseudo, 16);
-  pseudo.writeUInt32BE(icmp.length, 32);
-  pseudo[39] = IP_PROTO_ICMPV6;
-  icmp.writeUInt16BE(csum16(Buffer.concat([pseudo, icmp])), 2);
+  icmp.writeUInt16BE(icmpv6Checksum(src, dst, icmp), 2);
   return packet;
 }
 
 function isIcmpError(ip: IpView, errorTypes: Set<number>): boolean {
   const type = ip.payload[0];
   return type !== undefined && errorTypes.has(type);
-}
-
-/** Not 0.0.0.0/8, loopback, multicast, class E or limited broadcast (RFC 1812 §4.3.2.7). */
-function isUnicastV4(address: Buffer): boolean {
-  const first = address[0] as number;
-  return first !== 0 && first !== 127 && first < 224;
-}
-
-/** Not unspecified, loopback or multicast (RFC 4443 §2.4 (e)). */
-function isUnicastV6(address: Buffer): boolean {
-  if (address[0] === 0xff) return false;
-  const lastByte = address[15] as number;
-  const allZeroButLast = address.subarray(0, 15).every((b) => b === 0);
-  return !(allZeroButLast && (lastByte === 0 || lastByte === 1));
 }

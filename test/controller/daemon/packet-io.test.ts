@@ -2,7 +2,8 @@
  * The daemon's packet I/O against a real switch with data ports (bmv2 in a network namespace,
  * test/support/targets.ts): an oversized DF packet toward a tunnel is answered with ICMP
  * frag-needed out of the port it came in on (R12); a new source MAC is learned into the intent
- * and then forwarded to, not flooded; NVGRE with VSID 0xFFFFFF is logged (R6). Frames in and
+ * and then forwarded to, not flooded; NVGRE with VSID 0xFFFFFF is logged (R6); pings of the
+ * switch's own PAs (IPv4 and IPv6) are answered with echo replies. Frames in and
  * expected frames out are built by Scapy. Skipped, naming the reason, without bmv2.
  */
 import assert from "node:assert/strict";
@@ -36,7 +37,7 @@ switches:
     role: leaf
     p4runtime: { address: "${address}", deviceId: ${deviceId} }
     routerMac: "${leafMac}"
-    providerAddresses: [10.0.0.1]
+    providerAddresses: [10.0.0.1, "2001:db8:a::1"]
     ports:
       - { port: 1, kind: access, untagged: 0x5001 }
       - { port: 2, kind: access, untagged: 0x5001 }
@@ -206,6 +207,37 @@ for (const factory of targets()) {
         /VSID 0xFFFFFF packet from 10\.0\.1\.5 on port 3 \(flow 7/,
       );
       assert.equal(event?.level, "warn");
+    });
+
+    test("pings of the switch's own PAs (IPv4 and IPv6) from the fabric: echo replies out of the port they came in on", {
+      skip,
+    }, async () => {
+      const [ping4, reply4, ping6, reply6] = await scapy.frames([
+        `Ether(src=${py(hv1.mac)}, dst=${py(leafMac)}) / IP(src=${py(hv1.pa)}, dst="10.0.0.1", ttl=64, id=4242) / ICMP(type=8, id=0x77, seq=1) / Raw(b"underlay-check" * 4)`,
+        `Ether(src=${py(leafMac)}, dst=${py(hv1.mac)}) / IP(src="10.0.0.1", dst=${py(hv1.pa)}, ttl=64, id=0, flags="DF") / ICMP(type=0, id=0x77, seq=1) / Raw(b"underlay-check" * 4)`,
+        `Ether(src=${py(hv1.mac)}, dst=${py(leafMac)}) / IPv6(src="2001:db8:a::5", dst="2001:db8:a::1", hlim=64) / ICMPv6EchoRequest(id=0x78, seq=2, data=b"v6-underlay" * 5)`,
+        `Ether(src=${py(leafMac)}, dst=${py(hv1.mac)}) / IPv6(src="2001:db8:a::1", dst="2001:db8:a::5", hlim=64) / ICMPv6EchoReply(id=0x78, seq=2, data=b"v6-underlay" * 5)`,
+      ]);
+      const target_ = target as DataplaneTarget;
+      for (const [ping, reply] of [
+        [ping4, reply4],
+        [ping6, reply6],
+      ]) {
+        const outputs = await target_.send(3, ping as Buffer);
+        const answer = outputs.find((o) => o.port === 3);
+        assert.ok(answer, `no reply on port 3; out: ${JSON.stringify(outputs.map((o) => o.port))}`);
+        assert.equal(answer.frame.toString("hex"), reply?.toString("hex"));
+        assert.equal(outputs.length, 1, "nothing else left the switch");
+      }
+      assert.ok(
+        await eventMatching(
+          "punt",
+          /ICMP echo 10\.0\.1\.5 → 10\.0\.0\.1 \(id 119, seq 1, 56 bytes of data\) on port 3: echo reply sent/,
+        ),
+        "the IPv4 ping is recorded as an event",
+      );
+      const event6 = await eventMatching("punt", /ICMPv6 echo 2001:db8:a::5 → 2001:db8:a::1 /);
+      assert.equal(event6?.data?.answered, true);
     });
 
     test("the daemon restarted during traffic: no frame lost, nothing written, the pipeline kept", {

@@ -38,6 +38,8 @@ const view: PuntSwitchView = {
     family === 4
       ? Buffer.from([192, 0, 2, 1])
       : Buffer.from("20010db800ff00000000000000000001", "hex"),
+  isProviderAddress: (address) =>
+    ["c0000201", "20010db800ff00000000000000000001"].includes(address.toString("hex")),
 };
 
 /** The answer to an MTU punt, failing the test with the handler's summary when there is none. */
@@ -170,7 +172,7 @@ describe("MTU punts answered with ICMP too-big (R12)", () => {
     assert.match(truncated.summary, /shorter than an Ethernet header/);
   });
 
-  test("R6 VSID 0xFFFFFF punts and ICMP-to-self punts are logged, not answered", async () => {
+  test("R6 VSID 0xFFFFFF punts are logged, not answered", async () => {
     const [vendor] = await scapy.frames([
       `nvgre4("02:00:00:00:cc:01", ${py(leaf.mac)}, "192.0.2.77", ${py(leaf.v4)}, 0xFFFFFF, 5, Ether() / Raw(b"v" * 60))`,
     ]);
@@ -181,12 +183,98 @@ describe("MTU punts answered with ICMP too-big (R12)", () => {
     );
     assert.equal(outcome.action, "drop");
     assert.match(outcome.summary, /VSID 0xFFFFFF packet from 192\.0\.2\.77 on port 7 \(flow 5/);
-    const self = handlePunt(
+  });
+});
+
+describe("pings of the switch's own PAs answered with echo replies", () => {
+  const scapy = new Scapy();
+  after(() => scapy.close());
+  const echo = (frame: Buffer | undefined) =>
+    handlePunt(
       { ingressPort: fabricPort, puntReason: PUNT_ICMP_TO_SELF, mtu: 0 },
-      vendor as Buffer,
+      frame as Buffer,
       view,
     );
-    assert.equal(self.action, "drop");
-    assert.match(self.summary, /ICMP to an own PA on port 7/);
+
+  test("IPv4 echo request on a tagged fabric link: echo reply back to the sender, id, seq, data and TOS kept", async () => {
+    const [request, expected] = await scapy.frames([
+      `Ether(src=${py(spine.mac)}, dst=${py(leaf.mac)}) / Dot1Q(vlan=20) / IP(src="192.0.2.9", dst=${py(leaf.v4)}, ttl=62, tos=0x28, id=555) / ICMP(type=8, id=0x1234, seq=3) / Raw(bytes(range(56)))`,
+      `Ether(src=${py(leaf.mac)}, dst=${py(spine.mac)}) / Dot1Q(vlan=20) / IP(src=${py(leaf.v4)}, dst="192.0.2.9", ttl=64, tos=0x28, id=0, flags="DF") / ICMP(type=0, id=0x1234, seq=3) / Raw(bytes(range(56)))`,
+    ]);
+    const outcome = echo(request);
+    if (outcome.action !== "answer") assert.fail(outcome.summary);
+    assert.equal(outcome.egressPort, fabricPort);
+    assert.equal(outcome.frame.toString("hex"), expected?.toString("hex"));
+    assert.match(
+      outcome.summary,
+      /ICMP echo 192\.0\.2\.9 → 192\.0\.2\.1 \(id 4660, seq 3, 56 bytes of data\) on port 7: echo reply sent/,
+    );
+  });
+
+  test("IPv4 echo request in a padded minimum-size frame: the padding is not echoed", async () => {
+    const [request, expected] = await scapy.frames([
+      `Ether(src=${py(spine.mac)}, dst=${py(leaf.mac)}) / IP(src="192.0.2.9", dst=${py(leaf.v4)}) / ICMP(type=8, id=1, seq=1) / Padding(b"\\x00" * 18)`,
+      `Ether(src=${py(leaf.mac)}, dst=${py(spine.mac)}) / IP(src=${py(leaf.v4)}, dst="192.0.2.9", ttl=64, id=0, flags="DF") / ICMP(type=0, id=1, seq=1)`,
+    ]);
+    assert.equal(request?.length, 60);
+    const outcome = echo(request);
+    if (outcome.action !== "answer") assert.fail(outcome.summary);
+    assert.equal(outcome.frame.toString("hex"), expected?.toString("hex"));
+  });
+
+  test("IPv6 echo request: echo reply with the traffic class kept and hop limit 64", async () => {
+    const [request, expected] = await scapy.frames([
+      `Ether(src=${py(spine.mac)}, dst=${py(leaf.mac)}) / IPv6(src="2001:db8:ff::9", dst=${py(leaf.v6)}, hlim=60, tc=0xb8, fl=0x12345) / ICMPv6EchoRequest(id=77, seq=9, data=b"ping-pa" * 9)`,
+      `Ether(src=${py(leaf.mac)}, dst=${py(spine.mac)}) / IPv6(src=${py(leaf.v6)}, dst="2001:db8:ff::9", hlim=64, tc=0xb8, fl=0) / ICMPv6EchoReply(id=77, seq=9, data=b"ping-pa" * 9)`,
+    ]);
+    const outcome = echo(request);
+    if (outcome.action !== "answer") assert.fail(outcome.summary);
+    assert.equal(outcome.frame.toString("hex"), expected?.toString("hex"));
+  });
+
+  test("not answered, each with its reason: a bad checksum, a PA multicast group, an echo reply, a multicast source, IPv6 extension headers", async () => {
+    const cases: { frame: string; reason: RegExp }[] = [
+      {
+        frame: `IP(src="192.0.2.9", dst=${py(leaf.v4)}) / ICMP(type=8, chksum=0x1234) / Raw(b"x" * 8)`,
+        reason: /ICMP checksum is wrong/,
+      },
+      {
+        frame: `IP(src="192.0.2.9", dst="239.1.1.1") / ICMP(type=8) / Raw(b"x" * 8)`,
+        reason: /destination is no unicast PA of this switch/,
+      },
+      {
+        frame: `IP(src="192.0.2.9", dst=${py(leaf.v4)}) / ICMP(type=0) / Raw(b"x" * 8)`,
+        reason: /ICMP type 0 code 0 is not an echo request/,
+      },
+      {
+        frame: `IPv6(src="ff02::1", dst=${py(leaf.v6)}) / ICMPv6EchoRequest()`,
+        reason: /source is not a unicast address/,
+      },
+      {
+        frame: `IPv6(src="2001:db8:ff::9", dst=${py(leaf.v6)}) / IPv6ExtHdrHopByHop() / ICMPv6EchoRequest()`,
+        reason: /IP protocol 0 is not ICMPv6 \(extension headers are not answered\)/,
+      },
+    ];
+    const frames = await scapy.frames(
+      cases.map((c) => `Ether(src=${py(spine.mac)}, dst=${py(leaf.mac)}) / ${c.frame}`),
+    );
+    cases.forEach((c, i) => {
+      const outcome = echo(frames[i]);
+      assert.equal(outcome.action, "drop", `case ${i}: ${outcome.summary}`);
+      assert.match(outcome.summary, c.reason, `case ${i}`);
+      assert.match(outcome.summary, /not answered$/, `case ${i}`);
+    });
+  });
+
+  test("an unreadable ICMP punt is reported naming its layer", async () => {
+    const [truncated] = await scapy.frames([
+      `Ether(src=${py(spine.mac)}, dst=${py(leaf.mac)}) / IP(src="192.0.2.9", dst=${py(leaf.v4)}, len=200) / ICMP(type=8)`,
+    ]);
+    const outcome = echo(truncated);
+    assert.equal(outcome.action, "drop");
+    assert.match(
+      outcome.summary,
+      /unreadable: request IPv4: length 200 disagrees with the 28 bytes received/,
+    );
   });
 });
