@@ -325,12 +325,16 @@ export function buildProgram(io: CliIo): Command {
     .description("run the nvgre daemon in the foreground (systemd: Type=simple)")
     .option(
       "-c, --config <file>",
-      "daemon settings (YAML: stateDir, intent, socket, listen, electionId, role, reconcileIntervalSeconds, logLevel, tls, …)",
+      "daemon settings (YAML: stateDir, intent, socket, listen, electionId, role, reconcileIntervalSeconds, learnedAgeingSeconds, logLevel, tls, …)",
     )
     .option("--intent <file>", "the intent store file (default: <state-dir>/intent.json)")
     .option("--state-dir <dir>", "where the daemon keeps its intent store")
     .option("--election-id <n>", "P4Runtime election id (the highest controller is primary)")
     .option("--reconcile-interval <seconds>", "drift check period; 0 turns it off")
+    .option(
+      "--learned-ageing <seconds>",
+      "remove a learned endpoint not seen this long (default 300); 0 = never",
+    )
     .option("--listen <host:port>", "also serve the API on this loopback TCP address")
     .addOption(
       new Option("--log-level <level>", "log level").choices([

@@ -12,6 +12,7 @@
  *
  * Collections and their key / value formats:
  *   table:<t>    "<field> <field> … [#<priority>]"  "<action>(<param>,…)" | "@member:<id>" | "@group:<id>"
+ *                                                   [" idle=<ns>"] (idle timeout, tables with support_timeout)
  *                field: "<hex>" exact | "<hex>/<len>" lpm | "<hex>&<mask>" ternary | "*" don't care
  *   default:<t>  ""                                  "<action>(<param>,…)"
  *   member:<p>   "<member id>"                       "<action>(<param>,…)"
@@ -240,8 +241,11 @@ export class CanonicalCodec {
       if (te.is_const) return undefined;
       const info = this.p4info.tables.byIdOrThrow(te.table_id);
       const schema = this.tableSchema(aliasOf(info));
-      const value = this.tableActionText(schema, te.action);
-      if (te.is_default_action) return { collection: `default:${schema.name}`, key: "", value };
+      const action = this.tableActionText(schema, te.action);
+      if (te.is_default_action) {
+        return { collection: `default:${schema.name}`, key: "", value: action };
+      }
+      const value = withIdleTimeout(action, BigInt(te.idle_timeout_ns || 0));
       const byId = new Map<number, FieldMatch__Output>(te.match.map((m) => [m.field_id, m]));
       const key = schema.fields
         .map((field) => readField(schema.name, field, byId.get(field.id)))
@@ -337,10 +341,12 @@ export class CanonicalCodec {
         schema.fields.forEach((field, i) => {
           match[field.name] = parseField(field, parts[i] ?? "*");
         });
+        const { action, idleTimeoutNs } = splitIdleTimeout(value);
         return this.builder.tableEntry(name, {
           match,
-          target: this.parseTarget(value),
+          target: this.parseTarget(action),
           ...(priority ? { priority } : {}),
+          ...(idleTimeoutNs ? { idleTimeoutNs } : {}),
         });
       }
       case "default":
@@ -415,7 +421,9 @@ export class CanonicalCodec {
         .map((f, i) => [f, parts[i] ?? "*"] as const)
         .filter(([, text]) => text !== "*")
         .map(([f, text]) => `${f.name}=${describeField(f, text)}`);
-      return `${schema.name}${fields.length ? ` ${fields.join(" ")}` : ""}${priority} → ${this.describeValue(value)}`;
+      const { action, idleTimeoutNs } = splitIdleTimeout(value);
+      const ageing = idleTimeoutNs ? `, idle timeout ${idleTimeoutNs / 1e9} s` : "";
+      return `${schema.name}${fields.length ? ` ${fields.join(" ")}` : ""}${priority} → ${this.describeValue(action)}${ageing}`;
     }
     if (kind === "default") return `${name} default → ${this.describeValue(value)}`;
     if (kind === "member") return `${name} member ${key} → ${this.describeValue(value)}`;
@@ -442,6 +450,26 @@ export class CanonicalCodec {
     );
     return `${action}(${params.join(", ")})`;
   }
+}
+
+const IDLE_TIMEOUT = " idle=";
+
+/**
+ * A table entry's value with its idle timeout (P4Runtime idle_timeout_ns; 0 = never ages, the
+ * value unchanged), so an entry whose timeout changes differs like one whose action does.
+ */
+export function withIdleTimeout(action: string, idleTimeoutNs: bigint | number): string {
+  return BigInt(idleTimeoutNs) > 0n ? `${action}${IDLE_TIMEOUT}${idleTimeoutNs}` : action;
+}
+
+/** A table entry value's action and idle timeout (0 = never ages). */
+export function splitIdleTimeout(value: string): { action: string; idleTimeoutNs: number } {
+  const at = value.indexOf(IDLE_TIMEOUT);
+  if (at < 0) return { action: value, idleTimeoutNs: 0 };
+  return {
+    action: value.slice(0, at),
+    idleTimeoutNs: Number(value.slice(at + IDLE_TIMEOUT.length)),
+  };
 }
 
 function aliasOf(

@@ -31,7 +31,14 @@ import {
 import { formatVsid } from "../intent/schema.js";
 import type { P4InfoIndex } from "../p4rt/p4info.js";
 import { type Allocations, IdAllocator, IdExhaustedError, type IdPool } from "./allocate.js";
-import { CanonicalCodec, groupMembersText, lpm, replicasText, ternary } from "./canonical.js";
+import {
+  CanonicalCodec,
+  groupMembersText,
+  lpm,
+  replicasText,
+  ternary,
+  withIdleTimeout,
+} from "./canonical.js";
 import { type FabricLayout, layoutOf, type RouteGroup, targetKey } from "./layout.js";
 import { DesiredStateConflictError, type EntitySink, SwitchState } from "./state.js";
 import type { DomainRoute, RoutingDomain } from "./tenant-routes.js";
@@ -71,6 +78,8 @@ export interface CompiledFabric {
 export interface CompileBasis {
   fabric: Fabric;
   usage: Map<string, SwitchUsage>;
+  /** An incremental recompile compiles with the same options. */
+  options: CompileOptions;
 }
 
 /**
@@ -127,13 +136,24 @@ export function codecFor(p4info: P4InfoIndex): CanonicalCodec {
   return codec;
 }
 
+/** What the compiled state depends on besides the fabric (the daemon's settings). */
+export interface CompileOptions {
+  /**
+   * Idle timeout of learned endpoints' learned_mac entries where their frames enter (the
+   * access port's switch; every switch for one behind a remote NVE): the switch notifies the
+   * controller when one goes unmatched this long, and the endpoint ages out. 0 = never.
+   */
+  learnedIdleTimeoutNs?: number;
+}
+
 /** Compiles the whole fabric; throws IntentError naming what cannot be built. */
 export function compileFabric(
   fabric: Fabric,
   p4info: P4InfoIndex,
   previous?: Allocations,
+  options: CompileOptions = {},
 ): CompiledFabric {
-  return new FabricCompiler(fabric, codecFor(p4info), previous).compile();
+  return new FabricCompiler(fabric, codecFor(p4info), previous, options).compile();
 }
 
 const NO_KEYS: string[] = [];
@@ -209,6 +229,7 @@ export class FabricCompiler {
     readonly fabric: Fabric,
     private readonly codec: CanonicalCodec,
     previous: Allocations | undefined,
+    readonly options: CompileOptions,
     /** Ids are only looked up (an incremental recompile's view of the previous fabric). */
     lookupOnly = false,
   ) {
@@ -254,7 +275,7 @@ export class FabricCompiler {
     return {
       switches,
       allocations: this.alloc.result(),
-      basis: { fabric: this.fabric, usage },
+      basis: { fabric: this.fabric, usage, options: this.options },
     };
   }
 
@@ -707,7 +728,7 @@ export class FabricCompiler {
         state.add(
           w.learnedMac.key.collection,
           w.learnedMac.key.key([subnet.vsid, endpoint.mac.hex, location.port, 0, 0, 0]),
-          w.learnedMac.known.value([]),
+          this.learnedMacValue(endpoint),
         );
       }
     } else {
@@ -730,15 +751,24 @@ export class FabricCompiler {
             ]),
           };
         }
+        // An endpoint on another switch's port ages there, where all its frames enter; one
+        // behind a remote NVE ages wherever its frames arrive (the daemon asks them all).
         state.add(
           w.learnedMac.key.collection,
           keys.learnedRemote.key,
-          w.learnedMac.known.value([]),
+          location.kind === "nve" ? this.learnedMacValue(endpoint) : w.learnedMac.known.value([]),
         );
       }
     }
     for (const key of keys.arp) state.add(w.arp.key.collection, key, keys.arpValue);
     for (const key of keys.nd) state.add(w.nd.key.collection, key, keys.ndValue);
+  }
+
+  /** known_source, with the ageing idle timeout for learned endpoints. */
+  private learnedMacValue(endpoint: Endpoint): string {
+    const known = this.w.learnedMac.known.value([]);
+    const timeout = this.options.learnedIdleTimeoutNs ?? 0;
+    return endpoint.learned ? withIdleTimeout(known, timeout) : known;
   }
 
   private nodeOf(endpoint: Endpoint): TunnelEndpoint {

@@ -83,8 +83,9 @@ function recompileOrThrow(
   if (structureOf(before) !== structureOf(fabric)) return undefined;
   const dirty = dirtyUnits(before, fabric);
   const codec = codecFor(p4info);
-  const old = new FabricCompiler(before, codec, previous.allocations, true);
-  const next = new FabricCompiler(fabric, codec, previous.allocations);
+  const { options } = previous.basis;
+  const old = new FabricCompiler(before, codec, previous.allocations, options, true);
+  const next = new FabricCompiler(fabric, codec, previous.allocations, options);
   for (const tenant of dirty.shapes) {
     if (!sameDomainShape(old.domains.get(tenant), next.domains.get(tenant))) return undefined;
   }
@@ -165,7 +166,7 @@ function recompileOrThrow(
         delta.state.applyChanges(delta.changes);
         usage.set(name, delta.usage);
       }
-      return { switches: previous.switches, allocations, basis: { fabric, usage } };
+      return { switches: previous.switches, allocations, basis: { fabric, usage, options } };
     },
   };
 }

@@ -10,6 +10,7 @@
  *   electionId: 1                       # P4Runtime election id (highest is primary)
  *   role: ""                            # P4Runtime role (default role when empty)
  *   reconcileIntervalSeconds: 30        # drift check and repair; 0 = off
+ *   learnedAgeingSeconds: 300           # a learned endpoint not seen this long is removed; 0 = never
  *   connectTimeoutSeconds: 5
  *   eventCapacity: 10000                # events kept for `nvgre-ctl events`
  *   icmpAnswersPerSecond: 100           # punts handled per switch and second: ICMP too-big and echo answers (RFC 1812 §4.3.2.8)
@@ -42,6 +43,8 @@ const schema = z.strictObject({
   electionId: electionId.default(1n),
   role: z.string().optional(),
   reconcileIntervalSeconds: z.number().min(0).default(30),
+  // P4Runtime idle timeouts are nanoseconds in an int64; a year is plenty.
+  learnedAgeingSeconds: z.number().min(0).max(31_536_000).default(300),
   connectTimeoutSeconds: z.number().positive().default(5),
   eventCapacity: z.int().min(10).max(1_000_000).default(10_000),
   icmpAnswersPerSecond: z.number().positive().default(100),
@@ -66,6 +69,8 @@ export interface DaemonConfig {
   electionId: bigint;
   role: string | undefined;
   reconcileIntervalMs: number;
+  /** Idle time after which a learned endpoint is removed; 0 = never. */
+  learnedAgeingSeconds: number;
   connectTimeoutMs: number;
   eventCapacity: number;
   icmpAnswersPerSecond: number;
@@ -82,6 +87,7 @@ export interface DaemonOverrides {
   socket?: string;
   electionId?: string;
   reconcileInterval?: string;
+  learnedAgeing?: string;
   listen?: string;
   logLevel?: string;
 }
@@ -109,10 +115,10 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
   if (overrides.logLevel) merged.logLevel = overrides.logLevel;
   if (overrides.electionId) merged.electionId = overrides.electionId;
   if (overrides.reconcileInterval !== undefined) {
-    const seconds = Number(overrides.reconcileInterval);
-    merged.reconcileIntervalSeconds = Number.isFinite(seconds)
-      ? seconds
-      : overrides.reconcileInterval;
+    merged.reconcileIntervalSeconds = secondsOf(overrides.reconcileInterval);
+  }
+  if (overrides.learnedAgeing !== undefined) {
+    merged.learnedAgeingSeconds = secondsOf(overrides.learnedAgeing);
   }
   const result = schema.safeParse(merged);
   if (!result.success) {
@@ -132,6 +138,7 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
     electionId: c.electionId,
     role: c.role || undefined,
     reconcileIntervalMs: c.reconcileIntervalSeconds * 1000,
+    learnedAgeingSeconds: c.learnedAgeingSeconds,
     connectTimeoutMs: c.connectTimeoutSeconds * 1000,
     eventCapacity: c.eventCapacity,
     icmpAnswersPerSecond: c.icmpAnswersPerSecond,
@@ -139,6 +146,12 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
     pipeline: c.pipeline ?? nvgreBuild,
     tls: c.tls ? readTls(c.tls) : undefined,
   };
+}
+
+/** A number of seconds from the command line; anything else is left for the schema to name. */
+function secondsOf(text: string): number | string {
+  const seconds = Number(text);
+  return text.trim() !== "" && Number.isFinite(seconds) ? seconds : text;
 }
 
 function readTls(tls: { rootCert?: string; privateKey?: string; certChain?: string }) {

@@ -7,6 +7,7 @@
  *   session becomes primary (first connect, switch restarted or replaced) → reconcile it
  *   every reconcileIntervalMs → reconcile all (drift repair)
  *   digest learn_t → learned endpoints in the intent → the same path as any change
+ *   idle-timeout notice of a learned endpoint's learned_mac entry → it ages out of the intent
  *   packet-in → punt handler (ICMP too-big answers, VSID 0xFFFFFF logged)
  *
  * Restart is hitless: the intent and the compiler's id allocations come back from the store,
@@ -16,9 +17,15 @@
  */
 import type { Logger } from "pino";
 import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
+import type { IdleTimeoutNotification__Output } from "../../proto/gen/p4/v1/IdleTimeoutNotification.js";
 import type { PacketIn__Output } from "../../proto/gen/p4/v1/PacketIn.js";
-import type { CanonicalCodec } from "../compile/canonical.js";
-import { type CompiledFabric, codecFor, compileFabric } from "../compile/compile.js";
+import { type CanonicalCodec, splitIdleTimeout } from "../compile/canonical.js";
+import {
+  type CompiledFabric,
+  type CompileOptions,
+  codecFor,
+  compileFabric,
+} from "../compile/compile.js";
 import { recompile } from "../compile/incremental.js";
 import type { SwitchState } from "../compile/state.js";
 import { formatPath, IntentError } from "../intent/errors.js";
@@ -31,6 +38,7 @@ import { PacketIoCodec } from "../p4rt/packet-io.js";
 import { loadPipeline, type Pipeline } from "../p4rt/pipeline.js";
 import { planSize } from "../reconcile/diff.js";
 import { reconcileSwitch, type SwitchReconcileResult } from "../reconcile/reconcile.js";
+import { AgeingNoticeError, learnedMacKey, matchedWithin } from "./ageing.js";
 import type {
   ChangeResult,
   IntentIssueView,
@@ -43,7 +51,14 @@ import type { DaemonConfig } from "./config.js";
 import { EventRing } from "./events.js";
 import { carryLearnedEndpoints } from "./intent-changes.js";
 import { knownAfter, reconcileFromKnown } from "./known-state.js";
-import { decideLearning, type LearnSample, recordLearned } from "./learning.js";
+import {
+  type AgeingDecision,
+  decideAgeing,
+  decideLearning,
+  type LearnSample,
+  recordLearned,
+  removeLearned,
+} from "./learning.js";
 import { handlePunt, PUNT_VSID_FFFFFF } from "./punt/handler.js";
 import { TokenBucket } from "./punt/rate-limit.js";
 import { SwitchSession } from "./session.js";
@@ -110,6 +125,7 @@ export class Daemon {
   private changes: Promise<unknown> = Promise.resolve();
   private driftTimer: NodeJS.Timeout | undefined;
   private readonly puntLimits = new Map<string, TokenBucket>();
+  private readonly compileOptions: CompileOptions;
 
   constructor(
     readonly config: DaemonConfig,
@@ -120,6 +136,7 @@ export class Daemon {
     this.pipeline = loadPipeline(config.pipeline);
     this.codec = codecFor(this.pipeline.index);
     this.packetIo = new PacketIoCodec(this.pipeline.index);
+    this.compileOptions = { learnedIdleTimeoutNs: Math.round(config.learnedAgeingSeconds * 1e9) };
   }
 
   get revision(): number {
@@ -157,7 +174,12 @@ export class Daemon {
       this.intent = {
         record,
         fabric,
-        compiled: compileFabric(fabric, this.pipeline.index, record.allocations),
+        compiled: compileFabric(
+          fabric,
+          this.pipeline.index,
+          record.allocations,
+          this.compileOptions,
+        ),
       };
     }
     this.record(
@@ -230,6 +252,7 @@ export class Daemon {
       );
       session.on("packet-in", (packet) => this.onPacketIn(session, packet));
       session.on("digest", (list) => void this.onDigest(session, list));
+      session.on("idle-timeout", (notice) => void this.onIdleTimeout(session, notice));
       this.sessions.set(name, session);
       session.start();
     }
@@ -382,7 +405,12 @@ export class Daemon {
           ? recompile(current.compiled, next.fabric, this.pipeline.index)
           : undefined;
       if (!pending) {
-        full = compileFabric(next.fabric, this.pipeline.index, current?.compiled.allocations);
+        full = compileFabric(
+          next.fabric,
+          this.pipeline.index,
+          current?.compiled.allocations,
+          this.compileOptions,
+        );
       }
     } catch (error) {
       if (error instanceof IntentError) throw invalidIntent(error);
@@ -647,6 +675,100 @@ export class Daemon {
         `could not record ${learned.map((l) => l.endpoint).join(", ") || "learned endpoints"}: ${message}`,
       );
     }
+  }
+
+  /**
+   * Learned endpoints whose learned_mac entry went unmatched for `learnedAgeingSeconds` are
+   * removed from the intent (and so from every switch). One behind a remote NVE ages only
+   * when no other switch holding its entry matched it within that time either.
+   */
+  private async onIdleTimeout(
+    session: SwitchSession,
+    notice: IdleTimeoutNotification__Output,
+  ): Promise<void> {
+    const fabric = this.intent?.fabric;
+    const document = this.intent?.record.document;
+    if (!fabric || !document) return;
+    const aged: (AgeingDecision & { action: "age" })[] = [];
+    for (const entry of notice.table_entry) {
+      try {
+        const key = learnedMacKey(this.pipeline.index, entry);
+        if (!key) continue;
+        const decision = decideAgeing(fabric, document, session.name, key);
+        if (decision.action === "keep") {
+          session.record("learning", "info", `idle-timeout notice: ${decision.summary}`);
+          continue;
+        }
+        const seenOn =
+          "nve" in decision.location ? await this.matchedElsewhere(session, entry) : undefined;
+        if (seenOn) {
+          session.record(
+            "learning",
+            "info",
+            `${decision.endpoint}: idle on ${session.name}, still seen by ${seenOn}; kept`,
+          );
+          continue;
+        }
+        aged.push(decision);
+      } catch (error) {
+        if (!(error instanceof AgeingNoticeError)) throw error;
+        session.record("learning", "warn", `idle-timeout notice not understood: ${error.message}`);
+      }
+    }
+    if (aged.length === 0) return;
+    try {
+      await this.change(
+        (current) => {
+          if (!current) return undefined;
+          let next = current.document;
+          for (const d of aged) next = removeLearned(next, d.endpoint, d.location);
+          if (next === current.document) return undefined;
+          return { document: next, fabric: validateDocument(next, "aged endpoints") };
+        },
+        { trigger: `ageing on ${session.name}`, incremental: true },
+      );
+      for (const d of aged) {
+        session.record(
+          "learning",
+          "info",
+          `${d.summary} (not seen for ${this.config.learnedAgeingSeconds} s)`,
+          { endpoint: d.endpoint, aged: true },
+        );
+      }
+    } catch (error) {
+      // Not removed: the switch repeats the notice while the entry stays idle.
+      session.record(
+        "learning",
+        "error",
+        `could not age out ${aged.map((d) => d.endpoint).join(", ")}: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  /**
+   * Another switch whose desired state gives the same learned_mac entry an idle timeout and
+   * that matched it within that time. (A notice carries the key, not always the action.)
+   */
+  private async matchedElsewhere(
+    session: SwitchSession,
+    entry: IdleTimeoutNotification__Output["table_entry"][number],
+  ): Promise<string | undefined> {
+    const triple = this.codec.fromEntity({ table_entry: entry });
+    if (!triple) return undefined;
+    for (const [name, desired] of this.intent?.compiled.switches ?? []) {
+      const other = this.sessions.get(name);
+      if (other === session || !other?.connected) continue;
+      const value = desired.collections.get(triple.collection)?.get(triple.key);
+      const ttl = value === undefined ? 0 : splitIdleTimeout(value).idleTimeoutNs;
+      if (ttl === 0) continue;
+      try {
+        if (await matchedWithin(other.client, entry, BigInt(ttl))) return name;
+      } catch (error) {
+        // A switch that cannot be asked is not forwarding for the endpoint as far as we know.
+        other.record("learning", "warn", `ageing check failed: ${(error as Error).message}`);
+      }
+    }
+    return undefined;
   }
 
   private onPacketIn(session: SwitchSession, packet: PacketIn__Output): void {

@@ -4,7 +4,13 @@
  * records it in the intent as an endpoint marked `learned: true` (so it survives restarts and
  * shows as learned in `get endpoints`), and the compiler turns it into entries like any other
  * endpoint. Declared endpoints are authoritative: learning never moves or shadows them.
- * What a sample means is decided here, purely; the daemon applies the edits.
+ *
+ * Ageing: a learned endpoint's learned_mac entry where its frames enter carries an idle
+ * timeout (the daemon's `learnedAgeingSeconds`); the switch notifies when it went unmatched
+ * that long, and the endpoint is removed from the intent (and so from every switch). A moved
+ * endpoint has a new entry (and a new timer) at its new place, so a late notice about its old
+ * place ages nothing. Declared endpoints never age.
+ * What a sample or a notice means is decided here, purely; the daemon applies the edits.
  */
 
 import { canonicalHex, parseMac } from "../intent/addresses.js";
@@ -64,57 +70,16 @@ export function decideLearning(
       summary: `${what}: the VSID is not in the intent; not learned`,
     };
   }
-  let location: EndpointDoc["location"];
-  if (sample.from_nve === 0n) {
-    if (!subnet.learnLocal) {
-      return {
-        action: "ignore",
-        level: "info",
-        summary: `${what}: local learning is off for the VSID`,
-      };
-    }
-    const port = Number(sample.port);
-    const mapping = fabric.switchByName
-      .get(switchName)
-      ?.accessPorts.find((p) => p.port === port)
-      ?.vlans.find((v) => v.vsid === vsid);
-    if (!mapping) {
-      return {
-        action: "ignore",
-        level: "warn",
-        summary: `${what}: port ${switchName}:${port} does not carry the VSID; not learned`,
-      };
-    }
-    location = { switch: switchName, port, ...(mapping.vlan === 0 ? {} : { vlan: mapping.vlan }) };
-  } else {
-    if (!subnet.learnRemote) {
-      return {
-        action: "ignore",
-        level: "info",
-        summary: `${what}: remote learning is off for the VSID`,
-      };
-    }
-    const family = sample.pa_is_v6 === 1n ? 6 : 4;
-    const paHex = canonicalHex(sample.pa);
-    const owns = (node: { providerAddresses: { address: { family: number; hex: string } }[] }) =>
-      node.providerAddresses.some((p) => p.address.family === family && p.address.hex === paHex);
-    const nve = fabric.nves.find(owns);
-    if (!nve) {
-      const leaf = fabric.switches.find(owns);
-      return leaf
-        ? {
-            action: "ignore",
-            level: "info",
-            summary: `${what}: behind switch ${leaf.name}, which learns its own ports`,
-          }
-        : {
-            action: "ignore",
-            level: "warn",
-            summary: `${what}: behind PA ${formatAddress(integerBytes(sample.pa, family === 4 ? 4 : 16))}, which is no NVE of the intent; not learned`,
-          };
-    }
-    location = { nve: nve.name };
+  if (sample.from_nve === 0n ? !subnet.learnLocal : !subnet.learnRemote) {
+    return {
+      action: "ignore",
+      level: "info",
+      summary: `${what}: ${sample.from_nve === 0n ? "local" : "remote"} learning is off for the VSID`,
+    };
   }
+  const located = locate(fabric, switchName, sample, what);
+  if ("summary" in located) return { action: "ignore", ...located };
+  const { location } = located;
 
   const endpoints = document.endpoints ?? [];
   const existing = endpoints.find((e) => Number(e.vsid) === vsid && parseMac(e.mac).text === mac);
@@ -149,6 +114,111 @@ export function decideLearning(
       ? `${what} moved from ${describeLocation(existing.location)} to ${describeLocation(location)}`
       : `learned ${what} at ${describeLocation(location)}`,
   };
+}
+
+/**
+ * Where a learn_t sample (or a learned_mac key, which has the same fields) of `switchName`
+ * puts the station: an access port of that switch, or a remote NVE of the intent.
+ */
+function locate(
+  fabric: Fabric,
+  switchName: string,
+  sample: LearnSample,
+  what: string,
+): { location: EndpointDoc["location"] } | { summary: string; level: "info" | "warn" } {
+  const vsid = Number(sample.vsid);
+  if (sample.from_nve === 0n) {
+    const port = Number(sample.port);
+    const mapping = fabric.switchByName
+      .get(switchName)
+      ?.accessPorts.find((p) => p.port === port)
+      ?.vlans.find((v) => v.vsid === vsid);
+    if (!mapping) {
+      return {
+        level: "warn",
+        summary: `${what}: port ${switchName}:${port} does not carry the VSID; not learned`,
+      };
+    }
+    return {
+      location: {
+        switch: switchName,
+        port,
+        ...(mapping.vlan === 0 ? {} : { vlan: mapping.vlan }),
+      },
+    };
+  }
+  const family = sample.pa_is_v6 === 1n ? 6 : 4;
+  const paHex = canonicalHex(sample.pa);
+  const owns = (node: { providerAddresses: { address: { family: number; hex: string } }[] }) =>
+    node.providerAddresses.some((p) => p.address.family === family && p.address.hex === paHex);
+  const nve = fabric.nves.find(owns);
+  if (nve) return { location: { nve: nve.name } };
+  const leaf = fabric.switches.find(owns);
+  return leaf
+    ? { level: "info", summary: `${what}: behind switch ${leaf.name}, which learns its own ports` }
+    : {
+        level: "warn",
+        summary: `${what}: behind PA ${formatAddress(integerBytes(sample.pa, family === 4 ? 4 : 16))}, which is no NVE of the intent; not learned`,
+      };
+}
+
+export type AgeingDecision =
+  | {
+      action: "age";
+      endpoint: string;
+      /** Where it was learned: an NVE's endpoints are seen by every switch of the VSID. */
+      location: EndpointDoc["location"];
+      summary: string;
+    }
+  | { action: "keep"; summary: string };
+
+/**
+ * What an idle-timeout notice of `switchName` for the learned_mac entry `key` means: the
+ * learned endpoint it stands for ages out, unless the entry is not (or no longer) that of a
+ * learned endpoint at that place (declared since, moved, already gone).
+ */
+export function decideAgeing(
+  fabric: Fabric,
+  document: FabricDocument,
+  switchName: string,
+  key: LearnSample,
+): AgeingDecision {
+  const vsid = Number(key.vsid);
+  const mac = formatAddress(integerBytes(key.mac, 6));
+  const what = `${mac} in VSID ${formatVsid(vsid)}`;
+  const existing = (document.endpoints ?? []).find(
+    (e) => Number(e.vsid) === vsid && parseMac(e.mac).text === mac,
+  );
+  if (!existing) return { action: "keep", summary: `${what}: no longer in the intent` };
+  if (!existing.learned) {
+    return { action: "keep", summary: `${what}: declared as ${existing.name}, never aged` };
+  }
+  const located = locate(fabric, switchName, key, what);
+  if ("summary" in located || !sameLocation(existing.location, located.location)) {
+    return {
+      action: "keep",
+      summary: `${what}: now at ${describeLocation(existing.location)}; the idle entry was its old place`,
+    };
+  }
+  return {
+    action: "age",
+    endpoint: existing.name,
+    location: existing.location,
+    summary: `${what} aged out at ${describeLocation(existing.location)}`,
+  };
+}
+
+/** The document without a learned endpoint (unchanged when it is gone or declared by now). */
+export function removeLearned(
+  document: FabricDocument,
+  name: string,
+  location: EndpointDoc["location"],
+): FabricDocument {
+  const endpoints = document.endpoints ?? [];
+  const kept = endpoints.filter(
+    (e) => !(e.name === name && e.learned && sameLocation(e.location, location)),
+  );
+  return kept.length === endpoints.length ? document : { ...document, endpoints: kept };
 }
 
 /** The document with a learned endpoint added, or replacing the one of the same name. */

@@ -11,6 +11,7 @@ import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
+import type { IdleTimeoutNotification__Output } from "../../proto/gen/p4/v1/IdleTimeoutNotification.js";
 import type { PacketIn__Output } from "../../proto/gen/p4/v1/PacketIn.js";
 import type { Update } from "../../proto/gen/p4/v1/Update.js";
 import { type ArbitrationState, P4RuntimeClient, type TlsOptions } from "../p4rt/client.js";
@@ -39,6 +40,7 @@ export interface SessionOptions {
 interface SessionEvents {
   "packet-in": [PacketIn__Output];
   digest: [DigestList__Output];
+  "idle-timeout": [IdleTimeoutNotification__Output];
 }
 
 const retryDelay = { initialMs: 200, maxMs: 5_000 };
@@ -119,6 +121,7 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
     });
     this.client.on("packet-in", (packet) => this.emit("packet-in", packet));
     this.client.on("digest", (list) => this.emit("digest", list));
+    this.client.on("idle-timeout", (notice) => this.emit("idle-timeout", notice));
     this.client.on("stream-error", (error) =>
       this.record("connection", "warn", `switch reported a stream error: ${error.message}`, {
         code: error.canonical_code,

@@ -35,6 +35,9 @@ control Learning(inout headers_t hdr, inout local_metadata_t meta) {
         }
         const default_action = NoAction();
         size = LEARNED_MAC_TABLE_SIZE;
+        // Entries of learned stations carry an idle timeout (every match restarts it): one
+        // not seen that long is reported to the controller, which ages the station out.
+        support_timeout = true;
     }
 
     apply {

@@ -33,6 +33,7 @@ function summarise(index: P4InfoIndex): string {
     const flags = [
       `size ${t.size}`,
       ...(t.is_const_table ? ["const"] : []),
+      ...(t.idle_timeout_behavior === "NOTIFY_CONTROL" ? ["idle timeout"] : []),
       ...(t.implementation_id
         ? [`implementation ${index.actionProfiles.byIdOrThrow(t.implementation_id).preamble?.name}`]
         : []),

@@ -18,6 +18,19 @@ test("defaults: state in /var/lib/nvgre, drift check every 30 s, election id 1, 
   assert.equal(config.electionId, 1n);
   assert.deepEqual(config.pipeline, nvgreBuild);
   assert.equal(config.listen, undefined);
+  assert.equal(config.learnedAgeingSeconds, 300);
+});
+
+test("learned-endpoint ageing: from the file, from --learned-ageing, 0 = never; a bad value is named", () => {
+  const file = join(dir, "ageing.yaml");
+  writeFileSync(file, "learnedAgeingSeconds: 60\n");
+  assert.equal(loadDaemonConfig({ config: file }).learnedAgeingSeconds, 60);
+  assert.equal(loadDaemonConfig({ config: file, learnedAgeing: "0" }).learnedAgeingSeconds, 0);
+  assert.throws(
+    () => loadDaemonConfig({ learnedAgeing: "-5" }),
+    /learnedAgeingSeconds: Too small: expected number to be >=0/,
+  );
+  assert.throws(() => loadDaemonConfig({ learnedAgeing: "soon" }), /learnedAgeingSeconds: /);
 });
 
 test("a YAML file, then command-line options over it", () => {

@@ -23,6 +23,7 @@ import {
 import { switchView } from "../../../controller/daemon/switch-view.js";
 import { loadFabricText, validateDocument } from "../../../controller/intent/load.js";
 import type { Switch } from "../../../controller/intent/model.js";
+import { learnSample } from "./learn-sample.js";
 
 const fabricYaml = `
 switches:
@@ -59,25 +60,13 @@ endpoints:
 const loaded = loadFabricText(fabricYaml, "test.yaml");
 const { fabric, document } = loaded;
 
-function sample(fields: Partial<Record<keyof LearnSample, bigint | number>>): LearnSample {
-  const value = (key: keyof LearnSample) => BigInt(fields[key] ?? 0);
-  return {
-    vsid: value("vsid"),
-    mac: value("mac"),
-    port: value("port"),
-    from_nve: value("from_nve"),
-    pa_is_v6: value("pa_is_v6"),
-    pa: value("pa"),
-  };
-}
-
 describe("learning: digest samples → learned endpoints", () => {
   test("an unknown MAC on an access port is recorded at that port (with the VSID's VLAN), marked learned", () => {
     const decision = decideLearning(
       fabric,
       document,
       "leaf1",
-      sample({ vsid: 0x5001, mac: 0x02_00_00_00_00_09n, port: 2 }),
+      learnSample({ vsid: 0x5001, mac: 0x02_00_00_00_00_09n, port: 2 }),
     );
     assert.equal(decision.action, "record");
     assert.deepEqual(decision.action === "record" && decision.endpoint, {
@@ -98,7 +87,7 @@ describe("learning: digest samples → learned endpoints", () => {
   });
 
   test("a MAC behind a remote NVE's PA is recorded behind that NVE; a learned one seen elsewhere moves", () => {
-    const remote = sample({
+    const remote = learnSample({
       vsid: 0x6001,
       mac: 0x02_00_00_00_00_0an,
       from_nve: 1,
@@ -114,7 +103,7 @@ describe("learning: digest samples → learned endpoints", () => {
       fabric,
       withLearned,
       "leaf1",
-      sample({ vsid: 0x6001, mac: 0x02_00_00_00_00_0an, port: 2 }),
+      learnSample({ vsid: 0x6001, mac: 0x02_00_00_00_00_0an, port: 2 }),
     );
     assert.equal(local.action, "ignore", "local learning is off in 0x6001");
     const again = decideLearning(fabric, withLearned, "leaf2", remote);
@@ -123,30 +112,34 @@ describe("learning: digest samples → learned endpoints", () => {
 
   test("policy and authority: learning off, unknown VSID, port outside the VSID, switch PA, unknown PA, declared endpoint", () => {
     const cases: [string, LearnSample, RegExp][] = [
-      ["leaf1", sample({ vsid: 0x6001, mac: 9, port: 2 }), /local learning is off for the VSID/],
       [
         "leaf1",
-        sample({ vsid: 0x7777, mac: 9, port: 1 }),
+        learnSample({ vsid: 0x6001, mac: 9, port: 2 }),
+        /local learning is off for the VSID/,
+      ],
+      [
+        "leaf1",
+        learnSample({ vsid: 0x7777, mac: 9, port: 1 }),
         /VSID is not in the intent; not learned/,
       ],
       [
         "leaf2",
-        sample({ vsid: 0x5001, mac: 9, port: 7 }),
+        learnSample({ vsid: 0x5001, mac: 9, port: 7 }),
         /port leaf2:7 does not carry the VSID; not learned/,
       ],
       [
         "leaf1",
-        sample({ vsid: 0x5001, mac: 9, from_nve: 1, pa: 0x0a_00_00_02 }),
+        learnSample({ vsid: 0x5001, mac: 9, from_nve: 1, pa: 0x0a_00_00_02 }),
         /behind switch leaf2, which learns its own ports/,
       ],
       [
         "leaf1",
-        sample({ vsid: 0x5001, mac: 9, from_nve: 1, pa: 0xc0_00_02_63 }),
+        learnSample({ vsid: 0x5001, mac: 9, from_nve: 1, pa: 0xc0_00_02_63 }),
         /behind PA 192\.0\.2\.99, which is no NVE of the intent/,
       ],
       [
         "leaf2",
-        sample({ vsid: 0x5001, mac: 0x02_00_00_00_01_01n, port: 1 }),
+        learnSample({ vsid: 0x5001, mac: 0x02_00_00_00_01_01n, port: 1 }),
         /seen at leaf2:1, but web-1 is declared at leaf1:1; the intent wins/,
       ],
     ];

@@ -7,21 +7,11 @@
  * expected frames out are built by Scapy. Skipped, naming the reason, without bmv2.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { pino } from "pino";
-import { daemonRoutes } from "../../../controller/daemon/api/routes.js";
-import { type ApiServer, startApiServer } from "../../../controller/daemon/api/server.js";
-import { loadDaemonConfig } from "../../../controller/daemon/config.js";
-import { Daemon } from "../../../controller/daemon/daemon.js";
-import type { DaemonEvent } from "../../../controller/daemon/events.js";
-import { FileIntentStore } from "../../../controller/intent/file-store.js";
+import { after, describe, test } from "node:test";
 import { py, Scapy } from "../../support/scapy.js";
-import { type DataplaneTarget, targets } from "../../support/targets.js";
-import { runCaptured } from "../cli/capture.js";
-import { type P4RuntimeRecorder, startRecorder } from "./p4runtime-recorder.js";
+import { targets } from "../../support/targets.js";
+import { daemonOnTarget } from "./daemon-on-target.js";
+import type { P4RuntimeRecorder } from "./p4runtime-recorder.js";
 
 const web1 = { mac: "02:00:00:00:01:01", ip: "10.1.1.10" };
 const web2 = { mac: "02:00:00:00:01:02", ip: "10.1.1.11" };
@@ -56,84 +46,12 @@ endpoints:
 for (const factory of targets()) {
   describe(`daemon packet I/O on ${factory.kind}`, () => {
     const { skip } = factory;
-    const dir = mkdtempSync(join(tmpdir(), "nvgre-daemon-pktio-"));
-    const socket = join(dir, "ctl.sock");
     const scapy = new Scapy();
-    let target: DataplaneTarget | undefined;
-    let recorder: P4RuntimeRecorder | undefined;
-    let daemon: Daemon | undefined;
-    let api: ApiServer | undefined;
+    const harness = daemonOnTarget(factory, { ports: [1, 2, 3], fabric: fabricText });
+    const cli = (...args: string[]) => harness.cli(...args);
+    const eventMatching = (kind: string, pattern: RegExp) => harness.eventMatching(kind, pattern);
 
-    const cli = (...args: string[]) => runCaptured(socket, ...args);
-
-    /** The daemon's events of a kind, once one matches `pattern` (or the wait ends). */
-    async function eventMatching(kind: string, pattern: RegExp): Promise<DaemonEvent | undefined> {
-      const deadline = Date.now() + 5_000;
-      for (;;) {
-        const events = daemon?.events.since(0).filter((e) => e.kind === kind) ?? [];
-        const found = events.find((e) => pattern.test(e.message));
-        if (found || Date.now() > deadline) return found;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
-
-    async function startDaemon() {
-      const config = loadDaemonConfig({
-        stateDir: join(dir, "state"),
-        socket,
-        electionId: "10",
-        reconcileInterval: "0",
-      });
-      daemon = new Daemon(
-        config,
-        new FileIntentStore(config.intentPath),
-        pino({ level: "silent" }),
-      );
-      await daemon.start();
-      api = await startApiServer({
-        socketPath: socket,
-        routes: daemonRoutes(daemon),
-        logger: daemon.logger,
-      });
-    }
-
-    before(async () => {
-      if (skip) return;
-      // The harness's own client (election id 1) stays connected as a backup; the daemon
-      // (election id 10) becomes primary and programs the switch from the intent.
-      target = await factory.start({ ports: [1, 2, 3], pipeline: false });
-      recorder = await startRecorder(target.address);
-      const fabricFile = join(dir, "fabric.yaml");
-      writeFileSync(fabricFile, fabricText(recorder.address, target.deviceId));
-      const config = loadDaemonConfig({
-        stateDir: join(dir, "state"),
-        socket,
-        electionId: "10",
-        reconcileInterval: "0",
-      });
-      daemon = new Daemon(
-        config,
-        new FileIntentStore(config.intentPath),
-        pino({ level: "silent" }),
-      );
-      await daemon.start();
-      api = await startApiServer({
-        socketPath: socket,
-        routes: daemonRoutes(daemon),
-        logger: daemon.logger,
-      });
-      const applied = await cli("apply", "-f", fabricFile);
-      assert.equal(applied.code, 0, `${applied.err}${applied.out}`);
-    });
-
-    after(async () => {
-      await api?.close();
-      await daemon?.stop();
-      await recorder?.close();
-      await target?.close();
-      await scapy.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => scapy.close());
 
     test("R12 an oversized DF packet toward a tunnel: ICMP frag-needed (MTU 1280 − 42) back out of its port", {
       skip,
@@ -143,7 +61,7 @@ for (const factory of targets()) {
         tenant,
         `Ether(src=${py(web2.mac)}, dst=${py(web1.mac)}) / IP(src=${py(web2.ip)}, dst=${py(web1.ip)}, ttl=64, id=0, flags="DF") / ICMP(type=3, code=4, nexthopmtu=1238) / Raw(bytes((${tenant})[IP])[:548])`,
       ]);
-      const outputs = await (target as DataplaneTarget).send(1, frame as Buffer);
+      const outputs = await harness.target.send(1, frame as Buffer);
       const answer = outputs.find((o) => o.port === 1);
       assert.ok(answer, `no answer on port 1; out: ${JSON.stringify(outputs.map((o) => o.port))}`);
       assert.equal(answer.frame.toString("hex"), expected?.toString("hex"));
@@ -166,12 +84,12 @@ for (const factory of targets()) {
         `Ether(src=${py(stranger)}, dst="ff:ff:ff:ff:ff:ff") / ARP(hwsrc=${py(stranger)}, psrc="10.1.1.99", pdst=${py(web1.ip)})`,
         `Ether(src=${py(web1.mac)}, dst=${py(stranger)}) / IP(src=${py(web1.ip)}, dst="10.1.1.99") / UDP() / Raw(b"hi")`,
       ]);
-      await (target as DataplaneTarget).send(2, fromStranger as Buffer);
+      await harness.target.send(2, fromStranger as Buffer);
       const learned = await eventMatching(
         "learning",
         /learned 02:00:00:00:00:09 in VSID 0x5001 at leaf1:2/,
       );
-      assert.ok(learned, JSON.stringify(daemon?.events.since(0).slice(-5)));
+      assert.ok(learned, JSON.stringify(harness.daemon?.events.since(0).slice(-5)));
       const endpoints = JSON.parse((await cli("get", "endpoints", "-o", "json")).out) as {
         name: string;
         location: string;
@@ -188,7 +106,7 @@ for (const factory of targets()) {
           learned: true,
         },
       );
-      const outputs = await (target as DataplaneTarget).send(1, toStranger as Buffer);
+      const outputs = await harness.target.send(1, toStranger as Buffer);
       assert.deepEqual(
         outputs.map((o) => [o.port, o.frame.toString("hex")]),
         [[2, (toStranger as Buffer).toString("hex")]],
@@ -200,7 +118,7 @@ for (const factory of targets()) {
       const [vendor] = await scapy.frames([
         `nvgre4(${py(hv1.mac)}, ${py(leafMac)}, ${py(hv1.pa)}, "10.0.0.1", 0xFFFFFF, 7, Ether(src=${py(web2.mac)}, dst=${py(web1.mac)}) / Raw(b"v" * 46))`,
       ]);
-      const outputs = await (target as DataplaneTarget).send(3, vendor as Buffer);
+      const outputs = await harness.target.send(3, vendor as Buffer);
       assert.deepEqual(outputs, [], "nothing forwarded");
       const event = await eventMatching(
         "punt",
@@ -218,12 +136,12 @@ for (const factory of targets()) {
         `Ether(src=${py(hv1.mac)}, dst=${py(leafMac)}) / IPv6(src="2001:db8:a::5", dst="2001:db8:a::1", hlim=64) / ICMPv6EchoRequest(id=0x78, seq=2, data=b"v6-underlay" * 5)`,
         `Ether(src=${py(leafMac)}, dst=${py(hv1.mac)}) / IPv6(src="2001:db8:a::1", dst="2001:db8:a::5", hlim=64) / ICMPv6EchoReply(id=0x78, seq=2, data=b"v6-underlay" * 5)`,
       ]);
-      const target_ = target as DataplaneTarget;
+      const target = harness.target;
       for (const [ping, reply] of [
         [ping4, reply4],
         [ping6, reply6],
       ]) {
-        const outputs = await target_.send(3, ping as Buffer);
+        const outputs = await target.send(3, ping as Buffer);
         const answer = outputs.find((o) => o.port === 3);
         assert.ok(answer, `no reply on port 3; out: ${JSON.stringify(outputs.map((o) => o.port))}`);
         assert.equal(answer.frame.toString("hex"), reply?.toString("hex"));
@@ -250,7 +168,7 @@ for (const factory of targets()) {
             `Ether(src=${py(web1.mac)}, dst=${py(web2.mac)}) / IP(src=${py(web1.ip)}, dst=${py(web2.ip)}) / UDP(sport=${10000 + i}, dport=53) / Raw(b"t" * 32)`,
         ),
       );
-      const recording = recorder as P4RuntimeRecorder;
+      const recording = harness.recorder as P4RuntimeRecorder;
       recording.reset();
       // Traffic goes on, batch after batch, until the restarted daemon has reconciled: how
       // long one batch takes is the target's business (the softswitch runs it at once).
@@ -259,16 +177,15 @@ for (const factory of targets()) {
       const traffic = (async () => {
         const outputs = [];
         do {
-          outputs.push(...(await (target as DataplaneTarget).sendMany(1, frames)));
+          outputs.push(...(await harness.target.sendMany(1, frames)));
           sent += frames.length;
         } while (!restarted);
         return outputs;
       })();
       await new Promise((resolve) => setTimeout(resolve, 100));
-      await api?.close();
-      await daemon?.stop();
-      await startDaemon();
-      const session = daemon?.sessions.get("leaf1");
+      await harness.stopDaemon();
+      const daemon = await harness.startDaemon();
+      const session = daemon.sessions.get("leaf1");
       const deadline = Date.now() + 10_000;
       while (!session?.lastReconcile && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 20));
