@@ -78,6 +78,11 @@ export interface DataplaneTarget {
   /** Sends a PacketOut through the client; resolves with the frames that left data ports. */
   packetOut(payload: Uint8Array, metadata: PacketMetadata[]): Promise<Output[]>;
   /**
+   * Frames the switch sent since the last request was over, once a quiet period passed: late
+   * output (a switch held up while its tables were read, say) that no request collected.
+   */
+  lateOutput(): Promise<Output[]>;
+  /**
    * The PacketIns received since the last call, once `expect` of them arrived (or waiting
    * ended) and a quiet period passed without more.
    */
@@ -235,6 +240,7 @@ const softswitchFactory: TargetFactory = {
           controller.client.packetOut(Buffer.from(payload), metadata);
           return settle(softswitchQuietMs);
         },
+        lateOutput: () => settle(softswitchQuietMs),
         packetIns: (expect = 0) => controller.packetIns.take(expect, softswitchQuietMs),
         digests: (expect = 0) => controller.digests.take(expect, softswitchQuietMs),
         async close() {
@@ -304,6 +310,8 @@ const bmv2Factory: TargetFactory = {
             chunk_quiet_ms: bmv2ChunkQuietMs,
           }),
         );
+      const listen = () =>
+        outputs(portAgent.request<AgentAnswer>({ op: "listen", quiet_ms: bmv2QuietMs }));
       return {
         kind: "bmv2",
         address: running.address,
@@ -316,8 +324,9 @@ const bmv2Factory: TargetFactory = {
         sendMany: sendFrames,
         async packetOut(payload, metadata) {
           controller.client.packetOut(Buffer.from(payload), metadata);
-          return outputs(portAgent.request<AgentAnswer>({ op: "listen", quiet_ms: bmv2QuietMs }));
+          return listen();
         },
+        lateOutput: listen,
         packetIns: (expect = 0) => controller.packetIns.take(expect, bmv2QuietMs),
         digests: (expect = 0) => controller.digests.take(expect, bmv2QuietMs),
         async close() {
