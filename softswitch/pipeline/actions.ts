@@ -5,14 +5,17 @@
  */
 import { ProgramError, sourceOf, UnsupportedConstructError } from "../program/errors.js";
 import type { ActionSpec, PrimitiveCall } from "../program/schema.js";
+import { type Code, CodeGen, literal, PHV_PRELUDE } from "./codegen.js";
 import {
   asData,
   asHeader,
+  bigSource,
   compileData,
   compileExpr,
   type DataExpr,
   type ExprContext,
   type Locals,
+  numSource,
 } from "./expressions.js";
 import type { PacketState } from "./packet.js";
 import type { Resources } from "./resources.js";
@@ -28,6 +31,10 @@ export interface CompiledAction {
   name: string;
   paramWidths: number[];
   run: ActionFn;
+  /** The body as source over `p`, `l`, `v`, `V` (codegen.ts), to inline; absent with jumps. */
+  code?: Code;
+  /** The body may set `exited` (an `exit` primitive). */
+  exits: boolean;
 }
 
 /** An assignable location: a fixed slot, or one computed per packet (stack element fields). */
@@ -35,12 +42,14 @@ interface LValue {
   width: number;
   header: number;
   slot: (p: PacketState, l: Locals) => number;
+  /** The slot, when it is the same for every packet. */
+  fixedSlot?: number;
 }
 
 export function compileAction(spec: ActionSpec, res: Resources): CompiledAction {
   const paramWidths = spec.runtime_data.map((r) => r.bitwidth);
-  const run = compilePrimitives(spec.primitives, res, paramWidths, `action "${spec.name}"`);
-  return { id: spec.id, name: spec.name, paramWidths, run };
+  const body = compileBody(spec.primitives, res, paramWidths, `action "${spec.name}"`);
+  return { id: spec.id, name: spec.name, paramWidths, ...body };
 }
 
 /** Compiles a primitive list (an action body, a parser method call, deparser primitives). */
@@ -50,9 +59,24 @@ export function compilePrimitives(
   paramWidths: readonly number[],
   owner: string,
 ): ActionFn {
+  return compileBody(calls, res, paramWidths, owner).run;
+}
+
+/**
+ * Compiles a primitive list into one generated function, and keeps its source for callers that
+ * inline it. Lists with jumps (`_jump`, `_jump_if_zero`) run as a loop over closures instead.
+ */
+function compileBody(
+  calls: readonly PrimitiveCall[],
+  res: Resources,
+  paramWidths: readonly number[],
+  owner: string,
+): { run: ActionFn; code?: Code; exits: boolean } {
+  const exits = calls.some((c) => c.op === "exit");
   const hasJumps = calls.some((c) => c.op === "_jump" || c.op === "_jump_if_zero");
   const steps: JumpStep[] = [];
   const plain: Step[] = [];
+  const codes: Code[] = [];
   for (const call of calls) {
     const ctx: ExprContext = {
       layout: res.layout,
@@ -70,6 +94,7 @@ export function compilePrimitives(
     } else {
       const step = compilePrimitive(call, ctx, res);
       plain.push(step);
+      codes.push(primitiveCode(call, ctx, res) ?? ((g) => `${g.ref(step)}(p, l);\n`));
       steps.push((p, l) => {
         step(p, l);
         return -1;
@@ -77,19 +102,88 @@ export function compilePrimitives(
     }
   }
   if (!hasJumps) {
-    if (plain.length === 0) return () => {};
-    if (plain.length === 1) return plain[0] as Step;
-    return (p, l) => {
-      for (let i = 0; i < plain.length; i++) (plain[i] as Step)(p, l);
-    };
+    const code: Code = (g) => codes.map((c) => c(g)).join("");
+    const g = new CodeGen();
+    const body = code(g);
+    return { run: g.build<ActionFn>("p, l", PHV_PRELUDE + body), code, exits };
   }
-  return (p, l) => {
+  const run: ActionFn = (p, l) => {
     let pc = 0;
     while (pc < steps.length) {
       const next = (steps[pc] as JumpStep)(p, l);
       pc = next < 0 ? pc + 1 : next;
     }
   };
+  return { run, exits };
+}
+
+/**
+ * Source for the primitives most actions are made of (assignments to fixed fields, validity,
+ * drop, exit); undefined for the others, which run as their closures.
+ */
+function primitiveCode(call: PrimitiveCall, ctx: ExprContext, res: Resources): Code | undefined {
+  const { layout } = res;
+  switch (call.op) {
+    case "assign":
+    case "modify_field": {
+      const [dst, src] = params(call, 2, ctx);
+      const d = compileLValue(dst, ctx);
+      if (d.fixedSlot === undefined) return undefined;
+      return storeCode(d.fixedSlot, d.width, compileData(src, ctx));
+    }
+    case "add_header":
+    case "setValid":
+    case "remove_header":
+    case "setInvalid": {
+      const [h] = params(call, 1, ctx);
+      const header = asHeader(compileExpr(h, ctx), ctx);
+      const info = header.code ? layout.headers[header.typeOf] : undefined;
+      // Varbit headers and union members keep the closures (sizes and siblings vary).
+      if (!info || info.varbitSlot >= 0 || info.union >= 0) return undefined;
+      const bytes = info.fixedBits >>> 3;
+      const i = info.index;
+      if (call.op === "remove_header" || call.op === "setInvalid") {
+        return () => `if (V[${i}] === 1) { p.packetLength -= ${bytes}; V[${i}] = 0; }\n`;
+      }
+      const zero = info.fields
+        .map((f) => `v[${f.slot}] = ${literal(layout.zeroValues[f.slot] as FieldValue)}; `)
+        .join("");
+      return () => `if (V[${i}] !== 1) { ${zero}V[${i}] = 1; p.packetLength += ${bytes}; }\n`;
+    }
+    case "mark_to_drop":
+    case "drop": {
+      const spec = layout.field("standard_metadata", "egress_spec", ctx.where).slot;
+      const mcast =
+        layout.optionalField("standard_metadata", "mcast_grp") ??
+        layout.optionalField("intrinsic_metadata", "mcast_grp");
+      const clear = mcast ? ` v[${mcast.slot}] = 0;` : "";
+      return () => `v[${spec}] = ${res.dropPort};${clear}\n`;
+    }
+    case "exit":
+      return () => "p.exited = true;\n";
+    case "no_op":
+      return () => "";
+    default:
+      return undefined;
+  }
+}
+
+/** Source storing `src` into a slot of `width` bits, truncated as `truncate` does. */
+function storeCode(slot: number, width: number, src: DataExpr): Code {
+  if (width <= MAX_NUMBER_BITS) {
+    if (!src.num) {
+      return (g) => `v[${slot}] = Number(BigInt.asUintN(${width}, ${bigSource(src, g)}));\n`;
+    }
+    if (src.nonneg && src.bits <= width) return (g) => `v[${slot}] = ${numSource(src, g)};\n`;
+    // Integers below 2^53 in magnitude convert to int32 exactly modulo 2^32 (ToInt32).
+    if (width <= 31) {
+      return (g) => `v[${slot}] = ${numSource(src, g)} & ${2 ** width - 1};\n`;
+    }
+    if (width === 32) return (g) => `v[${slot}] = ${numSource(src, g)} >>> 0;\n`;
+    return (g) => `v[${slot}] = ${g.ref(truncate)}(${numSource(src, g)}, ${width});\n`;
+  }
+  if (src.nonneg && src.bits <= width) return (g) => `v[${slot}] = ${bigSource(src, g)};\n`;
+  return (g) => `v[${slot}] = BigInt.asUintN(${width}, ${bigSource(src, g)});\n`;
 }
 
 function compileJump(call: PrimitiveCall, ctx: ExprContext): JumpStep {
@@ -121,7 +215,7 @@ function compileLValue(node: unknown, ctx: ExprContext): LValue {
     const [h, f] = value as [string, string];
     const field = ctx.layout.field(h, f, ctx.where);
     const slot = field.slot;
-    return { width: field.width, header: field.header, slot: () => slot };
+    return { width: field.width, header: field.header, slot: () => slot, fixedSlot: slot };
   }
   if (type === "expression") {
     const inner = (value as { type?: string; value?: unknown }) ?? {};

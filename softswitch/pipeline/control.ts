@@ -1,6 +1,10 @@
 /**
- * Compiles a control pipeline (tables and conditionals) into an array of node closures that
- * return the index of the next node (bm_sim pipeline.cpp, match_tables.cpp, conditionals.cpp).
+ * Compiles a control pipeline (tables and conditionals; bm_sim pipeline.cpp, match_tables.cpp,
+ * conditionals.cpp) into one generated function (codegen.ts): conditionals become `if`s, the
+ * bodies of actions run by keyless tables (p4c's `tbl_*` wrappers, most nodes a packet visits)
+ * are inlined with their data as constants, and a node reached from one place only is emitted
+ * in that place, so a packet runs long straight stretches of code. Tables with keys run their
+ * lookup closure, which returns the next node.
  */
 import { ProgramError, sourceOf } from "../program/errors.js";
 import type { PipelineSpec, TableSpec } from "../program/schema.js";
@@ -9,7 +13,15 @@ import { type KeyField, MatchTable } from "../runtime/match-table.js";
 import { Meter, type MicrosClock } from "../runtime/meters.js";
 import type { CompiledAction } from "./actions.js";
 import { compileHash } from "./calculations.js";
-import { compileBool, type ExprContext, NO_LOCALS } from "./expressions.js";
+import { CodeGen, PHV_PRELUDE } from "./codegen.js";
+import {
+  asBool,
+  type BoolExpr,
+  boolSource,
+  compileExpr,
+  type ExprContext,
+  NO_LOCALS,
+} from "./expressions.js";
 import type { PacketState } from "./packet.js";
 import type { Resources } from "./resources.js";
 import { type FieldValue, hexstrValue, parseHexstr, truncate } from "./values.js";
@@ -71,6 +83,22 @@ export interface CompiledPipeline {
 
 type Node = (p: PacketState) => number;
 
+/** A node of the control graph as the generator sees it. */
+type GraphNode =
+  | {
+      kind: "table";
+      state: TableState;
+      /** Lookup, action and next node, as a closure. */
+      general: Node;
+      /** Next nodes the table can go to. */
+      next: number[];
+      /** Keyless table (no action profile): the default action's next node. */
+      defaultNext?: (action: CompiledAction) => number;
+      exits: boolean;
+    }
+  | { kind: "conditional"; cond: BoolExpr; next: [number, number] }
+  | { kind: "call"; action: CompiledAction; next: number };
+
 export function compilePipeline(
   spec: PipelineSpec,
   res: Resources,
@@ -97,7 +125,7 @@ export function compilePipeline(
       selectors.set(ap.name, compileHash(ap.selector.algo, ap.selector.input, ctx).output);
     }
   }
-  const nodes: Node[] = [];
+  const nodes: GraphNode[] = [];
   for (const t of spec.tables) {
     const state = buildTableState(t, res, actions, profiles, clock);
     tables.set(t.name, state);
@@ -109,26 +137,90 @@ export function compilePipeline(
       where: `conditional "${c.name}"`,
       source: sourceOf(c),
     };
-    const cond = compileBool(c.expression, ctx);
-    const t = indexOf(c.true_next);
-    const f = indexOf(c.false_next);
-    nodes.push((p) => (cond(p, NO_LOCALS) ? t : f));
+    const cond = asBool(compileExpr(c.expression, ctx), ctx);
+    nodes.push({ kind: "conditional", cond, next: [indexOf(c.true_next), indexOf(c.false_next)] });
   }
   for (const c of calls) {
-    const run = (actions.get(c.action_id) as CompiledAction).run;
-    const next = indexOf(c.next_node);
-    nodes.push((p) => {
-      run(p, []);
-      return next;
-    });
+    const action = actions.get(c.action_id) as CompiledAction;
+    nodes.push({ kind: "call", action, next: indexOf(c.next_node) });
   }
   const init = indexOf(spec.init_table);
-  return {
-    apply(p) {
-      let n = init;
-      while (n >= 0 && !p.exited) n = (nodes[n] as Node)(p);
-    },
+  return { apply: generatePipeline(nodes, init) };
+}
+
+/** The distinct nodes `node` can go to next (-1: the end of the control). */
+function successors(node: GraphNode): number[] {
+  if (node.kind === "call") return [node.next];
+  return [...new Set(node.next)];
+}
+
+/**
+ * Emits the control as `L: for (;;) switch (n) { ... }`: a node with two or more predecessors
+ * (or the first) is a case of the switch; any other node is emitted where its one predecessor
+ * goes to it. The graph p4c emits is acyclic, so inlining ends.
+ */
+function generatePipeline(nodes: readonly GraphNode[], init: number): (p: PacketState) => void {
+  const preds = new Array<number>(nodes.length).fill(0);
+  for (const node of nodes) {
+    for (const s of successors(node)) if (s >= 0) preds[s] = (preds[s] as number) + 1;
+  }
+  const labelled = (n: number) => n === init || (preds[n] as number) >= 2;
+  const g = new CodeGen();
+  const goTo = (n: number): string => {
+    if (n < 0) return "return;\n";
+    if (labelled(n)) return `n = ${n}; continue L;\n`;
+    return emit(n);
   };
+  /** Goes to whichever of `targets` the variable `t` holds. */
+  const dispatch = (t: string, targets: number[]): string => {
+    if (targets.length === 1) return goTo(targets[0] as number);
+    const cases = targets.map((x, i) =>
+      i === targets.length - 1 ? `default: {\n${goTo(x)}}\n` : `case ${x}: {\n${goTo(x)}}\n`,
+    );
+    return `switch (${t}) {\n${cases.join("")}}\n`;
+  };
+  const emit = (n: number): string => {
+    const node = nodes[n] as GraphNode;
+    if (node.kind === "conditional") {
+      const [t, f] = node.next;
+      if (t === f) return goTo(t);
+      return `if (${boolSource(node.cond, g)}) {\n${goTo(t)}} else {\n${goTo(f)}}\n`;
+    }
+    if (node.kind === "call") {
+      return `${inlineAction(g, node.action, g.ref([]))}${exitCheck(node.action.exits)}${goTo(node.next)}`;
+    }
+    const t = g.local("t");
+    let code = `let ${t};\n`;
+    const d = node.state.defaultEntry;
+    if (node.defaultNext && d?.kind === "action" && d.action.code) {
+      // While the table has no entries and its default is the one the program gave (it may
+      // be changed at run time), the default action runs inline with its data as constants.
+      const state = g.ref(node.state);
+      code += `if (${state}.entries.size === 0 && ${state}.defaultEntry === ${g.ref(d)}) {\n`;
+      code += `${inlineAction(g, d.action, g.ref(d.data))}${t} = ${node.defaultNext(d.action)};\n`;
+      code += `} else ${t} = ${g.ref(node.general)}(p);\n`;
+    } else code += `${t} = ${g.ref(node.general)}(p);\n`;
+    return `${code}${exitCheck(node.exits)}${dispatch(t, successors(node))}`;
+  };
+  const cases = nodes
+    .map((_, n) => n)
+    .filter((n) => labelled(n) && (n === init || (preds[n] as number) > 0))
+    .map((n) => `case ${n}: {\n${emit(n)}}\n`);
+  if (init < 0) return () => {};
+  // Conditions outside actions see no action data (closures called from here take `l`).
+  const body = `${PHV_PRELUDE}const l = ${g.ref(NO_LOCALS)};\nif (p.exited) return;\nlet n = ${init};\nL: for (;;) switch (n) {\n${cases.join("")}default: return;\n}\n`;
+  return g.build<(p: PacketState) => void>("p", body);
+}
+
+/** An action's body in a block of its own, with `l` bound to its data. */
+function inlineAction(g: CodeGen, action: CompiledAction, data: string): string {
+  if (!action.code) return `${g.ref(action.run)}(p, ${data});\n`;
+  return `{\nconst l = ${data};\n${action.code(g)}}\n`;
+}
+
+/** bmv2 stops the control when an action exits. */
+function exitCheck(exits: boolean): string {
+  return exits ? "if (p.exited) return;\n" : "";
 }
 
 function buildTableState(
@@ -208,7 +300,7 @@ function compileTable(
   res: Resources,
   indexOf: (name: string | null | undefined) => number,
   selector: ((p: PacketState) => bigint) | undefined,
-): Node {
+): GraphNode {
   const t = state.spec;
   const where = `table "${t.name}"`;
   const keyFns = t.key.map((k) => {
@@ -280,14 +372,14 @@ function compileTable(
     call.action.run(p, call.data);
     return hitMiss ? nextMiss : (nextByAction[call.action.id] ?? nextMiss);
   };
-  if (keyFns.length > 0 || profile) return general;
-  // No key: p4c's wrappers for actions called outside a table (tbl_*), most of a program's
-  // tables and most nodes a packet visits. Straight to the default action while the table has
-  // no entries; the general path otherwise.
-  return (p) => {
-    const d = state.defaultEntry;
-    if (state.entries.size > 0 || d === undefined || d.kind !== "action") return general(p);
-    d.action.run(p, d.data);
-    return hitMiss ? nextMiss : (nextByAction[d.action.id] ?? nextMiss);
-  };
+  const next = [nextMiss, ...t.action_ids.map((id) => nextByAction[id] ?? -1)];
+  if (hitMiss) next.push(nextHit);
+  const exits = [...state.actions.values()].some((a) => a.exits);
+  const node: GraphNode = { kind: "table", state, general, next, exits };
+  // No key: p4c's wrappers for actions called outside a table (tbl_*). The default action and
+  // its next node are what the general path gives on a miss.
+  if (keyFns.length === 0 && !profile) {
+    node.defaultNext = (action) => (hitMiss ? nextMiss : (nextByAction[action.id] ?? nextMiss));
+  }
+  return node;
 }

@@ -7,6 +7,7 @@
  * (no 32-bit bitwise operators unless the bound is below 31 bits); otherwise it works on bigint.
  */
 import { ProgramError, UnsupportedConstructError } from "../program/errors.js";
+import { type Code, type CodeGen, literal } from "./codegen.js";
 import type { PhvLayout } from "./layout.js";
 import type { PacketState } from "./packet.js";
 import { type FieldValue, MAX_NUMBER_BITS, parseHexstr, toSigned } from "./values.js";
@@ -32,14 +33,21 @@ export interface DataExpr {
   big: BigFn;
   /** Set when the value is known at load. */
   constant?: bigint;
+  /** Source of the number form (see codegen.ts), when the expression has one. */
+  numCode?: Code;
+  /** Source of the bigint form, when the expression has one. */
+  bigCode?: Code;
 }
 export interface BoolExpr {
   kind: "bool";
   fn: BoolFn;
+  code?: Code;
 }
 export interface HeaderExpr {
   kind: "header";
   fn: HeaderFn;
+  /** Source of the header index, when it is known at load. */
+  code?: Code;
   /** Header index of a representative instance (all candidates share its type). */
   typeOf: number;
 }
@@ -86,13 +94,43 @@ export function dataExpr(
   nonneg: boolean,
   num: NumFn | undefined,
   big: BigFn | undefined,
+  code?: { num?: Code; big?: Code },
 ): DataExpr {
+  let e: DataExpr;
   if (bits <= MAX_NUMBER_BITS) {
     if (!num) throw new Error("dataExpr: a number closure is needed for narrow expressions");
-    return { kind: "data", bits, nonneg, num, big: big ?? ((p, l) => BigInt(num(p, l))) };
+    e = { kind: "data", bits, nonneg, num, big: big ?? ((p, l) => BigInt(num(p, l))) };
+    if (code?.num) e.numCode = code.num;
+  } else {
+    if (!big) throw new Error("dataExpr: a bigint closure is needed for wide expressions");
+    e = { kind: "data", bits, nonneg, big };
   }
-  if (!big) throw new Error("dataExpr: a bigint closure is needed for wide expressions");
-  return { kind: "data", bits, nonneg, big };
+  if (code?.big) e.bigCode = code.big;
+  return e;
+}
+
+/** Source of a narrow expression's number form (its closure, called, when it has no source). */
+export function numSource(e: DataExpr, g: CodeGen): string {
+  if (e.numCode) return e.numCode(g);
+  if (!e.num) throw new Error("numSource: a wide expression has no number form");
+  return `${g.ref(e.num)}(p, l)`;
+}
+
+/** Source of an expression's bigint form. */
+export function bigSource(e: DataExpr, g: CodeGen): string {
+  if (e.bigCode) return e.bigCode(g);
+  // A narrow expression's number form is exact, so its bigint is the conversion of it.
+  if (e.numCode) return `BigInt(${e.numCode(g)})`;
+  return `${g.ref(e.big)}(p, l)`;
+}
+
+/** Source of a boolean expression. */
+export function boolSource(e: BoolExpr, g: CodeGen): string {
+  return e.code ? e.code(g) : `${g.ref(e.fn)}(p, l)`;
+}
+
+function bool(fn: BoolFn, code?: Code): BoolExpr {
+  return code ? { kind: "bool", fn, code } : { kind: "bool", fn };
 }
 
 export function constantExpr(value: bigint): DataExpr {
@@ -104,6 +142,7 @@ export function constantExpr(value: bigint): DataExpr {
     value >= 0n,
     () => n,
     () => value,
+    { num: () => literal(n), big: () => literal(value) },
   );
   e.constant = value;
   return e;
@@ -115,16 +154,18 @@ export function fieldExpr(slot: number, width: number, signed: boolean): DataExp
     const num: NumFn = signed
       ? (p) => toSigned(p.phv.values[slot] as number, width) as number
       : (p) => p.phv.values[slot] as number;
-    return dataExpr(width, !signed, num, undefined);
+    return dataExpr(width, !signed, num, undefined, signed ? {} : { num: () => `v[${slot}]` });
   }
   const big: BigFn = signed
     ? (p) => BigInt.asIntN(width, p.phv.values[slot] as bigint)
     : (p) => p.phv.values[slot] as bigint;
-  return dataExpr(width, !signed, undefined, big);
+  return dataExpr(width, !signed, undefined, big, signed ? {} : { big: () => `v[${slot}]` });
 }
 
 function validFieldExpr(header: number): DataExpr {
-  return dataExpr(1, true, (p) => p.phv.valid[header] as number, undefined);
+  return dataExpr(1, true, (p) => p.phv.valid[header] as number, undefined, {
+    num: () => `V[${header}]`,
+  });
 }
 
 /** Compiles a type-value object used as an rvalue. */
@@ -144,7 +185,7 @@ export function compileExpr(node: unknown, ctx: ExprContext): Expr {
       return constantExpr(parseHexstr(value));
     case "bool":
       if (typeof value !== "boolean") fail(ctx, "bool operand is not a boolean");
-      return { kind: "bool", fn: value ? () => true : () => false };
+      return bool(value ? () => true : () => false, () => String(value));
     case "runtime_data":
     case "local": {
       if (typeof value !== "number" || !ctx.localWidths) fail(ctx, `${type} outside an action`);
@@ -152,13 +193,13 @@ export function compileExpr(node: unknown, ctx: ExprContext): Expr {
       if (width === undefined) fail(ctx, `${type} index ${value} out of range`);
       const i = value;
       return width <= MAX_NUMBER_BITS
-        ? dataExpr(width, true, (_p, l) => l[i] as number, undefined)
-        : dataExpr(width, true, undefined, (_p, l) => l[i] as bigint);
+        ? dataExpr(width, true, (_p, l) => l[i] as number, undefined, { num: () => `l[${i}]` })
+        : dataExpr(width, true, undefined, (_p, l) => l[i] as bigint, { big: () => `l[${i}]` });
     }
     case "header": {
       const header = ctx.layout.header(String(value), ctx.where);
       const index = header.index;
-      return { kind: "header", fn: () => index, typeOf: index };
+      return { kind: "header", fn: () => index, typeOf: index, code: () => String(index) };
     }
     case "header_stack":
       return { kind: "stack", stack: ctx.layout.stack(String(value), ctx.where).index };
@@ -296,6 +337,7 @@ function compileOp(value: unknown, ctx: ExprContext): Expr {
         false,
         an ? (p, l) => -an(p, l) - 1 : undefined,
         (p, l) => ~ab(p, l),
+        { num: (g) => `(-${numSource(a, g)} - 1)` },
       );
     }
     case "==":
@@ -306,25 +348,41 @@ function compileOp(value: unknown, ctx: ExprContext): Expr {
     case "<=":
       return compare(op, asData(L(), ctx), asData(R(), ctx));
     case "and": {
-      const a = asBool(L(), ctx).fn;
-      const b = asBool(R(), ctx).fn;
-      return { kind: "bool", fn: (p, l) => a(p, l) && b(p, l) };
+      const x = asBool(L(), ctx);
+      const y = asBool(R(), ctx);
+      const [a, b] = [x.fn, y.fn];
+      return bool(
+        (p, l) => a(p, l) && b(p, l),
+        (g) => `(${boolSource(x, g)} && ${boolSource(y, g)})`,
+      );
     }
     case "or": {
-      const a = asBool(L(), ctx).fn;
-      const b = asBool(R(), ctx).fn;
-      return { kind: "bool", fn: (p, l) => a(p, l) || b(p, l) };
+      const x = asBool(L(), ctx);
+      const y = asBool(R(), ctx);
+      const [a, b] = [x.fn, y.fn];
+      return bool(
+        (p, l) => a(p, l) || b(p, l),
+        (g) => `(${boolSource(x, g)} || ${boolSource(y, g)})`,
+      );
     }
     case "not": {
-      const a = asBool(R(), ctx).fn;
-      return { kind: "bool", fn: (p, l) => !a(p, l) };
+      const x = asBool(R(), ctx);
+      const a = x.fn;
+      return bool(
+        (p, l) => !a(p, l),
+        (g) => `!${boolSource(x, g)}`,
+      );
     }
     case "==b":
     case "!=b": {
-      const a = asBool(L(), ctx).fn;
-      const b = asBool(R(), ctx).fn;
+      const x = asBool(L(), ctx);
+      const y = asBool(R(), ctx);
+      const [a, b] = [x.fn, y.fn];
       const eq = op === "==b";
-      return { kind: "bool", fn: (p, l) => (a(p, l) === b(p, l)) === eq };
+      return bool(
+        (p, l) => (a(p, l) === b(p, l)) === eq,
+        (g) => `(${boolSource(x, g)} ${eq ? "===" : "!=="} ${boolSource(y, g)})`,
+      );
     }
     case "==h":
     case "!=h":
@@ -337,8 +395,13 @@ function compileOp(value: unknown, ctx: ExprContext): Expr {
       return unionEquality(a, b, op === "==u", ctx);
     }
     case "valid": {
-      const h = asHeader(R(), ctx).fn;
-      return { kind: "bool", fn: (p, l) => p.phv.valid[h(p, l)] === 1 };
+      const header = asHeader(R(), ctx);
+      const h = header.fn;
+      const code = header.code;
+      return bool(
+        (p, l) => p.phv.valid[h(p, l)] === 1,
+        code ? (g) => `(V[${code(g)}] === 1)` : undefined,
+      );
     }
     case "valid_union": {
       const u = R();
@@ -351,11 +414,15 @@ function compileOp(value: unknown, ctx: ExprContext): Expr {
       };
     }
     case "?": {
-      const c = compileBool(cond, ctx);
+      const condition = asBool(compileExpr(cond, ctx), ctx);
+      const c = condition.fn;
       const a = L();
       const b = R();
       if (a.kind === "bool" && b.kind === "bool") {
-        return { kind: "bool", fn: (p, l) => (c(p, l) ? a.fn(p, l) : b.fn(p, l)) };
+        return bool(
+          (p, l) => (c(p, l) ? a.fn(p, l) : b.fn(p, l)),
+          (g) => `(${boolSource(condition, g)} ? ${boolSource(a, g)} : ${boolSource(b, g)})`,
+        );
       }
       const x = asData(a, ctx);
       const y = asData(b, ctx);
@@ -367,17 +434,28 @@ function compileOp(value: unknown, ctx: ExprContext): Expr {
         x.nonneg && y.nonneg,
         xn && yn ? (p, l) => (c(p, l) ? xn(p, l) : yn(p, l)) : undefined,
         (p, l) => (c(p, l) ? x.big(p, l) : y.big(p, l)),
+        {
+          num: (g) => `(${boolSource(condition, g)} ? ${numSource(x, g)} : ${numSource(y, g)})`,
+        },
       );
     }
     case "d2b": {
       const a = asData(R(), ctx);
       const an = a.num;
       const ab = a.big;
-      return { kind: "bool", fn: an ? (p, l) => an(p, l) !== 0 : (p, l) => ab(p, l) !== 0n };
+      return an
+        ? bool(
+            (p, l) => an(p, l) !== 0,
+            (g) => `(${numSource(a, g)} !== 0)`,
+          )
+        : bool((p, l) => ab(p, l) !== 0n);
     }
     case "b2d": {
-      const a = asBool(R(), ctx).fn;
-      return dataExpr(1, true, (p, l) => (a(p, l) ? 1 : 0), undefined);
+      const x = asBool(R(), ctx);
+      const a = x.fn;
+      return dataExpr(1, true, (p, l) => (a(p, l) ? 1 : 0), undefined, {
+        num: (g) => `(${boolSource(x, g)} ? 1 : 0)`,
+      });
     }
     case "two_comp_mod":
     case "sat_cast":
@@ -481,6 +559,7 @@ function arithmetic(op: string, a: DataExpr, b: DataExpr, ctx: ExprContext): Dat
         a.nonneg && b.nonneg,
         both ? (p, l) => an(p, l) + bn(p, l) : undefined,
         (p, l) => ab(p, l) + bb(p, l),
+        { num: (g) => `(${numSource(a, g)} + ${numSource(b, g)})` },
       );
     }
     case "-": {
@@ -490,6 +569,7 @@ function arithmetic(op: string, a: DataExpr, b: DataExpr, ctx: ExprContext): Dat
         false,
         both ? (p, l) => an(p, l) - bn(p, l) : undefined,
         (p, l) => ab(p, l) - bb(p, l),
+        { num: (g) => `(${numSource(a, g)} - ${numSource(b, g)})` },
       );
     }
     case "*": {
@@ -499,6 +579,7 @@ function arithmetic(op: string, a: DataExpr, b: DataExpr, ctx: ExprContext): Dat
         a.nonneg && b.nonneg,
         both ? (p, l) => an(p, l) * bn(p, l) : undefined,
         (p, l) => ab(p, l) * bb(p, l),
+        { num: (g) => `(${numSource(a, g)} * ${numSource(b, g)})` },
       );
     }
     case "/":
@@ -550,6 +631,11 @@ function shift(op: string, a: DataExpr, b: DataExpr, ctx: ExprContext): DataExpr
       a.nonneg,
       left ? (p, l) => an(p, l) * factor : (p, l) => Math.floor(an(p, l) / factor),
       bigShift,
+      {
+        num: left
+          ? (g) => `(${numSource(a, g)} * ${factor})`
+          : (g) => `Math.floor(${numSource(a, g)} / ${factor})`,
+      },
     );
   }
   const bn = b.num as NumFn;
@@ -616,9 +702,11 @@ function bitwise(op: string, a: DataExpr, b: DataExpr): DataExpr {
         : op === "|"
           ? (p, l) => an(p, l) | bn(p, l)
           : (p, l) => an(p, l) ^ bn(p, l);
-  } else {
-    num = (p, l) => wideBitwise(op, an(p, l), bn(p, l));
+    return dataExpr(bits, nonneg, num, big, {
+      num: (g) => `(${numSource(a, g)} ${op} ${numSource(b, g)})`,
+    });
   }
+  num = (p, l) => wideBitwise(op, an(p, l), bn(p, l));
   return dataExpr(bits, nonneg, num, big);
 }
 
@@ -626,20 +714,9 @@ function compare(op: string, a: DataExpr, b: DataExpr): BoolExpr {
   const an = a.num;
   const bn = b.num;
   if (an && bn) {
-    switch (op) {
-      case "==":
-        return { kind: "bool", fn: (p, l) => an(p, l) === bn(p, l) };
-      case "!=":
-        return { kind: "bool", fn: (p, l) => an(p, l) !== bn(p, l) };
-      case ">":
-        return { kind: "bool", fn: (p, l) => an(p, l) > bn(p, l) };
-      case ">=":
-        return { kind: "bool", fn: (p, l) => an(p, l) >= bn(p, l) };
-      case "<":
-        return { kind: "bool", fn: (p, l) => an(p, l) < bn(p, l) };
-      default:
-        return { kind: "bool", fn: (p, l) => an(p, l) <= bn(p, l) };
-    }
+    const js = op === "==" ? "===" : op === "!=" ? "!==" : op;
+    const code: Code = (g) => `(${numSource(a, g)} ${js} ${numSource(b, g)})`;
+    return bool(compareNumbers(op, an, bn), code);
   }
   const ab = a.big;
   const bb = b.big;
@@ -656,6 +733,23 @@ function compare(op: string, a: DataExpr, b: DataExpr): BoolExpr {
       return { kind: "bool", fn: (p, l) => ab(p, l) < bb(p, l) };
     default:
       return { kind: "bool", fn: (p, l) => ab(p, l) <= bb(p, l) };
+  }
+}
+
+function compareNumbers(op: string, an: NumFn, bn: NumFn): BoolFn {
+  switch (op) {
+    case "==":
+      return (p, l) => an(p, l) === bn(p, l);
+    case "!=":
+      return (p, l) => an(p, l) !== bn(p, l);
+    case ">":
+      return (p, l) => an(p, l) > bn(p, l);
+    case ">=":
+      return (p, l) => an(p, l) >= bn(p, l);
+    case "<":
+      return (p, l) => an(p, l) < bn(p, l);
+    default:
+      return (p, l) => an(p, l) <= bn(p, l);
   }
 }
 

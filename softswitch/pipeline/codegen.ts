@@ -1,0 +1,58 @@
+/**
+ * Load-time code generation: compiled constructs that can describe themselves as JavaScript
+ * source are joined into one straight-line function per action, control or parser, built with
+ * `new Function` once per program. Per packet that removes the closure call (and the megamorphic
+ * call site) per expression node, and lets V8 optimise a whole control as one function.
+ *
+ * Generated code sees these names: `p` (the PacketState), `l` (the action data), `v` (the
+ * header vector's field values, `p.phv.values`) and `V` (its validity flags, `p.phv.valid`).
+ * Anything without source of its own is called as the closure it was compiled to, passed in as a
+ * constant of the generated function, so every construct keeps exactly one implementation of its
+ * semantics for the uncommon cases.
+ */
+
+/** Emits source for a construct, registering the constants it needs with `g`. */
+export type Code = (g: CodeGen) => string;
+
+/** The constants (closures, tables, arrays) generated code refers to, and the function builder. */
+export class CodeGen {
+  private readonly values: unknown[] = [];
+  private readonly names = new Map<unknown, string>();
+
+  /** A name for `value` inside the generated function (the same value gets the same name). */
+  ref(value: unknown): string {
+    let name = this.names.get(value);
+    if (name === undefined) {
+      name = `k${this.values.length}`;
+      this.values.push(value);
+      this.names.set(value, name);
+    }
+    return name;
+  }
+
+  /** A fresh identifier for a local variable of the generated code. */
+  local(prefix: string): string {
+    this.locals++;
+    return `${prefix}${this.locals}`;
+  }
+
+  private locals = 0;
+
+  /** Builds `function (params) { body }` closed over the registered constants. */
+  build<F>(params: string, body: string): F {
+    const factory = new Function(
+      ...this.names.values(),
+      `"use strict";\nreturn function generated(${params}) {\n${body}\n};`,
+    ) as (...constants: unknown[]) => F;
+    return factory(...this.values);
+  }
+}
+
+/** The prelude every generated packet function starts with. */
+export const PHV_PRELUDE = "const v = p.phv.values, V = p.phv.valid;\n";
+
+/** A JavaScript literal for an integer held as a number or a bigint. */
+export function literal(value: number | bigint): string {
+  if (typeof value === "bigint") return value < 0n ? `(${value}n)` : `${value}n`;
+  return value < 0 || Object.is(value, -0) ? `(${value})` : String(value);
+}
