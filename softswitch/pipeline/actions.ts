@@ -66,7 +66,7 @@ export function compilePrimitives(
  * Compiles a primitive list into one generated function, and keeps its source for callers that
  * inline it. Lists with jumps (`_jump`, `_jump_if_zero`) run as a loop over closures instead.
  */
-function compileBody(
+export function compileBody(
   calls: readonly PrimitiveCall[],
   res: Resources,
   paramWidths: readonly number[],
@@ -103,7 +103,7 @@ function compileBody(
   }
   if (!hasJumps) {
     const code: Code = (g) => codes.map((c) => c(g)).join("");
-    const g = new CodeGen();
+    const g = new CodeGen(owner);
     const body = code(g);
     return { run: g.build<ActionFn>("p, l", PHV_PRELUDE + body), code, exits };
   }
@@ -150,6 +150,22 @@ function primitiveCode(call: PrimitiveCall, ctx: ExprContext, res: Resources): C
         .join("");
       return () => `if (V[${i}] !== 1) { ${zero}V[${i}] = 1; p.packetLength += ${bytes}; }\n`;
     }
+    case "assign_header":
+    case "copy_header": {
+      const [dst, src] = params(call, 2, ctx);
+      const d = asHeader(compileExpr(dst, ctx), ctx);
+      const s = asHeader(compileExpr(src, ctx), ctx);
+      const to = d.code ? layout.headers[d.typeOf] : undefined;
+      const from = s.code ? layout.headers[s.typeOf] : undefined;
+      if (!to || !from || to.union >= 0 || to.varbitSlot >= 0 || from.varbitSlot >= 0) {
+        return undefined;
+      }
+      const copy = to.fields
+        .map((f, i) => `v[${f.slot}] = v[${from.fields[i]?.slot ?? -1}]; `)
+        .join("");
+      return () =>
+        `if (V[${from.index}] !== 1) V[${to.index}] = 0; else { ${copy}V[${to.index}] = 1; }\n`;
+    }
     case "mark_to_drop":
     case "drop": {
       const spec = layout.field("standard_metadata", "egress_spec", ctx.where).slot;
@@ -169,7 +185,7 @@ function primitiveCode(call: PrimitiveCall, ctx: ExprContext, res: Resources): C
 }
 
 /** Source storing `src` into a slot of `width` bits, truncated as `truncate` does. */
-function storeCode(slot: number, width: number, src: DataExpr): Code {
+export function storeCode(slot: number, width: number, src: DataExpr): Code {
   if (width <= MAX_NUMBER_BITS) {
     if (!src.num) {
       return (g) => `v[${slot}] = Number(BigInt.asUintN(${width}, ${bigSource(src, g)}));\n`;

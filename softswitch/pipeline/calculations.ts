@@ -7,7 +7,8 @@
 import { ProgramError, sourceOf, UnsupportedConstructError } from "../program/errors.js";
 import type { CalculationSpec } from "../program/schema.js";
 import { Hasher, isSupportedAlgorithm } from "../runtime/hash.js";
-import type { HeaderCodec } from "./headers.js";
+import { CodeGen, literal, PHV_PRELUDE } from "./codegen.js";
+import { type HeaderCodec, type PackItem, packCode } from "./headers.js";
 import type { PhvLayout } from "./layout.js";
 import type { PacketState, Phv } from "./packet.js";
 import { type FieldValue, parseHexstr, truncate, writeBits } from "./values.js";
@@ -63,7 +64,7 @@ export function compileByteBuilder(inputs: readonly unknown[], ctx: BuilderConte
     }
   }
   const codecs = ctx.codecs;
-  return (p) => {
+  const general: ByteBuilder = (p) => {
     const phv = p.phv;
     let bits = 0;
     for (const e of entries) {
@@ -97,6 +98,35 @@ export function compileByteBuilder(inputs: readonly unknown[], ctx: BuilderConte
     if (withPayload) out.set(p.payload, headerBytes);
     return out;
   };
+  return withPayload ? general : packedWhenValid(entries, general);
+}
+
+/**
+ * The usual input, fields of fixed width and constants: while every header they come from is
+ * valid, the bytes are packed at constant offsets into one buffer reused from packet to packet
+ * (a hash reads it at once and keeps nothing); the general builder otherwise.
+ */
+function packedWhenValid(entries: readonly Entry[], general: ByteBuilder): ByteBuilder {
+  const items: PackItem[] = [];
+  const headers = new Set<number>();
+  for (const e of entries) {
+    if (e.kind === "header" || (e.kind === "field" && e.varbit)) return general;
+    if (e.kind === "field") {
+      headers.add(e.header);
+      items.push({ width: e.width, src: `v[${e.slot}]`, slot: e.slot });
+    } else items.push({ width: e.width, src: literal(e.value), slot: -1 });
+  }
+  const bits = items.reduce((n, item) => n + item.width, 0);
+  const scratch = new Uint8Array((bits + 7) >>> 3);
+  const g = new CodeGen("hash_input");
+  const valid = [...headers].map((h) => `V[${h}] === 1`).join(" && ") || "true";
+  // Bits of a partial last byte are merged by writeBits: it starts from zero.
+  const clear = bits % 8 === 0 ? "" : `o[${scratch.length - 1}] = 0;\n`;
+  const body = `${PHV_PRELUDE}if (!(${valid})) return ${g.ref(general)}(p);
+const o = ${g.ref(scratch)};
+${clear}${packCode(g, items, "o", "0")}return o;
+`;
+  return g.build<ByteBuilder>("p", body);
 }
 
 function fieldBits(phv: Phv, e: Extract<Entry, { kind: "field" }>): number {
@@ -108,6 +138,8 @@ export interface Calculation {
   hasher: Hasher;
   /** The bmv2 hash output (uint64) for this packet. */
   output(p: PacketState): bigint;
+  /** The same as a number, for algorithms of at most 32 bits. */
+  outputNumber?: (p: PacketState) => number;
 }
 
 /** Compiles a hash over inputs with a bmv2 algorithm name; rejects names bmv2 does not know. */
@@ -115,7 +147,7 @@ export function compileHash(
   algo: string,
   inputs: readonly unknown[],
   ctx: BuilderContext,
-): { hasher: Hasher; output: (p: PacketState) => bigint } {
+): Omit<Calculation, "name"> {
   if (!isSupportedAlgorithm(algo)) {
     // bmv2 itself fails to load such a JSON ("Unknown hash algorithm"), e.g. v1model's `random`.
     throw new UnsupportedConstructError(ctx.where, `hash algorithm "${algo}" is not supported`, {
@@ -124,7 +156,10 @@ export function compileHash(
   }
   const hasher = new Hasher(algo);
   const build = compileByteBuilder(inputs, ctx);
-  return { hasher, output: (p) => hasher.fn(build(p)) };
+  const calculation: Omit<Calculation, "name"> = { hasher, output: (p) => hasher.fn(build(p)) };
+  const numberFn = hasher.numberFn;
+  if (numberFn) calculation.outputNumber = (p) => numberFn(build(p));
+  return calculation;
 }
 
 export function compileCalculation(
@@ -133,6 +168,5 @@ export function compileCalculation(
   codecs: readonly HeaderCodec[],
 ): Calculation {
   const ctx = { layout, codecs, where: `calculation "${spec.name}"`, source: sourceOf(spec) };
-  const { hasher, output } = compileHash(spec.algo, spec.input, ctx);
-  return { name: spec.name, hasher, output };
+  return { name: spec.name, ...compileHash(spec.algo, spec.input, ctx) };
 }

@@ -21,11 +21,12 @@ export function compileChecksums(res: Resources): CompiledChecksums {
     const field = res.layout.field(spec.target[0], spec.target[1], where);
     const ctx: ExprContext = { layout: res.layout, where, source: sourceOf(spec) };
     const cond = spec.if_cond ? compileBool(spec.if_cond, ctx) : () => true;
+    const { output, outputNumber } = calc;
     return {
       verify: spec.verify !== false,
       update: spec.update !== false,
       cond,
-      calc,
+      output: outputNumber ?? output,
       slot: field.slot,
       width: field.width,
     };
@@ -36,13 +37,13 @@ export function compileChecksums(res: Resources): CompiledChecksums {
     verify(p) {
       for (const c of verifying) {
         if (!c.cond(p, NO_LOCALS)) continue;
-        const expected = truncate(c.calc.output(p), c.width);
+        const expected = truncate(c.output(p), c.width);
         if (p.phv.values[c.slot] !== expected) p.checksumError = true;
       }
     },
     update(p) {
       for (const c of updating) {
-        if (c.cond(p, NO_LOCALS)) p.phv.values[c.slot] = truncate(c.calc.output(p), c.width);
+        if (c.cond(p, NO_LOCALS)) p.phv.values[c.slot] = truncate(c.output(p), c.width);
       }
     },
   };

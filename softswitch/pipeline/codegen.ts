@@ -17,6 +17,9 @@ export type Code = (g: CodeGen) => string;
 /** The constants (closures, tables, arrays) generated code refers to, and the function builder. */
 export class CodeGen {
   private readonly values: unknown[] = [];
+
+  /** `name` names the generated function (profiles show it), e.g. the control's. */
+  constructor(private readonly name: string) {}
   private readonly names = new Map<unknown, string>();
 
   /** A name for `value` inside the generated function (the same value gets the same name). */
@@ -30,10 +33,10 @@ export class CodeGen {
     return name;
   }
 
-  /** A fresh identifier for a local variable of the generated code. */
+  /** A fresh identifier for a local variable of the generated code (constants are `k<n>`). */
   local(prefix: string): string {
     this.locals++;
-    return `${prefix}${this.locals}`;
+    return `_${prefix}${this.locals}`;
   }
 
   private locals = 0;
@@ -42,7 +45,7 @@ export class CodeGen {
   build<F>(params: string, body: string): F {
     const factory = new Function(
       ...this.names.values(),
-      `"use strict";\nreturn function generated(${params}) {\n${body}\n};`,
+      `"use strict";\nreturn function ${identifier(this.name)}(${params}) {\n${body}\n};`,
     ) as (...constants: unknown[]) => F;
     return factory(...this.values);
   }
@@ -55,4 +58,9 @@ export const PHV_PRELUDE = "const v = p.phv.values, V = p.phv.valid;\n";
 export function literal(value: number | bigint): string {
   if (typeof value === "bigint") return value < 0n ? `(${value}n)` : `${value}n`;
   return value < 0 || Object.is(value, -0) ? `(${value})` : String(value);
+}
+
+/** A JavaScript identifier made of `name` (other characters become `_`). */
+function identifier(name: string): string {
+  return `generated_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
 }

@@ -9,11 +9,11 @@
 import { ProgramError, sourceOf } from "../program/errors.js";
 import type { PipelineSpec, TableSpec } from "../program/schema.js";
 import { ActionProfile } from "../runtime/action-profile.js";
-import { type KeyField, MatchTable } from "../runtime/match-table.js";
+import { type KeyField, MatchTable, type TableEntry } from "../runtime/match-table.js";
 import { Meter, type MicrosClock } from "../runtime/meters.js";
 import type { CompiledAction } from "./actions.js";
 import { compileHash } from "./calculations.js";
-import { CodeGen, PHV_PRELUDE } from "./codegen.js";
+import { type Code, CodeGen, PHV_PRELUDE } from "./codegen.js";
 import {
   asBool,
   type BoolExpr,
@@ -94,6 +94,8 @@ type GraphNode =
       next: number[];
       /** Keyless table (no action profile): the default action's next node. */
       defaultNext?: (action: CompiledAction) => number;
+      /** Source evaluating to the next node (the same as `general`), for tables with keys. */
+      code?: Code;
       exits: boolean;
     }
   | { kind: "conditional"; cond: BoolExpr; next: [number, number] }
@@ -145,7 +147,7 @@ export function compilePipeline(
     nodes.push({ kind: "call", action, next: indexOf(c.next_node) });
   }
   const init = indexOf(spec.init_table);
-  return { apply: generatePipeline(nodes, init) };
+  return { apply: generatePipeline(spec.name, nodes, init) };
 }
 
 /** The distinct nodes `node` can go to next (-1: the end of the control). */
@@ -159,13 +161,17 @@ function successors(node: GraphNode): number[] {
  * (or the first) is a case of the switch; any other node is emitted where its one predecessor
  * goes to it. The graph p4c emits is acyclic, so inlining ends.
  */
-function generatePipeline(nodes: readonly GraphNode[], init: number): (p: PacketState) => void {
+function generatePipeline(
+  name: string,
+  nodes: readonly GraphNode[],
+  init: number,
+): (p: PacketState) => void {
   const preds = new Array<number>(nodes.length).fill(0);
   for (const node of nodes) {
     for (const s of successors(node)) if (s >= 0) preds[s] = (preds[s] as number) + 1;
   }
   const labelled = (n: number) => n === init || (preds[n] as number) >= 2;
-  const g = new CodeGen();
+  const g = new CodeGen(name);
   const goTo = (n: number): string => {
     if (n < 0) return "return;\n";
     if (labelled(n)) return `n = ${n}; continue L;\n`;
@@ -199,7 +205,8 @@ function generatePipeline(nodes: readonly GraphNode[], init: number): (p: Packet
       code += `if (${state}.entries.size === 0 && ${state}.defaultEntry === ${g.ref(d)}) {\n`;
       code += `${inlineAction(g, d.action, g.ref(d.data))}${t} = ${node.defaultNext(d.action)};\n`;
       code += `} else ${t} = ${g.ref(node.general)}(p);\n`;
-    } else code += `${t} = ${g.ref(node.general)}(p);\n`;
+    } else if (node.code) code += `${t} = ${node.code(g)};\n`;
+    else code += `${t} = ${g.ref(node.general)}(p);\n`;
     return `${code}${exitCheck(node.exits)}${dispatch(t, successors(node))}`;
   };
   const cases = nodes
@@ -303,23 +310,26 @@ function compileTable(
 ): GraphNode {
   const t = state.spec;
   const where = `table "${t.name}"`;
-  const keyFns = t.key.map((k) => {
+  /** Each key field's value, as a closure and as source (codegen.ts). */
+  const keyParts = t.key.map((k): { fn: (p: PacketState) => FieldValue; code: Code } => {
     if (k.match_type === "valid" || !Array.isArray(k.target)) {
       const header = res.layout.header(String(k.target), where).index;
-      return (p: PacketState): FieldValue => p.phv.valid[header] as number;
+      return { fn: (p) => p.phv.valid[header] as number, code: () => `V[${header}]` };
     }
     const [h, f] = k.target;
     if (f === "$valid$") {
       const header = res.layout.header(h, where).index;
-      return (p: PacketState): FieldValue => p.phv.valid[header] as number;
+      return { fn: (p) => p.phv.valid[header] as number, code: () => `V[${header}]` };
     }
     const field = res.layout.field(h, f, where);
     const slot = field.slot;
-    if (!k.mask) return (p: PacketState) => p.phv.values[slot] as FieldValue;
+    if (!k.mask) return { fn: (p) => p.phv.values[slot] as FieldValue, code: () => `v[${slot}]` };
     const mask = parseHexstr(k.mask);
     const w = field.width;
-    return (p: PacketState) => truncate(BigInt(p.phv.values[slot] as FieldValue) & mask, w);
+    const fn = (p: PacketState) => truncate(BigInt(p.phv.values[slot] as FieldValue) & mask, w);
+    return { fn, code: (g) => `${g.ref(fn)}(p)` };
   });
+  const keyFns = keyParts.map((k) => k.fn);
   const hitMiss = "__HIT__" in t.next_tables;
   const nextHit = indexOf(t.next_tables.__HIT__);
   const nextMiss = hitMiss ? indexOf(t.next_tables.__MISS__) : indexOf(t.base_default_next);
@@ -347,10 +357,8 @@ function compileTable(
     return profile.choose(a.group, selector ? selector(p) : 0n);
   };
 
-  const general: Node = (p) => {
-    for (let i = 0; i < keyFns.length; i++)
-      key[i] = (keyFns[i] as (p: PacketState) => FieldValue)(p);
-    const entry = state.entries.size > 0 ? state.entries.lookup(key) : undefined;
+  /** What follows the lookup: counters, meters, the action; returns the next node. */
+  const apply = (p: PacketState, entry: TableEntry<EntryAction> | undefined): number => {
     if (entry) {
       if (ageing) entry.lastHit = state.clock();
       if (withCounters) {
@@ -372,10 +380,27 @@ function compileTable(
     call.action.run(p, call.data);
     return hitMiss ? nextMiss : (nextByAction[call.action.id] ?? nextMiss);
   };
+  const general: Node = (p) => {
+    for (let i = 0; i < keyFns.length; i++)
+      key[i] = (keyFns[i] as (p: PacketState) => FieldValue)(p);
+    return apply(p, state.entries.size > 0 ? state.entries.lookup(key) : undefined);
+  };
   const next = [nextMiss, ...t.action_ids.map((id) => nextByAction[id] ?? -1)];
   if (hitMiss) next.push(nextHit);
   const exits = [...state.actions.values()].some((a) => a.exits);
   const node: GraphNode = { kind: "table", state, general, next, exits };
+  if (keyParts.length > 0) {
+    // The key built inline: exact keys in the table's composite form, others into `key`.
+    node.code = (g) => {
+      const entries = `${g.ref(state)}.entries`;
+      const parts = keyParts.map((k) => k.code(g));
+      const lookup =
+        t.match_type === "exact"
+          ? `${entries}.lookupComposite(${state.entries.compositeSource(parts)})`
+          : `(${parts.map((part, i) => `${g.ref(key)}[${i}] = ${part}`).join(", ")}, ${entries}.lookup(${g.ref(key)}))`;
+      return `${g.ref(apply)}(p, ${entries}.size > 0 ? ${lookup} : undefined)`;
+    };
+  }
   // No key: p4c's wrappers for actions called outside a table (tbl_*). The default action and
   // its next node are what the general path gives on a miss.
   if (keyFns.length === 0 && !profile) {

@@ -559,7 +559,10 @@ function arithmetic(op: string, a: DataExpr, b: DataExpr, ctx: ExprContext): Dat
         a.nonneg && b.nonneg,
         both ? (p, l) => an(p, l) + bn(p, l) : undefined,
         (p, l) => ab(p, l) + bb(p, l),
-        { num: (g) => `(${numSource(a, g)} + ${numSource(b, g)})` },
+        {
+          num: (g) => `(${numSource(a, g)} + ${numSource(b, g)})`,
+          big: (g) => `(${bigSource(a, g)} + ${bigSource(b, g)})`,
+        },
       );
     }
     case "-": {
@@ -569,7 +572,10 @@ function arithmetic(op: string, a: DataExpr, b: DataExpr, ctx: ExprContext): Dat
         false,
         both ? (p, l) => an(p, l) - bn(p, l) : undefined,
         (p, l) => ab(p, l) - bb(p, l),
-        { num: (g) => `(${numSource(a, g)} - ${numSource(b, g)})` },
+        {
+          num: (g) => `(${numSource(a, g)} - ${numSource(b, g)})`,
+          big: (g) => `(${bigSource(a, g)} - ${bigSource(b, g)})`,
+        },
       );
     }
     case "*": {
@@ -579,7 +585,10 @@ function arithmetic(op: string, a: DataExpr, b: DataExpr, ctx: ExprContext): Dat
         a.nonneg && b.nonneg,
         both ? (p, l) => an(p, l) * bn(p, l) : undefined,
         (p, l) => ab(p, l) * bb(p, l),
-        { num: (g) => `(${numSource(a, g)} * ${numSource(b, g)})` },
+        {
+          num: (g) => `(${numSource(a, g)} * ${numSource(b, g)})`,
+          big: (g) => `(${bigSource(a, g)} * ${bigSource(b, g)})`,
+        },
       );
     }
     case "/":
@@ -623,7 +632,10 @@ function shift(op: string, a: DataExpr, b: DataExpr, ctx: ExprContext): DataExpr
     const s = bb(p, l);
     return left ? ab(p, l) << s : ab(p, l) >> s;
   };
-  if (bits > MAX_NUMBER_BITS || !an) return dataExpr(bits, a.nonneg, undefined, bigShift);
+  const bigCode: Code = (g) => `(${bigSource(a, g)} ${left ? "<<" : ">>"} ${bigSource(b, g)})`;
+  if (bits > MAX_NUMBER_BITS || !an) {
+    return dataExpr(bits, a.nonneg, undefined, bigShift, { big: bigCode });
+  }
   if (constShift !== undefined) {
     const factor = 2 ** constShift;
     return dataExpr(
@@ -670,6 +682,14 @@ function wideBitwise(op: string, x: number, y: number): number {
   return hi * TWO_32 + lo;
 }
 
+/** n when `e` is the constant 2^n - 1 (a mask of the n low bits). */
+function lowMask(e: DataExpr): number | undefined {
+  const c = e.constant;
+  if (c === undefined || c < 0n) return undefined;
+  const n = c.toString(2).length;
+  return c === (1n << BigInt(n)) - 1n ? n : undefined;
+}
+
 function bitwise(op: string, a: DataExpr, b: DataExpr): DataExpr {
   let bits = Math.max(a.bits, b.bits);
   let nonneg = a.nonneg && b.nonneg;
@@ -688,10 +708,16 @@ function bitwise(op: string, a: DataExpr, b: DataExpr): DataExpr {
         : (p, l) => ab(p, l) ^ bb(p, l);
   const an = a.num;
   const bn = b.num;
+  const bigCode: Code = (g) => `(${bigSource(a, g)} ${op} ${bigSource(b, g)})`;
   if (!an || !bn || bits > MAX_NUMBER_BITS) {
     // One operand is wide: the result may still be narrow (a mask), so convert back.
-    if (bits <= MAX_NUMBER_BITS) return dataExpr(bits, nonneg, (p, l) => Number(big(p, l)), big);
-    return dataExpr(bits, nonneg, undefined, big);
+    if (bits <= MAX_NUMBER_BITS) {
+      return dataExpr(bits, nonneg, (p, l) => Number(big(p, l)), big, {
+        num: (g) => `Number(${bigCode(g)})`,
+        big: bigCode,
+      });
+    }
+    return dataExpr(bits, nonneg, undefined, big, { big: bigCode });
   }
   const inputsFit31 = a.bits <= 31 && b.bits <= 31;
   let num: NumFn;
@@ -707,7 +733,21 @@ function bitwise(op: string, a: DataExpr, b: DataExpr): DataExpr {
     });
   }
   num = (p, l) => wideBitwise(op, an(p, l), bn(p, l));
-  return dataExpr(bits, nonneg, num, big);
+  const mask = lowMask(a) ?? lowMask(b);
+  const other = lowMask(a) !== undefined ? b : a;
+  if (op === "&" && mask !== undefined && mask <= 32) {
+    // The common cast to 32 bits or fewer: ToUint32 and int32 masks are exact on integers
+    // below 2^53 in magnitude, negative ones included (two's complement).
+    return dataExpr(bits, nonneg, num, big, {
+      num: (g) =>
+        mask === 32
+          ? `(${numSource(other, g)} >>> 0)`
+          : `(${numSource(other, g)} & ${2 ** mask - 1})`,
+    });
+  }
+  return dataExpr(bits, nonneg, num, big, {
+    num: (g) => `${g.ref(wideBitwise)}("${op}", ${numSource(a, g)}, ${numSource(b, g)})`,
+  });
 }
 
 function compare(op: string, a: DataExpr, b: DataExpr): BoolExpr {

@@ -2,6 +2,7 @@
  * Header (de)serialisation between packet bytes and the header vector, compiled per header type:
  * byte-aligned fields read and write whole bytes; others go through the bit helpers.
  */
+import type { CodeGen } from "./codegen.js";
 import type { HeaderLayout } from "./layout.js";
 import type { Phv } from "./packet.js";
 import { type FieldValue, readBits, truncate, writeBits } from "./values.js";
@@ -128,4 +129,139 @@ export function compileHeaderCodec(header: HeaderLayout): HeaderCodec {
     emit: (phv, out, offset) => emitAt(phv, out, offset * 8),
     emitBits: emitAt,
   };
+}
+
+/** A value packed into or read from bytes: its width and where it lives in the vector. */
+export interface PackItem {
+  width: number;
+  /** Source of the value (a field `v[slot]`, or a constant). */
+  src: string;
+  /** Slot of a field (extraction), -1 for a constant. */
+  slot: number;
+}
+
+/**
+ * A run of items that starts and ends on a byte boundary: read or written as one number when it
+ * spans at most 32 bits (or is a single item of up to 53 bits), item by item otherwise.
+ */
+interface Chunk {
+  /** Byte offset of the chunk from the start. */
+  byte: number;
+  bits: number;
+  items: PackItem[];
+}
+
+function chunksOf(items: readonly PackItem[]): Chunk[] {
+  const chunks: Chunk[] = [];
+  let bit = 0;
+  let current: Chunk | undefined;
+  for (const item of items) {
+    current ??= { byte: bit >>> 3, bits: 0, items: [] };
+    current.items.push(item);
+    current.bits += item.width;
+    bit += item.width;
+    if (bit % 8 === 0) {
+      chunks.push(current);
+      current = undefined;
+    }
+  }
+  if (current) chunks.push(current);
+  return chunks;
+}
+
+/** Whole-number chunks: up to 32 bits, or one item of up to 53 bits, ending on a byte. */
+function isNumberChunk(c: Chunk): boolean {
+  if (c.bits % 8 !== 0) return false;
+  return c.bits <= 32 || (c.items.length === 1 && c.bits <= 53);
+}
+
+const fieldItems = (header: HeaderLayout): PackItem[] =>
+  header.fields.map((f) => ({ width: f.width, src: `v[${f.slot}]`, slot: f.slot }));
+
+/** Source for `n` bytes at `at` of `data` as one big-endian number (exact up to 53 bits). */
+function bytesSource(data: string, at: string, n: number): string {
+  const terms: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const weight = 2 ** (8 * (n - 1 - i));
+    terms.push(weight === 1 ? `${data}[${at} + ${i}]` : `${data}[${at} + ${i}] * ${weight}`);
+  }
+  return terms.join(" + ");
+}
+
+/**
+ * Source extracting a fixed-size header (no varbit) from `data` at byte `at` into the vector,
+ * marking it valid; bounds are the caller's. Fields are read as `readBits` reads them.
+ */
+export function extractCode(g: CodeGen, header: HeaderLayout, data: string, at: string): string {
+  let code = "";
+  for (const c of chunksOf(fieldItems(header))) {
+    const base = `${at} + ${c.byte}`;
+    if (!isNumberChunk(c)) {
+      let bit = c.byte * 8;
+      for (const f of c.items) {
+        code += `v[${f.slot}] = ${g.ref(readBits)}(${data}, (${at}) * 8 + ${bit}, ${f.width});\n`;
+        bit += f.width;
+      }
+      continue;
+    }
+    const only = c.items.length === 1 ? c.items[0] : undefined;
+    if (only) {
+      code += `v[${only.slot}] = ${bytesSource(data, base, c.bits / 8)};\n`;
+      continue;
+    }
+    // Up to 32 bits: unsigned shifts and masks split the number into its fields.
+    const x = g.local("x");
+    code += `const ${x} = ${bytesSource(data, base, c.bits / 8)};\n`;
+    let shift = c.bits;
+    for (const f of c.items) {
+      shift -= f.width;
+      const mask = 2 ** f.width - 1;
+      code += `v[${f.slot}] = ${f.width === 32 ? x : `(${x} >>> ${shift}) & ${mask}`};\n`;
+    }
+  }
+  return `${code}V[${header.index}] = 1;\n`;
+}
+
+/** Source writing a fixed-size header into `out` at byte `at` (what the codec's emit does). */
+export function emitCode(g: CodeGen, header: HeaderLayout, out: string, at: string): string {
+  return packCode(g, fieldItems(header), out, at);
+}
+
+/**
+ * Source writing canonical values (fields or constants) bit after bit into `out` from byte
+ * `at`, as `writeBits` would one by one. Bits of a last partial byte are merged, not cleared.
+ */
+export function packCode(g: CodeGen, items: readonly PackItem[], out: string, at: string): string {
+  let code = "";
+  for (const c of chunksOf(items)) {
+    if (!isNumberChunk(c)) {
+      let bit = c.byte * 8;
+      for (const f of c.items) {
+        code += `${g.ref(writeBits)}(${out}, (${at}) * 8 + ${bit}, ${f.width}, ${f.src});\n`;
+        bit += f.width;
+      }
+      continue;
+    }
+    const n = c.bits / 8;
+    // The chunk's value, composed from its items (exact: at most 53 bits).
+    let value = "";
+    let shift = c.bits;
+    for (const f of c.items) {
+      shift -= f.width;
+      const term = shift === 0 ? f.src : `${f.src} * ${2 ** shift}`;
+      value = value ? `${value} + ${term}` : term;
+    }
+    const x = g.local("x");
+    code += `const ${x} = ${value};\n`;
+    // Uint8Array stores keep the low 8 bits; `>>>` works on the value modulo 2^32.
+    const high = n > 4 ? g.local("h") : "";
+    if (high) code += `const ${high} = Math.floor(${x} / 4294967296);\n`;
+    for (let i = 0; i < n; i++) {
+      const fromEnd = n - 1 - i;
+      const source = fromEnd < 4 ? x : high;
+      const s = 8 * (fromEnd < 4 ? fromEnd : fromEnd - 4);
+      code += `${out}[${at} + ${c.byte + i}] = ${s === 0 ? source : `${source} >>> ${s}`};\n`;
+    }
+  }
+  return code;
 }

@@ -33,9 +33,9 @@ export class Phv {
   /** Back to what `new Phv(layout)` gives, in place (a vector reused for the next packet). */
   reset(): void {
     const initial = this.layout.initialPhv;
-    const zeros = initial.values;
-    const values = this.values;
-    for (let i = 0; i < zeros.length; i++) values[i] = zeros[i] as FieldValue;
+    // A fresh copy of the zeros: one block copy, where storing into each slot of the old array
+    // costs a write barrier per slot.
+    this.values = initial.values.slice();
     this.valid.set(initial.valid);
     if (this.varbitBits.length > 0) this.varbitBits.set(initial.varbitBits);
     if (this.stackNext.length > 0) this.stackNext.set(initial.stackNext);
@@ -60,9 +60,12 @@ function copyUnlessEmpty(a: Int32Array): Int32Array {
   return a.length === 0 ? a : a.slice();
 }
 
+/** The payload before parsing: one shared empty array, not an allocation per packet. */
+const NO_PAYLOAD = new Uint8Array(0);
+
 export class PacketState {
   /** Bytes not consumed by the parser (the payload), after parsing. */
-  payload: Uint8Array = new Uint8Array(0);
+  payload: Uint8Array = NO_PAYLOAD;
   /** Clone session id | valid bit (0 = no clone requested). */
   cloneSession = 0;
   cloneFieldList = 0;

@@ -5,18 +5,24 @@
  */
 import { ProgramError, sourceOf, UnsupportedConstructError } from "../program/errors.js";
 import type { ParserOp, ParseState, PrimitiveCall, Transition } from "../program/schema.js";
-import { compilePrimitives } from "./actions.js";
+import { compileBody, compilePrimitives, storeCode } from "./actions.js";
+import { type Code, CodeGen, PHV_PRELUDE } from "./codegen.js";
 import {
+  asBool,
   type BoolFn,
+  bigSource,
+  boolSource,
   compileBool,
   compileData,
+  compileExpr,
   type DataExpr,
   dataExpr,
   type ExprContext,
   NO_LOCALS,
   type NumFn,
+  numSource,
 } from "./expressions.js";
-import type { HeaderCodec } from "./headers.js";
+import { extractCode, type HeaderCodec } from "./headers.js";
 import type { FieldSlot } from "./layout.js";
 import type { PacketState } from "./packet.js";
 import type { Resources } from "./resources.js";
@@ -65,6 +71,8 @@ interface CompiledState {
   ops: Op[];
   /** Returns the next state index, or -1 to accept. */
   next: (p: PacketState, c: Cursor) => number;
+  /** The state as source of the generated parser, when every operation has one. */
+  code?: Code;
 }
 
 export function errorCodeMap(res: Resources): Map<string, number> {
@@ -92,25 +100,48 @@ export function compileParser(
   return {
     errorCodes: codes,
     valueSets,
-    parse(p) {
-      p.parserError = noError;
-      p.checksumError = false;
-      const cursor: Cursor = { data: p.frame, pos: 0 };
-      let state = init;
-      try {
-        while (state >= 0) {
-          const s = states[state] as CompiledState;
-          for (let i = 0; i < s.ops.length; i++) (s.ops[i] as Op)(p, cursor);
-          state = s.next(p, cursor);
-        }
-      } catch (fault) {
-        if (!(fault instanceof ParseFault)) throw fault;
-        p.parserError = fault.code;
-      }
-      p.payload = p.frame.subarray(cursor.pos);
-      verifyChecksums(p);
-    },
+    parse: generateParser(states, init, noError, verifyChecksums),
   };
+}
+
+/**
+ * The parser as one generated function: a loop over a switch on the state, with the cursor in
+ * a local. A state without source runs its closures on a cursor object, which may throw a
+ * ParseFault as before.
+ */
+function generateParser(
+  states: readonly CompiledState[],
+  init: number,
+  noError: number,
+  verifyChecksums: (p: PacketState) => void,
+): (p: PacketState) => void {
+  const g = new CodeGen("parser");
+  const cases = states.map((state, i) => {
+    if (state.code) return `case ${i}: {\n${state.code(g)}}\n`;
+    const run = (p: PacketState, c: Cursor) => {
+      for (let k = 0; k < state.ops.length; k++) (state.ops[k] as Op)(p, c);
+      return state.next(p, c);
+    };
+    return `case ${i}: {\nif (c === null) c = { data: d, pos: 0 };\nc.pos = pos;\ns = ${g.ref(run)}(p, c);\npos = c.pos;\ncontinue S;\n}\n`;
+  });
+  const body = `${PHV_PRELUDE}const l = ${g.ref(NO_LOCALS)};
+p.checksumError = false;
+const d = p.frame, len = d.length;
+let pos = 0, err = ${noError}, s = ${init}, c = null;
+try {
+S: while (s >= 0) switch (s) {
+${cases.join("")}default: s = -1;
+}
+} catch (fault) {
+if (!(fault instanceof ${g.ref(ParseFault)})) throw fault;
+err = fault.code;
+if (c !== null) pos = c.pos;
+}
+p.parserError = err;
+p.payload = d.subarray(pos);
+${g.ref(verifyChecksums)}(p);
+`;
+  return g.build<(p: PacketState) => void>("p", body);
 }
 
 function compileState(
@@ -146,14 +177,79 @@ function compileState(
   const bind: Op = (_p, c) => {
     current = c;
   };
-  const next = compileTransitions(spec, ctx, stateIndex, valueSets);
-  return {
+  const transitions = compileTransitions(spec, ctx, stateIndex, valueSets);
+  const next = transitions.next;
+  const state: CompiledState = {
     ops: [bind, ...ops],
     next: (p, c) => {
       current = c;
       return next(p, c);
     },
   };
+  // Lookahead reads the cursor through `current`, which generated code does not keep: a state
+  // using it runs as closures.
+  if (transitions.code && !JSON.stringify(spec).includes('"lookahead"')) {
+    const opCodes = spec.parser_ops.map((op, i) =>
+      opCode(op, { ...ctx, where: `parser op ${i} (${op.op}) in ${where}` }, res, code),
+    );
+    if (opCodes.every((c) => c !== undefined)) {
+      const transition = transitions.code;
+      state.code = (g) => opCodes.map((c) => (c as Code)(g)).join("") + transition(g);
+    }
+  }
+  return state;
+}
+
+/**
+ * Source for a parser operation inside the generated parser (names: `d` the frame, `len` its
+ * length, `pos` the cursor, `err` the error code; a fault sets `err` and leaves the loop `S`).
+ * Undefined for operations that run as closures.
+ */
+function opCode(
+  op: ParserOp,
+  ctx: ExprContext,
+  res: Resources,
+  code: (name: CoreError) => number,
+): Code | undefined {
+  const params = op.parameters as { type?: string; value?: unknown }[];
+  const tooShort = code("PacketTooShort");
+  const need = (bytes: number) => `if (len - pos < ${bytes}) { err = ${tooShort}; break S; }\n`;
+  switch (op.op) {
+    case "extract": {
+      const target = params[0] ?? {};
+      if (target.type !== "regular") return undefined;
+      const header = res.layout.header(String(target.value), ctx.where);
+      if (header.varbitSlot >= 0) return undefined;
+      const bytes = header.fixedBits >>> 3;
+      return (g) => `${need(bytes)}${extractCode(g, header, "d", "pos")}pos += ${bytes};\n`;
+    }
+    case "set": {
+      const [dst, src] = params;
+      const [h, f] = (dst?.value ?? []) as [string, string];
+      const field = res.layout.field(h, f, ctx.where);
+      return storeCode(field.slot, field.width, compileData(src, ctx));
+    }
+    case "verify": {
+      const cond = asBool(compileExpr(params[0], ctx), ctx);
+      const error = compileData(params[1], ctx);
+      return (g) =>
+        `if (!${boolSource(cond, g)}) { err = Number(${bigSource(error, g)}); break S; }\n`;
+    }
+    case "shift":
+    case "advance": {
+      const raw: unknown = op.parameters[0];
+      if (typeof raw !== "number") return undefined;
+      const bytes = op.op === "advance" ? raw / 8 : raw;
+      return () => `${need(bytes)}pos += ${bytes};\n`;
+    }
+    case "primitive": {
+      const body = compileBody([params[0] as unknown as PrimitiveCall], res, [], ctx.where);
+      const code = body.code;
+      return code ? (g) => `{\n${code(g)}}\n` : (g) => `${g.ref(body.run)}(p, l);\n`;
+    }
+    default:
+      return undefined;
+  }
 }
 
 function compileOp(
@@ -326,7 +422,7 @@ function compileTransitions(
   ctx: ExprContext,
   stateIndex: Map<string, number>,
   valueSets: Map<string, ValueSet>,
-): (p: PacketState, c: Cursor) => number {
+): Transitions {
   const target = (t: Transition) =>
     t.next_state === null ? -1 : (stateIndex.get(t.next_state) as number);
   if (spec.transition_key.length === 0) {
@@ -334,7 +430,7 @@ function compileTransitions(
       (t) => (t.type ?? "default") === "default" || t.value === "default",
     );
     const to = fallback ? target(fallback) : -1;
-    return () => to;
+    return { next: () => to, code: () => `s = ${to}; continue S;\n` };
   }
   const parts = spec.transition_key.map((k) => {
     const expr = compileData(k, ctx);
@@ -379,40 +475,54 @@ function compileTransitions(
     const masked = value & mask;
     return (k: bigint) => ((k & mask) === masked ? to : undefined);
   });
-  return (p) => {
-    const k = key(p);
-    for (const c of cases) {
-      const to = c(k);
-      if (to !== undefined) return to;
-    }
-    return -1;
+  return {
+    next: (p) => {
+      const k = key(p);
+      for (const c of cases) {
+        const to = c(k);
+        if (to !== undefined) return to;
+      }
+      return -1;
+    },
   };
 }
 
+/** A state's transition function, and its source when it has one (codegen.ts). */
+interface Transitions {
+  next: (p: PacketState, c: Cursor) => number;
+  /** Sets `s` to the next state and continues the loop `S` of the generated parser. */
+  code?: Code;
+}
+
 /**
- * The common case done without BigInt: a key of at most 32 bits whose parts are plain unsigned
- * numbers (EtherType, IP protocol, GRE flags...), matched against constants with int32 bit
- * operations. Undefined when the key is wider, or a value set or signed part takes part.
+ * The common case done without BigInt: every part of the key is a plain unsigned number of at
+ * most 32 bits (EtherType, IP protocol, flags...). Each transition's value and mask are split
+ * per part at load and compared part by part with int32 bit operations. Undefined when a part is
+ * wider or signed, or a value set takes part.
  */
 function compileNumberTransitions(
   spec: ParseState,
   parts: { expr: ReturnType<typeof compileData>; shift: bigint }[],
   target: (t: Transition) => number,
-): ((p: PacketState, c: Cursor) => number) | undefined {
-  const totalBits = parts.reduce((n, part) => n + Number(part.shift), 0);
-  if (totalBits > 32) return undefined;
+): Transitions | undefined {
+  const widths = parts.map((part) => Number(part.shift));
   if (
-    parts.some((part) => !part.expr.num || !part.expr.nonneg || part.expr.bits > Number(part.shift))
+    parts.some(
+      (part, i) =>
+        !part.expr.num ||
+        !part.expr.nonneg ||
+        part.expr.bits > (widths[i] as number) ||
+        (widths[i] as number) > 32,
+    )
   ) {
     return undefined;
   }
   if (spec.transitions.some((t) => t.type === "parse_vset")) return undefined;
-  const nums = parts.map((part) => part.expr.num as NonNullable<typeof part.expr.num>);
-  const shifts = parts.map((part) => Number(part.shift));
-  const limit = 2 ** totalBits;
-  const values: number[] = [];
-  const masks: number[] = [];
-  const targets: number[] = [];
+  const nums = parts.map((part) => part.expr.num as NumFn);
+  const totalBits = widths.reduce((n, w) => n + w, 0);
+  const limit = 1n << BigInt(totalBits);
+  /** Per transition: for each part, its mask and masked value (int32 masks). */
+  const cases: { masks: number[]; values: number[]; to: number }[] = [];
   let fallback = -1;
   for (const t of spec.transitions) {
     if (t.type === "default" || t.value === "default" || t.value === null) {
@@ -420,24 +530,38 @@ function compileNumberTransitions(
       break; // later transitions are unreachable, as in the BigInt path
     }
     const value = parseHexstr(t.value);
-    const mask = t.mask ? parseHexstr(t.mask) : BigInt(limit - 1);
-    // A value or mask wider than the key never equals it (the BigInt path compares exactly).
-    if (value < 0n || value >= BigInt(limit) || mask < 0n) continue;
-    const m = Number(BigInt.asUintN(32, mask)) | 0;
-    values.push((Number(value) & m) >>> 0);
-    masks.push(m);
-    targets.push(target(t));
-  }
-  return (p) => {
-    let k = 0;
-    for (let i = 0; i < nums.length; i++) {
-      const shift = shifts[i] as number;
-      k = (shift === 32 ? 0 : k << shift) | (nums[i] as NumFn)(p, NO_LOCALS);
+    const mask = t.mask ? parseHexstr(t.mask) : limit - 1n;
+    // A value wider than the key never equals it (the BigInt path compares exactly).
+    if (value < 0n || value >= limit || mask < 0n) continue;
+    const masks: number[] = [];
+    const values: number[] = [];
+    let offset = totalBits;
+    for (const w of widths) {
+      offset -= w;
+      const m = Number(BigInt.asUintN(w, mask >> BigInt(offset))) | 0;
+      masks.push(m);
+      values.push((Number(BigInt.asUintN(w, value >> BigInt(offset))) & m) >>> 0);
     }
-    k >>>= 0;
-    for (let i = 0; i < values.length; i++) {
-      if ((k & (masks[i] as number)) >>> 0 === values[i]) return targets[i] as number;
+    cases.push({ masks, values, to: target(t) });
+  }
+  const next = (p: PacketState) => {
+    const key = nums.map((num) => num(p, NO_LOCALS));
+    for (const c of cases) {
+      if (key.every((k, i) => (k & (c.masks[i] as number)) >>> 0 === c.values[i])) return c.to;
     }
     return fallback;
   };
+  const code: Code = (g) => {
+    const keys = parts.map(() => g.local("k"));
+    let out = parts.map((part, i) => `const ${keys[i]} = ${numSource(part.expr, g)};\n`).join("");
+    for (const c of cases) {
+      const tests = keys
+        .map((k, i) => ({ k, m: c.masks[i] as number, v: c.values[i] as number }))
+        .filter((x) => x.m !== 0)
+        .map((x) => `(${x.k} & ${x.m}) >>> 0 === ${x.v}`);
+      out += `if (${tests.join(" && ") || "true"}) { s = ${c.to}; continue S; }\n`;
+    }
+    return `${out}s = ${fallback}; continue S;\n`;
+  };
+  return { next, code };
 }

@@ -26,12 +26,14 @@ export function parseHexstr(text: string): bigint {
   return negative ? -value : value;
 }
 
+/** 2^n for every number width (a table read instead of Math.pow per call). */
+const POW2 = Array.from({ length: MAX_NUMBER_BITS + 1 }, (_, n) => 2 ** n);
+
 /** Truncates any integer to `width` bits (two's complement) in the field's representation. */
 export function truncate(value: FieldValue, width: number): FieldValue {
   if (isNumberWidth(width)) {
     if (typeof value === "bigint") return Number(BigInt.asUintN(width, value));
-    if (width === 32) return value >>> 0 === value ? value : wrapNumber(value, width);
-    if (value >= 0 && value < 2 ** width) return value;
+    if (value >= 0 && value < (POW2[width] as number)) return value;
     return wrapNumber(value, width);
   }
   return BigInt.asUintN(width, typeof value === "bigint" ? value : BigInt(value));

@@ -145,6 +145,8 @@ export function isSupportedAlgorithm(name: string): name is HashAlgorithm {
 export class Hasher {
   private crc?: Crc;
   readonly fn: HashFn;
+  /** The same output as a number, for algorithms of at most 32 bits (all but identity). */
+  readonly numberFn: ((bytes: Uint8Array) => number) | undefined;
 
   constructor(readonly algorithm: HashAlgorithm) {
     switch (algorithm) {
@@ -158,6 +160,21 @@ export class Hasher {
         break;
     }
     this.fn = this.select();
+    this.numberFn = this.selectNumber();
+  }
+
+  private selectNumber(): ((bytes: Uint8Array) => number) | undefined {
+    switch (this.algorithm) {
+      case "csum16":
+      case "cksum16":
+        return csum16;
+      case "xor16":
+        return xor16;
+      case "identity":
+        return undefined;
+      default:
+        return (b) => (this.crc as Crc).compute(b);
+    }
   }
 
   private select(): HashFn {

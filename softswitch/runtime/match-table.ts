@@ -5,7 +5,10 @@
  * entries in priority order, where, as in bmv2, the numerically LOWEST priority wins and ties go
  * to the entry added first.
  */
-import { type FieldValue, toBigInt, truncate } from "../pipeline/values.js";
+import { type FieldValue, MAX_NUMBER_BITS, toBigInt, truncate } from "../pipeline/values.js";
+
+/** 2^n for every number width. */
+const POW2 = Array.from({ length: MAX_NUMBER_BITS + 1 }, (_, n) => 2 ** n);
 
 export type KeyKind = "exact" | "lpm" | "ternary" | "range" | "valid" | "optional";
 
@@ -65,6 +68,50 @@ interface MaskedField {
   high?: bigint;
 }
 
+/**
+ * A MaskedField of a key field of at most 53 bits, as numbers: the mask and value split in
+ * 32-bit halves (int32 bit operations), the range bounds as they are.
+ */
+interface NumberMaskedField {
+  maskHigh: number;
+  maskLow: number;
+  valueHigh: number;
+  valueLow: number;
+  low: number;
+  high: number;
+  range: boolean;
+}
+
+const TWO_32 = 2 ** 32;
+
+function numberMasked(f: MaskedField): NumberMaskedField {
+  const half = (x: bigint) => ({ high: Number(x >> 32n), low: Number(BigInt.asUintN(32, x)) });
+  const mask = half(f.mask);
+  const value = half(f.value);
+  return {
+    maskHigh: mask.high,
+    maskLow: mask.low | 0,
+    valueHigh: value.high,
+    valueLow: value.low,
+    low: Number(f.low ?? 0n),
+    high: Number(f.high ?? 0n),
+    range: f.low !== undefined,
+  };
+}
+
+/** Does a key field of at most 53 bits match? */
+function matchesNumber(f: NumberMaskedField, v: number): boolean {
+  if (f.range) return v >= f.low && v <= f.high;
+  if ((v & f.maskLow) >>> 0 !== f.valueLow) return false;
+  return f.maskHigh === 0 || (Math.floor(v / TWO_32) & f.maskHigh) === f.valueHigh;
+}
+
+/** Does a wider key field match? */
+function matchesBigInt(f: MaskedField, v: bigint): boolean {
+  if (f.low !== undefined) return v >= f.low && v <= (f.high as bigint);
+  return (v & f.mask) === f.value;
+}
+
 export type TableMatchType = "exact" | "lpm" | "ternary" | "range";
 
 export class MatchTable<A> {
@@ -73,11 +120,18 @@ export class MatchTable<A> {
   private seq = 0;
   private readonly exact = new Map<unknown, TableEntry<A>>();
   /** LPM: prefix length → (exact fields + truncated prefix) → entry. */
-  private readonly lpm = new Map<number, Map<string, TableEntry<A>>>();
+  private readonly lpm = new Map<number, Map<number | string, TableEntry<A>>>();
   private lpmLengths: number[] = [];
-  private ordered: { entry: TableEntry<A>; fields: MaskedField[] }[] = [];
+  private ordered: {
+    entry: TableEntry<A>;
+    fields: MaskedField[];
+    /** Per key field: its number form when the field is at most 53 bits wide. */
+    numbers: (NumberMaskedField | undefined)[];
+  }[] = [];
   private readonly lpmIndex: number;
   private readonly singleExact: boolean;
+  /** Exact keys of all-narrow fields totalling at most 53 bits are one number, not a string. */
+  private readonly numericKey: boolean;
   readonly usesPriority: boolean;
 
   constructor(
@@ -88,6 +142,7 @@ export class MatchTable<A> {
   ) {
     this.lpmIndex = keys.findIndex((k) => k.kind === "lpm");
     this.singleExact = keys.length === 1;
+    this.numericKey = keys.reduce((n, k) => n + k.width, 0) <= MAX_NUMBER_BITS;
     this.usesPriority = matchType === "ternary" || matchType === "range";
   }
 
@@ -167,7 +222,7 @@ export class MatchTable<A> {
   lookup(key: readonly FieldValue[]): TableEntry<A> | undefined {
     switch (this.matchType) {
       case "exact":
-        return this.exact.get(this.singleExact ? key[0] : key.join(","));
+        return this.exact.get(this.singleExact ? key[0] : this.composite(key));
       case "lpm":
         for (const prefix of this.lpmLengths) {
           const hit = this.lpm.get(prefix)?.get(this.lpmKeyOf(key, prefix));
@@ -180,25 +235,45 @@ export class MatchTable<A> {
   }
 
   private scan(key: readonly FieldValue[]): TableEntry<A> | undefined {
-    const big = key.map(toBigInt);
-    for (const { entry, fields } of this.ordered) {
+    for (const { entry, fields, numbers } of this.ordered) {
       let ok = true;
-      for (let i = 0; i < fields.length; i++) {
-        const f = fields[i] as MaskedField;
-        const v = big[i] as bigint;
-        if (f.low !== undefined) {
-          if (v < f.low || v > (f.high as bigint)) {
-            ok = false;
-            break;
-          }
-        } else if ((v & f.mask) !== f.value) {
-          ok = false;
-          break;
-        }
+      for (let i = 0; i < fields.length && ok; i++) {
+        const n = numbers[i];
+        ok = n
+          ? matchesNumber(n, key[i] as number)
+          : matchesBigInt(fields[i] as MaskedField, toBigInt(key[i] as FieldValue));
       }
       if (ok) return entry;
     }
     return undefined;
+  }
+
+  /** Exact lookup of a key already in composite form (`compositeSource`). */
+  lookupComposite(key: unknown): TableEntry<A> | undefined {
+    return this.exact.get(key);
+  }
+
+  /**
+   * JavaScript source for an exact key's composite form, given the source of each field's value
+   * (generated code builds keys inline, in the same form as `composite`).
+   */
+  compositeSource(parts: readonly string[]): string {
+    if (this.singleExact) return parts[0] as string;
+    if (!this.numericKey) return `\`${parts.map((part) => `\${${part}}`).join(",")}\``;
+    return parts.reduce((acc, part, i) => {
+      const weight = POW2[(this.keys[i] as KeyField).width] as number;
+      return i === 0 ? part : `(${acc} * ${weight} + ${part})`;
+    }, "");
+  }
+
+  /** Several exact fields as one Map key: a number when they fit 53 bits, else a string. */
+  private composite(values: readonly FieldValue[]): number | string {
+    if (!this.numericKey) return values.join(",");
+    let acc = 0;
+    for (let i = 0; i < values.length; i++) {
+      acc = acc * (POW2[(this.keys[i] as KeyField).width] as number) + (values[i] as number);
+    }
+    return acc;
   }
 
   private insert(entry: TableEntry<A>): void {
@@ -234,7 +309,10 @@ export class MatchTable<A> {
       (this.ordered[at - 1] as { entry: TableEntry<A> }).entry.priority > entry.priority
     )
       at--;
-    this.ordered.splice(at, 0, { entry, fields });
+    const numbers = fields.map((f, i) =>
+      (this.keys[i] as KeyField).width <= MAX_NUMBER_BITS ? numberMasked(f) : undefined,
+    );
+    this.ordered.splice(at, 0, { entry, fields, numbers });
   }
 
   private normalize(match: readonly MatchParam[]): MatchParam[] {
@@ -292,7 +370,7 @@ export class MatchTable<A> {
 
   private exactKey(match: readonly MatchParam[]): unknown {
     if (this.singleExact) return exactValue(match[0] as MatchParam);
-    return match.map(exactValue).join(",");
+    return this.composite(match.map(exactValue));
   }
 
   private prefixOf(match: readonly MatchParam[]): number {
@@ -300,15 +378,29 @@ export class MatchTable<A> {
     return m?.kind === "lpm" ? m.prefixLength : 0;
   }
 
-  private lpmKey(match: readonly MatchParam[], prefix: number): string {
+  private lpmKey(match: readonly MatchParam[], prefix: number): number | string {
     return this.lpmKeyOf(
       match.map((m) => (m.kind === "lpm" ? m.value : exactValue(m))),
       prefix,
     );
   }
 
-  /** Exact parts as they are, the LPM field reduced to its top `prefix` bits. */
-  private lpmKeyOf(values: readonly FieldValue[], prefix: number): string {
+  /**
+   * Exact parts as they are, the LPM field reduced to its top `prefix` bits (one map per prefix
+   * length): one number when the fields fit 53 bits, a string otherwise.
+   */
+  private lpmKeyOf(values: readonly FieldValue[], prefix: number): number | string {
+    if (this.numericKey) {
+      let acc = 0;
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i] as number;
+        if (i === this.lpmIndex) {
+          const drop = (this.keys[i] as KeyField).width - prefix;
+          acc = acc * (POW2[prefix] as number) + Math.floor(v / (POW2[drop] as number));
+        } else acc = acc * (POW2[(this.keys[i] as KeyField).width] as number) + v;
+      }
+      return acc;
+    }
     let out = "";
     for (let i = 0; i < values.length; i++) {
       const v = values[i] as FieldValue;

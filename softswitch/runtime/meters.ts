@@ -33,7 +33,8 @@ interface Bucket {
 /** Microseconds from an arbitrary origin; injectable so tests control time. */
 export type MicrosClock = () => number;
 
-export const systemMicros: MicrosClock = () => Number(process.hrtime.bigint() / 1000n);
+/** The monotonic clock in whole microseconds (read per packet: no BigInt on the way). */
+export const systemMicros: MicrosClock = () => Math.floor(performance.now() * 1000);
 
 export class Meter {
   /** Buckets in bmv2's evaluation order (peak first); empty = unconfigured. */

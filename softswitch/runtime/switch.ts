@@ -103,6 +103,8 @@ export class SimpleSwitch {
   /** Timestamps count from the switch's start, as bmv2's get_ts does. */
   private readonly started: number;
   private readonly options: SwitchOptions;
+  /** simple_switch's egress_spec during egress: drop_port + 1, truncated to the field. */
+  private readonly egressSpecAtEgress: FieldValue;
 
   /** Loads and compiles a program (JSON text, parsed JSON, or a loaded Program). */
   constructor(input: string | Program | object, options: SwitchOptions = {}) {
@@ -159,6 +161,14 @@ export class SimpleSwitch {
     this.egress = pipeline("egress");
     this.deparser = compileDeparser(res, checksums);
     const L = this.layout;
+    // Stamps (timestamps, queueing metadata) cost a clock read or a queue scan per packet: they
+    // are written only when the program reads them somewhere (field aliases aside).
+    const { field_aliases: _aliases, ...referencing } = program.spec;
+    const text = JSON.stringify(referencing);
+    const read = (field: FieldSlot | undefined) => {
+      const [h, f] = field ? field.name.split(".") : [];
+      return field && text.includes(JSON.stringify([h, f]).slice(1)) ? field : undefined;
+    };
     this.fields = {
       ingressPort: L.field("standard_metadata", "ingress_port"),
       packetLength: L.field("standard_metadata", "packet_length"),
@@ -173,11 +183,12 @@ export class SimpleSwitch {
       egressRid:
         L.optionalField("intrinsic_metadata", "egress_rid") ??
         L.optionalField("standard_metadata", "egress_rid"),
-      ingressTimestamp: L.optionalField("intrinsic_metadata", "ingress_global_timestamp"),
-      egressTimestamp: L.optionalField("intrinsic_metadata", "egress_global_timestamp"),
+      ingressTimestamp: read(L.optionalField("intrinsic_metadata", "ingress_global_timestamp")),
+      egressTimestamp: read(L.optionalField("intrinsic_metadata", "egress_global_timestamp")),
       priority: L.optionalField("intrinsic_metadata", "priority"),
-      queueing: queueingFields(L),
+      queueing: queueingFields(L, read),
     };
+    this.egressSpecAtEgress = truncate(this.dropPort + 1, this.fields.egressSpec.width);
     for (const fl of program.spec.field_lists) {
       this.fieldLists.set(
         fl.id,
@@ -273,7 +284,8 @@ export class SimpleSwitch {
     v[this.fields.ingressPort.slot] = truncate(port, this.fields.ingressPort.width);
     v[this.fields.packetLength.slot] = truncate(frame.length, this.fields.packetLength.width);
     v[this.fields.instanceType.slot] = InstanceType.NORMAL;
-    this.setField(p, this.fields.ingressTimestamp, this.clock() - this.started);
+    const stamp = this.fields.ingressTimestamp;
+    if (stamp) this.setField(p, stamp, this.clock() - this.started);
     return p;
   }
 
@@ -392,7 +404,8 @@ export class SimpleSwitch {
     egressQueue: EgressQueue,
     out: OutputPacket[],
   ): void {
-    this.setField(p, this.fields.egressTimestamp, this.clock() - this.started);
+    const stamp = this.fields.egressTimestamp;
+    if (stamp) this.setField(p, stamp, this.clock() - this.started);
     const q = this.fields.queueing;
     if (q) {
       const enqueued = this.getNumber(p, q.enqTimestamp);
@@ -402,7 +415,7 @@ export class SimpleSwitch {
     }
     this.setField(p, this.fields.egressPort, port);
     // simple_switch sets egress_spec to drop_port + 1 (truncated to the field) before egress.
-    this.setField(p, this.fields.egressSpec, this.dropPort + 1);
+    p.phv.values[this.fields.egressSpec.slot] = this.egressSpecAtEgress;
     this.setField(p, this.fields.packetLength, p.packetLength);
     this.egress.apply(p);
     p.exited = false;
@@ -448,13 +461,19 @@ function copyPacket(p: PacketState): PacketState {
   return copy;
 }
 
-function queueingFields(L: PhvLayout): Fields["queueing"] {
+function queueingFields(
+  L: PhvLayout,
+  read: (field: FieldSlot | undefined) => FieldSlot | undefined,
+): Fields["queueing"] {
   const enqTimestamp = L.optionalField("queueing_metadata", "enq_timestamp");
   const enqQdepth = L.optionalField("queueing_metadata", "enq_qdepth");
   const deqTimedelta = L.optionalField("queueing_metadata", "deq_timedelta");
   const deqQdepth = L.optionalField("queueing_metadata", "deq_qdepth");
   if (!enqTimestamp || !enqQdepth || !deqTimedelta || !deqQdepth) return undefined;
   const qid = L.optionalField("queueing_metadata", "qid");
+  if (![enqTimestamp, enqQdepth, deqTimedelta, deqQdepth, qid].some((f) => read(f))) {
+    return undefined;
+  }
   return { enqTimestamp, enqQdepth, deqTimedelta, deqQdepth, ...(qid ? { qid } : {}) };
 }
 
