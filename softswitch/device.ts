@@ -107,14 +107,16 @@ export class SoftswitchDevice extends EventEmitter<DeviceEvents> {
   inject(port: number, frame: Uint8Array): OutputPacket[] {
     const sw = this.current;
     if (!sw) return [];
-    const out: OutputPacket[] = [];
-    for (const packet of sw.process(port, frame)) {
+    const all = sw.process(port, frame);
+    // Usually nothing goes to the CPU port: the switch's own list is returned as it is.
+    const out = all.some((packet) => packet.port === this.cpuPort) ? [] : all;
+    for (const packet of all) {
       if (packet.port === this.cpuPort) {
         this.p4runtime.packetIn(packet.frame);
         continue;
       }
       this.backend?.send(packet.port, packet.frame);
-      out.push(packet);
+      if (out !== all) out.push(packet);
     }
     return out;
   }

@@ -5,7 +5,7 @@
  */
 import { ProgramError, sourceOf, UnsupportedConstructError } from "../program/errors.js";
 import type { ActionSpec, PrimitiveCall } from "../program/schema.js";
-import { type Code, CodeGen, literal, PHV_PRELUDE } from "./codegen.js";
+import { type Code, CodeGen, literal, PHV_PRELUDE, slotSource } from "./codegen.js";
 import {
   asData,
   asHeader,
@@ -17,7 +17,7 @@ import {
   type Locals,
   numSource,
 } from "./expressions.js";
-import type { PacketState } from "./packet.js";
+import { type PacketState, readSlot, writeSlot } from "./packet.js";
 import type { Resources } from "./resources.js";
 import { type FieldValue, MAX_NUMBER_BITS, toIndex, truncate } from "./values.js";
 
@@ -146,7 +146,10 @@ function primitiveCode(call: PrimitiveCall, ctx: ExprContext, res: Resources): C
         return () => `if (V[${i}] === 1) { p.packetLength -= ${bytes}; V[${i}] = 0; }\n`;
       }
       const zero = info.fields
-        .map((f) => `v[${f.slot}] = ${literal(layout.zeroValues[f.slot] as FieldValue)}; `)
+        .map(
+          (f) =>
+            `${slotSource(f.slot, f.width)} = ${literal(layout.zeroValues[f.slot] as FieldValue)}; `,
+        )
         .join("");
       return () => `if (V[${i}] !== 1) { ${zero}V[${i}] = 1; p.packetLength += ${bytes}; }\n`;
     }
@@ -161,10 +164,36 @@ function primitiveCode(call: PrimitiveCall, ctx: ExprContext, res: Resources): C
         return undefined;
       }
       const copy = to.fields
-        .map((f, i) => `v[${f.slot}] = v[${from.fields[i]?.slot ?? -1}]; `)
+        .map(
+          (f, i) =>
+            `${slotSource(f.slot, f.width)} = ${slotSource(from.fields[i]?.slot ?? -1, f.width)}; `,
+        )
         .join("");
       return () =>
         `if (V[${from.index}] !== 1) V[${to.index}] = 0; else { ${copy}V[${to.index}] = 1; }\n`;
+    }
+    case "count": {
+      const [array, index] = params(call, 2, ctx);
+      const counter = res.counters.get(String((array as { value: unknown }).value));
+      const i = compileData(index, ctx);
+      if (!counter || !i.num) return undefined;
+      return (g) => `${g.ref(counter)}.count(${numSource(i, g)}, p.ingressLength);\n`;
+    }
+    case "modify_field_with_hash_based_offset": {
+      // The usual form, constant base and size with a hash of at most 32 bits, in numbers.
+      const [dst, base, calc, size] = params(call, 4, ctx);
+      const d = compileLValue(dst, ctx);
+      const b = compileData(base, ctx).constant;
+      const sz = compileData(size, ctx).constant;
+      const output = res.calculations.get(String((calc as { value: unknown }).value))?.outputNumber;
+      if (d.fixedSlot === undefined || b === undefined || sz === undefined || !output) {
+        return undefined;
+      }
+      const max = BigInt.asUintN(64, sz) || 1n; // bmv2 treats a maximum of 0 as 1
+      const offset = BigInt.asUintN(64, b);
+      if (max >= 1n << 53n || offset >= 1n << 52n) return undefined;
+      return (g) =>
+        `${slotSource(d.fixedSlot as number, d.width)} = ${g.ref(truncate)}(${g.ref(output)}(p) % ${max} + ${offset}, ${d.width});\n`;
     }
     case "mark_to_drop":
     case "drop": {
@@ -198,8 +227,8 @@ export function storeCode(slot: number, width: number, src: DataExpr): Code {
     if (width === 32) return (g) => `v[${slot}] = ${numSource(src, g)} >>> 0;\n`;
     return (g) => `v[${slot}] = ${g.ref(truncate)}(${numSource(src, g)}, ${width});\n`;
   }
-  if (src.nonneg && src.bits <= width) return (g) => `v[${slot}] = ${bigSource(src, g)};\n`;
-  return (g) => `v[${slot}] = BigInt.asUintN(${width}, ${bigSource(src, g)});\n`;
+  if (src.nonneg && src.bits <= width) return (g) => `w[${slot}] = ${bigSource(src, g)};\n`;
+  return (g) => `w[${slot}] = BigInt.asUintN(${width}, ${bigSource(src, g)});\n`;
 }
 
 function compileJump(call: PrimitiveCall, ctx: ExprContext): JumpStep {
@@ -270,12 +299,12 @@ function storer(dst: LValue, src: DataExpr): Step {
         p.phv.values[slot(p, l)] = num(p, l);
       };
     return (p, l) => {
-      p.phv.values[slot(p, l)] = truncate(num(p, l), w);
+      p.phv.values[slot(p, l)] = truncate(num(p, l), w) as number;
     };
   }
   const big = src.big;
   return (p, l) => {
-    p.phv.values[slot(p, l)] = truncate(big(p, l), w);
+    writeSlot(p.phv, slot(p, l), w, truncate(big(p, l), w));
   };
 }
 
@@ -331,7 +360,8 @@ function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources)
       const dIndex = layout.header(dh, ctx.where).index;
       const sIndex = layout.header(sh, ctx.where).index;
       return (p, l) => {
-        p.phv.values[d.slot(p, l)] = truncate(p.phv.values[s.slot(p, l)] as FieldValue, d.width);
+        const value = readSlot(p.phv, s.slot(p, l), s.width);
+        writeSlot(p.phv, d.slot(p, l), d.width, truncate(value, d.width));
         p.phv.varbitBits[dIndex] = p.phv.varbitBits[sIndex] as number;
       };
     }
@@ -351,7 +381,7 @@ function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources)
         if (p.phv.valid[index] === 1) return;
         const info = layout.headers[index];
         if (!info) return;
-        for (const f of info.fields) p.phv.values[f.slot] = layout.zeroValues[f.slot] as FieldValue;
+        for (const f of info.fields) writeSlot(p.phv, f.slot, f.width, 0);
         p.phv.varbitBits[index] = 0;
         markValid(p, res, index);
         p.packetLength += res.codecs[index]?.byteLength(p.phv) ?? 0;
@@ -435,7 +465,7 @@ function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources)
       const sign = call.op === "add_to_field" ? 1n : -1n;
       const w = d.width;
       return (p, l) => {
-        p.phv.values[d.slot(p, l)] = truncate(cur(p, l) + sign * v(p, l), w);
+        writeSlot(p.phv, d.slot(p, l), w, truncate(cur(p, l) + sign * v(p, l), w));
       };
     }
     case "add":
@@ -452,7 +482,7 @@ function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources)
       const op = binary(call.op);
       const w = d.width;
       return (p, l) => {
-        p.phv.values[d.slot(p, l)] = truncate(op(x(p, l), y(p, l)), w);
+        writeSlot(p.phv, d.slot(p, l), w, truncate(op(x(p, l), y(p, l)), w));
       };
     }
     case "clone_ingress_pkt_to_egress":
@@ -497,7 +527,7 @@ function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources)
         let max = BigInt.asUintN(64, sz(p, l));
         if (max === 0n) max = 1n; // bmv2: "hash max given as 0, but treating it as 1"
         const v = (calculation.output(p) % max) + BigInt.asUintN(64, b(p, l));
-        p.phv.values[d.slot(p, l)] = truncate(v, w);
+        writeSlot(p.phv, d.slot(p, l), w, truncate(v, w));
       };
     }
     case "modify_field_rng_uniform": {
@@ -510,7 +540,7 @@ function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources)
         const x = a(p, l);
         const y = b(p, l);
         if (x > y) return; // bmv2 leaves the field alone ("not specified when lo > hi")
-        p.phv.values[d.slot(p, l)] = truncate(res.random(x, y), w);
+        writeSlot(p.phv, d.slot(p, l), w, truncate(res.random(x, y), w));
       };
     }
     case "count": {
@@ -530,7 +560,7 @@ function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources)
       return (p, l) => {
         const idx = Number(i(p, l));
         if (idx >= meter.size) return;
-        p.phv.values[d.slot(p, l)] = truncate(meter.execute(idx, p.ingressLength), w);
+        writeSlot(p.phv, d.slot(p, l), w, truncate(meter.execute(idx, p.ingressLength), w));
       };
     }
     case "register_read": {
@@ -543,7 +573,7 @@ function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources)
       return (p, l) => {
         const idx = Number(i(p, l));
         if (idx >= reg.size) return;
-        p.phv.values[d.slot(p, l)] = truncate(reg.read(idx), w);
+        writeSlot(p.phv, d.slot(p, l), w, truncate(reg.read(idx), w));
       };
     }
     case "register_write": {
@@ -651,7 +681,7 @@ function copyHeader(p: PacketState, res: Resources, dst: number, src: number): v
     return;
   }
   d.fields.forEach((f, i) => {
-    p.phv.values[f.slot] = p.phv.values[s.fields[i]?.slot ?? -1] as FieldValue;
+    writeSlot(p.phv, f.slot, f.width, readSlot(p.phv, s.fields[i]?.slot ?? -1, f.width));
   });
   p.phv.varbitBits[dst] = p.phv.varbitBits[src] as number;
   markValid(p, res, dst);
@@ -678,12 +708,11 @@ function swapHeaders(p: PacketState, res: Resources, a: number, b: number): void
   const ha = res.layout.headers[a];
   const hb = res.layout.headers[b];
   if (!ha || !hb) return;
-  const values = p.phv.values;
   ha.fields.forEach((f, i) => {
     const other = hb.fields[i]?.slot ?? -1;
-    const t = values[f.slot] as FieldValue;
-    values[f.slot] = values[other] as FieldValue;
-    values[other] = t;
+    const t = readSlot(p.phv, f.slot, f.width);
+    writeSlot(p.phv, f.slot, f.width, readSlot(p.phv, other, f.width));
+    writeSlot(p.phv, other, f.width, t);
   });
   const v = p.phv.valid[a] as number;
   p.phv.valid[a] = p.phv.valid[b] as number;

@@ -7,10 +7,10 @@
 import { ProgramError, sourceOf, UnsupportedConstructError } from "../program/errors.js";
 import type { CalculationSpec } from "../program/schema.js";
 import { Hasher, isSupportedAlgorithm } from "../runtime/hash.js";
-import { CodeGen, literal, PHV_PRELUDE } from "./codegen.js";
+import { CodeGen, literal, PHV_PRELUDE, slotSource } from "./codegen.js";
 import { type HeaderCodec, type PackItem, packCode } from "./headers.js";
 import type { PhvLayout } from "./layout.js";
-import type { PacketState, Phv } from "./packet.js";
+import { type PacketState, type Phv, readSlot } from "./packet.js";
 import { type FieldValue, parseHexstr, truncate, writeBits } from "./values.js";
 
 type Entry =
@@ -86,7 +86,7 @@ export function compileByteBuilder(inputs: readonly unknown[], ctx: BuilderConte
       } else if (phv.valid[e.header] === 1) {
         if (e.kind === "field") {
           const width = fieldBits(phv, e);
-          writeBits(out, at, width, phv.values[e.slot] as FieldValue);
+          writeBits(out, at, width, readSlot(phv, e.slot, e.width));
           at += width;
         } else {
           const codec = codecs[e.header] as HeaderCodec;
@@ -113,7 +113,7 @@ function packedWhenValid(entries: readonly Entry[], general: ByteBuilder): ByteB
     if (e.kind === "header" || (e.kind === "field" && e.varbit)) return general;
     if (e.kind === "field") {
       headers.add(e.header);
-      items.push({ width: e.width, src: `v[${e.slot}]`, slot: e.slot });
+      items.push({ width: e.width, src: slotSource(e.slot, e.width), slot: e.slot });
     } else items.push({ width: e.width, src: literal(e.value), slot: -1 });
   }
   const bits = items.reduce((n, item) => n + item.width, 0);
@@ -124,7 +124,7 @@ function packedWhenValid(entries: readonly Entry[], general: ByteBuilder): ByteB
   const clear = bits % 8 === 0 ? "" : `o[${scratch.length - 1}] = 0;\n`;
   const body = `${PHV_PRELUDE}if (!(${valid})) return ${g.ref(general)}(p);
 const o = ${g.ref(scratch)};
-${clear}${packCode(g, items, "o", "0")}return o;
+${clear}${packCode(g, items, "o", "0", g.ref(new DataView(scratch.buffer)))}return o;
 `;
   return g.build<ByteBuilder>("p", body);
 }

@@ -3,7 +3,8 @@
  * deparsing, each only when its `if_cond` holds. A failed verification sets checksum_error.
  */
 import { ProgramError, sourceOf } from "../program/errors.js";
-import { compileBool, type ExprContext, NO_LOCALS } from "./expressions.js";
+import { CodeGen, PHV_PRELUDE, slotSource } from "./codegen.js";
+import { asBool, boolSource, compileExpr, type ExprContext, NO_LOCALS } from "./expressions.js";
 import type { PacketState } from "./packet.js";
 import type { Resources } from "./resources.js";
 import { truncate } from "./values.js";
@@ -20,31 +21,36 @@ export function compileChecksums(res: Resources): CompiledChecksums {
     if (!calc) throw new ProgramError(where, `unknown calculation "${spec.calculation}"`);
     const field = res.layout.field(spec.target[0], spec.target[1], where);
     const ctx: ExprContext = { layout: res.layout, where, source: sourceOf(spec) };
-    const cond = spec.if_cond ? compileBool(spec.if_cond, ctx) : () => true;
+    const cond = spec.if_cond ? asBool(compileExpr(spec.if_cond, ctx), ctx) : undefined;
     const { output, outputNumber } = calc;
     return {
       verify: spec.verify !== false,
       update: spec.update !== false,
-      cond,
+      cond: (g: CodeGen) => (cond ? boolSource(cond, g) : "true"),
       output: outputNumber ?? output,
-      slot: field.slot,
+      target: slotSource(field.slot, field.width),
       width: field.width,
     };
   });
-  const verifying = compiled.filter((c) => c.verify);
-  const updating = compiled.filter((c) => c.update);
+  // Each pass as one generated function (codegen.ts), conditions inline.
+  const generate = (name: string, each: (c: (typeof compiled)[number], g: CodeGen) => string) => {
+    const g = new CodeGen(name);
+    const body = compiled.map((c) => each(c, g)).join("");
+    return g.build<(p: PacketState) => void>(
+      "p",
+      `${PHV_PRELUDE}const l = ${g.ref(NO_LOCALS)};\n${body}`,
+    );
+  };
+  const computed = (c: (typeof compiled)[number], g: CodeGen) =>
+    `${g.ref(truncate)}(${g.ref(c.output)}(p), ${c.width})`;
   return {
-    verify(p) {
-      for (const c of verifying) {
-        if (!c.cond(p, NO_LOCALS)) continue;
-        const expected = truncate(c.output(p), c.width);
-        if (p.phv.values[c.slot] !== expected) p.checksumError = true;
-      }
-    },
-    update(p) {
-      for (const c of updating) {
-        if (c.cond(p, NO_LOCALS)) p.phv.values[c.slot] = truncate(c.output(p), c.width);
-      }
-    },
+    verify: generate("verify_checksums", (c, g) =>
+      c.verify
+        ? `if (${c.cond(g)} && ${c.target} !== ${computed(c, g)}) p.checksumError = true;\n`
+        : "",
+    ),
+    update: generate("update_checksums", (c, g) =>
+      c.update ? `if (${c.cond(g)}) ${c.target} = ${computed(c, g)};\n` : "",
+    ),
   };
 }

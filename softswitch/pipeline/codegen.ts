@@ -4,12 +4,15 @@
  * `new Function` once per program. Per packet that removes the closure call (and the megamorphic
  * call site) per expression node, and lets V8 optimise a whole control as one function.
  *
- * Generated code sees these names: `p` (the PacketState), `l` (the action data), `v` (the
- * header vector's field values, `p.phv.values`) and `V` (its validity flags, `p.phv.valid`).
+ * Generated code sees these names: `p` (the PacketState), `l` (the action data), `v` and `w`
+ * (the header vector's field values up to 53 bits and wider, `p.phv.values` and `.wide`) and
+ * `V` (its validity flags, `p.phv.valid`).
  * Anything without source of its own is called as the closure it was compiled to, passed in as a
  * constant of the generated function, so every construct keeps exactly one implementation of its
  * semantics for the uncommon cases.
  */
+
+import { MAX_NUMBER_BITS } from "./values.js";
 
 /** Emits source for a construct, registering the constants it needs with `g`. */
 export type Code = (g: CodeGen) => string;
@@ -52,7 +55,12 @@ export class CodeGen {
 }
 
 /** The prelude every generated packet function starts with. */
-export const PHV_PRELUDE = "const v = p.phv.values, V = p.phv.valid;\n";
+export const PHV_PRELUDE = "const v = p.phv.values, w = p.phv.wide, V = p.phv.valid;\n";
+
+/** Source of a field's place in generated code (`v` or `w` by its width, as Phv keeps it). */
+export function slotSource(slot: number, width: number): string {
+  return width > MAX_NUMBER_BITS ? `w[${slot}]` : `v[${slot}]`;
+}
 
 /** A JavaScript literal for an integer held as a number or a bigint. */
 export function literal(value: number | bigint): string {

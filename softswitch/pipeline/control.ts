@@ -13,7 +13,7 @@ import { type KeyField, MatchTable, type TableEntry } from "../runtime/match-tab
 import { Meter, type MicrosClock } from "../runtime/meters.js";
 import type { CompiledAction } from "./actions.js";
 import { compileHash } from "./calculations.js";
-import { type Code, CodeGen, PHV_PRELUDE } from "./codegen.js";
+import { type Code, CodeGen, PHV_PRELUDE, slotSource } from "./codegen.js";
 import {
   asBool,
   type BoolExpr,
@@ -22,7 +22,7 @@ import {
   type ExprContext,
   NO_LOCALS,
 } from "./expressions.js";
-import type { PacketState } from "./packet.js";
+import { type PacketState, readSlot, writeSlot } from "./packet.js";
 import type { Resources } from "./resources.js";
 import { type FieldValue, hexstrValue, parseHexstr, truncate } from "./values.js";
 
@@ -202,7 +202,8 @@ function generatePipeline(
       // While the table has no entries and its default is the one the program gave (it may
       // be changed at run time), the default action runs inline with its data as constants.
       const state = g.ref(node.state);
-      code += `if (${state}.entries.size === 0 && ${state}.defaultEntry === ${g.ref(d)}) {\n`;
+      const entries = g.ref(node.state.entries);
+      code += `if (${entries}.entryCount === 0 && ${state}.defaultEntry === ${g.ref(d)}) {\n`;
       code += `${inlineAction(g, d.action, g.ref(d.data))}${t} = ${node.defaultNext(d.action)};\n`;
       code += `} else ${t} = ${g.ref(node.general)}(p);\n`;
     } else if (node.code) code += `${t} = ${node.code(g)};\n`;
@@ -215,7 +216,8 @@ function generatePipeline(
     .map((n) => `case ${n}: {\n${emit(n)}}\n`);
   if (init < 0) return () => {};
   // Conditions outside actions see no action data (closures called from here take `l`).
-  const body = `${PHV_PRELUDE}const l = ${g.ref(NO_LOCALS)};\nif (p.exited) return;\nlet n = ${init};\nL: for (;;) switch (n) {\n${cases.join("")}default: return;\n}\n`;
+  // `m`: the temporary of exact lookups (MatchTable.exactLookupSource).
+  const body = `${PHV_PRELUDE}const l = ${g.ref(NO_LOCALS)};\nlet m;\nif (p.exited) return;\nlet n = ${init};\nL: for (;;) switch (n) {\n${cases.join("")}default: return;\n}\n`;
   return g.build<(p: PacketState) => void>("p", body);
 }
 
@@ -323,10 +325,12 @@ function compileTable(
     }
     const field = res.layout.field(h, f, where);
     const slot = field.slot;
-    if (!k.mask) return { fn: (p) => p.phv.values[slot] as FieldValue, code: () => `v[${slot}]` };
-    const mask = parseHexstr(k.mask);
     const w = field.width;
-    const fn = (p: PacketState) => truncate(BigInt(p.phv.values[slot] as FieldValue) & mask, w);
+    if (!k.mask) {
+      return { fn: (p) => readSlot(p.phv, slot, w), code: () => slotSource(slot, w) };
+    }
+    const mask = parseHexstr(k.mask);
+    const fn = (p: PacketState) => truncate(BigInt(readSlot(p.phv, slot, w)) & mask, w);
     return { fn, code: (g) => `${g.ref(fn)}(p)` };
   });
   const keyFns = keyParts.map((k) => k.fn);
@@ -367,7 +371,7 @@ function compileTable(
       }
       if (meterTarget) {
         const color = state.directMeter(entry.handle).execute(meterPackets ? 1 : p.ingressLength);
-        p.phv.values[meterTarget.slot] = truncate(color, meterTarget.width);
+        writeSlot(p.phv, meterTarget.slot, meterTarget.width, truncate(color, meterTarget.width));
       }
       const call = resolve(p, entry.action);
       if (!call) return nextMiss; // empty group: bmv2 runs no action
@@ -392,13 +396,13 @@ function compileTable(
   if (keyParts.length > 0) {
     // The key built inline: exact keys in the table's composite form, others into `key`.
     node.code = (g) => {
-      const entries = `${g.ref(state)}.entries`;
+      const entries = g.ref(state.entries);
       const parts = keyParts.map((k) => k.code(g));
       const lookup =
         t.match_type === "exact"
-          ? `${entries}.lookupComposite(${state.entries.compositeSource(parts)})`
+          ? state.entries.exactLookupSource(g.ref(state.entries.exactRoot), parts, "m")
           : `(${parts.map((part, i) => `${g.ref(key)}[${i}] = ${part}`).join(", ")}, ${entries}.lookup(${g.ref(key)}))`;
-      return `${g.ref(apply)}(p, ${entries}.size > 0 ? ${lookup} : undefined)`;
+      return `${g.ref(apply)}(p, ${entries}.entryCount > 0 ? ${lookup} : undefined)`;
     };
   }
   // No key: p4c's wrappers for actions called outside a table (tbl_*). The default action and

@@ -23,7 +23,7 @@ export function compileDeparser(res: Resources, checksums: CompiledChecksums): D
   // from their start; headers with a varbit field go through their codec.
   const g = new CodeGen("deparser");
   let size = `${g.ref(checksums.update)}(p);\n${g.ref(primitives)}(p, ${g.ref(NO_LOCALS)});\n`;
-  size += `${PHV_PRELUDE}const phv = p.phv;\nlet size = p.payload.length;\n`;
+  size += `${PHV_PRELUDE}const phv = p.phv;\nlet size = p.payloadLength;\n`;
   let write = "let at = 0;\n";
   for (const i of order) {
     const header = res.layout.headers[i] as HeaderLayout;
@@ -38,7 +38,12 @@ export function compileDeparser(res: Resources, checksums: CompiledChecksums): D
     write += `if (V[${i}] === 1) {\n${emitCode(g, header, "o", "at")}at += ${bytes};\n}\n`;
   }
   const frames = new FrameBlocks();
-  const body = `${size}const o = ${g.ref(frames)}.take(size);\n${write}o.set(p.payload, at);\nreturn o;\n`;
+  // Short payloads are copied byte by byte: cheaper than making a view of them to copy.
+  const payload = `const from = p.payloadFrom, start = p.payloadStart, n = from.length - start;
+if (n > 128) o.set(p.payload, at);
+else for (let i = 0; i < n; i++) o[at + i] = from[start + i];
+`;
+  const body = `${size}const o = ${g.ref(frames)}.take(size);\n${write}${payload}return o;\n`;
   return g.build<Deparser>("p", body);
 }
 

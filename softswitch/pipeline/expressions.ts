@@ -9,7 +9,7 @@
 import { ProgramError, UnsupportedConstructError } from "../program/errors.js";
 import { type Code, type CodeGen, literal } from "./codegen.js";
 import type { PhvLayout } from "./layout.js";
-import type { PacketState } from "./packet.js";
+import { type PacketState, readSlot } from "./packet.js";
 import { type FieldValue, MAX_NUMBER_BITS, parseHexstr, toSigned } from "./values.js";
 
 /** Action data of the running table entry (or the parameters of a parser method call). */
@@ -157,9 +157,9 @@ export function fieldExpr(slot: number, width: number, signed: boolean): DataExp
     return dataExpr(width, !signed, num, undefined, signed ? {} : { num: () => `v[${slot}]` });
   }
   const big: BigFn = signed
-    ? (p) => BigInt.asIntN(width, p.phv.values[slot] as bigint)
-    : (p) => p.phv.values[slot] as bigint;
-  return dataExpr(width, !signed, undefined, big, signed ? {} : { big: () => `v[${slot}]` });
+    ? (p) => BigInt.asIntN(width, p.phv.wide[slot] as bigint)
+    : (p) => p.phv.wide[slot] as bigint;
+  return dataExpr(width, !signed, undefined, big, signed ? {} : { big: () => `w[${slot}]` });
 }
 
 function validFieldExpr(header: number): DataExpr {
@@ -276,7 +276,7 @@ function lastElementField(
   const slotOf = (p: PacketState) => slots[Math.max(0, next(p) - 1)] ?? 0;
   return field.width <= MAX_NUMBER_BITS
     ? dataExpr(field.width, true, (p) => p.phv.values[slotOf(p)] as number, undefined)
-    : dataExpr(field.width, true, undefined, (p) => p.phv.values[slotOf(p)] as bigint);
+    : dataExpr(field.width, true, undefined, (p) => p.phv.wide[slotOf(p)] as bigint);
 }
 
 export function asData(e: Expr, ctx: ExprContext): DataExpr {
@@ -521,7 +521,7 @@ function compileOp(value: unknown, ctx: ExprContext): Expr {
             undefined,
           )
         : dataExpr(width, !signed, undefined, (p, l) => {
-            const v = p.phv.values[slotOf(p, l)] as bigint;
+            const v = p.phv.wide[slotOf(p, l)] as bigint;
             return signed ? BigInt.asIntN(width, v) : v;
           });
     }
@@ -691,6 +691,15 @@ function lowMask(e: DataExpr): number | undefined {
 }
 
 function bitwise(op: string, a: DataExpr, b: DataExpr): DataExpr {
+  if (op === "&") {
+    // Masking a value that already fits the mask changes nothing (p4c's casts do this a lot).
+    const fits = (x: DataExpr, m: DataExpr) => {
+      const n = lowMask(m);
+      return n !== undefined && x.nonneg && x.bits <= n;
+    };
+    if (fits(a, b)) return a;
+    if (fits(b, a)) return b;
+  }
   let bits = Math.max(a.bits, b.bits);
   let nonneg = a.nonneg && b.nonneg;
   if (op === "&" && (a.nonneg || b.nonneg)) {
@@ -832,7 +841,10 @@ function sameHeaders(p: PacketState, layout: PhvLayout, a: number, b: number): b
   const y = layout.headers[b];
   if (!x || !y || p.phv.valid[a] !== 1 || p.phv.valid[b] !== 1) return false;
   if (x.fields.length !== y.fields.length) return false;
-  return x.fields.every((f, i) => p.phv.values[f.slot] === p.phv.values[y.fields[i]?.slot ?? -1]);
+  return x.fields.every(
+    (f, i) =>
+      readSlot(p.phv, f.slot, f.width) === readSlot(p.phv, y.fields[i]?.slot ?? -1, f.width),
+  );
 }
 
 function headerEquality(a: HeaderExpr, b: HeaderExpr, equal: boolean, ctx: ExprContext): BoolExpr {

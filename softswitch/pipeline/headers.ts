@@ -2,9 +2,9 @@
  * Header (de)serialisation between packet bytes and the header vector, compiled per header type:
  * byte-aligned fields read and write whole bytes; others go through the bit helpers.
  */
-import type { CodeGen } from "./codegen.js";
+import { type CodeGen, slotSource } from "./codegen.js";
 import type { HeaderLayout } from "./layout.js";
-import type { Phv } from "./packet.js";
+import { type Phv, readSlot, writeSlot } from "./packet.js";
 import { type FieldValue, readBits, truncate, writeBits } from "./values.js";
 
 export interface HeaderCodec {
@@ -79,23 +79,21 @@ export function compileHeaderCodec(header: HeaderLayout): HeaderCodec {
     return {
       byteLength: () => fixedBytes,
       extract(phv, bytes, offset) {
-        const values = phv.values;
         for (let i = 0; i < fields.length; i++) {
           const f = fields[i] as (typeof fields)[number];
-          values[f.slot] = f.read(bytes, offset);
+          writeSlot(phv, f.slot, f.width, f.read(bytes, offset));
         }
         phv.valid[index] = 1;
       },
       emit(phv, out, offset) {
-        const values = phv.values;
         for (let i = 0; i < fields.length; i++) {
           const f = fields[i] as (typeof fields)[number];
-          f.write(out, offset, values[f.slot] as FieldValue);
+          f.write(out, offset, readSlot(phv, f.slot, f.width));
         }
       },
       emitBits(phv, out, bitOffset) {
         for (const f of fields) {
-          writeBits(out, bitOffset + f.bitOffset, f.width, phv.values[f.slot] as FieldValue);
+          writeBits(out, bitOffset + f.bitOffset, f.width, readSlot(phv, f.slot, f.width));
         }
       },
     };
@@ -104,12 +102,17 @@ export function compileHeaderCodec(header: HeaderLayout): HeaderCodec {
   const varbitMaxWidth = header.fields.find((f) => f.varbit)?.width ?? 0;
   const layout = (phv: Phv) => {
     const vbits = phv.varbitBits[index] as number;
-    return header.fields.map((f) => ({ slot: f.slot, width: f.varbit ? vbits : f.width }));
+    return header.fields.map((f) => ({
+      slot: f.slot,
+      width: f.varbit ? vbits : f.width,
+      /** The width the value is held at (a varbit field's maximum). */
+      storage: f.width,
+    }));
   };
   const emitAt = (phv: Phv, out: Uint8Array, bitOffset: number) => {
     let bit = bitOffset;
     for (const f of layout(phv)) {
-      if (f.width > 0) writeBits(out, bit, f.width, phv.values[f.slot] as FieldValue);
+      if (f.width > 0) writeBits(out, bit, f.width, readSlot(phv, f.slot, f.storage));
       bit += f.width;
     }
   };
@@ -121,7 +124,7 @@ export function compileHeaderCodec(header: HeaderLayout): HeaderCodec {
       for (const f of layout(phv)) {
         const isVarbit = f.slot === header.varbitSlot;
         const v = f.width > 0 ? readBits(bytes, bit, f.width) : 0;
-        phv.values[f.slot] = isVarbit ? truncate(v, varbitMaxWidth) : v;
+        writeSlot(phv, f.slot, f.storage, isVarbit ? truncate(v, varbitMaxWidth) : v);
         bit += f.width;
       }
       phv.valid[index] = 1;
@@ -176,7 +179,7 @@ function isNumberChunk(c: Chunk): boolean {
 }
 
 const fieldItems = (header: HeaderLayout): PackItem[] =>
-  header.fields.map((f) => ({ width: f.width, src: `v[${f.slot}]`, slot: f.slot }));
+  header.fields.map((f) => ({ width: f.width, src: slotSource(f.slot, f.width), slot: f.slot }));
 
 /** Source for `n` bytes at `at` of `data` as one big-endian number (exact up to 53 bits). */
 function bytesSource(data: string, at: string, n: number): string {
@@ -199,7 +202,7 @@ export function extractCode(g: CodeGen, header: HeaderLayout, data: string, at: 
     if (!isNumberChunk(c)) {
       let bit = c.byte * 8;
       for (const f of c.items) {
-        code += `v[${f.slot}] = ${g.ref(readBits)}(${data}, (${at}) * 8 + ${bit}, ${f.width});\n`;
+        code += `${f.src} = ${g.ref(readBits)}(${data}, (${at}) * 8 + ${bit}, ${f.width});\n`;
         bit += f.width;
       }
       continue;
@@ -231,12 +234,33 @@ export function emitCode(g: CodeGen, header: HeaderLayout, out: string, at: stri
  * Source writing canonical values (fields or constants) bit after bit into `out` from byte
  * `at`, as `writeBits` would one by one. Bits of a last partial byte are merged, not cleared.
  */
-export function packCode(g: CodeGen, items: readonly PackItem[], out: string, at: string): string {
+export function packCode(
+  g: CodeGen,
+  items: readonly PackItem[],
+  out: string,
+  at: string,
+  /** A DataView of `out`, when there is one: wide fields go in 64 bits at a time. */
+  view?: string,
+): string {
   let code = "";
   for (const c of chunksOf(items)) {
     if (!isNumberChunk(c)) {
       let bit = c.byte * 8;
       for (const f of c.items) {
+        if (view && f.width % 64 === 0 && bit % 8 === 0) {
+          // A bigint of 64n bits: its 64-bit words, least significant last.
+          const b = g.local("b");
+          code += `{ let ${b} = ${f.src};\n`;
+          for (let word = f.width / 64 - 1; word >= 0; word--) {
+            const byte = `${at} + ${bit / 8 + word * 8}`;
+            // setBigUint64 keeps the value modulo 2^64 itself.
+            code += `${view}.setBigUint64(${byte}, ${b});\n`;
+            if (word > 0) code += `${b} >>= 64n;\n`;
+          }
+          code += "}\n";
+          bit += f.width;
+          continue;
+        }
         code += `${g.ref(writeBits)}(${out}, (${at}) * 8 + ${bit}, ${f.width}, ${f.src});\n`;
         bit += f.width;
       }

@@ -1,6 +1,7 @@
 /**
  * The packet header vector's layout: every field of every header instance gets one slot in a flat
- * array, so compiled code reads `phv.values[slot]` with no name lookups per packet.
+ * index (in `phv.values` or `phv.wide` by width), so compiled code reads fields with no name
+ * lookups per packet.
  */
 import { ProgramError } from "../program/errors.js";
 import type { FieldInfo, Program } from "../program/load.js";
@@ -141,12 +142,16 @@ export class PhvLayout {
    * What a new packet's vector starts as (bmv2 metadata headers are always valid, everything
    * else invalid and zero), copied for each packet.
    */
-  get initialPhv(): Pick<Phv, "values" | "valid" | "varbitBits" | "stackNext" | "unionStackNext"> {
+  get initialPhv(): Pick<
+    Phv,
+    "values" | "wide" | "valid" | "varbitBits" | "stackNext" | "unionStackNext"
+  > {
     if (!this.initial) {
       const valid = new Uint8Array(this.headers.length);
       for (const h of this.headers) if (h.metadata) valid[h.index] = 1;
       this.initial = {
-        values: this.zeroValues,
+        values: new Float64Array(this.zeroValues.length),
+        wide: this.zeroValues,
         valid,
         // Read only for headers with a varbit field: without any, an empty array that is shared
         // (stores into it, e.g. setValid's reset, do nothing).
@@ -161,8 +166,16 @@ export class PhvLayout {
   }
 
   private initial:
-    | Pick<Phv, "values" | "valid" | "varbitBits" | "stackNext" | "unionStackNext">
+    | Pick<Phv, "values" | "wide" | "valid" | "varbitBits" | "stackNext" | "unionStackNext">
     | undefined;
+
+  /** Slots of fields wider than 53 bits (bigint values). */
+  get wideSlots(): readonly number[] {
+    this.wide ??= this.zeroValues.flatMap((z, slot) => (typeof z === "bigint" ? [slot] : []));
+    return this.wide;
+  }
+
+  private wide: number[] | undefined;
 
   get slotCount(): number {
     return this.zeroValues.length;

@@ -4,10 +4,16 @@
  * resubmit and recirculate field lists, plus the exit flag and truncation length.
  */
 import type { PhvLayout } from "./layout.js";
-import type { FieldValue } from "./values.js";
+import { type FieldValue, MAX_NUMBER_BITS } from "./values.js";
 
+/**
+ * The header vector. Field values live by slot in one of two arrays, chosen by the field's
+ * width: up to 53 bits in `values`, unboxed doubles (no heap number per value, a block copy to
+ * reset), wider ones as bigints in `wide`. The other array's entry for a slot is unused.
+ */
 export class Phv {
-  values: FieldValue[];
+  values: Float64Array;
+  wide: FieldValue[];
   valid: Uint8Array;
   /** Current length in bits of each header's varbit field. */
   varbitBits: Int32Array;
@@ -23,6 +29,7 @@ export class Phv {
     // Copies of prepared arrays: one allocation each and no per-header loop per packet.
     const source = from ?? layout.initialPhv;
     this.values = source.values.slice();
+    this.wide = source.wide.slice();
     this.valid = source.valid.slice();
     // Empty arrays (no varbits, stacks or union stacks in the program) are never written: shared.
     this.varbitBits = copyUnlessEmpty(source.varbitBits);
@@ -33,9 +40,9 @@ export class Phv {
   /** Back to what `new Phv(layout)` gives, in place (a vector reused for the next packet). */
   reset(): void {
     const initial = this.layout.initialPhv;
-    // A fresh copy of the zeros: one block copy, where storing into each slot of the old array
-    // costs a write barrier per slot.
-    this.values = initial.values.slice();
+    // A block copy of the zeros (twice as fast as fill(0) on a Float64Array).
+    this.values.set(initial.values);
+    for (const slot of this.layout.wideSlots) this.wide[slot] = ZERO_WIDE;
     this.valid.set(initial.valid);
     if (this.varbitBits.length > 0) this.varbitBits.set(initial.varbitBits);
     if (this.stackNext.length > 0) this.stackNext.set(initial.stackNext);
@@ -51,7 +58,7 @@ export class Phv {
   resetMetadata(): void {
     for (const h of this.layout.headers) {
       if (!h.metadata) continue;
-      for (const f of h.fields) this.values[f.slot] = this.layout.zeroValues[f.slot] as FieldValue;
+      for (const f of h.fields) writeSlot(this, f.slot, f.width, 0);
     }
   }
 }
@@ -60,12 +67,44 @@ function copyUnlessEmpty(a: Int32Array): Int32Array {
   return a.length === 0 ? a : a.slice();
 }
 
+const ZERO_WIDE = 0n;
+
+/** A field's value, from the array its width keeps it in. */
+export function readSlot(phv: Phv, slot: number, width: number): FieldValue {
+  return width > MAX_NUMBER_BITS ? (phv.wide[slot] as FieldValue) : (phv.values[slot] as number);
+}
+
+/** Stores a canonical value (a bigint for wide fields, a number otherwise; 0 for any zero). */
+export function writeSlot(phv: Phv, slot: number, width: number, value: FieldValue): void {
+  if (width > MAX_NUMBER_BITS) phv.wide[slot] = typeof value === "bigint" ? value : BigInt(value);
+  else phv.values[slot] = value as number;
+}
+
 /** The payload before parsing: one shared empty array, not an allocation per packet. */
 const NO_PAYLOAD = new Uint8Array(0);
 
 export class PacketState {
-  /** Bytes not consumed by the parser (the payload), after parsing. */
-  payload: Uint8Array = NO_PAYLOAD;
+  /**
+   * Bytes not consumed by the parser (the payload), after parsing: `payloadFrom` from
+   * `payloadStart` on, kept as an offset so parsing makes no view of it per packet.
+   */
+  payloadFrom: Uint8Array = NO_PAYLOAD;
+  payloadStart = 0;
+
+  get payload(): Uint8Array {
+    return this.payloadStart === 0
+      ? this.payloadFrom
+      : this.payloadFrom.subarray(this.payloadStart);
+  }
+
+  set payload(bytes: Uint8Array) {
+    this.payloadFrom = bytes;
+    this.payloadStart = 0;
+  }
+
+  get payloadLength(): number {
+    return this.payloadFrom.length - this.payloadStart;
+  }
   /** Clone session id | valid bit (0 = no clone requested). */
   cloneSession = 0;
   cloneFieldList = 0;

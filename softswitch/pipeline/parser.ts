@@ -24,7 +24,7 @@ import {
 } from "./expressions.js";
 import { extractCode, type HeaderCodec } from "./headers.js";
 import type { FieldSlot } from "./layout.js";
-import type { PacketState } from "./packet.js";
+import { type PacketState, writeSlot } from "./packet.js";
 import type { Resources } from "./resources.js";
 import { type FieldValue, MAX_NUMBER_BITS, parseHexstr, readBits, truncate } from "./values.js";
 
@@ -138,7 +138,8 @@ err = fault.code;
 if (c !== null) pos = c.pos;
 }
 p.parserError = err;
-p.payload = d.subarray(pos);
+p.payloadFrom = d;
+p.payloadStart = pos;
 ${g.ref(verifyChecksums)}(p);
 `;
   return g.build<(p: PacketState) => void>("p", body);
@@ -339,7 +340,7 @@ function compileOp(
       const big = value.big;
       return (p, c) => {
         if (isLookahead && c.data.length - c.pos < nbytes) throw new ParseFault(tooShort);
-        p.phv.values[slot] = truncate(big(p, NO_LOCALS), w);
+        writeSlot(p.phv, slot, w, truncate(big(p, NO_LOCALS), w));
       };
     }
     case "verify": {

@@ -47,10 +47,66 @@ export class Crc {
       this.table[dividend] = remainder;
     }
     for (let b = 0; b < 256; b++) this.reflect8[b] = reflect(b, 8);
+    if (config.reflectData && config.reflectRemainder) {
+      const t0 = new Uint32Array(256);
+      for (let b = 0; b < 256; b++) {
+        t0[b] = reflect(this.table[this.reflect8[b] as number] as number, width);
+      }
+      this.reflectedTable = t0;
+      if (width === 32) {
+        // Slicing by 4: table k advances the register over k more zero bytes.
+        const tables = [t0];
+        for (let k = 1; k < 4; k++) {
+          const prev = tables[k - 1] as Uint32Array;
+          const next = new Uint32Array(256);
+          for (let b = 0; b < 256; b++) {
+            const x = prev[b] as number;
+            next[b] = ((x >>> 8) ^ (t0[x & 0xff] as number)) >>> 0;
+          }
+          tables.push(next);
+        }
+        this.sliced = tables as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+      }
+    }
   }
+
+  /** Reflected CRC-32 tables for four bytes per step. */
+  private readonly sliced: [Uint32Array, Uint32Array, Uint32Array, Uint32Array] | undefined;
+
+  /**
+   * With data and remainder both reflected (crc16, crc32 and their default custom forms), the
+   * same CRC runs LSB-first on the reflected register: no per-byte or final reflection.
+   */
+  private readonly reflectedTable: Uint32Array | undefined;
 
   compute(bytes: Uint8Array): number {
     const { width, initialRemainder, finalXor, reflectData, reflectRemainder } = this.config;
+    const reflected = this.reflectedTable;
+    if (reflected) {
+      let r = reflect(initialRemainder, width);
+      let i = 0;
+      const sliced = this.sliced;
+      if (sliced) {
+        const [t0, t1, t2, t3] = sliced;
+        for (; i + 4 <= bytes.length; i += 4) {
+          r ^=
+            (bytes[i] as number) |
+            ((bytes[i + 1] as number) << 8) |
+            ((bytes[i + 2] as number) << 16) |
+            ((bytes[i + 3] as number) << 24);
+          r =
+            ((t3[r & 0xff] as number) ^
+              (t2[(r >>> 8) & 0xff] as number) ^
+              (t1[(r >>> 16) & 0xff] as number) ^
+              (t0[r >>> 24] as number)) >>>
+            0;
+        }
+      }
+      for (; i < bytes.length; i++) {
+        r = ((reflected[(r ^ (bytes[i] as number)) & 0xff] as number) ^ (r >>> 8)) >>> 0;
+      }
+      return (r ^ finalXor) >>> 0;
+    }
     const shift = width - 8;
     const mask = width === 32 ? 0xffffffff : 0xffff;
     let remainder = initialRemainder >>> 0;

@@ -118,7 +118,14 @@ export class MatchTable<A> {
   private readonly entries = new Map<number, TableEntry<A>>();
   private nextHandle = 0;
   private seq = 0;
-  private readonly exact = new Map<unknown, TableEntry<A>>();
+  /**
+   * Exact entries: one Map level per key group (`groups`), the entry at the last level. Keys
+   * are numbers (narrow fields packed together) or bigints (a wide field): no strings to build
+   * and hash per lookup.
+   */
+  private readonly exact = new Map<unknown, unknown>();
+  /** Exact keys: runs of narrow fields of at most 53 bits in all, or one wide field each. */
+  private readonly groups: { first: number; count: number }[] = [];
   /** LPM: prefix length → (exact fields + truncated prefix) → entry. */
   private readonly lpm = new Map<number, Map<number | string, TableEntry<A>>>();
   private lpmLengths: number[] = [];
@@ -143,11 +150,30 @@ export class MatchTable<A> {
     this.lpmIndex = keys.findIndex((k) => k.kind === "lpm");
     this.singleExact = keys.length === 1;
     this.numericKey = keys.reduce((n, k) => n + k.width, 0) <= MAX_NUMBER_BITS;
+    let bits = 0;
+    keys.forEach((k, i) => {
+      const last = this.groups[this.groups.length - 1];
+      const narrow = k.width <= MAX_NUMBER_BITS;
+      if (last && narrow && bits + k.width <= MAX_NUMBER_BITS) {
+        last.count++;
+        bits += k.width;
+      } else {
+        this.groups.push({ first: i, count: 1 });
+        bits = narrow ? k.width : MAX_NUMBER_BITS + 1;
+      }
+    });
     this.usesPriority = matchType === "ternary" || matchType === "range";
   }
 
+  /**
+   * Number of entries (read it, never write it): a plain field kept in step with `entries`, as
+   * generated code reads it for every table a packet meets and a getter call is not always
+   * inlined there.
+   */
+  entryCount = 0;
+
   get size(): number {
-    return this.entries.size;
+    return this.entryCount;
   }
 
   get(handle: number): TableEntry<A> | undefined {
@@ -177,6 +203,7 @@ export class MatchTable<A> {
     };
     this.insert(entry);
     this.entries.set(handle, entry);
+    this.entryCount = this.entries.size;
     return handle;
   }
 
@@ -190,7 +217,8 @@ export class MatchTable<A> {
     const entry = this.entries.get(handle);
     if (!entry) throw new TableError("INVALID_HANDLE", this.name, `no entry ${handle}`);
     this.entries.delete(handle);
-    if (this.matchType === "exact") this.exact.delete(this.exactKey(entry.match));
+    this.entryCount = this.entries.size;
+    if (this.matchType === "exact") this.exactDelete(entry.match);
     else if (this.matchType === "lpm") {
       const prefix = this.prefixOf(entry.match);
       this.lpm.get(prefix)?.delete(this.lpmKey(entry.match, prefix));
@@ -199,6 +227,7 @@ export class MatchTable<A> {
 
   clear(): void {
     this.entries.clear();
+    this.entryCount = 0;
     this.exact.clear();
     this.lpm.clear();
     this.lpmLengths = [];
@@ -208,7 +237,12 @@ export class MatchTable<A> {
   /** Finds the handle of an entry with exactly this match (and priority, where it counts). */
   find(match: readonly MatchParam[], priority = 0): number | undefined {
     const normalized = this.normalize(match);
-    if (this.matchType === "exact") return this.exact.get(this.exactKey(normalized))?.handle;
+    if (this.matchType === "exact") {
+      const entry = this.singleExact
+        ? (this.exact.get(exactValue(normalized[0] as MatchParam)) as TableEntry<A> | undefined)
+        : this.exactGet(normalized.map(exactValue));
+      return entry?.handle;
+    }
     if (this.matchType === "lpm") {
       const prefix = this.prefixOf(normalized);
       return this.lpm.get(prefix)?.get(this.lpmKey(normalized, prefix))?.handle;
@@ -222,7 +256,9 @@ export class MatchTable<A> {
   lookup(key: readonly FieldValue[]): TableEntry<A> | undefined {
     switch (this.matchType) {
       case "exact":
-        return this.exact.get(this.singleExact ? key[0] : this.composite(key));
+        return this.singleExact
+          ? (this.exact.get(key[0]) as TableEntry<A> | undefined)
+          : this.exactGet(key);
       case "lpm":
         for (const prefix of this.lpmLengths) {
           const hit = this.lpm.get(prefix)?.get(this.lpmKeyOf(key, prefix));
@@ -248,39 +284,107 @@ export class MatchTable<A> {
     return undefined;
   }
 
-  /** Exact lookup of a key already in composite form (`compositeSource`). */
-  lookupComposite(key: unknown): TableEntry<A> | undefined {
-    return this.exact.get(key);
+  /** The first level of exact entries, for generated lookups (`exactLookupSource`). */
+  get exactRoot(): Map<unknown, unknown> {
+    return this.exact;
   }
 
   /**
-   * JavaScript source for an exact key's composite form, given the source of each field's value
-   * (generated code builds keys inline, in the same form as `composite`).
+   * Source of an exact lookup from the root map `root`, given the source of each key field's
+   * value and a temporary variable `temp`; it evaluates to the entry or undefined.
    */
-  compositeSource(parts: readonly string[]): string {
-    if (this.singleExact) return parts[0] as string;
-    if (!this.numericKey) return `\`${parts.map((part) => `\${${part}}`).join(",")}\``;
-    return parts.reduce((acc, part, i) => {
-      const weight = POW2[(this.keys[i] as KeyField).width] as number;
-      return i === 0 ? part : `(${acc} * ${weight} + ${part})`;
-    }, "");
+  exactLookupSource(root: string, parts: readonly string[], temp: string): string {
+    const keys = this.groups.map((group) => {
+      if (group.count === 1) return parts[group.first] as string;
+      let acc = parts[group.first] as string;
+      for (let i = group.first + 1; i < group.first + group.count; i++) {
+        acc = `(${acc} * ${POW2[(this.keys[i] as KeyField).width]} + ${parts[i]})`;
+      }
+      return acc;
+    });
+    if (keys.length === 1) return `${root}.get(${keys[0]})`;
+    // (t = root.get(k0)) === undefined ? undefined : (t = t.get(k1)) === undefined ? ... : t.get(kn)
+    const steps = keys.map((key, i) =>
+      i === 0 ? `(${temp} = ${root}.get(${key}))` : `(${temp} = ${temp}.get(${key}))`,
+    );
+    const last = `${temp}.get(${keys[keys.length - 1]})`;
+    return `${steps
+      .slice(0, -1)
+      .map((step) => `${step} === undefined ? undefined : `)
+      .join("")}${last}`;
   }
 
-  /** Several exact fields as one Map key: a number when they fit 53 bits, else a string. */
-  private composite(values: readonly FieldValue[]): number | string {
-    if (!this.numericKey) return values.join(",");
-    let acc = 0;
-    for (let i = 0; i < values.length; i++) {
-      acc = acc * (POW2[(this.keys[i] as KeyField).width] as number) + (values[i] as number);
+  /** The group keys of an exact key. */
+  private groupKeys(values: readonly FieldValue[]): unknown[] {
+    return this.groups.map((group) => {
+      if (group.count === 1) return values[group.first];
+      let acc = 0;
+      for (let i = group.first; i < group.first + group.count; i++) {
+        acc = acc * (POW2[(this.keys[i] as KeyField).width] as number) + (values[i] as number);
+      }
+      return acc;
+    });
+  }
+
+  private exactGet(values: readonly FieldValue[]): TableEntry<A> | undefined {
+    let level: unknown = this.exact;
+    for (const key of this.groupKeys(values)) {
+      level = (level as Map<unknown, unknown>).get(key);
+      if (level === undefined) return undefined;
     }
-    return acc;
+    return level as TableEntry<A>;
+  }
+
+  /** Adds an entry; false when one with the same key exists. */
+  private exactSet(match: readonly MatchParam[], entry: TableEntry<A>): boolean {
+    if (this.singleExact) {
+      // A single field is its own key: no arrays on the write path.
+      const key = exactValue(match[0] as MatchParam);
+      if (this.exact.has(key)) return false;
+      this.exact.set(key, entry);
+      return true;
+    }
+    const keys = this.groupKeys(match.map(exactValue));
+    let level = this.exact;
+    for (const key of keys.slice(0, -1)) {
+      let next = level.get(key) as Map<unknown, unknown> | undefined;
+      if (!next) {
+        next = new Map();
+        level.set(key, next);
+      }
+      level = next;
+    }
+    const last = keys[keys.length - 1];
+    if (level.has(last)) return false;
+    level.set(last, entry);
+    return true;
+  }
+
+  /** Removes an entry, and the levels it leaves empty. */
+  private exactDelete(match: readonly MatchParam[]): void {
+    if (this.singleExact) {
+      this.exact.delete(exactValue(match[0] as MatchParam));
+      return;
+    }
+    const keys = this.groupKeys(match.map(exactValue));
+    const path: Map<unknown, unknown>[] = [this.exact];
+    for (const key of keys.slice(0, -1)) {
+      const next = (path[path.length - 1] as Map<unknown, unknown>).get(key);
+      if (!next) return;
+      path.push(next as Map<unknown, unknown>);
+    }
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const level = path[i] as Map<unknown, unknown>;
+      level.delete(keys[i]);
+      if (level.size > 0 || i === 0) return;
+    }
   }
 
   private insert(entry: TableEntry<A>): void {
     if (this.matchType === "exact") {
-      const key = this.exactKey(entry.match);
-      if (this.exact.has(key)) throw new TableError("DUPLICATE_ENTRY", this.name, "same key");
-      this.exact.set(key, entry);
+      if (!this.exactSet(entry.match, entry)) {
+        throw new TableError("DUPLICATE_ENTRY", this.name, "same key");
+      }
       return;
     }
     if (this.matchType === "lpm") {
@@ -366,11 +470,6 @@ export class MatchTable<A> {
 
   private badKey(key: KeyField, why: string): TableError {
     return new TableError("BAD_MATCH_KEY", this.name, `field "${key.name}": ${why}`);
-  }
-
-  private exactKey(match: readonly MatchParam[]): unknown {
-    if (this.singleExact) return exactValue(match[0] as MatchParam);
-    return this.composite(match.map(exactValue));
   }
 
   private prefixOf(match: readonly MatchParam[]): number {

@@ -13,7 +13,7 @@ import { type CompiledPipeline, compilePipeline, type TableState } from "../pipe
 import { compileDeparser, type Deparser } from "../pipeline/deparser.js";
 import { compileHeaderCodec } from "../pipeline/headers.js";
 import { type FieldSlot, PhvLayout } from "../pipeline/layout.js";
-import { PacketState, Phv } from "../pipeline/packet.js";
+import { PacketState, Phv, readSlot, writeSlot } from "../pipeline/packet.js";
 import { type CompiledParser, compileParser } from "../pipeline/parser.js";
 import type { Resources } from "../pipeline/resources.js";
 import { type FieldValue, truncate, valueBytes } from "../pipeline/values.js";
@@ -96,7 +96,7 @@ export class SimpleSwitch {
   private readonly egress: CompiledPipeline;
   private readonly deparser: Deparser;
   private readonly fields: Fields;
-  private readonly fieldLists = new Map<number, number[]>();
+  private readonly fieldLists = new Map<number, FieldSlot[]>();
   private readonly learnSamplers = new Map<number, (p: PacketState) => Uint8Array>();
   private readonly digestListeners: DigestListener[] = [];
   private readonly clock: MicrosClock;
@@ -196,7 +196,7 @@ export class SimpleSwitch {
           .filter((e) => e.type === "field")
           .map((e) => {
             const [h, f] = e.value as [string, string];
-            return L.field(h, f, `field list "${fl.name}"`).slot;
+            return L.field(h, f, `field list "${fl.name}"`);
           }),
       );
     }
@@ -255,10 +255,18 @@ export class SimpleSwitch {
   process(port: number, frame: Uint8Array): OutputPacket[] {
     const out: OutputPacket[] = [];
     let first: PacketState | undefined;
+    // The queues are reused from frame to frame; a nested call (a listener injecting while a
+    // frame runs) gets queues of its own.
+    const outer = !this.running;
+    const ingressQueue = outer ? this.ingressQueue : [];
+    const egressQueue = outer ? this.egressQueue : [];
+    // Both are empty unless the last frame stopped half-way (a fault, the pass limit).
+    if (ingressQueue.length > 0) ingressQueue.length = 0;
+    if (egressQueue.length > 0) egressQueue.length = 0;
+    this.running = true;
     try {
       first = this.newPacket(port, frame);
-      const ingressQueue: PacketState[] = [first];
-      const egressQueue: EgressQueue = [];
+      ingressQueue.push(first);
       let passes = 0;
       const maxPasses = this.options.maxPasses ?? 1024;
       while (ingressQueue.length > 0 || egressQueue.length > 0) {
@@ -273,17 +281,22 @@ export class SimpleSwitch {
       }
     } catch (error) {
       this.options.onFault?.(error, port);
+    } finally {
+      if (outer) this.running = false;
     }
     if (first) this.spare = first.phv;
     return out;
   }
 
+  private running = false;
+  private readonly ingressQueue: PacketState[] = [];
+  private readonly egressQueue: EgressQueue = [];
+
   private newPacket(port: number, frame: Uint8Array): PacketState {
     const p = new PacketState(this.freshPhv(), frame);
-    const v = p.phv.values;
-    v[this.fields.ingressPort.slot] = truncate(port, this.fields.ingressPort.width);
-    v[this.fields.packetLength.slot] = truncate(frame.length, this.fields.packetLength.width);
-    v[this.fields.instanceType.slot] = InstanceType.NORMAL;
+    this.setField(p, this.fields.ingressPort, port);
+    this.setField(p, this.fields.packetLength, frame.length);
+    this.setField(p, this.fields.instanceType, InstanceType.NORMAL);
     const stamp = this.fields.ingressTimestamp;
     if (stamp) this.setField(p, stamp, this.clock() - this.started);
     return p;
@@ -307,20 +320,20 @@ export class SimpleSwitch {
   private spare: Phv | undefined;
 
   private setField(p: PacketState, field: FieldSlot | undefined, value: FieldValue): void {
-    if (field) p.phv.values[field.slot] = truncate(value, field.width);
+    if (field) writeSlot(p.phv, field.slot, field.width, truncate(value, field.width));
   }
 
   private getNumber(p: PacketState, field: FieldSlot | undefined): number {
-    return field ? Number(p.phv.values[field.slot]) : 0;
+    return field ? Number(readSlot(p.phv, field.slot, field.width)) : 0;
   }
 
   /** bmv2 copy_field_list_and_set_type: metadata reset, listed fields copied, instance type set. */
   private preserve(from: PacketState, to: PacketState, fieldList: number, type: number): void {
     to.phv.resetMetadata();
-    for (const slot of this.fieldLists.get(fieldList) ?? []) {
-      to.phv.values[slot] = from.phv.values[slot] as FieldValue;
+    for (const f of this.fieldLists.get(fieldList) ?? []) {
+      writeSlot(to.phv, f.slot, f.width, readSlot(from.phv, f.slot, f.width));
     }
-    to.phv.values[this.fields.instanceType.slot] = type;
+    this.setField(to, this.fields.instanceType, type);
   }
 
   private runIngress(p: PacketState, ingressQueue: PacketState[], egressQueue: EgressQueue): void {
@@ -340,10 +353,7 @@ export class SimpleSwitch {
         const copy = new PacketState(new Phv(this.layout), p.frame);
         copy.packetLength = p.ingressLength;
         copy.ingressLength = p.ingressLength;
-        copy.phv.values[this.fields.ingressPort.slot] = truncate(
-          ingressPort,
-          this.fields.ingressPort.width,
-        );
+        this.setField(copy, this.fields.ingressPort, ingressPort);
         this.parser.parse(copy);
         this.preserve(p, copy, p.cloneFieldList, InstanceType.INGRESS_CLONE);
         this.sendClone(copy, session, egressQueue);
@@ -363,12 +373,12 @@ export class SimpleSwitch {
       return;
     }
     if (mgid !== 0) {
-      p.phv.values[this.fields.instanceType.slot] = InstanceType.REPLICATION;
+      this.setField(p, this.fields.instanceType, InstanceType.REPLICATION);
       this.multicast(p, mgid, egressQueue);
       return;
     }
     if (egressSpec === this.dropPort) return;
-    p.phv.values[this.fields.instanceType.slot] = InstanceType.NORMAL;
+    this.setField(p, this.fields.instanceType, InstanceType.NORMAL);
     this.enqueue(egressSpec, p, egressQueue);
   }
 
@@ -415,7 +425,12 @@ export class SimpleSwitch {
     }
     this.setField(p, this.fields.egressPort, port);
     // simple_switch sets egress_spec to drop_port + 1 (truncated to the field) before egress.
-    p.phv.values[this.fields.egressSpec.slot] = this.egressSpecAtEgress;
+    writeSlot(
+      p.phv,
+      this.fields.egressSpec.slot,
+      this.fields.egressSpec.width,
+      this.egressSpecAtEgress,
+    );
     this.setField(p, this.fields.packetLength, p.packetLength);
     this.egress.apply(p);
     p.exited = false;
@@ -480,7 +495,7 @@ function queueingFields(
 /** A digest sample: each field's value, byte-padded, concatenated (bmv2 LearnSampleBuilder). */
 function concatFields(p: PacketState, fields: readonly FieldSlot[]): Uint8Array {
   const parts = fields.map((f) =>
-    valueBytes(p.phv.values[f.slot] as FieldValue, (f.width + 7) >>> 3),
+    valueBytes(readSlot(p.phv, f.slot, f.width), (f.width + 7) >>> 3),
   );
   const out = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
   let at = 0;
