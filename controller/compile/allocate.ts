@@ -97,14 +97,9 @@ export class IdPool {
     return this.cursor;
   }
 
-  /** Ids in id order, so the stored form does not depend on the order they were asked in. */
   state(): PoolState {
-    return { next: this.cursor, ids: sortedIds(this.used) };
+    return { next: this.cursor, ids: Object.fromEntries(this.used) };
   }
-}
-
-export function sortedIds(ids: Iterable<[string, number]>): Record<string, number> {
-  return Object.fromEntries([...ids].sort((a, b) => a[1] - b[1]));
 }
 
 export class IdAllocator {

@@ -63,23 +63,27 @@ export class KeyWriter {
     private readonly order: number[],
   ) {}
 
-  /** values: in the order of the names given to CanonicalCodec.keyWriter; priority for ternary/LPM-with-ternary tables. */
+  /**
+   * values: in the order of the names given to CanonicalCodec.keyWriter; priority for
+   * ternary/LPM-with-ternary tables. Joined, not concatenated: `+` would leave a tree of cons
+   * strings behind every key the state keeps (twice the memory, slower to hash and compare).
+   */
   key(values: FieldValue[], priority?: number): string {
-    let key = "";
     const fields = this.table.fields;
+    const parts = new Array<string>(fields.length + (this.table.needsPriority ? 1 : 0));
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i] as FieldSchema;
       const at = this.order[i] as number;
       const value = at < 0 ? "*" : (values[at] as FieldValue);
-      key += (i === 0 ? "" : " ") + fieldText(this.table.name, field, value);
+      parts[i] = fieldText(this.table.name, field, value);
     }
     if (this.table.needsPriority) {
       if (!priority) {
         throw new EntitySpecError(this.table.name, "entries of this table need a priority > 0");
       }
-      key += ` #${priority}`;
+      parts[fields.length] = `#${priority}`;
     }
-    return key;
+    return parts.join(" ");
   }
 }
 
@@ -104,12 +108,13 @@ export class ActionWriter {
       const known = this.byNumber.get(single);
       if (known !== undefined) return known;
     }
-    let text = `${this.action}(`;
+    // Joined into one flat string, like keys (KeyWriter.key).
+    const params = new Array<string>(this.params.length);
     for (let i = 0; i < this.params.length; i++) {
       const param = this.params[i] as { name: string; bitwidth: number };
-      text += (i === 0 ? "" : ",") + hexOf(this.action, param.name, values[i], param.bitwidth);
+      params[i] = hexOf(this.action, param.name, values[i], param.bitwidth);
     }
-    text += ")";
+    const text = [this.action, "(", params.join(","), ")"].join("");
     if (typeof single === "number") this.byNumber.set(single, text);
     return text;
   }

@@ -191,7 +191,7 @@ export interface SwitchContext {
   /** What the unit being compiled uses. */
   unit: UnitUsage;
   /** Tunnels toward each (VSID, tunnel endpoint). */
-  toNode: Map<string, Tunnel>;
+  toNode: Map<VirtualSubnet, Map<TunnelEndpoint, Tunnel>>;
 }
 
 /** How a switch reaches a tunnel endpoint in a VSID: its PA, nve id and the mac-table value. */
@@ -350,9 +350,12 @@ export class FabricCompiler {
     return units;
   }
 
-  /** Compiles one unit into ctx.state; returns what it used. */
-  compileUnit(ctx: SwitchContext, unit: CompileUnit): UnitUsage {
-    ctx.unit = newUnitUsage();
+  /** Compiles one unit into ctx.state; returns what it used (in `usage`, emptied first). */
+  compileUnit(ctx: SwitchContext, unit: CompileUnit, usage = newUnitUsage()): UnitUsage {
+    for (const keys of usage.ids.values()) keys.clear();
+    usage.tunnels.clear();
+    usage.encap.clear();
+    ctx.unit = usage;
     if (unit.kind === "subnet") this.subnet(ctx, unit.subnet);
     else this.routing(ctx, unit.domain, unit.routes);
     return ctx.unit;
@@ -376,7 +379,9 @@ export class FabricCompiler {
     this.ownAddresses(ctx);
     this.underlayRoutes(ctx);
     this.multicastTransit(ctx);
-    for (const unit of this.unitsOf(sw)) addUsage(usage, this.compileUnit(ctx, unit), 1);
+    // One usage record serves every unit in turn: a fabric has many small units.
+    const used = newUnitUsage();
+    for (const unit of this.unitsOf(sw)) addUsage(usage, this.compileUnit(ctx, unit, used), 1);
     this.tunnels(sw, state, usage);
     this.checkCapacity(sw, state.collections);
     return { state, usage };
@@ -551,11 +556,17 @@ export class FabricCompiler {
 
   /** The PA of `node` in a VSID that `ctx.sw` tunnels to, with its nve id (allocated on first use). */
   private tunnelTo(ctx: SwitchContext, subnet: VirtualSubnet, node: TunnelEndpoint): Tunnel {
-    const cacheKey = `${subnet.vsid}/${node.kind}/${node.name}`;
-    const cached = ctx.toNode.get(cacheKey);
+    let toNode = ctx.toNode.get(subnet);
+    if (!toNode) {
+      toNode = new Map();
+      ctx.toNode.set(subnet, toNode);
+    }
+    const cached = toNode.get(node);
     if (cached) {
-      noteUse(ctx.unit, ctx.nve, cached.pa.text);
-      ctx.unit.tunnels.set(cached.nveId, cached.pa);
+      if (!ctx.unit.tunnels.has(cached.nveId)) {
+        noteUse(ctx.unit, ctx.nve, cached.pa.text);
+        ctx.unit.tunnels.set(cached.nveId, cached.pa);
+      }
       return cached;
     }
     const family = tunnelFamily(ctx.sw, node, subnet.vsid, this.fabric.settings.tunnelFamily);
@@ -573,7 +584,7 @@ export class FabricCompiler {
     const nveId = ask(ctx, ctx.nve, pa.text);
     ctx.unit.tunnels.set(nveId, pa);
     const tunnel = { value: this.w.mac.toNve.value([nveId]), pa, nveId };
-    ctx.toNode.set(cacheKey, tunnel);
+    toNode.set(node, tunnel);
     return tunnel;
   }
 

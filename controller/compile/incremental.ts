@@ -17,7 +17,7 @@
 import type { IpAddress } from "../intent/addresses.js";
 import type { Endpoint, Fabric, TenantRoute } from "../intent/model.js";
 import type { P4InfoIndex } from "../p4rt/p4info.js";
-import { type Allocations, type PoolState, sortedIds } from "./allocate.js";
+import type { Allocations, PoolState } from "./allocate.js";
 import type { Collection } from "./canonical.js";
 import {
   addUsage,
@@ -309,7 +309,7 @@ function nextAllocations(
     for (const key of released) ids.delete(key);
     for (const key of added) ids.set(key, pool.id(key));
     if (ids.size === 0) delete pools[name];
-    else pools[name] = { next: pool.next, ids: sortedIds(ids) };
+    else pools[name] = { next: pool.next, ids: Object.fromEntries(ids) };
   }
   return { pools: Object.fromEntries(Object.entries(pools).sort(([a], [b]) => (a < b ? -1 : 1))) };
 }

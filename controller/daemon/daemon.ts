@@ -15,6 +15,7 @@
  * reconcile finds nothing to write. A daemon with no stored intent has no sessions, so it
  * never touches (let alone wipes) a switch on start.
  */
+import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
 import type { IdleTimeoutNotification__Output } from "../../proto/gen/p4/v1/IdleTimeoutNotification.js";
@@ -432,7 +433,8 @@ export class Daemon {
         current &&
         (current.record.document === next.document ||
           (!options.incremental && sameJson(current.record.document, next.document))) &&
-        sameJson(current.record.allocations, allocations)
+        // Ids in another key order (incremental and full compiles ask in other orders) are the same.
+        isDeepStrictEqual(current.record.allocations, allocations)
           ? current.record
           : await this.store.write({ document: next.document, allocations }, revision);
     } catch (error) {
