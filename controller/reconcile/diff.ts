@@ -73,8 +73,19 @@ class PlanBuilder {
     this.tableRank = new Map(codec.tableOrder().map((name, i) => [name, i]));
   }
 
+  /** Write steps by collection, [inserts/modifies, deletes]. */
+  private readonly stepCache = new Map<Collection, [number, number]>();
+
   private push(collection: Collection, deleting: boolean, update: PlannedUpdate): void {
-    const step = stepOf(collection, deleting, this.tableRank);
+    let cached = this.stepCache.get(collection);
+    if (!cached) {
+      cached = [
+        stepOf(collection, false, this.tableRank),
+        stepOf(collection, true, this.tableRank),
+      ];
+      this.stepCache.set(collection, cached);
+    }
+    const step = cached[deleting ? 1 : 0];
     let list = this.steps.get(step);
     if (!list) {
       list = [];
