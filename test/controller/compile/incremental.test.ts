@@ -82,6 +82,8 @@ function randomChange(doc: FabricDocument, rand: () => number, serial: number): 
     const i = Math.floor(rand() * endpoints.length);
     const e = endpoints[i] as EndpointDoc;
     const ips = [`${caPrefix[Number(e.vsid)]}.${20 + (serial % 70)}`];
+    // IPv6 CAs too where the VSID's gateway has an IPv6 prefix (host routes and ND entries).
+    if (Number(e.vsid) === 0x5001) ips.push(`fd00:1:1::${(0x20 + (serial % 70)).toString(16)}`);
     return { ...doc, endpoints: endpoints.with(i, { ...e, ips }) };
   }
   if (roll < 0.92) {
@@ -127,7 +129,12 @@ describe("incremental recompile", () => {
       let incremental = 0;
       let steps = 0;
       for (let serial = 0; steps < 150; serial++) {
-        const next = randomChange(doc, rand, serial);
+        // One to three changes at once (learning records several endpoints in one change).
+        let next = randomChange(doc, rand, serial);
+        for (let more = Math.floor(rand() * 3); more > 0; more--) {
+          serial++;
+          next = randomChange(next, rand, serial);
+        }
         let fabric: ReturnType<typeof validateDocument>;
         let nextFull: CompiledFabric;
         try {
