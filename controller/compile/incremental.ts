@@ -255,8 +255,10 @@ function dirtyUnits(before: Fabric, after: Fabric): DirtyUnits {
   return dirty;
 }
 
+/** Equal in everything the compiler reads of an endpoint (learned ones age: learnedMacValue). */
 function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
-  if (a.vsid !== b.vsid || a.mac.hex !== b.mac.hex || a.ips.length !== b.ips.length) return false;
+  if (a.vsid !== b.vsid || a.mac.hex !== b.mac.hex || a.learned !== b.learned) return false;
+  if (a.ips.length !== b.ips.length) return false;
   if (a.ips.some((ip, i) => ip.text !== b.ips[i]?.text)) return false;
   const x = a.location;
   const y = b.location;

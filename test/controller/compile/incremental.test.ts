@@ -37,6 +37,8 @@ const places: Record<number, EndpointDoc["location"][]> = {
   20482: [{ switch: "leaf1", port: 2, vlan: 100 }, { switch: "leaf3", port: 1 }, { nve: "hv1" }],
   24577: [{ switch: "leaf1", port: 2, vlan: 200 }, { switch: "leaf2", port: 2 }, { nve: "hv1" }],
 };
+/** Learned endpoints' entries age (an idle timeout in their learned_mac values). */
+const ageing = { learnedIdleTimeoutNs: 300e9 };
 const caPrefix: Record<number, string> = { 20481: "10.1.1", 20482: "10.1.2", 24577: "10.1.1" };
 
 /** mulberry32: a small seeded generator, so a failing sequence can be replayed. */
@@ -77,6 +79,12 @@ function randomChange(doc: FabricDocument, rand: () => number, serial: number): 
   if (roll < 0.72 && endpoints.length > 0) {
     const i = Math.floor(rand() * endpoints.length);
     return { ...doc, endpoints: endpoints.filter((_, j) => j !== i) };
+  }
+  if (roll < 0.76 && endpoints.length > 0) {
+    // Learned by a switch, or declared by the operator (a learned endpoint moved by hand).
+    const i = Math.floor(rand() * endpoints.length);
+    const { learned, ...e } = endpoints[i] as EndpointDoc;
+    return { ...doc, endpoints: endpoints.with(i, learned ? e : { ...e, learned: true }) };
   }
   if (roll < 0.8 && endpoints.length > 0) {
     const i = Math.floor(rand() * endpoints.length);
@@ -124,8 +132,8 @@ describe("incremental recompile", () => {
     test(`equals a full compile after every step of a random change sequence (seed ${seed})`, () => {
       const rand = random(seed);
       let doc = small();
-      let full = compileFabric(validateDocument(doc), pipeline.index);
-      let live = compileFabric(validateDocument(doc), pipeline.index);
+      let full = compileFabric(validateDocument(doc), pipeline.index, undefined, ageing);
+      let live = compileFabric(validateDocument(doc), pipeline.index, undefined, ageing);
       let incremental = 0;
       let steps = 0;
       for (let serial = 0; steps < 150; serial++) {
@@ -139,7 +147,7 @@ describe("incremental recompile", () => {
         let nextFull: CompiledFabric;
         try {
           fabric = validateDocument(next);
-          nextFull = compileFabric(fabric, pipeline.index, full.allocations);
+          nextFull = compileFabric(fabric, pipeline.index, full.allocations, ageing);
         } catch (error) {
           if (error instanceof IntentError) continue;
           throw error;
@@ -162,7 +170,7 @@ describe("incremental recompile", () => {
             assert.deepEqual(stepsOf(fromLog), stepsOf(fromDiff), `step ${steps}: ${name} writes`);
           }
         } else {
-          live = compileFabric(validateDocument(next), pipeline.index, full.allocations);
+          live = compileFabric(validateDocument(next), pipeline.index, full.allocations, ageing);
         }
         assert.deepEqual(snapshot(live), snapshot(nextFull), `step ${steps}: states`);
         assert.deepEqual(live.allocations, nextFull.allocations, `step ${steps}: allocations`);
