@@ -17,6 +17,7 @@ import {
   type Locals,
   numSource,
 } from "./expressions.js";
+import type { PhvLayout } from "./layout.js";
 import { type PacketState, readSlot, writeSlot } from "./packet.js";
 import type { Resources } from "./resources.js";
 import { type FieldValue, MAX_NUMBER_BITS, toIndex, truncate } from "./values.js";
@@ -197,11 +198,8 @@ function primitiveCode(call: PrimitiveCall, ctx: ExprContext, res: Resources): C
     }
     case "mark_to_drop":
     case "drop": {
-      const spec = layout.field("standard_metadata", "egress_spec", ctx.where).slot;
-      const mcast =
-        layout.optionalField("standard_metadata", "mcast_grp") ??
-        layout.optionalField("intrinsic_metadata", "mcast_grp");
-      const clear = mcast ? ` v[${mcast.slot}] = 0;` : "";
+      const { spec, mcast } = dropSlots(layout, ctx.where);
+      const clear = mcast !== undefined ? ` v[${mcast}] = 0;` : "";
       return () => `v[${spec}] = ${res.dropPort};${clear}\n`;
     }
     case "exit":
@@ -214,6 +212,17 @@ function primitiveCode(call: PrimitiveCall, ctx: ExprContext, res: Resources): C
 }
 
 /** Source storing `src` into a slot of `width` bits, truncated as `truncate` does. */
+/**
+ * What mark_to_drop writes: egress_spec gets the drop port, and the multicast group (under
+ * either name v1model programs give it) is cleared, as bmv2 does.
+ */
+function dropSlots(layout: PhvLayout, where: string): { spec: number; mcast: number | undefined } {
+  const mcast =
+    layout.optionalField("standard_metadata", "mcast_grp") ??
+    layout.optionalField("intrinsic_metadata", "mcast_grp");
+  return { spec: layout.field("standard_metadata", "egress_spec", where).slot, mcast: mcast?.slot };
+}
+
 export function storeCode(slot: number, width: number, src: DataExpr): Code {
   if (width <= MAX_NUMBER_BITS) {
     if (!src.num) {
@@ -439,15 +448,11 @@ function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources)
     }
     case "mark_to_drop":
     case "drop": {
-      const spec = layout.field("standard_metadata", "egress_spec", ctx.where).slot;
-      const mcast =
-        layout.optionalField("standard_metadata", "mcast_grp") ??
-        layout.optionalField("intrinsic_metadata", "mcast_grp");
+      const { spec, mcast } = dropSlots(layout, ctx.where);
       const dropPort = res.dropPort;
-      const mslot = mcast?.slot;
       return (p) => {
         p.phv.values[spec] = dropPort;
-        if (mslot !== undefined) p.phv.values[mslot] = 0;
+        if (mcast !== undefined) p.phv.values[mcast] = 0;
       };
     }
     case "exit":
