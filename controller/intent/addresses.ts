@@ -52,9 +52,11 @@ export function parseMac(text: string): MacAddress {
       `"${text}" is not a MAC address (six hex pairs, e.g. 02:00:00:00:00:01)`,
     );
   }
-  const digits = text.replace(/[:-]/g, "").toLowerCase();
-  const value = BigInt(`0x${digits}`);
-  return { text: digits.replace(/(..)(?!$)/g, "$1:"), value, hex: canonicalHex(value) };
+  // The pattern fixed where the separators are, so the canonical text only swaps them; no
+  // regular-expression rewriting (this runs for every endpoint on every intent edit).
+  const canonical = text.toLowerCase().replaceAll("-", ":");
+  const value = BigInt(`0x${canonical.replaceAll(":", "")}`);
+  return { text: canonical, value, hex: canonicalHex(value) };
 }
 
 /** True for group (multicast/broadcast) MACs: the I/G bit, the lowest bit of the first byte. */

@@ -46,16 +46,20 @@ const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
 });
 
 /** A syntax check through the address parsers, keeping their message as the issue. */
-function syntax(parse: (text: string) => unknown, extra?: (text: string) => string | undefined) {
+function syntax<T>(
+  parse: (text: string) => T,
+  extra?: (parsed: T, text: string) => string | undefined,
+) {
   return (text: string, ctx: z.core.$RefinementCtx<string>) => {
+    let parsed: T;
     try {
-      parse(text);
+      parsed = parse(text);
     } catch (error) {
       if (!(error instanceof AddressSyntaxError)) throw error;
       ctx.addIssue({ code: "custom", message: error.message, input: text });
       return;
     }
-    const problem = extra?.(text);
+    const problem = extra?.(parsed, text);
     if (problem) ctx.addIssue({ code: "custom", message: problem, input: text });
   };
 }
@@ -65,8 +69,7 @@ const macPattern = "^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$";
 const unicastMac = z
   .string()
   .superRefine(
-    syntax(parseMac, (text) => {
-      const mac = parseMac(text);
+    syntax(parseMac, (mac) => {
       if (mac.value === 0n) return `${mac.text} is the zero MAC, not a station's`;
       if (isGroupMac(mac)) return `${mac.text} is a group (multicast) MAC, not a station's`;
       return undefined;
@@ -77,8 +80,8 @@ const unicastMac = z
 const hostIp = z
   .string()
   .superRefine(
-    syntax(parseIp, (text) =>
-      isUnusableHostIp(parseIp(text))
+    syntax(parseIp, (ip, text) =>
+      isUnusableHostIp(ip)
         ? `${text} is not a host address (unspecified, loopback, broadcast or multicast)`
         : undefined,
     ),
@@ -88,8 +91,8 @@ const hostIp = z
 const multicastIp = z
   .string()
   .superRefine(
-    syntax(parseIp, (text) =>
-      isMulticastIp(parseIp(text))
+    syntax(parseIp, (ip, text) =>
+      isMulticastIp(ip)
         ? undefined
         : `${text} is not a multicast address (224.0.0.0/4 or ff00::/8)`,
     ),
@@ -107,10 +110,8 @@ const prefix = z
 const interfaceAddress = z
   .string()
   .superRefine(
-    syntax(parseInterfaceAddress, (text) =>
-      isUnusableHostIp(parseInterfaceAddress(text).address)
-        ? `${text} is not a host address`
-        : undefined,
+    syntax(parseInterfaceAddress, (parsed, text) =>
+      isUnusableHostIp(parsed.address) ? `${text} is not a host address` : undefined,
     ),
   )
   .meta({ description: "gateway address with its subnet's prefix length, e.g. 10.1.1.1/24" });

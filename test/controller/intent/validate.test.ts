@@ -147,6 +147,14 @@ const cases: { title: string; change: (doc: Doc) => void; path: string; message:
     message: /MAC 00:00:5e:00:53:01 is already endpoint web-1's in VSID 0x5001/,
   },
   {
+    title: "duplicate MAC in a VSID, spelt with dashes and mixed separators",
+    change: (d) => {
+      d.endpoints[1].mac = "00-00:5E-00:53-01";
+    },
+    path: "endpoints[1].mac",
+    message: /MAC 00:00:5e:00:53:01 is already endpoint web-1's in VSID 0x5001/,
+  },
+  {
     title: "duplicate CA in a VSID",
     change: (d) => {
       d.endpoints[1].ips = ["10.1.1.10"];
