@@ -13,7 +13,6 @@
  */
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import Table from "cli-table3";
 import { Command } from "commander";
 import { codecFor, compileFabric } from "../controller/compile/compile.js";
 import { recompile } from "../controller/compile/incremental.js";
@@ -22,6 +21,7 @@ import { validateDocument } from "../controller/intent/load.js";
 import type { FabricDocument } from "../controller/intent/schema.js";
 import { loadPipeline } from "../controller/p4rt/pipeline.js";
 import { diffStates, planSince, planSize } from "../controller/reconcile/diff.js";
+import { printTable } from "./report.js";
 import { syntheticFabric } from "./support/synthetic-fabric.js";
 
 interface RunResult {
@@ -159,20 +159,19 @@ function main(): void {
     worker(Number(opts.worker));
     return;
   }
-  const table = new Table({
-    head: [
-      "endpoints",
-      "entities",
-      "validate ms",
-      "compile ms",
-      "diff ms",
-      "compile+diff ms",
-      "peak RSS MB",
-      "move, full compile + diff ms",
-      "move, incremental ms (median)",
-      "move: writes",
-    ],
-  });
+  const head = [
+    "endpoints",
+    "entities",
+    "validate ms",
+    "compile ms",
+    "diff ms",
+    "compile+diff ms",
+    "peak RSS MB",
+    "move, full compile + diff ms",
+    "move, incremental ms (median)",
+    "move: writes",
+  ];
+  const rows: string[][] = [];
   const self = fileURLToPath(import.meta.url);
   for (const count of opts.endpoints.split(",").map(Number)) {
     const out = execFileSync(process.execPath, [self, "--worker", String(count)], {
@@ -180,7 +179,7 @@ function main(): void {
       maxBuffer: 1 << 20,
     });
     const r = JSON.parse(out) as RunResult;
-    table.push([
+    rows.push([
       r.endpoints.toLocaleString("en"),
       r.entities.toLocaleString("en"),
       r.validateMs.toFixed(0),
@@ -195,9 +194,8 @@ function main(): void {
         : `${r.moveWrites} ≠ ${r.incrementalMoveWrites}`,
     ]);
   }
-  process.stdout.write(
-    `controller compile + diff, 16 switches (goal: 100,000 endpoints < 1 s, < 500 MB)\n${table.toString()}\n`,
-  );
+  console.log("controller compile + diff, 16 switches (goal: 100,000 endpoints < 1 s, < 500 MB)");
+  printTable(head, rows);
 }
 
 main();

@@ -11,7 +11,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Table from "cli-table3";
 import { Command } from "commander";
 import { pino } from "pino";
 import { loadDaemonConfig } from "../controller/daemon/config.js";
@@ -21,6 +20,7 @@ import { FileIntentStore } from "../controller/intent/file-store.js";
 import { startBmv2 } from "../test/support/bmv2.js";
 import { startSoftswitch } from "../test/support/softswitch.js";
 import type { RunningSwitch } from "../test/support/switch-process.js";
+import { printTable } from "./report.js";
 import { benchTargets } from "./support/switches.js";
 
 const vsids = 50;
@@ -142,19 +142,8 @@ async function main(): Promise<void> {
   const large = Number(opts.endpoints);
   const small = Number(opts.small);
   const moves = Number(opts.moves);
-  const applyTable = new Table({
-    head: ["switches", "endpoints", "entries written", "apply s", "entries/s"],
-  });
-  const moveTable = new Table({
-    head: [
-      "switches",
-      "fabric endpoints",
-      "moves",
-      "median ms",
-      "p99 ms",
-      "entries written / move",
-    ],
-  });
+  const applyRows: (string | number)[][] = [];
+  const moveRows: (string | number)[][] = [];
   for (const target of benchTargets(opts.targets.split(","))) {
     if (!target.available) {
       console.log(`${target.name}: skipped (${target.reason})`);
@@ -174,7 +163,7 @@ async function main(): Promise<void> {
           );
         }
         if (endpoints === large) {
-          applyTable.push([
+          applyRows.push([
             `2 × ${target.name}`,
             endpoints,
             entries,
@@ -183,7 +172,7 @@ async function main(): Promise<void> {
           ]);
         }
         const figures = await measureMoves(daemon, endpoints, moves);
-        moveTable.push([
+        moveRows.push([
           `2 × ${target.name}`,
           endpoints,
           moves,
@@ -196,9 +185,12 @@ async function main(): Promise<void> {
     }
   }
   console.log("Full apply onto empty switches (validate, compile, store, push pipeline, write):");
-  console.log(applyTable.toString());
+  printTable(["switches", "endpoints", "entries written", "apply s", "entries/s"], applyRows);
   console.log("Endpoint move, request to every switch converged (goal: p99 < 50 ms):");
-  console.log(moveTable.toString());
+  printTable(
+    ["switches", "fabric endpoints", "moves", "median ms", "p99 ms", "entries written / move"],
+    moveRows,
+  );
 }
 
 await main();
