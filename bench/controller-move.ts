@@ -16,7 +16,8 @@ import { pino } from "pino";
 import { loadDaemonConfig } from "../controller/daemon/config.js";
 import { Daemon } from "../controller/daemon/daemon.js";
 import { moveEndpoint } from "../controller/daemon/intent-changes.js";
-import { FileIntentStore } from "../controller/intent/file-store.js";
+import { openReplica } from "../controller/daemon/replica.js";
+import type { KvStore } from "../controller/intent/store/types.js";
 import { startBmv2 } from "../test/support/bmv2.js";
 import { startSoftswitch } from "../test/support/softswitch.js";
 import type { RunningSwitch } from "../test/support/switch-process.js";
@@ -105,6 +106,7 @@ async function withDaemon<T>(
   const dir = mkdtempSync(join(tmpdir(), "nvgre-bench-"));
   const switches: RunningSwitch[] = [];
   let daemon: Daemon | undefined;
+  let store: KvStore | undefined;
   try {
     for (const deviceId of [1, 2]) {
       switches.push(
@@ -118,7 +120,9 @@ async function withDaemon<T>(
       socket: join(dir, "ctl.sock"),
       reconcileInterval: "0",
     });
-    daemon = new Daemon(config, new FileIntentStore(config.intentPath), pino({ level: "warn" }));
+    const replica = await openReplica(config);
+    store = replica.store;
+    daemon = new Daemon(config, replica.store, replica.cluster, pino({ level: "warn" }));
     await daemon.start();
     return await work(
       daemon,
@@ -126,6 +130,7 @@ async function withDaemon<T>(
     );
   } finally {
     await daemon?.stop();
+    await store?.close();
     for (const sw of switches) await sw.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -325,11 +325,18 @@ export function buildProgram(io: CliIo): Command {
     .description("run the nvgre daemon in the foreground (systemd: Type=simple)")
     .option(
       "-c, --config <file>",
-      "daemon settings (YAML: stateDir, intent, socket, listen, electionId, role, reconcileIntervalSeconds, learnedAgeingSeconds, logLevel, tls, …)",
+      "daemon settings (YAML: stateDir, store, memberId, leaseTtlSeconds, socket, listen, role, reconcileIntervalSeconds, learnedAgeingSeconds, logLevel, tls, …)",
     )
-    .option("--intent <file>", "the intent store file (default: <state-dir>/intent.json)")
-    .option("--state-dir <dir>", "where the daemon keeps its intent store")
-    .option("--election-id <n>", "P4Runtime election id (the highest controller is primary)")
+    .option("--state-dir <dir>", "where the embedded intent store lives (one host, no server)")
+    .option(
+      "--store <url>",
+      "embedded (default), or etcd://host:port[,host:port…][/prefix/]: replicas sharing one etcd elect a leader",
+    )
+    .option("--member <id>", "this replica's name in the cluster (default: <host>-<pid>)")
+    .option(
+      "--lease-ttl <seconds>",
+      "leadership lease on etcd (default 3): a dead leader is replaced within it",
+    )
     .option("--reconcile-interval <seconds>", "drift check period; 0 turns it off")
     .option(
       "--learned-ageing <seconds>",

@@ -3,11 +3,13 @@
  * (`nvgre-ctl run -c /etc/nvgre/daemon.yaml`), then overridden by command-line options;
  * every field has a default, so `nvgre-ctl run` alone works. Errors name the field.
  *
- *   stateDir: /var/lib/nvgre            # intent store (intent.json: document, revision, ids)
- *   intent: /var/lib/nvgre/intent.json  # default: <stateDir>/intent.json
+ *   stateDir: /var/lib/nvgre            # the embedded intent store (one host, no server)
+ *   store: embedded                     # or { etcd: { endpoints: [h:2379, …], prefix: /nvgre/<fabric>/,
+ *                                       #   caFile, certFile, keyFile, username, passwordFile } }
+ *   memberId: <host>-<pid>              # this replica's name in the cluster
+ *   leaseTtlSeconds: 3                  # etcd leadership lease: a dead leader is replaced within it
  *   socket: /run/nvgre/nvgre-ctl.sock   # local API, mode 0600
  *   listen: 127.0.0.1:9701              # optional loopback TCP API
- *   electionId: 1                       # P4Runtime election id (highest is primary)
  *   role: ""                            # P4Runtime role (default role when empty)
  *   reconcileIntervalSeconds: 30        # drift check and repair; 0 = off
  *   learnedAgeingSeconds: 300           # a learned endpoint not seen this long is removed; 0 = never
@@ -19,7 +21,6 @@
  *   tls: { rootCert: …, privateKey: …, certChain: … }   # PEM files; plaintext when absent
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { nvgreBuild } from "../p4rt/pipeline.js";
@@ -30,17 +31,40 @@ export class DaemonConfigError extends Error {
   override readonly name = "DaemonConfigError";
 }
 
-const electionId = z
-  .union([z.int().min(1), z.string().regex(/^[1-9]\d*$/, { error: "a positive integer" })])
-  .transform((value) => BigInt(value))
-  .refine((value) => value < 1n << 128n, { error: "an election id is at most 128 bits" });
+const etcdStore = z.strictObject({
+  endpoints: z
+    .array(
+      z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { error: "host:port" }),
+    )
+    .min(1, { error: "at least one etcd endpoint (host:port)" }),
+  prefix: z
+    .string()
+    .regex(/^\/.*\/$/, { error: 'a key prefix starts and ends with "/", e.g. /nvgre/demo/' })
+    .default("/nvgre/default/"),
+  caFile: z.string().optional(),
+  certFile: z.string().optional(),
+  keyFile: z.string().optional(),
+  username: z.string().optional(),
+  passwordFile: z.string().optional(),
+  dialTimeoutSeconds: z.number().positive().default(5),
+});
+
+export type EtcdStoreConfig = z.output<typeof etcdStore>;
 
 const schema = z.strictObject({
   stateDir: z.string().min(1).default("/var/lib/nvgre"),
-  intent: z.string().min(1).optional(),
+  store: z
+    .union([z.literal("embedded"), z.strictObject({ etcd: etcdStore })], {
+      error: 'store is "embedded" or { etcd: { endpoints: [host:port, …], prefix } }',
+    })
+    .default("embedded"),
+  memberId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/, { error: "letters, digits, '-', '_', '.', ':'" })
+    .optional(),
+  leaseTtlSeconds: z.int().min(2).max(60).default(3),
   socket: z.string().min(1).optional(),
   listen: z.string().optional(),
-  electionId: electionId.default(1n),
   role: z.string().optional(),
   reconcileIntervalSeconds: z.number().min(0).default(30),
   // P4Runtime idle timeouts are nanoseconds in an int64; a year is plenty.
@@ -63,10 +87,12 @@ export type DaemonConfigInput = z.input<typeof schema>;
 
 export interface DaemonConfig {
   stateDir: string;
-  intentPath: string;
+  /** Where the intent lives: the embedded store in stateDir, or an etcd cluster. */
+  store: "embedded" | { etcd: EtcdStoreConfig };
+  memberId: string | undefined;
+  leaseTtlSeconds: number;
   socketPath: string;
   listen: string | undefined;
-  electionId: bigint;
   role: string | undefined;
   reconcileIntervalMs: number;
   /** Idle time after which a learned endpoint is removed; 0 = never. */
@@ -82,10 +108,12 @@ export interface DaemonConfig {
 /** Command-line overrides, as `nvgre-ctl run` parses them (strings: validated here). */
 export interface DaemonOverrides {
   config?: string;
-  intent?: string;
   stateDir?: string;
+  /** "embedded", or etcd://host:port[,host:port…][/prefix/] */
+  store?: string;
+  member?: string;
+  leaseTtl?: string;
   socket?: string;
-  electionId?: string;
   reconcileInterval?: string;
   learnedAgeing?: string;
   listen?: string;
@@ -108,12 +136,13 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
     fromFile = (parsed as Record<string, unknown> | null) ?? {};
   }
   const merged: Record<string, unknown> = { ...fromFile };
-  if (overrides.intent) merged.intent = overrides.intent;
   if (overrides.stateDir) merged.stateDir = overrides.stateDir;
+  if (overrides.store) merged.store = storeOf(overrides.store, merged.store);
+  if (overrides.member) merged.memberId = overrides.member;
+  if (overrides.leaseTtl !== undefined) merged.leaseTtlSeconds = secondsOf(overrides.leaseTtl);
   if (overrides.socket) merged.socket = overrides.socket;
   if (overrides.listen) merged.listen = overrides.listen;
   if (overrides.logLevel) merged.logLevel = overrides.logLevel;
-  if (overrides.electionId) merged.electionId = overrides.electionId;
   if (overrides.reconcileInterval !== undefined) {
     merged.reconcileIntervalSeconds = secondsOf(overrides.reconcileInterval);
   }
@@ -132,10 +161,11 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
   const c = result.data;
   return {
     stateDir: c.stateDir,
-    intentPath: c.intent ?? join(c.stateDir, "intent.json"),
+    store: c.store,
+    memberId: c.memberId,
+    leaseTtlSeconds: c.leaseTtlSeconds,
     socketPath: c.socket ?? defaultSocketPath(),
     listen: c.listen,
-    electionId: c.electionId,
     role: c.role || undefined,
     reconcileIntervalMs: c.reconcileIntervalSeconds * 1000,
     learnedAgeingSeconds: c.learnedAgeingSeconds,
@@ -145,6 +175,32 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
     logLevel: c.logLevel,
     pipeline: c.pipeline ?? nvgreBuild,
     tls: c.tls ? readTls(c.tls) : undefined,
+  };
+}
+
+/**
+ * `--store`: "embedded", or etcd://host:port[,host:port…][/prefix/]. The URL's endpoints and
+ * prefix replace the config file's; its TLS and credential settings stay.
+ */
+function storeOf(text: string, fromFile: unknown): unknown {
+  if (text === "embedded") return text;
+  const match = /^etcd:\/\/([^/]+)(\/.*)?$/.exec(text);
+  if (!match) {
+    throw new DaemonConfigError(
+      `--store ${text}: expected "embedded" or etcd://host:port[,host:port…][/prefix/]`,
+    );
+  }
+  const file =
+    typeof fromFile === "object" && fromFile !== null && "etcd" in fromFile
+      ? ((fromFile as { etcd: Record<string, unknown> }).etcd ?? {})
+      : {};
+  const prefix = match[2] && match[2] !== "/" ? match[2].replace(/\/?$/, "/") : undefined;
+  return {
+    etcd: {
+      ...file,
+      endpoints: (match[1] as string).split(","),
+      ...(prefix ? { prefix } : {}),
+    },
   };
 }
 

@@ -1,21 +1,26 @@
 /**
- * The nvgre daemon: holds the fabric intent (intent store), a primary P4Runtime session to
- * every switch of it, and keeps every switch equal to the compiled intent.
+ * The nvgre daemon, one replica of the controller: it keeps a copy of the stored intent (the
+ * fabric's resources and the compiler's ids, stored-intent.ts) compiled and current from the
+ * store's watch, and holds a P4Runtime session to every switch of it. One replica leads (the
+ * cluster's election, leadership.ts): its sessions carry the election id of its term, the
+ * highest any leader had, so the switches make it primary and refuse every earlier leader's
+ * writes; the others hold backup sessions with lower ids, ready to lead.
  *
- *   intent change (apply, endpoint/vsid/route edits, learning)
- *        → validate whole → compile → store (compare-and-set revision) → reconcile all switches
- *   session becomes primary (first connect, switch restarted or replaced) → reconcile it
- *   every reconcileIntervalMs → reconcile all (drift repair)
- *   digest learn_t → learned endpoints in the intent → the same path as any change
- *   idle-timeout notice of a learned endpoint's learned_mac entry → it ages out of the intent
- *   packet-in → punt handler (ICMP too-big answers, VSID 0xFFFFFF logged)
+ *   intent change taken by any replica (apply, endpoint/vsid/route edits, learning)
+ *        → validate → compile → commit to the store (compare-and-set on the latest change)
+ *   store change (this replica's or another's) → recompile → the leader reconciles all switches
+ *   leadership won → election id raised on every session → primary → reconcile from what the
+ *        switches hold (rewriting nothing that is right)
+ *   leadership lost (lease gone, deposed, store unreachable) → backup id: no more writes
+ *   every reconcileIntervalMs the leader reconciles all (drift repair)
+ *   digest learn_t, idle-timeout notices, packet-ins: only the primary gets them, so only the
+ *        leader handles them; a digest is acknowledged once its change is stored
  *
  * Restart is hitless: the intent and the compiler's id allocations come back from the store,
  * the compile is identical, the pipeline is pushed only when the cookie differs, and the
- * reconcile finds nothing to write. A daemon with no stored intent has no sessions, so it
+ * reconcile finds nothing to write. A replica with no stored intent has no sessions, so it
  * never touches (let alone wipes) a switch on start.
  */
-import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
 import type { IdleTimeoutNotification__Output } from "../../proto/gen/p4/v1/IdleTimeoutNotification.js";
@@ -32,8 +37,10 @@ import type { SwitchState } from "../compile/state.js";
 import { formatPath, IntentError } from "../intent/errors.js";
 import { loadFabricText, validateDocument } from "../intent/load.js";
 import type { Fabric } from "../intent/model.js";
+import { DuplicateResourceError, ResourceSet } from "../intent/resources.js";
 import type { FabricDocument } from "../intent/schema.js";
-import { type IntentRecord, type IntentStore, RevisionConflictError } from "../intent/store.js";
+import { StoreConflictError } from "../intent/store/errors.js";
+import type { KvStore, Watch } from "../intent/store/types.js";
 import { P4RuntimeClient } from "../p4rt/client.js";
 import { PacketIoCodec } from "../p4rt/packet-io.js";
 import { loadPipeline, type Pipeline } from "../p4rt/pipeline.js";
@@ -44,6 +51,7 @@ import type {
   ChangeResult,
   IntentIssueView,
   ReconcileSummary,
+  ResourceDiff,
   StatusResponse,
   SwitchPlan,
 } from "./api/protocol.js";
@@ -52,6 +60,7 @@ import type { DaemonConfig } from "./config.js";
 import { EventRing } from "./events.js";
 import { carryLearnedEndpoints } from "./intent-changes.js";
 import { knownAfter, reconcileFromKnown } from "./known-state.js";
+import { type ClusterView, Leadership } from "./leadership.js";
 import {
   type AgeingDecision,
   decideAgeing,
@@ -63,24 +72,26 @@ import {
 import { handlePunt, PUNT_VSID_FFFFFF } from "./punt/handler.js";
 import { TokenBucket } from "./punt/rate-limit.js";
 import { SwitchSession } from "./session.js";
+import { type AppliedChange, type HistoryRecord, StoredIntent } from "./stored-intent.js";
 import { switchView } from "./switch-view.js";
 
 export const daemonVersion = "0.1.0";
 
 interface LiveIntent {
-  record: IntentRecord;
+  revision: number;
+  document: FabricDocument;
   fabric: Fabric;
   compiled: CompiledFabric;
 }
 
-/** A change to the intent: the next document and its validated fabric, or undefined for none. */
-export type IntentEdit = (
-  current: IntentRecord | undefined,
-) => { document: FabricDocument; fabric: Fabric } | undefined;
+/** A change to the intent: the next document, or undefined for none. */
+export type IntentEdit = (current: FabricDocument | undefined) => FabricDocument | undefined;
 
 export interface ChangeOptions {
   /** What caused it, for events and logs ("apply fabric.yaml", "endpoint move web-1", …). */
   trigger: string;
+  /** Who asked, for the history (default: the controller itself). */
+  actor?: string;
   dryRun?: boolean;
   verbose?: boolean;
   expectedRevision?: number;
@@ -120,9 +131,12 @@ export class Daemon {
   readonly codec: CanonicalCodec;
   readonly sessions = new Map<string, SwitchSession>();
   readonly startedAt = new Date();
+  readonly leadership: Leadership;
   private readonly packetIo: PacketIoCodec;
+  private stored: StoredIntent | undefined;
   private intent: LiveIntent | undefined;
-  /** Intent changes run one at a time, in arrival order. */
+  private watch: Watch | undefined;
+  /** Intent changes (taken here or seen in the store) run one at a time, in arrival order. */
   private changes: Promise<unknown> = Promise.resolve();
   private driftTimer: NodeJS.Timeout | undefined;
   private readonly puntLimits = new Map<string, TokenBucket>();
@@ -130,7 +144,8 @@ export class Daemon {
 
   constructor(
     readonly config: DaemonConfig,
-    private readonly store: IntentStore,
+    private readonly store: KvStore,
+    cluster: ClusterView,
     readonly logger: Logger,
   ) {
     this.events = new EventRing(config.eventCapacity);
@@ -138,15 +153,20 @@ export class Daemon {
     this.codec = codecFor(this.pipeline.index);
     this.packetIo = new PacketIoCodec(this.pipeline.index);
     this.compileOptions = { learnedIdleTimeoutNs: Math.round(config.learnedAgeingSeconds * 1e9) };
+    this.leadership = new Leadership(cluster, {
+      record: (level, message, data) => this.record("cluster", level, message, data),
+      lead: (term) => this.lead(term),
+      follow: () => this.follow(),
+    });
   }
 
   get revision(): number {
-    return this.intent?.record.revision ?? 0;
+    return this.intent?.revision ?? this.stored?.revision ?? 0;
   }
 
-  /** The stored document (learned endpoints included). */
+  /** The stored document (learned endpoints included), lists in canonical order. */
   get intentDocument(): FabricDocument | undefined {
-    return this.intent?.record.document;
+    return this.intent?.document;
   }
 
   get fabric(): Fabric | undefined {
@@ -157,28 +177,42 @@ export class Daemon {
     return this.intent?.compiled.allocations;
   }
 
-  /** Loads the stored intent and starts a session to each of its switches. */
+  get storeLocation(): string {
+    return `${this.store.kind} ${this.store.location}`;
+  }
+
+  /** True while this replica leads: only then does it write to switches. */
+  get leading(): boolean {
+    return this.leadership.term !== undefined;
+  }
+
+  /**
+   * Loads the stored intent, opens a backup session to each of its switches, follows the
+   * store and joins the election; a replica that wins raises its sessions to primary.
+   */
   async start(): Promise<void> {
-    const record = await this.store.read();
-    if (record) {
+    const stored = await StoredIntent.load(this.store);
+    this.stored = stored;
+    if (!stored.empty) {
       let fabric: Fabric;
       try {
-        fabric = validateDocument(record.document, this.config.intentPath);
+        fabric = validateDocument(stored.document, this.storeLocation);
       } catch (error) {
         if (error instanceof IntentError) {
           throw new Error(
-            `the stored intent (revision ${record.revision}) is not valid for this version; fix it with \`nvgre-ctl apply\` against a daemon that accepts it, or move ${this.config.intentPath} away:\n${error.message}`,
+            `the stored intent (revision ${stored.revision}) is not valid for this version; fix it with \`nvgre-ctl apply\` against a daemon that accepts it:\n${error.message}`,
           );
         }
         throw error;
       }
       this.intent = {
-        record,
+        revision: stored.revision,
+        document: stored.document,
         fabric,
         compiled: compileFabric(
           fabric,
           this.pipeline.index,
-          record.allocations,
+          stored.allocations,
           this.compileOptions,
         ),
       };
@@ -186,33 +220,175 @@ export class Daemon {
     this.record(
       "daemon",
       "info",
-      `started: intent revision ${this.revision}, ${this.intent?.fabric.switches.length ?? 0} switches`,
+      `started: intent revision ${this.revision} (${this.storeLocation}), ${this.intent?.fabric.switches.length ?? 0} switches`,
     );
+    await this.leadership.join();
     this.syncSessions();
+    this.watch = await stored.follow(
+      (change) => {
+        this.changes = this.changes.then(() => this.onStoreChange(change)).catch(() => {});
+      },
+      (error) => this.onWatchError(error),
+    );
+    this.leadership.start();
     if (this.config.reconcileIntervalMs > 0) {
-      this.driftTimer = setInterval(
-        () => this.reconcileAll("periodic drift check"),
-        this.config.reconcileIntervalMs,
-      );
+      this.driftTimer = setInterval(() => {
+        if (this.leading) void this.reconcileAll("periodic drift check");
+      }, this.config.reconcileIntervalMs);
     }
   }
 
+  /**
+   * Stops the replica: a leader hands over at once (its lease is revoked, so another replica
+   * need not wait for it to expire), sessions close, switch state stays as it is.
+   */
   async stop(): Promise<void> {
     clearInterval(this.driftTimer);
     await this.changes.catch(() => {});
+    await this.leadership.stop();
+    await this.watch?.close().catch(() => {});
     await Promise.all([...this.sessions.values()].map((session) => session.close()));
     this.sessions.clear();
     this.record("daemon", "info", "stopped");
   }
 
   private record(
-    kind: "daemon" | "intent",
+    kind: "daemon" | "intent" | "cluster",
     level: "info" | "warn" | "error",
     message: string,
     data?: Record<string, unknown>,
   ) {
     this.events.push({ kind, level, message, ...(data ? { data } : {}) });
     this.logger[level]({ event: kind, ...data }, message);
+  }
+
+  // ------------------------------------------------------------------ leadership
+
+  /** The election id every session carries now: the term's while leading, a backup's otherwise. */
+  private get electionId(): bigint {
+    return this.leadership.electionId;
+  }
+
+  /**
+   * Won the election: catch up with the store first (a change another replica committed just
+   * before must not be undone), then ask every switch for mastership with the term's id.
+   */
+  private async lead(term: number): Promise<void> {
+    await this.catchUp();
+    this.record("cluster", "info", `leading (term ${term}): taking primary on every switch`, {
+      term,
+    });
+    for (const session of this.sessions.values()) session.setElectionId(this.electionId);
+  }
+
+  /** Lost the leadership: stop writing at once, then take a backup's id. */
+  private follow(): void {
+    for (const session of this.sessions.values()) session.setElectionId(this.electionId);
+  }
+
+  /** Waits until this replica's copy reflects every change the store held when it was called. */
+  private async catchUp(): Promise<void> {
+    const target = await this.store.revision();
+    const deadline = Date.now() + 10_000;
+    while ((this.stored?.revision ?? 0) < target && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await this.changes.catch(() => {});
+  }
+
+  private onWatchError(error: Error): void {
+    this.record("cluster", "error", `store watch failed: ${error.message}; reloading`);
+    void this.reload();
+  }
+
+  /** The watch broke (compaction, store restart): read the whole intent again and follow anew. */
+  private async reload(): Promise<void> {
+    await this.watch?.close().catch(() => {});
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        const stored = await StoredIntent.load(this.store);
+        const run = this.changes.then(() => this.adopt(stored));
+        this.changes = run.catch(() => {});
+        await run;
+        this.watch = await stored.follow(
+          (change) => {
+            this.changes = this.changes.then(() => this.onStoreChange(change)).catch(() => {});
+          },
+          (error) => this.onWatchError(error),
+        );
+        return;
+      } catch (error) {
+        this.record("cluster", "warn", `store reload failed: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /** Takes a freshly loaded copy as the intent (a full compile with its allocations). */
+  private async adopt(stored: StoredIntent): Promise<void> {
+    this.stored = stored;
+    if (stored.empty) return;
+    const fabric = validateDocument(stored.document, this.storeLocation);
+    this.intent = {
+      revision: stored.revision,
+      document: stored.document,
+      fabric,
+      compiled: compileFabric(fabric, this.pipeline.index, stored.allocations, this.compileOptions),
+    };
+    this.syncSessions();
+    if (this.leading) await this.reconcileAll(`store revision ${stored.revision}`);
+  }
+
+  /**
+   * A change another replica committed (or this one, before a reload): recompile, and the leader
+   * brings the switches along. An intent this version cannot validate is reported, not applied.
+   */
+  private async onStoreChange(change: AppliedChange): Promise<void> {
+    const stored = this.stored;
+    if (!stored || change.revision <= (this.intent?.revision ?? 0)) return;
+    if (change.resources.length === 0 && !change.allocationsChanged) {
+      if (this.intent) this.intent = { ...this.intent, revision: change.revision };
+      return;
+    }
+    let fabric: Fabric;
+    try {
+      fabric = validateDocument(stored.document, this.storeLocation);
+    } catch (error) {
+      this.record(
+        "intent",
+        "error",
+        `store revision ${change.revision} is not a valid intent for this replica: ${(error as Error).message}`,
+      );
+      return;
+    }
+    const current = this.intent;
+    const pending = current ? recompile(current.compiled, fabric, this.pipeline.index) : undefined;
+    const compiled = pending
+      ? pending.commit()
+      : compileFabric(fabric, this.pipeline.index, stored.allocations, this.compileOptions);
+    this.intent = { revision: change.revision, document: stored.document, fabric, compiled };
+    const last = stored.lastChange;
+    this.record(
+      "intent",
+      "info",
+      `revision ${change.revision}: ${last?.trigger ?? "stored change"}`,
+      {
+        revision: change.revision,
+        ...(last ? { actor: last.actor } : {}),
+      },
+    );
+    this.syncSessions();
+    if (this.leading) {
+      await Promise.all(
+        [...compiled.switches.values()].map((desired) =>
+          this.applyTo(
+            desired,
+            { trigger: last?.trigger ?? "stored change", incremental: true },
+            0,
+          ),
+        ),
+      );
+    }
   }
 
   /** Sessions follow the intent: new switches get one, removed ones are let go (not wiped). */
@@ -242,7 +418,7 @@ export class Daemon {
       const session = new SwitchSession(
         { name, address: sw.p4runtime.address, deviceId: sw.p4runtime.deviceId },
         {
-          electionId: this.config.electionId,
+          electionId: this.electionId,
           role: this.config.role,
           tls: this.config.tls,
           connectTimeoutMs: this.config.connectTimeoutMs,
@@ -271,7 +447,9 @@ export class Daemon {
     trigger: string,
   ): Promise<ReconcileSummary> {
     const desired = this.intent?.compiled.switches.get(session.name);
-    if (!desired) {
+    // Only the leader writes: a backup made primary by a switch (no leader anywhere, its id the
+    // highest left) keeps its hands off.
+    if (!desired || !this.leading) {
       return {
         time: new Date().toISOString(),
         trigger,
@@ -374,19 +552,57 @@ export class Daemon {
   // ------------------------------------------------------------------ intent changes
 
   /**
-   * Applies an edit of the intent: validated and compiled whole, stored against the revision
-   * it was based on, then every switch reconciled. Invalid intent changes nothing (422). A dry
-   * run plans against each switch's current state and changes nothing anywhere.
+   * Applies an edit of the intent: validated and compiled, stored against the latest change
+   * this replica knows (another replica's change in between: read up and redo the edit), then,
+   * on the leader, every switch reconciled. Invalid intent changes nothing (422). A dry run
+   * plans against each switch's current state and changes nothing anywhere. A replica that does
+   * not lead stores the change and leaves the switches to the leader, which follows the store.
    */
   change(edit: IntentEdit, options: ChangeOptions): Promise<ChangeResult> {
-    const run = this.changes.then(() => this.changeNow(edit, options));
+    const run = this.changes.then(() => this.changeWithRetries(edit, options));
     this.changes = run.catch(() => {});
     return run;
   }
 
+  private async changeWithRetries(edit: IntentEdit, options: ChangeOptions): Promise<ChangeResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.changeNow(edit, options);
+      } catch (error) {
+        if (!(error instanceof StoreConflictError) || attempt >= 5) {
+          if (error instanceof StoreConflictError) {
+            throw new ApiError(409, "conflict", `${error.message}; nothing was changed`);
+          }
+          throw error;
+        }
+        // Another replica's change came first: take it in, then redo this edit on top of it.
+        await this.catchUpNow();
+      }
+    }
+  }
+
+  /** Applies every store change already delivered (inside the change queue, so no await on it). */
+  private async catchUpNow(): Promise<void> {
+    const target = await this.store.revision();
+    const deadline = Date.now() + 10_000;
+    while ((this.stored?.revision ?? 0) < target && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const stored = this.stored;
+    if (stored && stored.revision > (this.intent?.revision ?? 0)) {
+      await this.onStoreChange({
+        revision: stored.revision,
+        resources: [],
+        allocationsChanged: true,
+      });
+    }
+  }
+
   private async changeNow(edit: IntentEdit, options: ChangeOptions): Promise<ChangeResult> {
+    const stored = this.stored;
+    if (!stored) throw new Error("the daemon is not started");
     const current = this.intent;
-    const revision = current?.record.revision ?? 0;
+    const revision = this.revision;
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
       throw new ApiError(
         409,
@@ -394,20 +610,28 @@ export class Daemon {
         `the intent is at revision ${revision}, not ${options.expectedRevision}; nothing was changed`,
       );
     }
-    let next: ReturnType<IntentEdit>;
+    let prepared: ReturnType<StoredIntent["prepare"]>;
+    let fabric: Fabric;
     // Small edits recompile only what they touch (compile/incremental.ts), applied once stored.
     let pending: ReturnType<typeof recompile>;
     let full: CompiledFabric | undefined;
     try {
-      next = edit(current?.record);
+      const next = edit(current?.document);
       if (!next) return { dryRun: Boolean(options.dryRun), revision, switches: [] };
+      prepared = stored.prepare(next);
+      if (prepared.resources.length === 0 && current) {
+        // The same intent again (a repeated apply) stores nothing; it still reconciles below.
+        return this.reconcileUnchanged(current, options);
+      }
+      // What every replica compiles: the canonical document (lists in resource-name order).
+      fabric = validateDocument(prepared.document, "intent");
       pending =
         current && options.incremental && !options.dryRun
-          ? recompile(current.compiled, next.fabric, this.pipeline.index)
+          ? recompile(current.compiled, fabric, this.pipeline.index)
           : undefined;
       if (!pending) {
         full = compileFabric(
-          next.fabric,
+          fabric,
           this.pipeline.index,
           current?.compiled.allocations,
           this.compileOptions,
@@ -415,6 +639,9 @@ export class Daemon {
       }
     } catch (error) {
       if (error instanceof IntentError) throw invalidIntent(error);
+      if (error instanceof DuplicateResourceError) {
+        throw new ApiError(422, "invalid-intent", error.message);
+      }
       throw error;
     }
     const allocations = (pending ?? (full as CompiledFabric)).allocations;
@@ -422,47 +649,69 @@ export class Daemon {
       return {
         dryRun: true,
         revision,
-        switches: await this.planAll(full as CompiledFabric, next.fabric, options.verbose ?? true),
+        switches: await this.planAll(full as CompiledFabric, fabric, options.verbose ?? true),
       };
     }
-    let record: IntentRecord;
-    try {
-      // The same intent again (a repeated apply) stores nothing; it still reconciles below.
-      // Edits return the very document they were given when they change nothing.
-      record =
-        current &&
-        (current.record.document === next.document ||
-          (!options.incremental && sameJson(current.record.document, next.document))) &&
-        // Ids in another key order (incremental and full compiles ask in other orders) are the same.
-        isDeepStrictEqual(current.record.allocations, allocations)
-          ? current.record
-          : await this.store.write({ document: next.document, allocations }, revision);
-    } catch (error) {
-      if (error instanceof RevisionConflictError)
-        throw new ApiError(409, "conflict", error.message);
-      throw error;
-    }
-    if (record !== current?.record) {
-      this.record("intent", "info", `revision ${record.revision}: ${options.trigger}`, {
-        revision: record.revision,
-      });
-    }
+    const committed = await stored.commit(prepared, allocations, {
+      trigger: options.trigger,
+      actor: options.actor ?? "controller",
+    });
+    this.record("intent", "info", `revision ${committed.revision}: ${options.trigger}`, {
+      revision: committed.revision,
+      keysWritten: committed.keysWritten,
+      ...(options.actor ? { actor: options.actor } : {}),
+    });
     const compiled = pending ? pending.commit() : (full as CompiledFabric);
-    this.intent = { record, fabric: next.fabric, compiled };
+    this.intent = { revision: committed.revision, document: prepared.document, fabric, compiled };
     this.syncSessions();
+    if (!this.leading) {
+      // The leader applies it from the store; this replica has nothing to write.
+      return { dryRun: false, revision: committed.revision, switches: [] };
+    }
+    return {
+      dryRun: false,
+      revision: committed.revision,
+      switches: await this.applyAll(compiled, fabric, options),
+    };
+  }
+
+  /** An edit that changes no resource: reconciles (repairing drift) without storing anything. */
+  private async reconcileUnchanged(
+    current: LiveIntent,
+    options: ChangeOptions,
+  ): Promise<ChangeResult> {
+    if (options.dryRun) {
+      return {
+        dryRun: true,
+        revision: current.revision,
+        switches: await this.planAll(current.compiled, current.fabric, options.verbose ?? true),
+      };
+    }
+    if (!this.leading) return { dryRun: false, revision: current.revision, switches: [] };
+    return {
+      dryRun: false,
+      revision: current.revision,
+      switches: await this.applyAll(current.compiled, current.fabric, options),
+    };
+  }
+
+  private async applyAll(
+    compiled: CompiledFabric,
+    fabric: Fabric,
+    options: ChangeOptions,
+  ): Promise<SwitchPlan[]> {
     const totals = new Map<string, number>();
     if (options.progress) {
-      const plans = await this.planAll(compiled, next.fabric, false);
+      const plans = await this.planAll(compiled, fabric, false);
       for (const plan of plans)
         totals.set(plan.switch, plan.inserts + plan.modifies + plan.deletes);
       options.progress.plan(plans);
     }
-    const switches = await Promise.all(
+    return Promise.all(
       [...compiled.switches.values()].map((desired) =>
         this.applyTo(desired, options, totals.get(desired.switchName) ?? 0),
       ),
     );
-    return { dryRun: false, revision: record.revision, switches };
   }
 
   /**
@@ -487,7 +736,7 @@ export class Daemon {
           const client = new P4RuntimeClient({
             address: sw.p4runtime.address,
             deviceId: sw.p4runtime.deviceId,
-            electionId: this.config.electionId,
+            electionId: this.electionId,
             ...(this.config.tls ? { tls: this.config.tls } : {}),
             reconnect: false,
           });
@@ -510,6 +759,8 @@ export class Daemon {
   ): Promise<SwitchPlan> {
     const session = this.sessions.get(desired.switchName);
     if (!session) return unreachable(desired.switchName, session);
+    if (!this.leading)
+      return { ...unreachable(desired.switchName, session), error: "this replica no longer leads" };
     if (!session.primary) {
       // A session just opened (a first apply, a new switch) gets its connect timeout to come
       // up. Becoming primary queues a reconcile of the intent now in place: its result is
@@ -592,8 +843,10 @@ export class Daemon {
   applyText(text: string, source: string, options: ChangeOptions): Promise<ChangeResult> {
     return this.change((current) => {
       const loaded = loadFabricText(text, source);
-      const merged = carryLearnedEndpoints(loaded.document, current?.document);
-      return merged === loaded.document ? loaded : validateWithoutMisfits(merged, loaded.document);
+      const merged = carryLearnedEndpoints(loaded.document, current);
+      return merged === loaded.document
+        ? loaded.document
+        : validateWithoutMisfits(merged, loaded.document);
     }, options);
   }
 
@@ -602,18 +855,74 @@ export class Daemon {
     edit: (document: FabricDocument) => FabricDocument,
     options: ChangeOptions,
   ): Promise<ChangeResult> {
-    return this.change(
-      (current) => {
-        const document = edit(current?.document ?? { switches: [] });
-        return { document, fabric: validateDocument(document, "intent") };
-      },
-      { incremental: true, ...options },
-    );
+    return this.change((current) => edit(current ?? { switches: [] }), {
+      incremental: true,
+      ...options,
+    });
+  }
+
+  // ------------------------------------------------------------------ history and rollback
+
+  /** Every recorded change after revision `since` (oldest first), as the store keeps them. */
+  async history(since = 0): Promise<HistoryRecord[]> {
+    const stored = this.requireStored();
+    return (await stored.history()).filter((record) => record.revision > since);
+  }
+
+  /** The resources that differ between two revisions of the intent. */
+  async diff(from: number, to: number): Promise<ResourceDiff[]> {
+    const stored = this.requireStored();
+    const [before, after] = await Promise.all([stored.documentAt(from), stored.documentAt(to)]);
+    const base = ResourceSet.of(before);
+    return base
+      .changesTo(after)
+      .map(
+        (change) =>
+          ({
+            resource: change.key,
+            op:
+              change.value === undefined
+                ? "deleted"
+                : base.get(change.kind, change.name) === undefined
+                  ? "added"
+                  : "changed",
+            ...(base.get(change.kind, change.name) === undefined
+              ? {}
+              : { before: base.get(change.kind, change.name) }),
+            ...(change.value === undefined ? {} : { after: change.value }),
+          }) as ResourceDiff,
+      )
+      .sort((a, b) => (a.resource < b.resource ? -1 : 1));
+  }
+
+  /**
+   * Makes the intent what it was at `revision`: a new change (audited like any other) whose
+   * resources are those of that revision, compiled with today's ids where they still apply.
+   */
+  async rollback(revision: number, options: ChangeOptions): Promise<ChangeResult> {
+    const stored = this.requireStored();
+    if (revision < 1 || revision > this.revision) {
+      throw new ApiError(
+        404,
+        "not-found",
+        `revision ${revision} is not a revision of this intent (1–${this.revision})`,
+      );
+    }
+    const document = await stored.documentAt(revision);
+    return this.change(() => document, options);
+  }
+
+  private requireStored(): StoredIntent {
+    if (!this.stored) throw new Error("the daemon is not started");
+    return this.stored;
   }
 
   // ------------------------------------------------------------------ learning and punts
 
   private async onDigest(session: SwitchSession, list: DigestList__Output): Promise<void> {
+    // Not leading (a backup a switch made primary while no replica leads): not acknowledged,
+    // so the switch offers the samples again to whoever is primary after its ack timeout.
+    if (!this.leading) return;
     let samples: LearnSample[];
     try {
       const decoded = this.packetIo.decodeDigestList(list);
@@ -644,7 +953,7 @@ export class Daemon {
           const fabric = this.intent?.fabric;
           learned = [];
           if (!current || !fabric) return undefined;
-          let document = current.document;
+          let document = current;
           for (const sample of samples) {
             const decision = decideLearning(fabric, document, session.name, sample);
             if (decision.action === "record") {
@@ -654,8 +963,7 @@ export class Daemon {
               session.record("learning", "warn", decision.summary);
             }
           }
-          if (document === current.document) return undefined;
-          return { document, fabric: validateDocument(document, "learned endpoints") };
+          return document === current ? undefined : document;
         },
         { trigger: `learning on ${session.name}`, incremental: true },
       );
@@ -689,8 +997,8 @@ export class Daemon {
     notice: IdleTimeoutNotification__Output,
   ): Promise<void> {
     const fabric = this.intent?.fabric;
-    const document = this.intent?.record.document;
-    if (!fabric || !document) return;
+    const document = this.intent?.document;
+    if (!fabric || !document || !this.leading) return;
     const aged: (AgeingDecision & { action: "age" })[] = [];
     for (const entry of notice.table_entry) {
       try {
@@ -722,10 +1030,9 @@ export class Daemon {
       await this.change(
         (current) => {
           if (!current) return undefined;
-          let next = current.document;
+          let next = current;
           for (const d of aged) next = removeLearned(next, d.endpoint, d.location);
-          if (next === current.document) return undefined;
-          return { document: next, fabric: validateDocument(next, "aged endpoints") };
+          return next === current ? undefined : next;
         },
         { trigger: `ageing on ${session.name}`, incremental: true },
       );
@@ -776,7 +1083,7 @@ export class Daemon {
   private onPacketIn(session: SwitchSession, packet: PacketIn__Output): void {
     const sw = this.intent?.fabric.switchByName.get(session.name);
     const fabric = this.intent?.fabric;
-    if (!sw || !fabric) return;
+    if (!sw || !fabric || !this.leading) return;
     let limit = this.puntLimits.get(session.name);
     if (!limit) {
       limit = new TokenBucket(this.config.icmpAnswersPerSecond);
@@ -843,7 +1150,7 @@ export class Daemon {
           deviceId: session.target.deviceId,
           connected: session.connected,
           primary: session.primary,
-          electionId: this.config.electionId.toString(),
+          electionId: this.electionId.toString(),
           ...(session.connected
             ? { primaryElectionId: session.arbitration.primaryElectionId.toString() }
             : {}),
@@ -862,16 +1169,13 @@ export class Daemon {
         startedAt: this.startedAt.toISOString(),
         socket: this.config.socketPath,
         intentRevision: this.revision,
-        intentPath: this.config.intentPath,
+        intentPath: this.storeLocation,
         reconcileIntervalSeconds: this.config.reconcileIntervalMs / 1000,
       },
+      cluster: await this.leadership.view(this.revision),
       switches,
     };
   }
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function unreachable(name: string, session: SwitchSession | undefined): SwitchPlan {
@@ -910,13 +1214,11 @@ function summaryOf(result: SwitchReconcileResult, trigger: string): ReconcileSum
  * new fabric has no place for (their VSID, port or NVE is gone) are dropped, since they are
  * soft state; a problem anywhere else is reported as it is.
  */
-function validateWithoutMisfits(
-  merged: FabricDocument,
-  declared: FabricDocument,
-): { document: FabricDocument; fabric: Fabric } {
+function validateWithoutMisfits(merged: FabricDocument, declared: FabricDocument): FabricDocument {
   const declaredCount = declared.endpoints?.length ?? 0;
   try {
-    return { document: merged, fabric: validateDocument(merged) };
+    validateDocument(merged);
+    return merged;
   } catch (error) {
     if (!(error instanceof IntentError)) throw error;
     const misfits = new Set<number>();
@@ -929,6 +1231,7 @@ function validateWithoutMisfits(
       ...merged,
       endpoints: (merged.endpoints ?? []).filter((_, i) => !misfits.has(i)),
     };
-    return { document: kept, fabric: validateDocument(kept) };
+    validateDocument(kept);
+    return kept;
   }
 }

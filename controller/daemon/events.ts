@@ -13,6 +13,7 @@ export type EventKind =
   | "intent"
   | "learning"
   | "punt"
+  | "cluster"
   | "daemon";
 
 export type EventLevel = "info" | "warn" | "error";

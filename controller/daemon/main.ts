@@ -5,16 +5,17 @@
  */
 import { rmSync } from "node:fs";
 import { pino } from "pino";
-import { FileIntentStore } from "../intent/file-store.js";
 import { daemonRoutes } from "./api/routes.js";
 import { startApiServer } from "./api/server.js";
 import { type DaemonOverrides, loadDaemonConfig } from "./config.js";
 import { Daemon } from "./daemon.js";
+import { openReplica } from "./replica.js";
 
 export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void> {
   const config = loadDaemonConfig(overrides);
   const logger = pino({ level: config.logLevel, base: { pid: process.pid, name: "nvgre-daemon" } });
-  const daemon = new Daemon(config, new FileIntentStore(config.intentPath), logger);
+  const { store, cluster } = await openReplica(config);
+  const daemon = new Daemon(config, store, cluster, logger);
   await daemon.start();
   const api = await startApiServer({
     socketPath: config.socketPath,
@@ -26,7 +27,7 @@ export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void
     {
       socket: api.socketPath,
       tcp: api.tcpAddress,
-      intent: config.intentPath,
+      store: daemon.storeLocation,
       revision: daemon.revision,
     },
     `API on ${api.socketPath}${api.tcpAddress ? ` and ${api.tcpAddress}` : ""}`,
@@ -42,4 +43,5 @@ export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void
   await api.close();
   rmSync(config.socketPath, { force: true });
   await daemon.stop();
+  await store.close();
 }

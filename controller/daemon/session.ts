@@ -27,6 +27,7 @@ export interface SessionTarget {
 }
 
 export interface SessionOptions {
+  /** Changed by setElectionId as this replica starts or stops leading. */
   electionId: bigint;
   role?: string | undefined;
   tls?: TlsOptions | undefined;
@@ -230,6 +231,19 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
       }
     });
     return waiting.done;
+  }
+
+  /**
+   * Takes part in the switch's election with another id (this replica began or stopped
+   * leading). Until the switch answers, the session counts as not primary: a replica that
+   * stopped leading must not write on the strength of an old answer.
+   */
+  setElectionId(electionId: bigint): void {
+    if (electionId === this.options.electionId) return;
+    this.options.electionId = electionId;
+    this.arbitration = { ...this.arbitration, primary: false };
+    this.known = undefined;
+    this.client.setElectionId(electionId);
   }
 
   /** Waits for all work queued so far. */

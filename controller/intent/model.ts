@@ -48,6 +48,8 @@ export interface Switch extends TunnelEndpointBase {
 export interface Nve extends TunnelEndpointBase {
   kind: "nve";
   attachment: { switch: string; port: number; mac: MacAddress } | undefined;
+  /** VSIDs declared as carried by this NVE, endpoints behind it or not. */
+  vsids: number[];
 }
 
 export type TunnelEndpoint = Switch | Nve;
@@ -78,7 +80,7 @@ export interface VirtualSubnet {
   endpoints: Endpoint[];
   /** Switches with an access port in this VSID (its member leaves), in file order. */
   switches: Switch[];
-  /** Remote NVEs hosting endpoints of this VSID, in order of first endpoint. */
+  /** Remote NVEs in this VSID: those declaring it (in NVE order), then those hosting its endpoints (in order of first endpoint). */
   nves: Nve[];
 }
 

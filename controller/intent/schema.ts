@@ -260,6 +260,10 @@ const nve = z.strictObject({
     description:
       "where the NVE host plugs into the fabric (a fabric port without a switch peer) and its MAC",
   }),
+  vsids: z.array(vsid).default([]).meta({
+    description:
+      "VSIDs this NVE carries even with no endpoint declared behind it (a hypervisor whose VMs are learned): its PAs pass PA validation and it gets the VSID's flooded frames",
+  }),
 });
 
 const endpoint = z.strictObject({

@@ -420,7 +420,16 @@ class Validator {
           `NVE ${spec.name}`,
         ),
         attachment,
+        vsids: [],
       };
+      const declared = new Set<number>();
+      spec.vsids.forEach((vsid, k) => {
+        const at = [...path, "vsids", k];
+        if (!this.knownVsid(at, vsid)) return;
+        if (declared.has(vsid)) this.add(at, `VSID ${formatVsid(vsid)} is listed twice`);
+        else nve.vsids.push(vsid);
+        declared.add(vsid);
+      });
       this.fabric.nves.push(nve);
       this.fabric.nveByName.set(nve.name, nve);
     });
@@ -582,7 +591,7 @@ class Validator {
       for (const vsid of vsids) this.fabric.subnetByVsid.get(vsid)?.switches.push(sw);
     }
     for (const subnet of this.fabric.virtualSubnets) {
-      const nves = new Set<Nve>();
+      const nves = new Set<Nve>(this.fabric.nves.filter((nve) => nve.vsids.includes(subnet.vsid)));
       for (const endpoint of subnet.endpoints) {
         if (endpoint.location.kind === "nve") {
           const nve = this.fabric.nveByName.get(endpoint.location.nve);

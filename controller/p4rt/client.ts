@@ -80,7 +80,7 @@ type StreamCall = grpc.ClientDuplexStream<StreamMessageRequest, StreamMessageRes
 export class P4RuntimeClient extends EventEmitter<ClientEvents> {
   readonly options: ClientOptions;
   private readonly stub: GrpcP4RuntimeClient;
-  private readonly writeEncoder: WriteRequestEncoder;
+  private writeEncoder: WriteRequestEncoder;
   private stream: StreamCall | undefined;
   private state: ArbitrationState = { primary: false, primaryElectionId: 0n };
   private closed = false;
@@ -102,6 +102,23 @@ export class P4RuntimeClient extends EventEmitter<ClientEvents> {
     });
     const Stub = p4runtimeProto().p4.v1.P4Runtime;
     this.stub = new Stub(options.address, credentialsFor(options.tls), channelOptions);
+  }
+
+  /**
+   * Takes part in the election with another id from now on: the next requests carry it, and a
+   * connected stream sends a new arbitration update (P4Runtime lets a client change its id on
+   * its stream). A controller cluster raises the id of its new leader this way, and lowers a
+   * deposed leader's, so the switch itself refuses whoever is not the current leader.
+   */
+  setElectionId(electionId: bigint): void {
+    if (electionId === this.options.electionId) return;
+    this.options.electionId = electionId;
+    this.writeEncoder = new WriteRequestEncoder({
+      deviceId: BigInt(this.options.deviceId),
+      electionId,
+      ...(this.options.role ? { role: this.options.role } : {}),
+    });
+    this.stream?.write(this.arbitrationRequest());
   }
 
   get isPrimary(): boolean {

@@ -8,7 +8,6 @@
 
 import type { Update } from "../../proto/gen/p4/v1/Update.js";
 import type { CanonicalCodec } from "../compile/canonical.js";
-import type { CompiledFabric } from "../compile/compile.js";
 import { SwitchState } from "../compile/state.js";
 import type { P4RuntimeClient } from "../p4rt/client.js";
 import { codeName, WriteError } from "../p4rt/errors.js";
@@ -100,47 +99,4 @@ export async function writePlan(
     }
   }
   return { written, rejected };
-}
-
-/** A switch the reconciler could not converge at all (unreachable, refused the pipeline, …). */
-export interface SwitchReconcileFailure {
-  switchName: string;
-  error: Error;
-}
-
-/**
- * Reconciles every switch of a compiled fabric that has a client, concurrently; one switch
- * failing never stops the others.
- */
-export async function reconcileFabric(
-  compiled: CompiledFabric,
-  clients: Map<string, P4RuntimeClient>,
-  pipeline: Pipeline,
-  codec: CanonicalCodec,
-  options: ReconcileOptions = {},
-): Promise<{ results: SwitchReconcileResult[]; failures: SwitchReconcileFailure[] }> {
-  const names = [...compiled.switches.keys()].filter((name) => clients.has(name));
-  const settled = await Promise.allSettled(
-    names.map((name) =>
-      reconcileSwitch(
-        clients.get(name) as P4RuntimeClient,
-        pipeline,
-        codec,
-        compiled.switches.get(name) as SwitchState,
-        options,
-      ),
-    ),
-  );
-  const results: SwitchReconcileResult[] = [];
-  const failures: SwitchReconcileFailure[] = [];
-  settled.forEach((outcome, i) => {
-    if (outcome.status === "fulfilled") results.push(outcome.value);
-    else {
-      failures.push({
-        switchName: names[i] as string,
-        error: outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason)),
-      });
-    }
-  });
-  return { results, failures };
 }

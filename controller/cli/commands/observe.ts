@@ -3,7 +3,9 @@
  * daemon and prints a table, JSON or YAML; nothing here changes the fabric.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { termOf } from "../../cluster/election-id.js";
 import type {
+  ClusterStatus,
   CountersResponse,
   DropsResponse,
   EventsResponse,
@@ -91,6 +93,8 @@ export async function status(context: CliContext, output: OutputFormat): Promise
     context.io.out(
       `daemon pid ${d.pid} (v${d.version}) since ${d.startedAt}, intent revision ${d.intentRevision} (${d.intentPath}), drift check every ${d.reconcileIntervalSeconds}s\n`,
     );
+    const cluster = response.cluster;
+    if (cluster) context.io.out(clusterText(cluster));
     context.io.out(
       renderTable(response.switches, [
         { key: "name", header: "switch" },
@@ -102,9 +106,11 @@ export async function status(context: CliContext, output: OutputFormat): Promise
           format: (v, row) =>
             v
               ? colour.good("yes")
-              : row.connected
-                ? colour.bad(`no (primary ${row.primaryElectionId ?? "?"})`)
-                : colour.dim("-"),
+              : row.connected && leaderIsPrimary(row, cluster)
+                ? colour.good("backup (the leader is primary)")
+                : row.connected
+                  ? colour.bad(`no (primary ${row.primaryElectionId ?? "?"})`)
+                  : colour.dim("-"),
         },
         {
           key: "pipelineCookie",
@@ -125,13 +131,45 @@ export async function status(context: CliContext, output: OutputFormat): Promise
       ]),
     );
   }
-  const down = response.switches.filter((s) => !s.connected || !s.primary || (s.drift ?? 0) > 0);
+  const cluster = response.cluster;
+  const down = response.switches.filter(
+    (s) => !s.connected || !(s.primary || leaderIsPrimary(s, cluster)) || (s.drift ?? 0) > 0,
+  );
   if (down.length > 0) {
     throw new CliError(
       `${down.length} of ${response.switches.length} switches are not connected as primary and in sync: ${down.map((s) => s.name).join(", ")}`,
       ExitCode.notConverged,
     );
   }
+}
+
+/**
+ * On a replica that does not lead, a switch is as it should be when the leader is its primary:
+ * the primary's election id carries the leader's term (cluster/election-id.ts).
+ */
+function leaderIsPrimary(s: SwitchStatus, cluster: ClusterStatus | undefined): boolean {
+  if (!cluster || cluster.role === "leader" || cluster.term === undefined) return false;
+  return s.primaryElectionId !== undefined && termOf(BigInt(s.primaryElectionId)) === cluster.term;
+}
+
+function clusterText(cluster: ClusterStatus): string {
+  const leader =
+    cluster.leader !== undefined
+      ? `leader ${cluster.leader} (term ${cluster.term})`
+      : colour.bad("no leader");
+  const lines = [
+    `cluster (${cluster.kind}): ${leader}; this replica ${cluster.self} is ${cluster.role === "leader" ? colour.good("the leader") : "a follower"}, at revision ${cluster.revision}${cluster.error ? `; ${colour.bad(cluster.error)}` : ""}`,
+  ];
+  for (const m of cluster.members) {
+    const lag =
+      m.lag === undefined
+        ? colour.dim("revision not reported yet")
+        : m.lag <= 0
+          ? colour.good(`revision ${m.revision}, current`)
+          : colour.warn(`revision ${m.revision}, ${m.lag} behind`);
+    lines.push(`  member ${m.id} (${m.host}, pid ${m.pid}): ${lag}`);
+  }
+  return `${lines.join("\n")}\n`;
 }
 
 function syncText(s: SwitchStatus): string {

@@ -77,6 +77,31 @@ export interface SwitchStatus {
   lastError?: string;
 }
 
+/** One resource that differs between two revisions of the intent. */
+export interface ResourceDiff {
+  /** Its store key, e.g. `resources/endpoint/web-1`. */
+  resource: string;
+  op: "added" | "changed" | "deleted";
+  before?: unknown;
+  after?: unknown;
+}
+
+/** The controller cluster as one replica sees it. */
+export interface ClusterStatus {
+  /** "etcd": replicas on an etcd cluster; "local": the embedded store's single replica. */
+  kind: "etcd" | "local";
+  /** This replica's member id and role. */
+  self: string;
+  role: "leader" | "follower";
+  leader?: string;
+  term?: number;
+  /** The store revision this replica reflects. */
+  revision: number;
+  /** Live members; `lag` is how many revisions a member's last report is behind this one. */
+  members: { id: string; host: string; pid: number; revision?: number; lag?: number }[];
+  error?: string;
+}
+
 export interface StatusResponse {
   daemon: {
     pid: number;
@@ -87,6 +112,7 @@ export interface StatusResponse {
     intentPath: string;
     reconcileIntervalSeconds: number;
   };
+  cluster?: ClusterStatus;
   switches: SwitchStatus[];
 }
 

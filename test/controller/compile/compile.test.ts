@@ -208,6 +208,42 @@ describe("compiler", () => {
     ]);
   });
 
+  test("R10, R17: an NVE declared in a VSID with no endpoint behind it is flooded to and admitted", () => {
+    const doc = small();
+    const before = compile(doc);
+    const hv1 = (doc.nves as Doc[])[0] as Doc;
+    hv1.vsids = [0x5002];
+    const after = compile(doc, before.allocations);
+    const describe = (compiled: CompiledFabric) =>
+      [...(compiled.switches.get("leaf3") as SwitchState).sorted()].map((e) =>
+        codec.describe(e.collection, e.key, e.value),
+      );
+    const had = new Set(describe(before));
+    const added = describe(after).filter((line) => !had.has(line));
+    // hv1 (PA 10.0.1.5, behind leaf3:4) hosts no endpoint of 0x5002, yet is one of its NVEs.
+    assert.ok(
+      added.includes("vsid_nve_v4 vsid=0x5002 pa=10.0.1.5 → permit_nve()"),
+      added.join("\n"),
+    );
+    assert.ok(
+      added.some((line) =>
+        /^flood_replica rid=\d+ → replicate_v4\(dst_pa=10\.0\.1\.5, .*dmac=02:00:00:00:10:05\)$/.test(
+          line,
+        ),
+      ),
+      added.join("\n"),
+    );
+    hv1.vsids = [0x5002, 0x5002];
+    assert.throws(
+      () => compile(doc),
+      (e: unknown) =>
+        e instanceof IntentError &&
+        e.issues.some(
+          (i) => formatPath(i.path) === "nves[0].vsids[1]" && /listed twice/.test(i.message),
+        ),
+    );
+  });
+
   test("refuses a table that would overflow, naming the switch and the table", () => {
     const doc = small();
     const leaf3 = doc.switches.find((s: Doc) => s.name === "leaf3");

@@ -10,12 +10,14 @@ import { nvgreBuild } from "../../../controller/p4rt/pipeline.js";
 const dir = mkdtempSync(join(tmpdir(), "nvgre-daemon-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test("defaults: state in /var/lib/nvgre, drift check every 30 s, election id 1, the committed pipeline", () => {
+test("defaults: the embedded store in /var/lib/nvgre, drift check every 30 s, lease 3 s, the committed pipeline", () => {
   const config = loadDaemonConfig({ socket: "/tmp/x.sock" });
-  assert.equal(config.intentPath, "/var/lib/nvgre/intent.json");
+  assert.equal(config.stateDir, "/var/lib/nvgre");
+  assert.equal(config.store, "embedded");
+  assert.equal(config.memberId, undefined);
+  assert.equal(config.leaseTtlSeconds, 3);
   assert.equal(config.socketPath, "/tmp/x.sock");
   assert.equal(config.reconcileIntervalMs, 30_000);
-  assert.equal(config.electionId, 1n);
   assert.deepEqual(config.pipeline, nvgreBuild);
   assert.equal(config.listen, undefined);
   assert.equal(config.learnedAgeingSeconds, 300);
@@ -37,24 +39,71 @@ test("a YAML file, then command-line options over it", () => {
   const file = join(dir, "daemon.yaml");
   writeFileSync(
     file,
-    "stateDir: /srv/nvgre\nelectionId: '340282366920938463463374607431768211455'\nreconcileIntervalSeconds: 5\nlisten: 127.0.0.1:9701\nlogLevel: debug\n",
+    "stateDir: /srv/nvgre\nleaseTtlSeconds: 5\nreconcileIntervalSeconds: 5\nlisten: 127.0.0.1:9701\nlogLevel: debug\n",
   );
-  const config = loadDaemonConfig({ config: file, reconcileInterval: "0", electionId: "7" });
-  assert.equal(config.intentPath, "/srv/nvgre/intent.json");
+  const config = loadDaemonConfig({ config: file, reconcileInterval: "0", leaseTtl: "4" });
+  assert.equal(config.stateDir, "/srv/nvgre");
   assert.equal(config.reconcileIntervalMs, 0);
-  assert.equal(config.electionId, 7n);
+  assert.equal(config.leaseTtlSeconds, 4);
   assert.equal(config.listen, "127.0.0.1:9701");
   assert.equal(config.logLevel, "debug");
-  assert.equal(loadDaemonConfig({ config: file }).electionId, (1n << 128n) - 1n);
+  assert.equal(loadDaemonConfig({ config: file }).leaseTtlSeconds, 5);
+});
+
+test("etcd store: from the file with TLS and credentials, --store replaces endpoints and prefix only", () => {
+  const file = join(dir, "etcd.yaml");
+  writeFileSync(
+    file,
+    "store:\n  etcd:\n    endpoints: [10.0.0.1:2379]\n    prefix: /nvgre/prod/\n    caFile: /etc/nvgre/ca.pem\n    username: nvgre\n    passwordFile: /etc/nvgre/etcd.pass\n",
+  );
+  const fromFile = loadDaemonConfig({ config: file }).store;
+  assert.deepEqual(fromFile, {
+    etcd: {
+      endpoints: ["10.0.0.1:2379"],
+      prefix: "/nvgre/prod/",
+      caFile: "/etc/nvgre/ca.pem",
+      username: "nvgre",
+      passwordFile: "/etc/nvgre/etcd.pass",
+      dialTimeoutSeconds: 5,
+    },
+  });
+  const overridden = loadDaemonConfig({
+    config: file,
+    store: "etcd://127.0.0.1:2379,127.0.0.1:2381/nvgre/demo",
+    member: "ctl-a",
+  });
+  assert.deepEqual(overridden.store, {
+    etcd: {
+      endpoints: ["127.0.0.1:2379", "127.0.0.1:2381"],
+      prefix: "/nvgre/demo/",
+      caFile: "/etc/nvgre/ca.pem",
+      username: "nvgre",
+      passwordFile: "/etc/nvgre/etcd.pass",
+      dialTimeoutSeconds: 5,
+    },
+  });
+  assert.equal(overridden.memberId, "ctl-a");
+  assert.deepEqual(loadDaemonConfig({ store: "etcd://h:2379" }).store, {
+    etcd: { endpoints: ["h:2379"], prefix: "/nvgre/default/", dialTimeoutSeconds: 5 },
+  });
+  assert.throws(
+    () => loadDaemonConfig({ store: "zookeeper://h:2181" }),
+    /--store zookeeper:\/\/h:2181: expected/,
+  );
+  assert.throws(
+    () => loadDaemonConfig({ store: "etcd://h" }),
+    /store\.etcd\.endpoints\.0: host:port/,
+  );
+  assert.throws(() => loadDaemonConfig({ leaseTtl: "1" }), /leaseTtlSeconds: /);
 });
 
 test("errors name the file and the field", () => {
   const file = join(dir, "bad.yaml");
-  writeFileSync(file, "electionId: 0\nreconcileIntervalSeconds: soon\ncolour: blue\n");
+  writeFileSync(file, "leaseTtlSeconds: 0\nreconcileIntervalSeconds: soon\ncolour: blue\n");
   assert.throws(
     () => loadDaemonConfig({ config: file }),
     (error: Error) => {
-      assert.match(error.message, /bad\.yaml: electionId: /);
+      assert.match(error.message, /bad\.yaml: leaseTtlSeconds: /);
       assert.match(error.message, /bad\.yaml: reconcileIntervalSeconds: /);
       assert.match(error.message, /colour/);
       return true;
@@ -64,5 +113,5 @@ test("errors name the file and the field", () => {
     () => loadDaemonConfig({ config: join(dir, "missing.yaml") }),
     /cannot read .*missing\.yaml/,
   );
-  assert.throws(() => loadDaemonConfig({ electionId: "-3" }), /electionId/);
+  assert.throws(() => loadDaemonConfig({ member: "-x" }), /memberId/);
 });

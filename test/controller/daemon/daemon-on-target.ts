@@ -2,9 +2,9 @@
  * A daemon in this process (API on a unix socket in a temporary directory) programming one
  * data-plane target (test/support/targets.ts) from a fabric file, through a recording
  * P4Runtime proxy (which also gives bmv2's unix socket a host:port the intent can name). The
- * target's own client (election id 1) stays connected as a backup; the daemon (election id
- * 10) becomes primary. For the tests of what the daemon does with packet-ins, digests and
- * idle timeouts.
+ * target's own client (election id 1) stays connected as a backup; the daemon (on the embedded
+ * store, leading with its term's election id) becomes primary. For the tests of what the daemon
+ * does with packet-ins, digests and idle timeouts.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -17,7 +17,8 @@ import { type ApiServer, startApiServer } from "../../../controller/daemon/api/s
 import { type DaemonOverrides, loadDaemonConfig } from "../../../controller/daemon/config.js";
 import { Daemon } from "../../../controller/daemon/daemon.js";
 import type { DaemonEvent } from "../../../controller/daemon/events.js";
-import { FileIntentStore } from "../../../controller/intent/file-store.js";
+import { openReplica } from "../../../controller/daemon/replica.js";
+import type { KvStore } from "../../../controller/intent/store/types.js";
 import type { DataplaneTarget, TargetFactory } from "../../support/targets.js";
 import { runCaptured } from "../cli/capture.js";
 import { type P4RuntimeRecorder, startRecorder } from "./p4runtime-recorder.js";
@@ -26,7 +27,7 @@ export interface DaemonOnTargetOptions {
   ports: readonly number[];
   /** The fabric file, given the address and device id the daemon reaches the switch by. */
   fabric: (address: string, deviceId: number) => string;
-  /** Daemon settings beyond the harness's (state dir, socket, election id 10, no drift timer). */
+  /** Daemon settings beyond the harness's (state dir, socket, no drift timer). */
   settings?: DaemonOverrides;
 }
 
@@ -53,6 +54,7 @@ export class DaemonOnTarget {
   private started: DataplaneTarget | undefined;
   recorder: P4RuntimeRecorder | undefined;
   daemon: Daemon | undefined;
+  private store: KvStore | undefined;
   private api: ApiServer | undefined;
 
   constructor(private readonly options: DaemonOnTargetOptions) {}
@@ -79,15 +81,12 @@ export class DaemonOnTarget {
     const config = loadDaemonConfig({
       stateDir: join(this.dir, "state"),
       socket: this.socket,
-      electionId: "10",
       reconcileInterval: "0",
       ...this.options.settings,
     });
-    const daemon = new Daemon(
-      config,
-      new FileIntentStore(config.intentPath),
-      pino({ level: "silent" }),
-    );
+    const { store, cluster } = await openReplica(config);
+    this.store = store;
+    const daemon = new Daemon(config, store, cluster, pino({ level: "silent" }));
     await daemon.start();
     this.daemon = daemon;
     this.api = await startApiServer({
@@ -101,6 +100,8 @@ export class DaemonOnTarget {
   async stopDaemon(): Promise<void> {
     await this.api?.close();
     await this.daemon?.stop();
+    await this.store?.close();
+    this.store = undefined;
   }
 
   /** nvgre-ctl against the daemon. */

@@ -1,31 +1,32 @@
 /**
- * The reconciler against real P4Runtime switches: two softswitches always, two bmv2
- * (simple_switch_grpc) where installed (skipped, naming why, elsewhere). Apply → every entity
- * reads back equal to the compiled state; apply again → nothing written; moving an endpoint →
- * exactly the entities that differ written; an intent that cannot be applied → nothing changed
- * on the switches or in the store; a restarted switch → its pipeline and state restored.
+ * The reconciler (reconcileSwitch, what the daemon runs per switch) against real P4Runtime
+ * switches: two softswitches always, two bmv2 (simple_switch_grpc) where installed (skipped,
+ * naming why, elsewhere). Apply → every entity reads back equal to the compiled state; apply
+ * again → nothing written; moving an endpoint → exactly the entities that differ written; an
+ * intent that cannot be compiled → nothing changed on the switches; a restarted switch → its
+ * pipeline and state restored. (What the store keeps is tested with the daemon and the stores.)
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { stringify } from "yaml";
-import { codecFor } from "../../../controller/compile/compile.js";
+import type { Allocations } from "../../../controller/compile/allocate.js";
+import {
+  type CompiledFabric,
+  codecFor,
+  compileFabric,
+} from "../../../controller/compile/compile.js";
 import type { SwitchState } from "../../../controller/compile/state.js";
 import { IntentError } from "../../../controller/intent/errors.js";
-import { FileIntentStore } from "../../../controller/intent/file-store.js";
 import { loadFabricText } from "../../../controller/intent/load.js";
-import { RevisionConflictError } from "../../../controller/intent/store.js";
 import { P4RuntimeClient } from "../../../controller/p4rt/client.js";
 import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
-import {
-  type ApplyResult,
-  applyIntent,
-  compileStored,
-} from "../../../controller/reconcile/apply.js";
 import { diffStates, planSize } from "../../../controller/reconcile/diff.js";
 import { readSwitchState } from "../../../controller/reconcile/read.js";
+import {
+  reconcileSwitch,
+  type SwitchReconcileResult,
+} from "../../../controller/reconcile/reconcile.js";
 import { SoftswitchDevice } from "../../../softswitch/device.js";
 import { startP4RuntimeServer } from "../../../softswitch/p4runtime/server.js";
 import { startBmv2 } from "../../support/bmv2.js";
@@ -73,6 +74,11 @@ function movedWeb1(): string {
   return stringify(doc);
 }
 
+interface ApplyResult {
+  compiled: CompiledFabric;
+  results: SwitchReconcileResult[];
+}
+
 function asObject(state: SwitchState): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const [collection, entries] of state.collections) {
@@ -85,8 +91,26 @@ for (const { kind, skip, start } of kinds) {
   describe(`reconciler against two ${kind} switches`, () => {
     const switches = new Map<string, RunningSwitch>();
     const clients = new Map<string, P4RuntimeClient>();
-    let dir: string;
-    let store: FileIntentStore;
+    /** The ids of the last applied compile, as the daemon's store would keep them. */
+    let allocations: Allocations | undefined;
+
+    /** Compiles `text` with the ids applied so far and reconciles both leaves (as the daemon does). */
+    async function apply(text: string, options: { dryRun?: boolean } = {}): Promise<ApplyResult> {
+      const compiled = compileFabric(loadFabricText(text).fabric, pipeline.index, allocations);
+      const results = await Promise.all(
+        leaves.map((name) =>
+          reconcileSwitch(
+            clients.get(name) as P4RuntimeClient,
+            pipeline,
+            codec,
+            compiled.switches.get(name) as SwitchState,
+            options,
+          ),
+        ),
+      );
+      if (!options.dryRun) allocations = compiled.allocations;
+      return { compiled, results };
+    }
 
     async function connect(name: string, sw: RunningSwitch): Promise<void> {
       clients.get(name)?.close();
@@ -119,8 +143,6 @@ for (const { kind, skip, start } of kinds) {
 
     before(async () => {
       if (skip) return;
-      dir = mkdtempSync(join(tmpdir(), `reconcile-${kind}-${process.pid}-`));
-      store = new FileIntentStore(join(dir, "intent.json"));
       for (const [i, name] of leaves.entries()) {
         const sw = await start({ deviceId: i + 1 });
         switches.set(name, sw);
@@ -131,17 +153,12 @@ for (const { kind, skip, start } of kinds) {
     after(async () => {
       for (const client of clients.values()) client.close();
       await Promise.all([...switches.values()].map((sw) => sw.stop()));
-      if (dir) rmSync(dir, { recursive: true, force: true });
     });
-
-    const targets = () => ({ pipeline, clients });
 
     test("apply: pipeline pushed, every entity written, and read back equal to the desired state", {
       skip,
     }, async () => {
-      const result = await applyIntent(store, loadFabricText(fixture), targets());
-      assert.deepEqual(result.failures, []);
-      assert.equal(result.revision, 1);
+      const result = await apply(fixture);
       for (const r of result.results) {
         assert.equal(r.pipelinePushed, true, r.switchName);
         assert.deepEqual(r.rejected, [], r.switchName);
@@ -152,11 +169,10 @@ for (const { kind, skip, start } of kinds) {
       await assertConverged(result);
     });
 
-    test("applying the same intent again writes nothing and stores no new revision", {
+    test("applying the same intent again writes nothing", {
       skip,
     }, async () => {
-      const result = await applyIntent(store, loadFabricText(fixture), targets());
-      assert.equal(result.revision, 1);
+      const result = await apply(fixture);
       for (const r of result.results) {
         assert.equal(r.pipelinePushed, false, r.switchName);
         assert.equal(planSize(r.plan), 0, r.switchName);
@@ -164,10 +180,10 @@ for (const { kind, skip, start } of kinds) {
       }
     });
 
-    test("a restarted controller (state from the store) writes nothing", { skip }, async () => {
-      const record = await store.read();
-      assert.ok(record);
-      const compiled = compileStored(record, pipeline);
+    test("a restarted controller (the stored ids, compiled again) writes nothing", {
+      skip,
+    }, async () => {
+      const compiled = compileFabric(loadFabricText(fixture).fabric, pipeline.index, allocations);
       for (const name of leaves) {
         const desired = compiled.switches.get(name) as SwitchState;
         const observed = await readSwitchState(
@@ -183,10 +199,8 @@ for (const { kind, skip, start } of kinds) {
     test("moving one endpoint writes exactly the entities that differ, on the switches that change", {
       skip,
     }, async () => {
-      const record = await store.read();
-      const before = compileStored(record as NonNullable<typeof record>, pipeline);
-      const result = await applyIntent(store, loadFabricText(movedWeb1()), targets());
-      assert.equal(result.revision, 2);
+      const before = compileFabric(loadFabricText(fixture).fabric, pipeline.index, allocations);
+      const result = await apply(movedWeb1());
       for (const r of result.results) {
         const expected = diffStates(
           result.compiled.switches.get(r.switchName) as SwitchState,
@@ -210,12 +224,15 @@ for (const { kind, skip, start } of kinds) {
       await assertConverged(result);
     });
 
-    test("an intent that cannot be applied changes nothing, on the switches or in the store", {
+    test("an intent that cannot be compiled changes nothing on the switches", {
       skip,
     }, async () => {
-      const before = await store.read();
       const snapshot = new Map<string, unknown>();
-      const compiled = compileStored(before as NonNullable<typeof before>, pipeline);
+      const compiled = compileFabric(
+        loadFabricText(movedWeb1()).fabric,
+        pipeline.index,
+        allocations,
+      );
       for (const name of leaves)
         snapshot.set(name, await readBack(name, compiled.switches.get(name) as SwitchState));
       // Valid on its own, but its gateway NVE cannot be reached once the underlay route is gone.
@@ -223,21 +240,15 @@ for (const { kind, skip, start } of kinds) {
         movedWeb1().replace(/underlay:\n {2}routes:\n( {4}.*\n)+/, "underlay:\n  routes: []\n"),
       );
       await assert.rejects(
-        applyIntent(store, unreachable, targets()),
+        apply(stringify(unreachable.document)),
         (e: unknown) =>
           e instanceof IntentError &&
           /gw1's provider address 192\.0\.2\.10 is not reachable/.test(e.message),
-      );
-      // A stale expected revision.
-      await assert.rejects(
-        applyIntent(store, loadFabricText(fixture), targets(), { expectedRevision: 1 }),
-        RevisionConflictError,
       );
       assert.throws(
         () => loadFabricText(fixture.replace("vsid: 0x6001", "vsid: 0x0fff")),
         IntentError,
       );
-      assert.equal((await store.read())?.revision, before?.revision);
       for (const name of leaves) {
         assert.deepEqual(
           await readBack(name, compiled.switches.get(name) as SwitchState),
@@ -248,14 +259,12 @@ for (const { kind, skip, start } of kinds) {
     });
 
     test("a dry run plans without writing", { skip }, async () => {
-      const result = await applyIntent(store, loadFabricText(fixture), targets(), { dryRun: true });
-      assert.equal(result.revision, 2);
+      const result = await apply(fixture, { dryRun: true });
       const leaf1 = result.results.find((r) => r.switchName === "leaf1");
       assert.deepEqual(
         [leaf1?.plan.inserts, leaf1?.plan.modifies, leaf1?.plan.deletes, leaf1?.written],
         [7, 1, 0, 0],
       );
-      assert.equal((await store.read())?.revision, 2);
     });
 
     test("a restarted switch gets its pipeline and its whole state back", { skip }, async () => {
@@ -265,12 +274,7 @@ for (const { kind, skip, start } of kinds) {
       const fresh = await start({ deviceId: old.deviceId, address: old.address });
       switches.set("leaf2", fresh);
       await connect("leaf2", fresh);
-      const record = await store.read();
-      const result = await applyIntent(
-        store,
-        loadFabricText(stringify(record?.document)),
-        targets(),
-      );
+      const result = await apply(movedWeb1());
       const leaf2 = result.results.find((r) => r.switchName === "leaf2");
       assert.equal(leaf2?.pipelinePushed, true);
       assert.equal(leaf2?.written, result.compiled.switches.get("leaf2")?.size);

@@ -1,0 +1,175 @@
+/**
+ * This replica's part in the controller cluster: it joins as a member, campaigns for the
+ * leadership again and again, and tells the daemon when it leads (with the term) and when it
+ * stops leading. The P4Runtime election id follows from that alone: the term's id while
+ * leading — above every earlier leader's, so the switches themselves refuse a deposed, paused
+ * or partitioned leader — and this member's backup id otherwise (cluster/election-id.ts).
+ *
+ * The cluster is an etcd election (cluster/election.ts) or, with the embedded store, a local
+ * one in which the only replica always leads with a term counted up at every start.
+ */
+import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import { followerElectionId, leaderElectionId } from "../cluster/election-id.js";
+import type { ClusterStatus } from "./api/protocol.js";
+
+export interface MemberInfo {
+  id: string;
+  api?: string;
+  host: string;
+  pid: number;
+  startedAt: string;
+}
+
+export interface Lease {
+  term: number;
+  memberId: string;
+  /** Resolves, with the reason, when this leadership is over. */
+  lost: Promise<string>;
+  resign(): Promise<void>;
+}
+
+/** What the daemon needs of an election (etcd's, or the embedded store's local one). */
+export interface ClusterView {
+  readonly kind: "etcd" | "local";
+  readonly ttlSeconds: number;
+  /** This member's backup ordinal once joined: small, unique among live members. */
+  readonly ordinal: number;
+  join(info: MemberInfo): Promise<void>;
+  members(): Promise<(MemberInfo & { revision?: number })[]>;
+  campaign(): Promise<Lease>;
+  leader(): Promise<{ memberId: string; term: number } | undefined>;
+  reportRevision(revision: number): void;
+  close(): Promise<void>;
+}
+
+export interface LeadershipHooks {
+  record(level: "info" | "warn" | "error", message: string, data?: Record<string, unknown>): void;
+  /** Leading from now on, in `term`. */
+  lead(term: number): Promise<void>;
+  /** No longer leading: write nothing more. */
+  follow(): void;
+}
+
+const retry = { initialMs: 200, maxMs: 5_000 };
+
+export class Leadership {
+  /** The term while this replica leads; undefined while it does not. */
+  term: number | undefined;
+  readonly member: MemberInfo;
+  private lease: Lease | undefined;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly cluster: ClusterView,
+    private readonly hooks: LeadershipHooks,
+    memberId = `${hostname()}-${process.pid}`,
+  ) {
+    this.member = {
+      id: memberId,
+      host: hostname(),
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    };
+  }
+
+  /** The P4Runtime election id for every session now. */
+  get electionId(): bigint {
+    return this.term !== undefined
+      ? leaderElectionId(this.term)
+      : followerElectionId(this.cluster.ordinal);
+  }
+
+  async join(): Promise<void> {
+    await this.cluster.join(this.member);
+  }
+
+  /** Campaigns in the background until stopped. */
+  start(): void {
+    this.loop = this.campaignLoop();
+  }
+
+  reportRevision(revision: number): void {
+    this.cluster.reportRevision(revision);
+  }
+
+  private async campaignLoop(): Promise<void> {
+    let delay = retry.initialMs;
+    while (!this.stopped) {
+      let lease: Lease;
+      try {
+        lease = await this.cluster.campaign();
+      } catch (error) {
+        if (this.stopped) return;
+        this.hooks.record("warn", `cannot campaign: ${(error as Error).message}; retrying`);
+        await sleep(delay);
+        delay = Math.min(delay * 2, retry.maxMs);
+        continue;
+      }
+      delay = retry.initialMs;
+      if (this.stopped) {
+        await lease.resign().catch(() => {});
+        return;
+      }
+      this.lease = lease;
+      this.term = lease.term;
+      try {
+        await this.hooks.lead(lease.term);
+      } catch (error) {
+        this.hooks.record("error", `taking the lead failed: ${(error as Error).message}`);
+      }
+      const why = await lease.lost;
+      if (this.lease !== lease) return;
+      this.lease = undefined;
+      this.term = undefined;
+      this.hooks.follow();
+      if (!this.stopped) {
+        this.hooks.record("warn", `no longer leading (term ${lease.term}): ${why}`, {
+          term: lease.term,
+        });
+      }
+    }
+  }
+
+  /** Leaves the cluster: a leader resigns at once, so another need not wait for its lease. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const lease = this.lease;
+    this.lease = undefined;
+    this.term = undefined;
+    this.hooks.follow();
+    await lease?.resign().catch(() => {});
+    await this.cluster.close().catch(() => {});
+    await this.loop?.catch(() => {});
+  }
+
+  /** The cluster as `status` shows it: members, leader, term and each member's revision lag. */
+  async view(revision: number): Promise<ClusterStatus> {
+    try {
+      const [members, leader] = await Promise.all([this.cluster.members(), this.cluster.leader()]);
+      return {
+        kind: this.cluster.kind,
+        self: this.member.id,
+        role: this.term !== undefined ? "leader" : "follower",
+        ...(leader ? { leader: leader.memberId, term: leader.term } : {}),
+        revision,
+        members: members.map((m) => ({
+          id: m.id,
+          host: m.host,
+          pid: m.pid,
+          ...(m.revision === undefined ? {} : { revision: m.revision, lag: revision - m.revision }),
+        })),
+      };
+    } catch (error) {
+      return {
+        kind: this.cluster.kind,
+        self: this.member.id,
+        role: this.term !== undefined ? "leader" : "follower",
+        revision,
+        members: [],
+        error: (error as Error).message,
+      };
+    }
+  }
+}
