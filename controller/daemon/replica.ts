@@ -7,18 +7,18 @@ import { readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { EtcdElection } from "../cluster/election.js";
 import { LocalElection } from "../cluster/local-election.js";
+import type { Election } from "../cluster/types.js";
 import type { Allocations } from "../compile/allocate.js";
 import type { FabricDocument } from "../intent/schema.js";
 import { openEmbeddedStore } from "../intent/store/embedded.js";
 import { openEtcdStore } from "../intent/store/etcd.js";
 import type { KvStore } from "../intent/store/types.js";
 import { type DaemonConfig, DaemonConfigError, type EtcdStoreConfig } from "./config.js";
-import type { ClusterView } from "./leadership.js";
 import { StoredIntent } from "./stored-intent.js";
 
 export interface Replica {
   store: KvStore;
-  cluster: ClusterView;
+  election: Election;
 }
 
 export async function openReplica(config: DaemonConfig): Promise<Replica> {
@@ -26,14 +26,11 @@ export async function openReplica(config: DaemonConfig): Promise<Replica> {
     // Exclusive: a second daemon on the same state directory is refused at once.
     const store = await openEmbeddedStore(config.stateDir, { exclusive: true });
     await importLegacyIntent(store, join(config.stateDir, "intent.json"));
-    return { store, cluster: new LocalElection(store) };
+    return { store, election: new LocalElection(store) };
   }
   const etcd = config.store.etcd;
   const store = await openEtcdStore(etcdOptions(etcd));
-  return {
-    store,
-    cluster: new EtcdElection(store, { ttlSeconds: config.leaseTtlSeconds }),
-  };
+  return { store, election: new EtcdElection(store, { ttlSeconds: config.leaseTtlSeconds }) };
 }
 
 function etcdOptions(etcd: EtcdStoreConfig) {
@@ -48,13 +45,18 @@ function etcdOptions(etcd: EtcdStoreConfig) {
     }
   };
   const password = read("passwordFile", etcd.passwordFile)?.toString("utf8").trim();
+  const ca = read("caFile", etcd.caFile);
+  const cert = read("certFile", etcd.certFile);
+  const key = read("keyFile", etcd.keyFile);
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new DaemonConfigError("store.etcd: a client certificate needs both certFile and keyFile");
+  }
+  if (cert && !ca) throw new DaemonConfigError("store.etcd: certFile and keyFile need caFile (TLS)");
   return {
     endpoints: etcd.endpoints,
     prefix: etcd.prefix,
     dialTimeoutMs: etcd.dialTimeoutSeconds * 1000,
-    ...(etcd.caFile ? { ca: read("caFile", etcd.caFile) } : {}),
-    ...(etcd.certFile ? { cert: read("certFile", etcd.certFile) } : {}),
-    ...(etcd.keyFile ? { key: read("keyFile", etcd.keyFile) } : {}),
+    ...(ca ? { tls: { ca, ...(cert && key ? { cert, key } : {}) } } : {}),
     ...(etcd.username ? { username: etcd.username, password: password ?? "" } : {}),
   };
 }
