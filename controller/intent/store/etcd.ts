@@ -217,6 +217,10 @@ export class EtcdKvStore implements KvStore {
     onBatch: (batch: WatchBatch) => void,
     onError: (error: Error) => void,
   ): Promise<Watch> {
+    // etcd accepts a watch from a compacted revision and cancels it just after: find out first,
+    // so the caller gets the error from watch() itself.
+    const compacted = await this.compactedSince(afterRevision);
+    if (compacted) throw compacted;
     const builder = this.client
       .watch()
       .prefix(this.prefix + prefix)
@@ -260,29 +264,34 @@ export class EtcdKvStore implements KvStore {
   /** A watch refused or cancelled by etcd: compaction (found by reading at the revision), or else. */
   private async watchError(error: unknown, afterRevision: number): Promise<Error> {
     try {
-      const current = await this.revision();
-      if (afterRevision + 1 <= current && !(await this.readable(afterRevision + 1))) {
-        // Find the oldest readable revision: everything before it was compacted away.
-        let [gone, readable] = [afterRevision + 1, current];
-        while (readable - gone > 1) {
-          const middle = Math.floor((gone + readable) / 2);
-          if (await this.readable(middle)) readable = middle;
-          else gone = middle;
-        }
-        return new StoreCompactedError(afterRevision, readable - 1);
-      }
+      return (await this.compactedSince(afterRevision)) ?? this.mapError(error);
     } catch (probeError) {
       return this.mapError(probeError);
     }
-    return this.mapError(error);
+  }
+
+  /** StoreCompactedError if the events after `afterRevision` are no longer kept. */
+  private async compactedSince(afterRevision: number): Promise<StoreCompactedError | undefined> {
+    const current = await this.revision();
+    if (afterRevision + 1 > current || (await this.readable(afterRevision + 1))) return undefined;
+    // Find the oldest readable revision: everything before it was compacted away.
+    let [gone, readable] = [afterRevision + 1, current];
+    while (readable - gone > 1) {
+      const middle = Math.floor((gone + readable) / 2);
+      if (await this.readable(middle)) readable = middle;
+      else gone = middle;
+    }
+    return new StoreCompactedError(afterRevision, readable - 1);
   }
 
   private async readable(revision: number): Promise<boolean> {
     try {
-      await this.client.kv.range({ key: this.etcdKey(""), limit: 1, revision, count_only: true });
+      await this.call(() =>
+        this.client.kv.range({ key: this.etcdKey(""), limit: 1, revision, count_only: true }),
+      );
       return true;
     } catch (error) {
-      if (isCompaction(error)) return false;
+      if (error instanceof StoreCompactedError) return false;
       throw error;
     }
   }
