@@ -1,0 +1,515 @@
+/**
+ * Leader election and membership on etcd, after etcd's own concurrency election: each candidate
+ * puts a campaign key bound to its lease; the candidate whose key is the oldest live one (lowest
+ * create revision) leads, the others wait for the key just older than theirs to go.
+ *
+ * TERM: `election/term` is a counter the new leader increments in the same transaction that
+ * confirms its campaign key is still the oldest live one (a compare over the whole campaign
+ * range) and that nobody incremented the term meanwhile (a compare of its mod revision). So
+ * every new leader's term is strictly greater than every earlier leader's, derived neither
+ * from a wall clock nor from the member's own key revision.
+ *
+ * LOSS: a leader must stop BEFORE another can win. etcd expires the lease at the earliest TTL
+ * after it received the last keepalive, which is after we sent it; so `lost` resolves at
+ * (send time of the last successful keepalive) + TTL − margin, measured on this process's
+ * monotonic clock — also when the process was paused (SIGSTOP) and resumes late. It resolves
+ * too when the campaign key or the leader key goes, or on resign()/close().
+ *
+ * Keys, under the store's prefix:
+ *   election/campaign/<lease>   the member id, bound to its lease
+ *   election/term               the last leader's term (no lease: it must outlive everyone)
+ *   election/leader             {memberId, term} of the leader, bound to its lease
+ *   members/<id>                MemberStatus, bound to the member's lease
+ *   ordinals/<n>                the member id holding ordinal n, bound to its lease
+ */
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { IKeyValue } from "etcd3";
+import { StoreError, StoreUnavailableError } from "../intent/store/errors.js";
+import type { EtcdKvStore } from "../intent/store/etcd.js";
+import { prefixRangeEnd } from "../intent/store/etcd.js";
+import type { Watch } from "../intent/store/types.js";
+import type { Election, LeaderInfo, Leadership, MemberInfo, MemberStatus } from "./types.js";
+
+export type { Election, LeaderInfo, Leadership, MemberInfo, MemberStatus } from "./types.js";
+
+export interface EtcdElectionOptions {
+  /** The lease TTL (default 2 s): how long a dead leader blocks a new one. */
+  ttlSeconds?: number;
+  /** Stop leading this long before the lease could expire (default a quarter of the TTL, ≥ 250 ms). */
+  safetyMarginMs?: number;
+}
+
+const CAMPAIGN = "election/campaign/";
+const TERM = "election/term";
+const LEADER = "election/leader";
+const MEMBERS = "members/";
+const ORDINALS = "ordinals/";
+
+/** The session's lease is gone: whatever depended on it must start over. */
+class LeaseLostError extends StoreError {
+  override name = "LeaseLostError";
+}
+
+/** One lease and its keepalives; `lost` resolves once it can no longer be trusted. */
+class LeaseSession {
+  readonly lost: Promise<string>;
+  private resolveLost!: (why: string) => void;
+  private reason: string | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private lastError = "";
+
+  private constructor(
+    private readonly store: EtcdKvStore,
+    readonly id: string,
+    private readonly ttlMs: number,
+    private readonly marginMs: number,
+    confirmedAt: number,
+  ) {
+    this.lost = new Promise((resolve) => {
+      this.resolveLost = resolve;
+    });
+    this.confirmed(confirmedAt);
+    void this.keepaliveLoop();
+  }
+
+  static async grant(store: EtcdKvStore, ttlMs: number, marginMs: number): Promise<LeaseSession> {
+    const sentAt = performance.now();
+    const response = await store.call(() =>
+      store.client.leaseClient.leaseGrant({ TTL: ttlMs / 1000 }),
+    );
+    if (response.error)
+      throw new StoreError(`${store.location}: lease grant refused: ${response.error}`);
+    const grantedMs = Number(response.TTL) * 1000;
+    return new LeaseSession(store, response.ID, Math.max(ttlMs, grantedMs), marginMs, sentAt);
+  }
+
+  get ended(): boolean {
+    return this.reason !== undefined;
+  }
+
+  /** The lease id in hex, for key names. */
+  get hex(): string {
+    return BigInt(this.id).toString(16);
+  }
+
+  end(why: string): void {
+    if (this.reason !== undefined) return;
+    this.reason = why;
+    clearTimeout(this.deadlineTimer);
+    this.resolveLost(why);
+  }
+
+  /** Ends the session and asks etcd to drop the lease (its keys go with it). */
+  async revoke(why: string): Promise<void> {
+    this.end(why);
+    await this.store.client.leaseClient
+      .leaseRevoke({ ID: this.id }, { deadline: Date.now() + 1000 })
+      .catch(() => undefined); // an unreachable etcd expires it after the TTL anyway
+  }
+
+  private confirmed(sentAt: number): void {
+    clearTimeout(this.deadlineTimer);
+    const deadline = sentAt + this.ttlMs - this.marginMs;
+    this.deadlineTimer = setTimeout(
+      () => this.expireIfOverdue(deadline),
+      Math.max(0, deadline - performance.now()),
+    );
+  }
+
+  private expireIfOverdue(deadline: number): void {
+    if (performance.now() < deadline) return;
+    this.end(
+      `the etcd lease could not be kept alive for ${this.ttlMs - this.marginMs} ms, so it may expire (TTL ${this.ttlMs} ms)${this.lastError ? `: ${this.lastError}` : ""}`,
+    );
+  }
+
+  private async keepaliveLoop(): Promise<void> {
+    while (!this.ended) {
+      const sentAt = performance.now();
+      try {
+        const ttl = await this.keepaliveOnce(Math.min(1000, this.ttlMs / 3));
+        if (this.ended) return;
+        if (ttl <= 0) {
+          this.end(`etcd says the lease expired (${this.store.location})`);
+          return;
+        }
+        this.lastError = "";
+        this.confirmed(sentAt);
+        await sleep(this.ttlMs / 4);
+      } catch (error) {
+        this.lastError = this.store.mapError(error).message;
+        await sleep(50); // try again at once (another member may answer)
+      }
+    }
+  }
+
+  private async keepaliveOnce(timeoutMs: number): Promise<number> {
+    const stream = await this.store.client.leaseClient.leaseKeepAlive({
+      deadline: Date.now() + timeoutMs,
+    });
+    try {
+      return await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new StoreUnavailableError(
+                this.store.location,
+                `lease keepalive unanswered for ${timeoutMs} ms (no leader or quorum lost?)`,
+              ),
+            ),
+          timeoutMs,
+        );
+        stream.on("data", (response) => {
+          clearTimeout(timer);
+          resolve(Number(response.TTL));
+        });
+        stream.on("error", (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+        stream.write({ ID: this.id });
+      });
+    } finally {
+      stream.end();
+    }
+  }
+}
+
+export function createEtcdElection(
+  store: EtcdKvStore,
+  options: EtcdElectionOptions = {},
+): EtcdElection {
+  return new EtcdElection(store, options);
+}
+
+export class EtcdElection implements Election {
+  readonly ttlSeconds: number;
+  private readonly marginMs: number;
+  private session: LeaseSession | undefined;
+  private registeredIn: LeaseSession | undefined;
+  private info: MemberInfo | undefined;
+  private ordinal: number | undefined;
+  private appliedRevision: number | undefined;
+  private reportTimer: NodeJS.Timeout | undefined;
+  private lastReportAt = 0;
+  private leadership: { session: LeaseSession; end(why: string): void } | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly store: EtcdKvStore,
+    options: EtcdElectionOptions,
+  ) {
+    this.ttlSeconds = options.ttlSeconds ?? 2;
+    this.marginMs = options.safetyMarginMs ?? Math.max(250, (this.ttlSeconds * 1000) / 4);
+  }
+
+  async join(info: MemberInfo): Promise<void> {
+    this.info = info;
+    await this.currentSession();
+  }
+
+  memberOrdinal(): number | undefined {
+    return this.ordinal;
+  }
+
+  async members(): Promise<MemberStatus[]> {
+    const { items } = await this.store.range<MemberStatus>(MEMBERS);
+    return items.map((item) => item.value);
+  }
+
+  async leader(): Promise<LeaderInfo | undefined> {
+    return toLeader((await this.store.get<LeaderInfo>(LEADER))?.value);
+  }
+
+  async observe(onChange: (leader: LeaderInfo | undefined) => void): Promise<Watch> {
+    const { revision, items } = await this.store.range<LeaderInfo>(LEADER);
+    onChange(toLeader(items.find((item) => item.key === LEADER)?.value));
+    return this.store.watch(
+      LEADER,
+      revision,
+      (batch) => {
+        const event = batch.events.filter((e) => e.key === LEADER).at(-1);
+        if (event) onChange(event.type === "put" ? toLeader(event.value as LeaderInfo) : undefined);
+      },
+      () => onChange(undefined),
+    );
+  }
+
+  reportRevision(revision: number): void {
+    this.appliedRevision = revision;
+    if (this.reportTimer || !this.info || this.closed) return;
+    const wait = Math.max(0, this.lastReportAt + 1000 - performance.now());
+    this.reportTimer = setTimeout(() => {
+      this.reportTimer = undefined;
+      this.lastReportAt = performance.now();
+      const session = this.session;
+      if (session && !session.ended) void this.putMember(session).catch(() => undefined); // the next report retries
+    }, wait);
+  }
+
+  async campaign(): Promise<Leadership> {
+    for (;;) {
+      if (this.closed) throw new StoreError("the election was closed");
+      try {
+        return await this.campaignOnce();
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError || error instanceof LeaseLostError))
+          throw error;
+        await sleep(250); // etcd unreachable or our lease gone: try again with a new lease
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.reportTimer);
+    this.leadership?.end("this member closed its election");
+    await this.session?.revoke("the election was closed");
+  }
+
+  /** The live session, granting a new lease (and registering again) when the last was lost. */
+  private async currentSession(): Promise<LeaseSession> {
+    if (this.closed) throw new StoreError("the election was closed");
+    if (!this.session || this.session.ended) {
+      const old = this.session;
+      this.session = await LeaseSession.grant(this.store, this.ttlSeconds * 1000, this.marginMs);
+      if (old) void old.revoke("replaced"); // in case etcd still holds it: its keys must go
+    }
+    const session = this.session;
+    if (this.info && this.registeredIn !== session) {
+      this.ordinal = await this.claimOrdinal(session);
+      await this.putMember(session);
+      this.registeredIn = session;
+    }
+    return session;
+  }
+
+  private async putMember(session: LeaseSession): Promise<void> {
+    const info = this.info as MemberInfo;
+    const status: MemberStatus = { ...info, ordinal: this.ordinal, revision: this.appliedRevision };
+    await this.store.call(() =>
+      this.store.client.kv.put({
+        key: this.store.etcdKey(MEMBERS + info.id),
+        value: Buffer.from(JSON.stringify(status)),
+        lease: session.id,
+      }),
+    );
+  }
+
+  /** The lowest free ordinal, claimed with compare-absent and bound to the lease. */
+  private async claimOrdinal(session: LeaseSession): Promise<number> {
+    const memberId = (this.info as MemberInfo).id;
+    const { items } = await this.store.range<string>(ORDINALS);
+    const taken = new Set(items.map((item) => Number(item.key.slice(ORDINALS.length))));
+    for (let n = 1; ; n++) {
+      if (taken.has(n)) continue;
+      const key = this.store.etcdKey(`${ORDINALS}${n}`);
+      const response = await this.store.call(() =>
+        this.store.client.kv.txn({
+          compare: [{ key, target: "Create", result: "Equal", create_revision: 0 }],
+          success: [
+            {
+              request_put: { key, value: Buffer.from(JSON.stringify(memberId)), lease: session.id },
+            },
+          ],
+        }),
+      );
+      if (response.succeeded) return n;
+    }
+  }
+
+  private async campaignOnce(): Promise<Leadership> {
+    const session = await this.currentSession();
+    const memberId = this.info?.id ?? `lease-${session.hex}`;
+    const myKey = this.store.etcdKey(CAMPAIGN + session.hex);
+    const created = await this.store.call(() =>
+      this.store.client.kv.txn({
+        compare: [{ key: myKey, target: "Create", result: "Equal", create_revision: 0 }],
+        success: [
+          {
+            request_put: {
+              key: myKey,
+              value: Buffer.from(JSON.stringify(memberId)),
+              lease: session.id,
+            },
+          },
+        ],
+        failure: [{ request_range: { key: myKey } }],
+      }),
+    );
+    const myCreate = created.succeeded
+      ? Number(created.header.revision)
+      : Number(created.responses[0]?.response_range?.kvs[0]?.create_revision);
+    const campaignStart = this.store.etcdKey(CAMPAIGN);
+    const campaignEnd = prefixRangeEnd(campaignStart);
+    for (;;) {
+      if (session.ended)
+        throw new LeaseLostError(`lease lost while campaigning: ${await session.lost}`);
+      const range = await this.store.call(() =>
+        this.store.client.kv.range({ key: campaignStart, range_end: campaignEnd }),
+      );
+      const older = range.kvs
+        .filter((kv) => Number(kv.create_revision) < myCreate)
+        .sort((a, b) => Number(b.create_revision) - Number(a.create_revision))[0];
+      if (older) {
+        await this.waitForDeletion(session, older, Number(range.header.revision));
+        continue;
+      }
+      const term = await this.store.get<number>(TERM);
+      const nextTerm = (term?.value ?? 0) + 1;
+      const leaderValue: LeaderInfo = { memberId, term: nextTerm };
+      const confirmed = await this.store.call(() =>
+        this.store.client.kv.txn({
+          compare: [
+            // Our campaign key is still there, and no live key is older than it…
+            { key: myKey, target: "Create", result: "Equal", create_revision: myCreate },
+            {
+              key: campaignStart,
+              range_end: campaignEnd,
+              target: "Create",
+              result: "Greater",
+              create_revision: myCreate - 1,
+            },
+            // …and nobody became leader since we read the term.
+            {
+              key: this.store.etcdKey(TERM),
+              target: "Mod",
+              result: "Equal",
+              mod_revision: term?.modRevision ?? 0,
+            },
+          ],
+          success: [
+            {
+              request_put: {
+                key: this.store.etcdKey(TERM),
+                value: Buffer.from(JSON.stringify(nextTerm)),
+              },
+            },
+            {
+              request_put: {
+                key: this.store.etcdKey(LEADER),
+                value: Buffer.from(JSON.stringify(leaderValue)),
+                lease: session.id,
+              },
+            },
+          ],
+        }),
+      );
+      if (confirmed.succeeded) {
+        return this.lead(
+          session,
+          memberId,
+          nextTerm,
+          CAMPAIGN + session.hex,
+          Number(confirmed.header.revision),
+        );
+      }
+    }
+  }
+
+  /** Waits until `older` is deleted (or our lease is lost). */
+  private async waitForDeletion(
+    session: LeaseSession,
+    older: IKeyValue,
+    revision: number,
+  ): Promise<void> {
+    const key = this.store.storeKey(older.key);
+    let watch: Watch | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        void session.lost.then((why) =>
+          reject(new LeaseLostError(`lease lost while campaigning: ${why}`)),
+        );
+        this.store
+          .watch(
+            key,
+            revision,
+            (batch) => {
+              if (batch.events.some((e) => e.key === key && e.type === "delete")) resolve();
+            },
+            reject,
+          )
+          .then((w) => {
+            watch = w;
+          }, reject);
+      });
+    } finally {
+      await watch?.close().catch(() => undefined);
+    }
+  }
+
+  private async lead(
+    session: LeaseSession,
+    memberId: string,
+    term: number,
+    campaignKey: string,
+    revision: number,
+  ): Promise<Leadership> {
+    let resolveLost!: (why: string) => void;
+    const lost = new Promise<string>((resolve) => {
+      resolveLost = resolve;
+    });
+    let watch: Watch | undefined;
+    let ended = false;
+    const end = (why: string) => {
+      if (ended) return;
+      ended = true;
+      if (this.leadership?.session === session) this.leadership = undefined;
+      void watch?.close().catch(() => undefined);
+      resolveLost(why);
+    };
+    this.leadership = { session, end };
+    void session.lost.then(end);
+    // The campaign key or the leader key gone (or someone else's leader key) means deposed.
+    watch = await this.store.watch(
+      "election/",
+      revision,
+      (batch) => {
+        for (const event of batch.events) {
+          if (event.key === campaignKey && event.type === "delete")
+            end(`this member's campaign key ${campaignKey} was deleted`);
+          if (
+            event.key === LEADER &&
+            (event.type === "delete" || (event.value as LeaderInfo).term !== term)
+          ) {
+            end(`the leader key changed (term ${term} is over)`);
+          }
+        }
+      },
+      (error) => end(`lost the watch on the election keys: ${error.message}`),
+    );
+    if (ended) void watch.close();
+    return {
+      term,
+      memberId,
+      lost,
+      resign: async () => {
+        if (ended) return;
+        end("resigned");
+        await this.store.call(() =>
+          this.store.client.kv.txn({
+            compare: [
+              {
+                key: this.store.etcdKey(LEADER),
+                target: "Lease",
+                result: "Equal",
+                lease: session.id,
+              },
+            ],
+            success: [
+              { request_delete_range: { key: this.store.etcdKey(LEADER) } },
+              { request_delete_range: { key: this.store.etcdKey(campaignKey) } },
+            ],
+            failure: [{ request_delete_range: { key: this.store.etcdKey(campaignKey) } }],
+          }),
+        );
+      },
+    };
+  }
+}
+
+function toLeader(value: LeaderInfo | undefined): LeaderInfo | undefined {
+  return value && { memberId: value.memberId, term: value.term };
+}

@@ -1,0 +1,204 @@
+/**
+ * Runs a real etcd cluster (Debian's /usr/bin/etcd, 3.4) of 1 or 3 members for a test or a
+ * benchmark: free loopback ports, data dirs in a temporary directory, never the Debian service.
+ * Members can be killed, stopped, paused (SIGSTOP) and resumed by their pid; stop() ends every
+ * member and removes the directory, and a process exit kills whatever is still running.
+ *
+ *   const cluster = await startEtcdCluster({ members: 3 });
+ *   try { ... cluster.endpoints ... await cluster.members[0].kill(); } finally { await cluster.stop(); }
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./switch-process.js";
+
+export const ETCD_BINARY = "/usr/bin/etcd";
+
+export interface EtcdMember {
+  readonly name: string;
+  /** host:port of its client URL. */
+  readonly endpoint: string;
+  /** The running process's pid (undefined while it is down). */
+  readonly pid: number | undefined;
+  /** SIGKILL, waiting for the process to end. */
+  kill(): Promise<void>;
+  /** SIGTERM (a graceful stop), waiting for the process to end. */
+  stop(): Promise<void>;
+  /** SIGSTOP: the process stays, answering nothing. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
+  /** Starts a killed or stopped member again on its data dir and ports. */
+  restart(): Promise<void>;
+  log(): string;
+}
+
+export interface EtcdCluster {
+  readonly members: EtcdMember[];
+  /** host:port of every member. */
+  readonly endpoints: string[];
+  readonly dir: string;
+  /** Resolves once the given members (default: all running ones) answer healthy. */
+  waitHealthy(members?: EtcdMember[], timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface EtcdClusterOptions {
+  members?: 1 | 3;
+  /** etcd's --max-txn-ops (default 20,000: the store's largest transactions). */
+  maxTxnOps?: number;
+}
+
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
+  const count = options.members ?? 1;
+  const dir = mkdtempSync(join(tmpdir(), "nvgre-etcd-"));
+  const token = `nvgre-test-${process.pid}-${Date.now()}`;
+  const specs: { name: string; clientPort: number; peerPort: number }[] = [];
+  for (let i = 0; i < count; i++) {
+    specs.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort() });
+  }
+  const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(",");
+  const members = specs.map(
+    (spec) =>
+      new Member(
+        spec.name,
+        spec.clientPort,
+        [
+          `--name=${spec.name}`,
+          `--data-dir=${join(dir, spec.name)}`,
+          `--listen-client-urls=http://127.0.0.1:${spec.clientPort}`,
+          `--advertise-client-urls=http://127.0.0.1:${spec.clientPort}`,
+          `--listen-peer-urls=http://127.0.0.1:${spec.peerPort}`,
+          `--initial-advertise-peer-urls=http://127.0.0.1:${spec.peerPort}`,
+          `--initial-cluster=${initialCluster}`,
+          "--initial-cluster-state=new",
+          `--initial-cluster-token=${token}`,
+          `--max-txn-ops=${options.maxTxnOps ?? 20_000}`,
+          // Fast raft elections (loopback): a killed etcd leader is replaced in about a second.
+          "--heartbeat-interval=50",
+          "--election-timeout=500",
+          "--logger=zap",
+          "--log-level=warn",
+        ],
+        join(dir, `${spec.name}.log`),
+      ),
+  );
+  const cluster: EtcdCluster = {
+    members,
+    endpoints: members.map((m) => m.endpoint),
+    dir,
+    waitHealthy: (which = members.filter((m) => m.pid !== undefined), timeoutMs = 20_000) =>
+      waitHealthy(which, timeoutMs),
+    async stop() {
+      await Promise.all(members.map((m) => m.kill()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    for (const member of members) member.spawn();
+    await cluster.waitHealthy(members);
+    return cluster;
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+}
+
+class Member implements EtcdMember {
+  readonly endpoint: string;
+  private child: ChildProcess | undefined;
+
+  constructor(
+    readonly name: string,
+    clientPort: number,
+    private readonly args: string[],
+    private readonly logFile: string,
+  ) {
+    this.endpoint = `127.0.0.1:${clientPort}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.exitCode === null && this.child.signalCode === null
+      ? this.child.pid
+      : undefined;
+  }
+
+  spawn(): void {
+    const log = openSync(this.logFile, "a");
+    const child = spawn(ETCD_BINARY, this.args, { stdio: ["ignore", log, log] });
+    running.add(child);
+    child.once("exit", () => running.delete(child));
+    this.child = child;
+  }
+
+  kill(): Promise<void> {
+    return this.end("SIGKILL");
+  }
+
+  stop(): Promise<void> {
+    return this.end("SIGTERM");
+  }
+
+  private async end(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || this.pid === undefined) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    if (signal !== "SIGKILL") child.kill("SIGCONT");
+    child.kill(signal);
+    await exited;
+  }
+
+  pause(): void {
+    this.child?.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    this.child?.kill("SIGCONT");
+  }
+
+  async restart(): Promise<void> {
+    await this.kill();
+    this.spawn();
+  }
+
+  log(): string {
+    return existsSync(this.logFile) ? readFileSync(this.logFile, "utf8") : "";
+  }
+}
+
+async function waitHealthy(members: EtcdMember[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const member of members) {
+    for (;;) {
+      if (await healthy(member.endpoint)) break;
+      if (member.pid === undefined) {
+        throw new Error(`etcd member ${member.name} exited:\n${member.log().slice(-2000)}`);
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `etcd member ${member.name} (${member.endpoint}) not healthy after ${timeoutMs} ms:\n${member.log().slice(-2000)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** etcd's /health answers {"health":"true"} only while the member has a leader (quorum). */
+async function healthy(endpoint: string): Promise<boolean> {
+  try {
+    const response = await fetch(`http://${endpoint}/health`, {
+      signal: AbortSignal.timeout(1000),
+    });
+    const body = (await response.json()) as { health?: string };
+    return body.health === "true";
+  } catch {
+    return false;
+  }
+}
