@@ -122,7 +122,7 @@ async function withDaemon<T>(
     });
     const replica = await openReplica(config);
     store = replica.store;
-    daemon = new Daemon(config, replica.store, replica.cluster, pino({ level: "warn" }));
+    daemon = new Daemon(config, replica.store, replica.election, pino({ level: "warn" }));
     await daemon.start();
     return await work(
       daemon,

@@ -1,30 +1,29 @@
 /**
- * P4Runtime election ids from the election (a 128-bit number; the highest connected one is the
- * switch's primary). The leader's id is {high: term, low: 0}: every new leader's term is larger
- * than every earlier leader's, so a new leader outranks all of them and a deposed or paused one
- * is refused by the switches themselves (fencing), whatever clocks say. A follower's (backup)
- * id is {high: 0, low: ordinal}: distinct among live members, as P4Runtime requires, and below
- * every leader's id (terms start at 1).
+ * P4Runtime election ids of a controller cluster (a 128-bit number; the highest connected one
+ * is the switch's primary; ONOS derives mastership from terms the same way). A leader's id is
+ * its term in the upper 64 bits: every new leader's term is above every earlier leader's, so a
+ * new leader outranks all of them and a deposed, paused or partitioned one is refused by the
+ * switches themselves (fencing), whatever clocks say. A backup's id is 2^32 + its member
+ * ordinal: distinct among live members (a switch refuses two streams with one id), below every
+ * leader's (terms start at 1), and clear of the small ids single tools use.
  */
-
-export interface ElectionIdParts {
-  high: bigint;
-  low: bigint;
-}
+const BACKUP_BASE = 1n << 32n;
 
 export function leaderElectionId(term: number): bigint {
-  if (!Number.isSafeInteger(term) || term < 1)
+  if (!Number.isSafeInteger(term) || term < 1) {
     throw new RangeError(`election term ${term} must be a positive integer`);
+  }
   return BigInt(term) << 64n;
 }
 
 export function backupElectionId(memberOrdinal: number): bigint {
-  if (!Number.isSafeInteger(memberOrdinal) || memberOrdinal < 1) {
-    throw new RangeError(`member ordinal ${memberOrdinal} must be a positive integer`);
+  if (!Number.isSafeInteger(memberOrdinal) || memberOrdinal < 1 || memberOrdinal >= 2 ** 31) {
+    throw new RangeError(`member ordinal ${memberOrdinal} must be an integer in 1–2^31`);
   }
-  return BigInt(memberOrdinal);
+  return BACKUP_BASE + BigInt(memberOrdinal);
 }
 
-export function electionIdParts(id: bigint): ElectionIdParts {
-  return { high: id >> 64n, low: id & 0xffff_ffff_ffff_ffffn };
+/** The leader's term an election id carries (0 for a backup's or a tool's). */
+export function termOf(electionId: bigint): number {
+  return Number(electionId >> 64n);
 }

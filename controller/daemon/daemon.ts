@@ -41,6 +41,7 @@ import { DuplicateResourceError, ResourceSet } from "../intent/resources.js";
 import type { FabricDocument } from "../intent/schema.js";
 import { StoreConflictError } from "../intent/store/errors.js";
 import type { KvStore, Watch } from "../intent/store/types.js";
+import type { Election } from "../cluster/types.js";
 import { P4RuntimeClient } from "../p4rt/client.js";
 import { PacketIoCodec } from "../p4rt/packet-io.js";
 import { loadPipeline, type Pipeline } from "../p4rt/pipeline.js";
@@ -60,7 +61,7 @@ import type { DaemonConfig } from "./config.js";
 import { EventRing } from "./events.js";
 import { carryLearnedEndpoints } from "./intent-changes.js";
 import { knownAfter, reconcileFromKnown } from "./known-state.js";
-import { type ClusterView, Leadership } from "./leadership.js";
+import { Leadership } from "./leadership.js";
 import {
   type AgeingDecision,
   decideAgeing,
@@ -145,7 +146,7 @@ export class Daemon {
   constructor(
     readonly config: DaemonConfig,
     private readonly store: KvStore,
-    cluster: ClusterView,
+    election: Election,
     readonly logger: Logger,
   ) {
     this.events = new EventRing(config.eventCapacity);
@@ -153,15 +154,21 @@ export class Daemon {
     this.codec = codecFor(this.pipeline.index);
     this.packetIo = new PacketIoCodec(this.pipeline.index);
     this.compileOptions = { learnedIdleTimeoutNs: Math.round(config.learnedAgeingSeconds * 1e9) };
-    this.leadership = new Leadership(cluster, {
-      record: (level, message, data) => this.record("cluster", level, message, data),
-      lead: (term) => this.lead(term),
-      follow: () => this.follow(),
-    });
+    this.leadership = new Leadership(
+      election,
+      store.kind === "etcd" ? "etcd" : "local",
+      {
+        record: (level, message, data) => this.record("cluster", level, message, data),
+        lead: (term) => this.lead(term),
+        follow: () => this.follow(),
+      },
+      config.memberId,
+    );
   }
 
+  /** The intent's revision: the store revision of the latest change this replica holds. */
   get revision(): number {
-    return this.intent?.revision ?? this.stored?.revision ?? 0;
+    return this.intent?.revision ?? this.stored?.changeRevision ?? 0;
   }
 
   /** The stored document (learned endpoints included), lists in canonical order. */
@@ -206,7 +213,7 @@ export class Daemon {
         throw error;
       }
       this.intent = {
-        revision: stored.revision,
+        revision: stored.changeRevision,
         document: stored.document,
         fabric,
         compiled: compileFabric(
@@ -223,6 +230,7 @@ export class Daemon {
       `started: intent revision ${this.revision} (${this.storeLocation}), ${this.intent?.fabric.switches.length ?? 0} switches`,
     );
     await this.leadership.join();
+    this.leadership.reportRevision(this.revision);
     this.syncSessions();
     this.watch = await stored.follow(
       (change) => {
@@ -288,7 +296,7 @@ export class Daemon {
 
   /** Waits until this replica's copy reflects every change the store held when it was called. */
   private async catchUp(): Promise<void> {
-    const target = await this.store.revision();
+    const target = (await this.stored?.latestChange()) ?? 0;
     const deadline = Date.now() + 10_000;
     while ((this.stored?.revision ?? 0) < target && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -330,7 +338,7 @@ export class Daemon {
     if (stored.empty) return;
     const fabric = validateDocument(stored.document, this.storeLocation);
     this.intent = {
-      revision: stored.revision,
+      revision: stored.changeRevision,
       document: stored.document,
       fabric,
       compiled: compileFabric(fabric, this.pipeline.index, stored.allocations, this.compileOptions),
@@ -367,6 +375,7 @@ export class Daemon {
       ? pending.commit()
       : compileFabric(fabric, this.pipeline.index, stored.allocations, this.compileOptions);
     this.intent = { revision: change.revision, document: stored.document, fabric, compiled };
+    this.leadership.reportRevision(change.revision);
     const last = stored.lastChange;
     this.record(
       "intent",
@@ -424,6 +433,7 @@ export class Daemon {
           connectTimeoutMs: this.config.connectTimeoutMs,
           logger: this.logger,
           events: this.events,
+          leading: () => this.leading,
           reconcile: (s, trigger) => this.backgroundReconcile(s, trigger),
         },
       );
@@ -583,15 +593,15 @@ export class Daemon {
 
   /** Applies every store change already delivered (inside the change queue, so no await on it). */
   private async catchUpNow(): Promise<void> {
-    const target = await this.store.revision();
+    const target = (await this.stored?.latestChange()) ?? 0;
     const deadline = Date.now() + 10_000;
     while ((this.stored?.revision ?? 0) < target && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const stored = this.stored;
-    if (stored && stored.revision > (this.intent?.revision ?? 0)) {
+    if (stored && stored.changeRevision > (this.intent?.revision ?? 0)) {
       await this.onStoreChange({
-        revision: stored.revision,
+        revision: stored.changeRevision,
         resources: [],
         allocationsChanged: true,
       });
@@ -663,6 +673,7 @@ export class Daemon {
     });
     const compiled = pending ? pending.commit() : (full as CompiledFabric);
     this.intent = { revision: committed.revision, document: prepared.document, fabric, compiled };
+    this.leadership.reportRevision(committed.revision);
     this.syncSessions();
     if (!this.leading) {
       // The leader applies it from the store; this replica has nothing to write.

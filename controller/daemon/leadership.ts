@@ -10,38 +10,9 @@
  */
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { followerElectionId, leaderElectionId } from "../cluster/election-id.js";
+import { backupElectionId, leaderElectionId } from "../cluster/election-id.js";
+import type { Election, Leadership as Lease, MemberInfo } from "../cluster/types.js";
 import type { ClusterStatus } from "./api/protocol.js";
-
-export interface MemberInfo {
-  id: string;
-  api?: string;
-  host: string;
-  pid: number;
-  startedAt: string;
-}
-
-export interface Lease {
-  term: number;
-  memberId: string;
-  /** Resolves, with the reason, when this leadership is over. */
-  lost: Promise<string>;
-  resign(): Promise<void>;
-}
-
-/** What the daemon needs of an election (etcd's, or the embedded store's local one). */
-export interface ClusterView {
-  readonly kind: "etcd" | "local";
-  readonly ttlSeconds: number;
-  /** This member's backup ordinal once joined: small, unique among live members. */
-  readonly ordinal: number;
-  join(info: MemberInfo): Promise<void>;
-  members(): Promise<(MemberInfo & { revision?: number })[]>;
-  campaign(): Promise<Lease>;
-  leader(): Promise<{ memberId: string; term: number } | undefined>;
-  reportRevision(revision: number): void;
-  close(): Promise<void>;
-}
 
 export interface LeadershipHooks {
   record(level: "info" | "warn" | "error", message: string, data?: Record<string, unknown>): void;
@@ -53,6 +24,9 @@ export interface LeadershipHooks {
 
 const retry = { initialMs: 200, maxMs: 5_000 };
 
+/** Before it has an ordinal (its store unreachable at start), a replica is a backup of ordinal 0. */
+const NO_ORDINAL = 0;
+
 export class Leadership {
   /** The term while this replica leads; undefined while it does not. */
   term: number | undefined;
@@ -62,7 +36,9 @@ export class Leadership {
   private loop: Promise<void> | undefined;
 
   constructor(
-    private readonly cluster: ClusterView,
+    private readonly cluster: Election,
+    /** "etcd": replicas on etcd; "local": the embedded store's single replica. */
+    readonly kind: "etcd" | "local",
     private readonly hooks: LeadershipHooks,
     memberId = `${hostname()}-${process.pid}`,
   ) {
@@ -76,9 +52,9 @@ export class Leadership {
 
   /** The P4Runtime election id for every session now. */
   get electionId(): bigint {
-    return this.term !== undefined
-      ? leaderElectionId(this.term)
-      : followerElectionId(this.cluster.ordinal);
+    if (this.term !== undefined) return leaderElectionId(this.term);
+    const ordinal = this.cluster.memberOrdinal();
+    return ordinal === undefined ? BigInt(NO_ORDINAL) : backupElectionId(ordinal);
   }
 
   async join(): Promise<void> {
@@ -149,7 +125,7 @@ export class Leadership {
     try {
       const [members, leader] = await Promise.all([this.cluster.members(), this.cluster.leader()]);
       return {
-        kind: this.cluster.kind,
+        kind: this.kind,
         self: this.member.id,
         role: this.term !== undefined ? "leader" : "follower",
         ...(leader ? { leader: leader.memberId, term: leader.term } : {}),
@@ -163,7 +139,7 @@ export class Leadership {
       };
     } catch (error) {
       return {
-        kind: this.cluster.kind,
+        kind: this.kind,
         self: this.member.id,
         role: this.term !== undefined ? "leader" : "follower",
         revision,

@@ -14,8 +14,8 @@ import { openReplica } from "./replica.js";
 export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void> {
   const config = loadDaemonConfig(overrides);
   const logger = pino({ level: config.logLevel, base: { pid: process.pid, name: "nvgre-daemon" } });
-  const { store, cluster } = await openReplica(config);
-  const daemon = new Daemon(config, store, cluster, logger);
+  const { store, election } = await openReplica(config);
+  const daemon = new Daemon(config, store, election, logger);
   await daemon.start();
   const api = await startApiServer({
     socketPath: config.socketPath,

@@ -34,6 +34,8 @@ export interface SessionOptions {
   connectTimeoutMs: number;
   logger: Logger;
   events: EventRing;
+  /** Whether this replica leads the cluster (only the leader writes). */
+  leading: () => boolean;
   /** Does the switch's reconcile (read, diff, write); the session only decides when. */
   reconcile: (session: SwitchSession, trigger: string) => Promise<ReconcileSummary>;
 }
@@ -180,7 +182,13 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
     this.arbitration = state;
     if (!state.primary) this.known = undefined;
     if (state.primary && !was) {
-      this.record("mastership", "info", "primary: this daemon controls the switch");
+      this.record(
+        "mastership",
+        "info",
+        this.options.leading()
+          ? "primary: this replica controls the switch"
+          : "primary while no leader is connected (this replica follows: it writes nothing)",
+      );
       this.requestReconcile("became primary");
     } else if (!state.primary && was) {
       this.record(

@@ -116,14 +116,27 @@ export class StoredIntent {
     return intent;
   }
 
-  /** The store revision this copy reflects. */
+  /** The store revision this copy reflects (its watch position; other keys move it too). */
   get revision(): number {
     return this.revisionRead;
+  }
+
+  /** The intent's revision: the store revision of the latest change this copy holds (0: none). */
+  get changeRevision(): number {
+    return this.headModRevision;
   }
 
   /** True while nothing was ever stored. */
   get empty(): boolean {
     return this.head === undefined;
+  }
+
+  /**
+   * The revision of the latest change in the store (every change rewrites the head): once this
+   * copy's revision reaches it, this copy holds every change committed before the call.
+   */
+  async latestChange(): Promise<number> {
+    return (await this.store.get(HEAD_KEY))?.modRevision ?? 0;
   }
 
   /** The canonical document (lists sorted by resource name). */

@@ -84,9 +84,9 @@ export class DaemonOnTarget {
       reconcileInterval: "0",
       ...this.options.settings,
     });
-    const { store, cluster } = await openReplica(config);
+    const { store, election } = await openReplica(config);
     this.store = store;
-    const daemon = new Daemon(config, store, cluster, pino({ level: "silent" }));
+    const daemon = new Daemon(config, store, election, pino({ level: "silent" }));
     await daemon.start();
     this.daemon = daemon;
     this.api = await startApiServer({

@@ -377,7 +377,7 @@ for (const kind of kinds) {
       assert.equal(drops.code, 0, drops.err);
       assert.deepEqual(JSON.parse(drops.out).unreachable, []);
       const mastership = await cli("events", "--kind", "mastership", "--switch", "leaf1");
-      assert.match(mastership.out, /mastership leaf1: primary: this daemon controls the switch/);
+      assert.match(mastership.out, /mastership leaf1: primary: this replica controls the switch/);
       const unknown = await cli("tables", "leaf9");
       assert.equal(unknown.code, 1);
       assert.match(unknown.err, /switch leaf9 is not in the intent \(known: leaf1, leaf2\)/);
