@@ -185,7 +185,7 @@ describe("leader election on a 3-member etcd cluster", () => {
     }
   });
 
-  test("SIGKILL the leader: another leads within the lease TTL + 1 s, with a higher term", async () => {
+  test("SIGKILL the leader: another leads within the lease TTL + 1 s, with a higher term", async (t) => {
     const { all, leader } = await startCandidates();
     const terms = [termOf(leader)];
     let alive = all;
@@ -197,6 +197,7 @@ describe("leader election on a 3-member etcd cluster", () => {
       const next = await currentLeader(alive, 15_000);
       const took =
         (next.events.filter((e) => e.event === "leading").at(-1)?.at as number) - killedAt;
+      t.diagnostic(`SIGKILL → new leader: ${Math.round(took)} ms (TTL ${TTL_SECONDS} s)`);
       assert.ok(took < TTL_SECONDS * 1000 + 1000, `new leader after ${Math.round(took)} ms`);
       terms.push(termOf(next));
       current = next;
@@ -207,7 +208,7 @@ describe("leader election on a 3-member etcd cluster", () => {
     );
   });
 
-  test("resign and close hand leadership over in under 1 s, terms increasing", async () => {
+  test("resign and close hand leadership over in under 1 s, terms increasing", async (t) => {
     const { all, leader } = await startCandidates();
     const resignedAt = performance.now();
     leader.send("resign");
@@ -217,6 +218,7 @@ describe("leader election on a 3-member etcd cluster", () => {
     );
     const afterResign =
       (second.events.filter((e) => e.event === "leading").at(-1)?.at as number) - resignedAt;
+    t.diagnostic(`resign → new leader: ${Math.round(afterResign)} ms`);
     assert.ok(afterResign < 1000, `handover after resign took ${Math.round(afterResign)} ms`);
     assert.equal((await leader.waitFor((e) => e.event === "lost", 1000)).why, "resigned");
     const closedAt = performance.now();
@@ -227,6 +229,7 @@ describe("leader election on a 3-member etcd cluster", () => {
     );
     const afterClose =
       (third.events.filter((e) => e.event === "leading").at(-1)?.at as number) - closedAt;
+    t.diagnostic(`close → new leader: ${Math.round(afterClose)} ms`);
     assert.ok(afterClose < 1000, `handover after close took ${Math.round(afterClose)} ms`);
     assert.ok(termOf(leader) < termOf(second) && termOf(second) < termOf(third));
   });
