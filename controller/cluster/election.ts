@@ -238,17 +238,46 @@ export class EtcdElection implements Election {
   }
 
   async observe(onChange: (leader: LeaderInfo | undefined) => void): Promise<Watch> {
-    const { revision, items } = await this.store.range<LeaderInfo>(LEADER);
-    onChange(toLeader(items.find((item) => item.key === LEADER)?.value));
-    return this.store.watch(
-      LEADER,
-      revision,
-      (batch) => {
-        const event = batch.events.filter((e) => e.key === LEADER).at(-1);
-        if (event) onChange(event.type === "put" ? toLeader(event.value as LeaderInfo) : undefined);
+    let closed = false;
+    let current: Watch | undefined;
+    // A watch that ends (history compacted, etcd unreachable for good) is started again from a
+    // fresh read, so observers keep getting the leader; meanwhile they hear "no leader known".
+    const start = async (): Promise<void> => {
+      const { revision, items } = await this.store.range<LeaderInfo>(LEADER);
+      onChange(toLeader(items.find((item) => item.key === LEADER)?.value));
+      current = await this.store.watch(
+        LEADER,
+        revision,
+        (batch) => {
+          const event = batch.events.filter((e) => e.key === LEADER).at(-1);
+          if (event)
+            onChange(event.type === "put" ? toLeader(event.value as LeaderInfo) : undefined);
+        },
+        () => {
+          onChange(undefined);
+          void restart();
+        },
+      );
+      if (closed) await current.close();
+    };
+    const restart = async (): Promise<void> => {
+      while (!closed) {
+        await sleep(250);
+        try {
+          if (!closed) await start();
+          return;
+        } catch {
+          // still unavailable: try again
+        }
+      }
+    };
+    await start();
+    return {
+      close: async () => {
+        closed = true;
+        await current?.close();
       },
-      () => onChange(undefined),
-    );
+    };
   }
 
   reportRevision(revision: number): void {

@@ -185,8 +185,17 @@ describe("leader election on a 3-member etcd cluster", () => {
     }
   });
 
-  test("SIGKILL the leader: another leads within the lease TTL + 1 s, with a higher term", async (t) => {
-    const { all, leader } = await startCandidates();
+  test("SIGKILL the leader: another leads within the lease TTL + 1 s, with a higher term; observers follow", async (t) => {
+    const { prefix, all, leader } = await startCandidates();
+    const store = await openEtcdStore({ endpoints: cluster.endpoints, prefix });
+    const observer = createEtcdElection(store);
+    const observed: unknown[] = [];
+    const watch = await observer.observe((l) => observed.push(l));
+    t.after(async () => {
+      await watch.close();
+      await observer.close();
+      await store.close();
+    });
     const terms = [termOf(leader)];
     let alive = all;
     let current = leader;
@@ -205,6 +214,13 @@ describe("leader election on a 3-member etcd cluster", () => {
     assert.ok(
       terms.every((term, i) => i === 0 || term > (terms[i - 1] as number)),
       `terms strictly increase: ${terms.join(", ")}`,
+    );
+    // The observer saw each leader in turn (with "no leader" between them).
+    assert.deepEqual(
+      observed.filter((l) => l !== undefined),
+      [leader, ...all.filter((c) => c !== leader && termOf(c) !== undefined)]
+        .sort((a, b) => termOf(a) - termOf(b))
+        .map((c) => ({ memberId: c.id, term: termOf(c) })),
     );
   });
 
