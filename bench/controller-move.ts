@@ -21,7 +21,7 @@ import type { KvStore } from "../controller/intent/store/types.js";
 import { startBmv2 } from "../test/support/bmv2.js";
 import { startSoftswitch } from "../test/support/softswitch.js";
 import type { RunningSwitch } from "../test/support/switch-process.js";
-import { printTable } from "./report.js";
+import { percentile, printTable } from "./report.js";
 import { benchTargets } from "./support/switches.js";
 
 const vsids = 50;
@@ -54,10 +54,6 @@ ${Array.from({ length: trunkPorts }, (_, p) => `      - { port: ${p + 1}, kind: 
     return `  - { name: ep-${j}, vsid: ${0x5000 + v}, mac: "${mac}", ips: [10.${v}.${n >> 8}.${n & 0xff}], location: { switch: leaf${(j % 2) + 1}, port: ${1 + (n % trunkPorts)}, vlan: ${100 + v} } }`;
   });
   return `switches:\n${leaves.join("\n")}\ntenants: [{ name: t }]\nvirtualSubnets:\n${subnets.join("\n")}\nendpoints:\n${endpoints.join("\n")}\n`;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
 
 interface MoveFigures {

@@ -8,3 +8,8 @@ export function printTable(head: string[], rows: (string | number)[][]): void {
   }
   console.log(table.toString());
 }
+
+/** The p-th percentile (nearest rank) of ascending `sorted` values; 0 when empty. */
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}

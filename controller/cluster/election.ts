@@ -57,6 +57,8 @@ class LeaseSession {
   private resolveLost!: (why: string) => void;
   private reason: string | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** performance.now() after which the lease may have expired (less the safety margin). */
+  private deadline = 0;
   private lastError = "";
 
   private constructor(
@@ -109,18 +111,30 @@ class LeaseSession {
   }
 
   private confirmed(sentAt: number): void {
+    this.deadline = sentAt + this.ttlMs - this.marginMs;
+    this.armDeadline();
+  }
+
+  /**
+   * Node's timers can fire a little early by performance.now() (the event loop's clock is read
+   * once per turn), so an early wake-up re-arms for the rest instead of giving up.
+   */
+  private armDeadline(): void {
     clearTimeout(this.deadlineTimer);
-    const deadline = sentAt + this.ttlMs - this.marginMs;
     this.deadlineTimer = setTimeout(
-      () => this.expireIfOverdue(deadline),
-      Math.max(0, deadline - performance.now()),
+      () => this.expireIfOverdue(),
+      Math.max(1, this.deadline - performance.now()),
     );
   }
 
-  private expireIfOverdue(deadline: number): void {
-    if (performance.now() < deadline) return;
+  private expireIfOverdue(): void {
+    if (this.ended) return;
+    if (performance.now() < this.deadline) {
+      this.armDeadline();
+      return;
+    }
     this.end(
-      `the etcd lease could not be kept alive for ${this.ttlMs - this.marginMs} ms, so it may expire (TTL ${this.ttlMs} ms)${this.lastError ? `: ${this.lastError}` : ""}`,
+      `the etcd lease could not be kept alive for ${this.ttlMs - this.marginMs} ms (etcd unreachable or quorum lost), so it may expire (TTL ${this.ttlMs} ms)${this.lastError ? `: ${this.lastError}` : ""}`,
     );
   }
 
@@ -136,9 +150,10 @@ class LeaseSession {
         }
         this.lastError = "";
         this.confirmed(sentAt);
-        await sleep(this.ttlMs / 4);
+        await sleep(this.ttlMs / 6); // several tries fit in TTL − margin if etcd stalls
       } catch (error) {
         this.lastError = this.store.mapError(error).message;
+        this.expireIfOverdue();
         await sleep(50); // try again at once (another member may answer)
       }
     }
@@ -223,17 +238,46 @@ export class EtcdElection implements Election {
   }
 
   async observe(onChange: (leader: LeaderInfo | undefined) => void): Promise<Watch> {
-    const { revision, items } = await this.store.range<LeaderInfo>(LEADER);
-    onChange(toLeader(items.find((item) => item.key === LEADER)?.value));
-    return this.store.watch(
-      LEADER,
-      revision,
-      (batch) => {
-        const event = batch.events.filter((e) => e.key === LEADER).at(-1);
-        if (event) onChange(event.type === "put" ? toLeader(event.value as LeaderInfo) : undefined);
+    let closed = false;
+    let current: Watch | undefined;
+    // A watch that ends (history compacted, etcd unreachable for good) is started again from a
+    // fresh read, so observers keep getting the leader; meanwhile they hear "no leader known".
+    const start = async (): Promise<void> => {
+      const { revision, items } = await this.store.range<LeaderInfo>(LEADER);
+      onChange(toLeader(items.find((item) => item.key === LEADER)?.value));
+      current = await this.store.watch(
+        LEADER,
+        revision,
+        (batch) => {
+          const event = batch.events.filter((e) => e.key === LEADER).at(-1);
+          if (event)
+            onChange(event.type === "put" ? toLeader(event.value as LeaderInfo) : undefined);
+        },
+        () => {
+          onChange(undefined);
+          void restart();
+        },
+      );
+      if (closed) await current.close();
+    };
+    const restart = async (): Promise<void> => {
+      while (!closed) {
+        await sleep(250);
+        try {
+          if (!closed) await start();
+          return;
+        } catch {
+          // still unavailable: try again
+        }
+      }
+    };
+    await start();
+    return {
+      close: async () => {
+        closed = true;
+        await current?.close();
       },
-      () => onChange(undefined),
-    );
+    };
   }
 
   reportRevision(revision: number): void {

@@ -35,6 +35,7 @@ report({ event: "joined", ordinal: election.memberOrdinal() });
 
 let leadership: Leadership | undefined;
 let campaigning = false;
+let closing = false;
 async function campaign(): Promise<void> {
   if (campaigning || leadership) return;
   campaigning = true;
@@ -45,7 +46,7 @@ async function campaign(): Promise<void> {
   const why = await won.lost;
   leadership = undefined;
   report({ event: "lost", term: won.term, why });
-  if (why !== "resigned") void campaign();
+  if (why !== "resigned" && !closing) void campaign();
 }
 void campaign();
 
@@ -54,6 +55,7 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   if (command === "resign") void leadership?.resign();
   if (command === "campaign") void campaign();
   if (command === "close") {
+    closing = true;
     void election
       .close()
       .then(() => store.close())

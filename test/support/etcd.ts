@@ -31,6 +31,8 @@ export interface EtcdMember {
   resume(): void;
   /** Starts a killed or stopped member again on its data dir and ports. */
   restart(): Promise<void>;
+  /** Whether it is the cluster's raft leader now (its /metrics' etcd_server_is_leader). */
+  isRaftLeader(): Promise<boolean>;
   log(): string;
 }
 
@@ -165,6 +167,13 @@ class Member implements EtcdMember {
   async restart(): Promise<void> {
     await this.kill();
     this.spawn();
+  }
+
+  async isRaftLeader(): Promise<boolean> {
+    const response = await fetch(`http://${this.endpoint}/metrics`, {
+      signal: AbortSignal.timeout(2000),
+    });
+    return /^etcd_server_is_leader 1$/m.test(await response.text());
   }
 
   log(): string {

@@ -164,14 +164,15 @@ export class EtcdKvStore implements KvStore {
     const items: StoredValue<T>[] = [];
     for (;;) {
       // The first page fixes the revision; the others read at it, so all see one snapshot.
+      const at = revision;
       const response = await this.call(() =>
-        this.client.kv.range({
-          key,
-          range_end: rangeEnd,
-          limit: pageSize,
-          revision: revision ?? 0,
-        }),
-      );
+        this.client.kv.range({ key, range_end: rangeEnd, limit: pageSize, revision: at ?? 0 }),
+      ).catch((error: unknown) => {
+        // Compacted while we paged, or atRevision too old: the caller reads again.
+        throw error instanceof StoreCompactedError && at !== undefined
+          ? new StoreCompactedError(at, at)
+          : error;
+      });
       revision ??= Number(response.header.revision);
       for (const kv of response.kvs) items.push(this.toStored<T>(kv));
       const last = response.kvs.at(-1);
