@@ -25,6 +25,7 @@ import type { Logger } from "pino";
 import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
 import type { IdleTimeoutNotification__Output } from "../../proto/gen/p4/v1/IdleTimeoutNotification.js";
 import type { PacketIn__Output } from "../../proto/gen/p4/v1/PacketIn.js";
+import type { Election } from "../cluster/types.js";
 import { type CanonicalCodec, splitIdleTimeout } from "../compile/canonical.js";
 import {
   type CompiledFabric,
@@ -41,7 +42,6 @@ import { DuplicateResourceError, ResourceSet } from "../intent/resources.js";
 import type { FabricDocument } from "../intent/schema.js";
 import { StoreConflictError } from "../intent/store/errors.js";
 import type { KvStore, Watch } from "../intent/store/types.js";
-import type { Election } from "../cluster/types.js";
 import { P4RuntimeClient } from "../p4rt/client.js";
 import { PacketIoCodec } from "../p4rt/packet-io.js";
 import { loadPipeline, type Pipeline } from "../p4rt/pipeline.js";

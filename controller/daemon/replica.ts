@@ -51,7 +51,8 @@ function etcdOptions(etcd: EtcdStoreConfig) {
   if (Boolean(cert) !== Boolean(key)) {
     throw new DaemonConfigError("store.etcd: a client certificate needs both certFile and keyFile");
   }
-  if (cert && !ca) throw new DaemonConfigError("store.etcd: certFile and keyFile need caFile (TLS)");
+  if (cert && !ca)
+    throw new DaemonConfigError("store.etcd: certFile and keyFile need caFile (TLS)");
   return {
     endpoints: etcd.endpoints,
     prefix: etcd.prefix,

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import {
   backupElectionId,
-  electionIdParts,
   leaderElectionId,
+  termOf,
 } from "../../../controller/cluster/election-id.js";
 import { LocalElection } from "../../../controller/cluster/local-election.js";
 import { openEmbeddedStore } from "../../../controller/intent/store/embedded.js";
@@ -50,9 +50,13 @@ describe("local election (embedded store)", () => {
 
 describe("P4Runtime election ids", () => {
   test("a leader's id is {high: term, low: 0}, a backup's {high: 0, low: ordinal}: every leader outranks every backup and every earlier leader", () => {
-    assert.deepEqual(electionIdParts(leaderElectionId(5)), { high: 5n, low: 0n });
-    assert.deepEqual(electionIdParts(backupElectionId(3)), { high: 0n, low: 3n });
-    assert.ok(leaderElectionId(1) > backupElectionId(Number.MAX_SAFE_INTEGER));
+    // The term in the upper 64 bits; a backup's id 2^32 + ordinal (clear of tools' small ids).
+    assert.equal(leaderElectionId(5), 5n << 64n);
+    assert.equal(termOf(leaderElectionId(5)), 5);
+    assert.equal(backupElectionId(3), (1n << 32n) + 3n);
+    assert.equal(termOf(backupElectionId(3)), 0);
+    assert.ok(leaderElectionId(1) > backupElectionId(2 ** 31 - 1));
+    assert.throws(() => backupElectionId(2 ** 31), RangeError);
     assert.ok(leaderElectionId(2) > leaderElectionId(1));
     assert.throws(() => leaderElectionId(0), RangeError);
     assert.throws(() => backupElectionId(0), RangeError);

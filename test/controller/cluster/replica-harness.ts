@@ -3,8 +3,9 @@
  * (`nvgre-ctl run --store etcd://…`, so they can be killed, stopped and resumed by pid), and
  * two softswitches in this process, so the test can put frames on their ports and see what
  * leaves while the controllers come and go. What the replicas write to each switch is counted
- * by a P4Runtime pass-through in front of it, and a backup client of the test's own (election
- * id 2) on each switch hears every change of primary, with the primary's election id.
+ * by a P4Runtime pass-through in front of it; who is primary on a switch is asked by a client of
+ * the test's own joining its election for a moment (election id 2: a backup's answer names the
+ * primary's id).
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -150,9 +151,24 @@ export interface Leaf {
   /** The address the replicas reach it by (the recorder's). */
   address: string;
   recorder: P4RuntimeRecorder;
-  /** The primary's election id as the switch last announced it. */
-  primaryElectionId: bigint;
-  watcher: P4RuntimeClient;
+  /** The switch's own address (not through the recorder). */
+  direct: string;
+}
+
+/** The election id of the switch's primary now, as its arbitration answer names it. */
+async function primaryElectionId(leaf: Leaf, deviceId: number): Promise<bigint> {
+  const client = new P4RuntimeClient({
+    address: leaf.direct,
+    deviceId,
+    electionId: 2n,
+    reconnect: false,
+    connectTimeoutMs: 2_000,
+  });
+  try {
+    return (await client.connect()).primaryElectionId;
+  } finally {
+    client.close();
+  }
 }
 
 export class ClusterHarness {
@@ -169,20 +185,14 @@ export class ClusterHarness {
       const device = new SoftswitchDevice({ deviceId: i + 1, cpuPort: CPU_PORT });
       const server = await startP4RuntimeServer({ device, address: "127.0.0.1:0" });
       const recorder = await startRecorder(server.address);
-      const watcher = new P4RuntimeClient({
-        address: server.address,
-        deviceId: i + 1,
-        electionId: 2n,
-        reconnect: false,
+      this.leaves.push({
+        name,
+        device,
+        address: recorder.address,
+        recorder,
+        direct: server.address,
       });
-      const leaf: Leaf = { name, device, address: recorder.address, recorder, primaryElectionId: 0n, watcher };
-      watcher.on("arbitration", (state) => {
-        leaf.primaryElectionId = state.primaryElectionId;
-      });
-      leaf.primaryElectionId = (await watcher.connect()).primaryElectionId;
-      this.leaves.push(leaf);
       this.closers.push(async () => {
-        watcher.close();
         await recorder.close();
         await server.close();
         await device.close();
@@ -212,8 +222,9 @@ export class ClusterHarness {
   }
 
   /** The term of the primary on every leaf, when every leaf has the same leader's primary. */
-  primaryTerm(): number | undefined {
-    const terms = new Set(this.leaves.map((l) => termOf(l.primaryElectionId)));
+  async primaryTerm(): Promise<number | undefined> {
+    const ids = await Promise.all(this.leaves.map((leaf, i) => primaryElectionId(leaf, i + 1)));
+    const terms = new Set(ids.map(termOf));
     const [term] = terms;
     return terms.size === 1 && term !== undefined && term > 0 ? term : undefined;
   }

@@ -43,7 +43,7 @@ describe("controller cluster: 3 replicas on a 3-member etcd, 2 softswitches", ()
     let found: Replica | undefined;
     await cluster.until(what, async () => {
       found = await cluster.leader();
-      const term = cluster.primaryTerm();
+      const term = await cluster.primaryTerm();
       return found !== undefined && term !== undefined && term > previousTerm;
     });
     return found as Replica;
@@ -63,7 +63,7 @@ describe("controller cluster: 3 replicas on a 3-member etcd, 2 softswitches", ()
     // Any replica takes the fabric file; the leader writes it.
     await cluster.apply(followers()[0] as Replica);
     await cluster.until("every switch holds the intent", () => cluster.converged());
-    assert.ok(cluster.primaryTerm(), "the leader's term is primary on every switch");
+    assert.ok(await cluster.primaryTerm(), "the leader's term is primary on every switch");
   });
 
   after(async () => {
@@ -79,12 +79,19 @@ describe("controller cluster: 3 replicas on a 3-member etcd, 2 softswitches", ()
       assert.equal(status?.cluster?.leader, leader.id);
       assert.equal(status?.cluster?.members.length, 3);
     }
-    const term = cluster.primaryTerm();
-    assert.ok(term !== undefined && term === statuses[0]?.cluster?.term, "the leader's term is primary");
+    const term = await cluster.primaryTerm();
+    assert.ok(
+      term !== undefined && term === statuses[0]?.cluster?.term,
+      "the leader's term is primary",
+    );
     for (const status of statuses) {
       for (const s of status?.switches ?? []) {
         assert.equal(s.connected, true, `${status?.cluster?.self} → ${s.name} connected`);
-        assert.equal(s.primary, status?.cluster?.role === "leader", `${status?.cluster?.self} → ${s.name}`);
+        assert.equal(
+          s.primary,
+          status?.cluster?.role === "leader",
+          `${status?.cluster?.self} → ${s.name}`,
+        );
       }
     }
     for (const follower of followers()) {
@@ -117,18 +124,26 @@ describe("controller cluster: 3 replicas on a 3-member etcd, 2 softswitches", ()
     const flow = traffic(leaf1, 1, unicast);
     await sleep(200);
     cluster.resetRecorders();
-    const oldTerm = cluster.primaryTerm() ?? 0;
+    const oldTerm = (await cluster.primaryTerm()) ?? 0;
     const killedAt = performance.now();
     await leader.signal("SIGKILL");
-    await cluster.until("a new leader's term is primary on every switch", () => (cluster.primaryTerm() ?? 0) > oldTerm);
+    await cluster.until(
+      "a new leader's term is primary on every switch",
+      async () => ((await cluster.primaryTerm()) ?? 0) > oldTerm,
+    );
     const failoverMs = performance.now() - killedAt;
     leader = await waitForLeader("the replicas agree on the new leader", oldTerm);
     await cluster.until("the new leader has reconciled", () => cluster.converged());
     await sleep(200);
     const counts = flow.stop();
-    process.stdout.write(`# failover after SIGKILL: ${failoverMs.toFixed(0)} ms (lease TTL ${LEASE_TTL_SECONDS} s)\n`);
+    process.stdout.write(
+      `# failover after SIGKILL: ${failoverMs.toFixed(0)} ms (lease TTL ${LEASE_TTL_SECONDS} s)\n`,
+    );
     // The bound the issue states is TTL + 1 s; 1 s more absorbs a loaded CI machine.
-    assert.ok(failoverMs < (LEASE_TTL_SECONDS + 2) * 1000, `failover took ${failoverMs.toFixed(0)} ms`);
+    assert.ok(
+      failoverMs < (LEASE_TTL_SECONDS + 2) * 1000,
+      `failover took ${failoverMs.toFixed(0)} ms`,
+    );
     assert.equal(cluster.updatesWritten(), 0, "the new leader rewrote nothing the switches held");
     assert.ok(counts.sent > 50, `${counts.sent} frames sent`);
     assert.equal(counts.delivered, counts.sent, "every frame was forwarded during the failover");
@@ -140,10 +155,13 @@ describe("controller cluster: 3 replicas on a 3-member etcd, 2 softswitches", ()
       for (const r of cluster.replicas) if (!(await r.status())) return false;
       return true;
     });
-    const oldTerm = cluster.primaryTerm() ?? 0;
+    const oldTerm = (await cluster.primaryTerm()) ?? 0;
     const stoppedAt = performance.now();
     await leader.signal("SIGTERM");
-    await cluster.until("a new leader is primary", () => (cluster.primaryTerm() ?? 0) > oldTerm);
+    await cluster.until(
+      "a new leader is primary",
+      async () => ((await cluster.primaryTerm()) ?? 0) > oldTerm,
+    );
     const handoverMs = performance.now() - stoppedAt;
     process.stdout.write(`# handover after SIGTERM: ${handoverMs.toFixed(0)} ms\n`);
     assert.ok(handoverMs < 2000, `handover took ${handoverMs.toFixed(0)} ms (goal < 1 s)`);
@@ -158,7 +176,7 @@ describe("controller cluster: 3 replicas on a 3-member etcd, 2 softswitches", ()
       return true;
     });
     const paused = leader;
-    const oldTerm = cluster.primaryTerm() ?? 0;
+    const oldTerm = (await cluster.primaryTerm()) ?? 0;
     await paused.signal("SIGSTOP");
     try {
       leader = await waitForLeader("another replica leads", oldTerm);
@@ -168,14 +186,18 @@ describe("controller cluster: 3 replicas on a 3-member etcd, 2 softswitches", ()
     const move = await leader.cli("endpoint", "move", "web-2", "--to", "leaf2:1", "-o", "json");
     assert.equal(move.code, 0, move.err);
     await cluster.until("the new leader applied the move", () => cluster.converged());
-    const newTerm = cluster.primaryTerm();
+    const newTerm = await cluster.primaryTerm();
     await paused.signal("SIGCONT");
     await cluster.until("the resumed replica knows it follows", async () => {
       const status = await paused.status();
       return status?.cluster?.role === "follower";
     });
     await sleep(LEASE_TTL_SECONDS * 1000);
-    assert.equal(cluster.primaryTerm(), newTerm, "the switches kept the new leader as primary");
+    assert.equal(
+      await cluster.primaryTerm(),
+      newTerm,
+      "the switches kept the new leader as primary",
+    );
     assert.equal(await cluster.converged(), true, "the switches hold the new leader's intent");
     const endpoints = JSON.parse((await paused.cli("get", "endpoints", "-o", "json")).out) as {
       name: string;
@@ -222,7 +244,10 @@ describe("controller cluster: 3 replicas on a 3-member etcd, 2 softswitches", ()
       const status = await leader.status();
       assert.equal(status?.cluster?.role, "follower");
       await sleep(500);
-      assert.ok(flow.counts.delivered === flow.counts.sent, "forwarding goes on without a controller");
+      assert.ok(
+        flow.counts.delivered === flow.counts.sent,
+        "forwarding goes on without a controller",
+      );
       await a.restart();
       await b.restart();
       restarted = true;
@@ -245,8 +270,24 @@ describe("controller cluster: 3 replicas on a 3-member etcd, 2 softswitches", ()
     assert.ok(first && second);
     const revision = (await leader.status())?.daemon.intentRevision ?? 0;
     const [x, y] = await Promise.all([
-      first.cli("endpoint", "move", "web-1", "--to", "leaf1:2", "--expected-revision", String(revision)),
-      second.cli("endpoint", "move", "web-1", "--to", "leaf1:3", "--expected-revision", String(revision)),
+      first.cli(
+        "endpoint",
+        "move",
+        "web-1",
+        "--to",
+        "leaf1:2",
+        "--expected-revision",
+        String(revision),
+      ),
+      second.cli(
+        "endpoint",
+        "move",
+        "web-1",
+        "--to",
+        "leaf1:3",
+        "--expected-revision",
+        String(revision),
+      ),
     ]);
     const codes = [x.code, y.code].sort();
     assert.deepEqual(codes, [0, 6], `exit codes ${x.code} (${x.err}) and ${y.code} (${y.err})`);
@@ -256,7 +297,11 @@ describe("controller cluster: 3 replicas on a 3-member etcd, 2 softswitches", ()
       name: string;
       location: string;
     }[];
-    assert.equal(endpoints.find((e) => e.name === "web-1")?.location, winner, "the winner's move, not lost");
+    assert.equal(
+      endpoints.find((e) => e.name === "web-1")?.location,
+      winner,
+      "the winner's move, not lost",
+    );
   });
 
   test("an endpoint whose first frames arrive during a handover is learned, once", async () => {
@@ -264,7 +309,7 @@ describe("controller cluster: 3 replicas on a 3-member etcd, 2 softswitches", ()
     const vm = await scapy.frame(
       "Ether(src='02:00:00:00:01:33', dst='ff:ff:ff:ff:ff:ff')/ARP(op=1, hwsrc='02:00:00:00:01:33', psrc='10.1.1.33', pdst='10.1.1.11')",
     );
-    const oldTerm = cluster.primaryTerm() ?? 0;
+    const oldTerm = (await cluster.primaryTerm()) ?? 0;
     const flow = traffic(leaf1, 3, vm, 50);
     try {
       await leader.signal("SIGKILL");
