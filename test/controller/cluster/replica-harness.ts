@@ -65,6 +65,8 @@ export class Replica {
   process: ChildProcess | undefined;
   readonly socket: string;
   readonly logPath: string;
+  /** SIGSTOPped and not yet continued: it cannot answer, so nobody asks it. */
+  paused = false;
 
   constructor(
     readonly id: string,
@@ -118,6 +120,7 @@ export class Replica {
     if (!child || !this.running) return;
     if (signal === "SIGSTOP" || signal === "SIGCONT") {
       child.kill(signal);
+      this.paused = signal === "SIGSTOP";
       return;
     }
     const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -212,7 +215,7 @@ export class ClusterHarness {
 
   /** The replica every running replica names as leader, once they agree and it says it leads. */
   async leader(): Promise<Replica | undefined> {
-    const running = this.replicas.filter((r) => r.running);
+    const running = this.replicas.filter((r) => r.running && !r.paused);
     const statuses = await Promise.all(running.map((r) => r.status()));
     const leading = running.filter((_, i) => statuses[i]?.cluster?.role === "leader");
     if (leading.length !== 1) return undefined;
