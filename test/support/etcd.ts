@@ -48,6 +48,9 @@ export interface EtcdCluster {
 
 export interface EtcdClusterOptions {
   members?: 1 | 3;
+  /** Serve clients over TLS with this server certificate and require client certificates
+   * signed by `ca` (mTLS); PEM file paths. */
+  tls?: { ca: string; cert: string; key: string };
   /** etcd's --max-txn-ops (default 20,000: the store's largest transactions). */
   maxTxnOps?: number;
 }
@@ -61,21 +64,39 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
   const count = options.members ?? 1;
   const dir = mkdtempSync(join(tmpdir(), "nvgre-etcd-"));
   const token = `nvgre-test-${process.pid}-${Date.now()}`;
-  const specs: { name: string; clientPort: number; peerPort: number }[] = [];
+  const specs: { name: string; clientPort: number; peerPort: number; metricsPort: number }[] = [];
   for (let i = 0; i < count; i++) {
-    specs.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort() });
+    specs.push({
+      name: `m${i}`,
+      clientPort: await freePort(),
+      peerPort: await freePort(),
+      // /health and /metrics in plain HTTP on a port of their own, also when clients use TLS.
+      metricsPort: await freePort(),
+    });
   }
+  const scheme = options.tls ? "https" : "http";
+  const tlsArgs = options.tls
+    ? [
+        `--cert-file=${options.tls.cert}`,
+        `--key-file=${options.tls.key}`,
+        `--trusted-ca-file=${options.tls.ca}`,
+        "--client-cert-auth",
+      ]
+    : [];
   const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(",");
   const members = specs.map(
     (spec) =>
       new Member(
         spec.name,
         spec.clientPort,
+        spec.metricsPort,
         [
           `--name=${spec.name}`,
           `--data-dir=${join(dir, spec.name)}`,
-          `--listen-client-urls=http://127.0.0.1:${spec.clientPort}`,
-          `--advertise-client-urls=http://127.0.0.1:${spec.clientPort}`,
+          `--listen-client-urls=${scheme}://127.0.0.1:${spec.clientPort}`,
+          `--advertise-client-urls=${scheme}://127.0.0.1:${spec.clientPort}`,
+          ...tlsArgs,
+          `--listen-metrics-urls=http://127.0.0.1:${spec.metricsPort}`,
           `--listen-peer-urls=http://127.0.0.1:${spec.peerPort}`,
           `--initial-advertise-peer-urls=http://127.0.0.1:${spec.peerPort}`,
           `--initial-cluster=${initialCluster}`,
@@ -96,7 +117,10 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     endpoints: members.map((m) => m.endpoint),
     dir,
     waitHealthy: (which = members.filter((m) => m.pid !== undefined), timeoutMs = 20_000) =>
-      waitHealthy(which, timeoutMs),
+      waitHealthy(
+        members.filter((m) => which.includes(m)),
+        timeoutMs,
+      ),
     async stop() {
       await Promise.all(members.map((m) => m.kill()));
       rmSync(dir, { recursive: true, force: true });
@@ -114,15 +138,19 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
 
 class Member implements EtcdMember {
   readonly endpoint: string;
+  /** host:port of its plain-HTTP /health and /metrics. */
+  readonly metricsEndpoint: string;
   private child: ChildProcess | undefined;
 
   constructor(
     readonly name: string,
     clientPort: number,
+    metricsPort: number,
     private readonly args: string[],
     private readonly logFile: string,
   ) {
     this.endpoint = `127.0.0.1:${clientPort}`;
+    this.metricsEndpoint = `127.0.0.1:${metricsPort}`;
   }
 
   get pid(): number | undefined {
@@ -170,7 +198,7 @@ class Member implements EtcdMember {
   }
 
   async isRaftLeader(): Promise<boolean> {
-    const response = await fetch(`http://${this.endpoint}/metrics`, {
+    const response = await fetch(`http://${this.metricsEndpoint}/metrics`, {
       signal: AbortSignal.timeout(2000),
     });
     return /^etcd_server_is_leader 1$/m.test(await response.text());
@@ -181,11 +209,11 @@ class Member implements EtcdMember {
   }
 }
 
-async function waitHealthy(members: EtcdMember[], timeoutMs: number): Promise<void> {
+async function waitHealthy(members: Member[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const member of members) {
     for (;;) {
-      if (await healthy(member.endpoint)) break;
+      if (await healthy(member.metricsEndpoint)) break;
       if (member.pid === undefined) {
         throw new Error(`etcd member ${member.name} exited:\n${member.log().slice(-2000)}`);
       }
