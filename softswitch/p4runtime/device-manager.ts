@@ -20,7 +20,7 @@ import { ProgramError } from "../program/errors.js";
 import { asP4RuntimeError, Code, invalidArgument, P4RuntimeError } from "./errors.js";
 import { PipelineModel } from "./pipeline-model.js";
 import { PipelineState } from "./pipeline-state.js";
-import { type WriteOutcome, writeStatus } from "./write-status.js";
+import { checkReportable, type WriteOutcome, writeStatus } from "./write-status.js";
 
 export type PipelineAction = SetForwardingPipelineConfigRequest__Output["action"];
 export type ResponseType = GetForwardingPipelineConfigRequest__Output["response_type"];
@@ -108,6 +108,7 @@ export class DeviceManager {
         details: "Support for atomic write modes has not been implemented yet",
       };
     }
+    checkReportable(request.updates.length);
     return writeStatus(request.updates.map((u) => this.tryUpdate(state, u)));
   }
 
