@@ -146,13 +146,15 @@ export class DeviceManager {
       state.apply(update);
       return undefined;
     } catch (error) {
-      return asP4RuntimeError(error);
+      const refused = asP4RuntimeError(error);
+      if (refused.detail) this.device.logRefusal(refused);
+      return refused;
     }
   }
 
   /** Loads the device config and joins the P4Info to it; nothing changes if either is bad. */
   private verify(config: ForwardingPipelineConfig__Output | null): PipelineState {
-    if (!config?.p4info) throw invalidArgument("Error when importing p4info: no p4info given");
+    if (!config?.p4info) throw invalidArgument("Error when importing p4info", "no p4info given");
     const deviceConfig = config.p4_device_config;
     let sw: ReturnType<SoftswitchDevice["createSwitch"]>;
     try {
@@ -189,7 +191,8 @@ export class DeviceManager {
         const e = asP4RuntimeError(error);
         throw new P4RuntimeError(
           Code.FAILED_PRECONDITION,
-          `Error when reconciling config: existing state does not fit the new pipeline: ${e.message}`,
+          "Error when reconciling config",
+          `existing state does not fit the new pipeline: ${e.message}`,
         );
       }
     }
