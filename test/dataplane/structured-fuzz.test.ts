@@ -195,7 +195,7 @@ for (const factory of targets()) {
             // Bridged to an access port only as the inner frame of well-formed NVGRE, and only
             // to the port of the VSID its key names: nothing crosses into the other VSID.
             const matching = verdicts.filter(
-              (v) => v !== null && v[1].equals(o.frame) && PORT_OF_KEY.get(v[0]) === o.port,
+              (v) => v?.[1].equals(o.frame) && PORT_OF_KEY.get(v[0]) === o.port,
             );
             assert.ok(
               matching.length > 0,
