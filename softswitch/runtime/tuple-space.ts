@@ -242,7 +242,9 @@ export class TupleSpace<E extends Ranked> {
    * The (value, mask) hashed per field, for each place of an entry: a range field expanded
    * into prefixes while the places stay within RANGE_EXPANSION_LIMIT, else not hashed.
    */
-  private placements(fields: readonly MaskedField[]): (readonly { value: bigint; mask: bigint }[])[] {
+  private placements(
+    fields: readonly MaskedField[],
+  ): (readonly { value: bigint; mask: bigint }[])[] {
     // Without ranges, an entry has one place: its own masks (no arrays to build).
     if (!fields.some((f) => f.low !== undefined)) return [fields];
     let places: { value: bigint; mask: bigint }[][] = [[]];
