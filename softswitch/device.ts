@@ -59,12 +59,12 @@ export class SoftswitchDevice extends EventEmitter<DeviceEvents> {
     this.p4runtime = new DeviceManager(this);
   }
 
-  /** The program the data plane runs, if any. */
   /** Logs a refused request's detail (its answer carries PI's message alone). */
   logRefusal(error: P4RuntimeError): void {
     this.options.p4runtimeLog?.(describeError(error));
   }
 
+  /** The program the data plane runs, if any. */
   get switch(): SimpleSwitch | undefined {
     return this.current;
   }

@@ -78,41 +78,41 @@ interface Fields {
 }
 
 /**
- * Copies waiting for egress, first in first out, with each port's depth (enq_qdepth,
- * deq_qdepth) counted as they come and go: a group of 100,000 replicas costs no scan per copy.
+ * Copies waiting for egress, first in first out. When the program reads queue depths
+ * (enq_qdepth, deq_qdepth), each port's depth is counted as copies come and go, so a group of
+ * 100,000 replicas costs no scan per copy; otherwise nothing is counted.
  */
 class EgressQueue {
-  private items: { port: number; p: PacketState }[] = [];
-  private head = 0;
-  private readonly depths = new Map<number, number>();
+  private readonly items: { port: number; p: PacketState }[] = [];
+  private readonly depths: Map<number, number> | undefined;
+
+  constructor(countDepths: boolean) {
+    this.depths = countDepths ? new Map() : undefined;
+  }
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.items.length;
   }
 
   push(port: number, p: PacketState): void {
     this.items.push({ port, p });
-    this.depths.set(port, this.depth(port) + 1);
+    if (this.depths) this.depths.set(port, this.depth(port) + 1);
   }
 
   shift(): { port: number; p: PacketState } | undefined {
-    const e = this.items[this.head];
-    if (!e) return undefined;
-    this.head++;
-    if (this.head === this.items.length) this.clear();
-    else this.depths.set(e.port, this.depth(e.port) - 1);
+    const e = this.items.shift();
+    if (e && this.depths) this.depths.set(e.port, this.depth(e.port) - 1);
     return e;
   }
 
-  /** Copies waiting for `port`. */
+  /** Copies waiting for `port` (counted only when the program reads it). */
   depth(port: number): number {
-    return this.depths.get(port) ?? 0;
+    return this.depths?.get(port) ?? 0;
   }
 
   clear(): void {
-    this.items = [];
-    this.head = 0;
-    this.depths.clear();
+    this.items.length = 0;
+    this.depths?.clear();
   }
 }
 
@@ -225,6 +225,7 @@ export class SimpleSwitch {
       priority: L.optionalField("intrinsic_metadata", "priority"),
       queueing: queueingFields(L, read),
     };
+    this.egressQueue = new EgressQueue(this.fields.queueing !== undefined);
     this.egressSpecAtEgress = truncate(this.dropPort + 1, this.fields.egressSpec.width);
     for (const fl of program.spec.field_lists) {
       this.fieldLists.set(
@@ -296,7 +297,9 @@ export class SimpleSwitch {
     // frame runs) gets queues of its own.
     const outer = !this.running;
     const ingressQueue = outer ? this.ingressQueue : [];
-    const egressQueue = outer ? this.egressQueue : new EgressQueue();
+    const egressQueue = outer
+      ? this.egressQueue
+      : new EgressQueue(this.fields.queueing !== undefined);
     // Both are empty unless the last frame stopped half-way (a fault, the pass limit).
     if (ingressQueue.length > 0) ingressQueue.length = 0;
     if (egressQueue.length > 0) egressQueue.clear();
@@ -327,7 +330,7 @@ export class SimpleSwitch {
 
   private running = false;
   private readonly ingressQueue: PacketState[] = [];
-  private readonly egressQueue = new EgressQueue();
+  private readonly egressQueue: EgressQueue;
 
   private newPacket(port: number, frame: Uint8Array): PacketState {
     const p = new PacketState(this.freshPhv(), frame);

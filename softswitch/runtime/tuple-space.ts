@@ -44,6 +44,9 @@ interface NumberMaskedField {
 
 const TWO_32 = 2 ** 32;
 
+/** Tables of at most this many entries are scanned in order: cheaper than a hash per tuple. */
+const SMALL_TABLE = 8;
+
 /** Most places one entry takes through range expansion; beyond, ranges are checked per entry. */
 const RANGE_EXPANSION_LIMIT = 64;
 
@@ -143,6 +146,8 @@ export class TupleSpace<E extends Ranked> {
   private readonly placed = new Map<E, Placed<E>>();
   /** Match + priority → entry, for duplicate checks and finds in O(1). */
   private readonly bySignature = new Map<string, Placed<E>>();
+  /** Every entry in order, while there are at most SMALL_TABLE of them. */
+  private small: Placed<E>[] | undefined = [];
   private readonly narrow: boolean[];
   /** All fields at most 53 bits wide: buckets keyed by a 32-bit hash, not a string. */
   private readonly hashed: boolean;
@@ -184,7 +189,16 @@ export class TupleSpace<E extends Ranked> {
     }
     this.placed.set(entry, rec);
     this.bySignature.set(signature, rec);
+    this.keepSmall();
     return true;
+  }
+
+  /** The in-order list of a small table, kept while the table stays small. */
+  private keepSmall(): void {
+    this.small =
+      this.placed.size <= SMALL_TABLE
+        ? [...this.placed.values()].sort((a, b) => (before(a.entry, b.entry) ? -1 : 1))
+        : undefined;
   }
 
   remove(entry: E): void {
@@ -198,6 +212,7 @@ export class TupleSpace<E extends Ranked> {
       if (bucket.length === 0) tuple.buckets.delete(key);
       this.countPriority(tuple, entry.priority, -1);
     }
+    this.keepSmall();
   }
 
   clear(): void {
@@ -205,10 +220,16 @@ export class TupleSpace<E extends Ranked> {
     this.order = [];
     this.placed.clear();
     this.bySignature.clear();
+    this.small = [];
   }
 
   /** The best entry matching a packet's key (values truncated to each field's width). */
   lookup(key: readonly FieldValue[]): E | undefined {
+    const small = this.small;
+    if (small !== undefined) {
+      for (const rec of small) if (this.matches(rec, key)) return rec.entry;
+      return undefined;
+    }
     let best: Placed<E> | undefined;
     for (const tuple of this.order) {
       if (best !== undefined && (tuple.priorities[0] as number) > best.entry.priority) break;
