@@ -22,7 +22,7 @@ import {
   SPINE_MAC,
   SWITCH_MAC,
 } from "../test/dataplane/leaf.js";
-import { Batch } from "../test/dataplane/program.js";
+import { Batch, caFamily } from "../test/dataplane/program.js";
 import { repoRoot } from "../test/support/repo.js";
 import { py, Scapy } from "../test/support/scapy.js";
 
@@ -88,6 +88,70 @@ export async function programNvgreLeaf(
     await commit(batch, 5 + SCALE.macsPerVsid);
   }
   return written;
+}
+
+/** Local endpoints per VSID in `programLeafEndpoints` (each VSID on its own VLAN of port 4). */
+const ENDPOINTS_PER_VSID = 100;
+
+/**
+ * Programs a leaf with `endpoints` local endpoints besides the bench's own, source guard on in
+ * every VSID, as the controller compiles an endpoint: a source_guard entry (half of them for the
+ * endpoint's IPv4 address exactly, half for any address: two mask combinations, as the compiler
+ * makes), a mac entry and an arp_responder entry each. The bench endpoint's entries come last.
+ * One source_guard entry per endpoint, not the compiler's three, so 64,000 fit the 65,536-entry
+ * table. Returns the number of entries written.
+ */
+export async function programLeafEndpoints(
+  client: P4RuntimeClient,
+  pipeline: Pipeline,
+  endpoints: number,
+): Promise<number> {
+  const family = (name: string) => ({ value: caFamily(name), mask: 3 });
+  const exactCa = (ip: string) => ({ value: ip, mask: (1n << 128n) - 1n });
+  const any = { value: 0, mask: 0 };
+  const guard = (batch: Batch, vsid: number, port: number, src: string, ip?: string) =>
+    batch.entry(
+      "source_guard",
+      {
+        vsid,
+        port,
+        src_mac: src,
+        ca_family: ip ? family("IPV4") : any,
+        src_ca: ip ? exactCa(ip) : any,
+      },
+      "permit_source",
+      {},
+      10,
+    );
+  let written = 0;
+  const base = leafBase(new Batch({ client, pipeline }));
+  addVsid(base, { vsid: BENCH_VSID, index: 1, sourceGuard: true });
+  addAccess(base, 3, BENCH_VSID);
+  addSourcePa(base, BENCH_VSID, { v4: PA4 });
+  for (let n = 1; n <= SCALE.nves; n++) addNve(base, n, `198.51.100.${n % 254 || 254}`);
+  await base.commit();
+  for (let first = 0; first < endpoints; first += ENDPOINTS_PER_VSID) {
+    const v = first / ENDPOINTS_PER_VSID;
+    const vsid = 0x10000 + v;
+    const batch = new Batch({ client, pipeline });
+    addVsid(batch, { vsid, index: 2 + v, sourceGuard: true });
+    addAccess(batch, 4, vsid, 100 + v);
+    for (let i = first; i < Math.min(first + ENDPOINTS_PER_VSID, endpoints); i++) {
+      const m = mac(0x10_0000 + i);
+      const ip = `10.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff}`;
+      guard(batch, vsid, 4, m, i % 2 === 0 ? ip : undefined);
+      batch.entry("mac", { vsid, dst_mac: m }, "bridge_to_port", { port: 4 });
+      batch.entry("arp_responder", { vsid, ip }, "arp_reply", { mac: m });
+      written += 3;
+    }
+    await batch.commit();
+  }
+  const last = new Batch({ client, pipeline });
+  guard(last, BENCH_VSID, 3, VM_LOCAL, "10.1.0.1");
+  last.entry("mac", { vsid: BENCH_VSID, dst_mac: VM_LOCAL }, "bridge_to_port", { port: 3 });
+  last.entry("mac", { vsid: BENCH_VSID, dst_mac: VM_REMOTE }, "bridge_to_nve", { nve_id: 2 });
+  await last.commit();
+  return written + 3;
 }
 
 /** Programs the L2 program with `entries` MACs, one of them L2_DST → port 2. */

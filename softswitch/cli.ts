@@ -199,6 +199,7 @@ async function start(json: string | undefined, o: CliOptions, log: Logger): Prom
     ...(o.cpuPort !== undefined ? { cpuPort: o.cpuPort } : {}),
     dropPort: o.dropPort,
     log: (message) => log.info({ source: "dataplane" }, message),
+    p4runtimeLog: (message) => log.warn({ source: "p4runtime" }, message),
   });
   if (json !== undefined) {
     const text = readFile(json, "JSON program").toString("utf8");

@@ -9,7 +9,7 @@
 import { EventEmitter } from "node:events";
 import type { StreamMessageResponse } from "../proto/gen/p4/v1/StreamMessageResponse.js";
 import { DeviceManager } from "./p4runtime/device-manager.js";
-import { Code, P4RuntimeError } from "./p4runtime/errors.js";
+import { Code, describeError, P4RuntimeError } from "./p4runtime/errors.js";
 import type { MicrosClock } from "./runtime/meters.js";
 import { type OutputPacket, SimpleSwitch } from "./runtime/switch.js";
 
@@ -30,6 +30,8 @@ export interface DeviceOptions {
   clock?: MicrosClock;
   /** log_msg output and faults inside the pipeline. */
   log?: (message: string) => void;
+  /** Refused P4Runtime requests with what PI's message leaves out (which table, which id). */
+  p4runtimeLog?: (message: string) => void;
 }
 
 export interface DeviceEvents {
@@ -55,6 +57,11 @@ export class SoftswitchDevice extends EventEmitter<DeviceEvents> {
     this.cpuPort = options.cpuPort || undefined;
     this.dropPort = options.dropPort ?? 511;
     this.p4runtime = new DeviceManager(this);
+  }
+
+  /** Logs a refused request's detail (its answer carries PI's message alone). */
+  logRefusal(error: P4RuntimeError): void {
+    this.options.p4runtimeLog?.(describeError(error));
   }
 
   /** The program the data plane runs, if any. */

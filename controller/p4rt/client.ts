@@ -46,6 +46,26 @@ export interface ClientOptions {
   /** gRPC message size limit in both directions; full-table reads need it large. */
   maxMessageBytes?: number;
   keepaliveMs?: number;
+  /**
+   * Deadline of each unary call (Capabilities, pipeline config, each Write batch), ms; a call
+   * past it fails with P4RuntimeTimeoutError instead of waiting forever on a silent switch.
+   */
+  callTimeoutMs?: number;
+}
+
+/** Default deadline of a unary call: far beyond any healthy answer (a 1,000-update batch). */
+export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+
+/** A unary call got no answer within its deadline (the switch is stuck or unreachable). */
+export class P4RuntimeTimeoutError extends Error {
+  override readonly name = "P4RuntimeTimeoutError";
+  readonly code = grpc.status.DEADLINE_EXCEEDED;
+  constructor(
+    readonly rpc: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${rpc} failed: no answer from the switch within its deadline of ${timeoutMs} ms`);
+  }
 }
 
 export interface ArbitrationState {
@@ -234,6 +254,25 @@ export class P4RuntimeClient extends EventEmitter<ClientEvents> {
     };
   }
 
+  /** Call options of one unary call: its deadline. */
+  private unaryOptions(): grpc.CallOptions {
+    return { deadline: Date.now() + this.callTimeoutMs };
+  }
+
+  private get callTimeoutMs(): number {
+    return this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  }
+
+  /** The typed error of a failed unary call: a timeout, or the switch's status. */
+  private unaryError(
+    rpc: string,
+    error: grpc.ServiceError,
+  ): P4RuntimeRpcError | P4RuntimeTimeoutError {
+    return error.code === grpc.status.DEADLINE_EXCEEDED
+      ? new P4RuntimeTimeoutError(rpc, this.callTimeoutMs)
+      : rpcError(rpc, error);
+  }
+
   private requirePrimary(operation: string): void {
     if (!this.state.primary) throw new NotPrimaryError(operation);
   }
@@ -241,9 +280,9 @@ export class P4RuntimeClient extends EventEmitter<ClientEvents> {
   /** The P4Runtime API version the switch implements. */
   capabilities(): Promise<string> {
     return new Promise((resolve, reject) =>
-      this.stub.Capabilities({}, (error, response) =>
+      this.stub.Capabilities({}, this.unaryOptions(), (error, response) =>
         error
-          ? reject(rpcError("Capabilities", error))
+          ? reject(this.unaryError("Capabilities", error))
           : resolve(response?.p4runtime_api_version ?? ""),
       ),
     );
@@ -256,8 +295,11 @@ export class P4RuntimeClient extends EventEmitter<ClientEvents> {
   ): Promise<void> {
     this.requirePrimary("SetForwardingPipelineConfig");
     return new Promise((resolve, reject) =>
-      this.stub.SetForwardingPipelineConfig({ ...this.requestHeader(), action, config }, (error) =>
-        error ? reject(rpcError("SetForwardingPipelineConfig", error)) : resolve(),
+      this.stub.SetForwardingPipelineConfig(
+        { ...this.requestHeader(), action, config },
+        this.unaryOptions(),
+        (error) =>
+          error ? reject(this.unaryError("SetForwardingPipelineConfig", error)) : resolve(),
       ),
     );
   }
@@ -267,11 +309,12 @@ export class P4RuntimeClient extends EventEmitter<ClientEvents> {
     return new Promise((resolve, reject) =>
       this.stub.GetForwardingPipelineConfig(
         { device_id: this.options.deviceId.toString(), response_type: "COOKIE_ONLY" },
+        this.unaryOptions(),
         (error, response) => {
           if (error) {
             // PI answers FAILED_PRECONDITION when no pipeline has been set yet.
             if (error.code === grpc.status.FAILED_PRECONDITION) resolve(undefined);
-            else reject(rpcError("GetForwardingPipelineConfig", error));
+            else reject(this.unaryError("GetForwardingPipelineConfig", error));
             return;
           }
           const cookie = response?.config?.cookie?.cookie;
@@ -304,7 +347,7 @@ export class P4RuntimeClient extends EventEmitter<ClientEvents> {
         inFlight = this.sendWrite(request).then((error) => {
           if (!error) return;
           const perUpdate = decodeWriteErrorDetails(error);
-          if (!perUpdate) throw rpcError("Write", error);
+          if (!perUpdate) throw this.unaryError("Write", error);
           perUpdate.forEach((detail, i) => {
             const update = batch[i];
             if (detail.code !== grpc.status.OK && update) {
@@ -342,6 +385,7 @@ export class P4RuntimeClient extends EventEmitter<ClientEvents> {
         (encoded: Buffer) => encoded,
         (response: Buffer) => response,
         request,
+        this.unaryOptions(),
         (error) => resolve(error),
       ),
     );

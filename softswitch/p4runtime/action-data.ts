@@ -19,7 +19,8 @@ export function actionCall(
 ): ActionCall {
   if (action.params.length !== model.params.length) {
     throw invalidArgument(
-      `Unexpected number of action parameters: ${model.name} takes ${model.params.length}, ${action.params.length} given`,
+      "Unexpected number of action parameters",
+      `${model.name} takes ${model.params.length}, ${action.params.length} given`,
     );
   }
   const data = new Array<FieldValue>(model.params.length);
@@ -29,7 +30,8 @@ export function actionCall(
     const param = model.params[at];
     if (!param) {
       throw invalidArgument(
-        `Unknown action parameter: ${model.name} has no parameter ${p.param_id}`,
+        "Unknown action parameter",
+        `${model.name} has no parameter ${p.param_id}`,
       );
     }
     if (data[at] !== undefined) {

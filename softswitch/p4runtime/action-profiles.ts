@@ -86,7 +86,8 @@ export class ActionProfileManager {
     const empty = this.members.size === 0 && this.groups.size === 0 && this.oneShots.size === 0;
     if (this.mode !== "none" && !empty) {
       throw invalidArgument(
-        `Invalid attempt to mix action selector programming modes in action profile "${this.model.name}"`,
+        "Invalid attempt to mix action selector programming modes",
+        `in action profile "${this.model.name}"`,
       );
     }
     this.mode = mode;
@@ -100,7 +101,8 @@ export class ActionProfileManager {
         throw invalidP4Id("action", message.action_id);
       }
       throw invalidArgument(
-        `Invalid action for action profile "${this.model.name}": action ${message.action_id}`,
+        "Invalid action for action profile",
+        `"${this.model.name}": action ${message.action_id}`,
       );
     }
     return { model, call: actionCall(model.action, model.compiled, message) };
@@ -138,7 +140,8 @@ export class ActionProfileManager {
     if (member.handles.some((h) => this.target.references("member", h) > 0)) {
       throw new P4RuntimeError(
         Code.UNKNOWN,
-        `Error when deleting member on target: member ${m.member_id} is used by a group or a table entry`,
+        "Error when deleting member on target",
+        `member ${m.member_id} is used by a group or a table entry`,
       );
     }
     for (const h of member.handles) {
@@ -153,7 +156,8 @@ export class ActionProfileManager {
     if (g.max_size < 0) throw invalidArgument("Group max_size cannot be less than 0");
     if (this.model.maxGroupSize > 0 && g.max_size > this.model.maxGroupSize) {
       throw invalidArgument(
-        `Group max_size cannot exceed static max_group_size (from P4Info): ${g.max_size} > ${this.model.maxGroupSize}`,
+        "Group max_size cannot exceed static max_group_size (from P4Info)",
+        `${g.max_size} > ${this.model.maxGroupSize}`,
       );
     }
     if (this.groups.has(g.group_id)) {
@@ -162,7 +166,8 @@ export class ActionProfileManager {
     if (!this.model.withSelector) {
       throw new P4RuntimeError(
         Code.INVALID_ARGUMENT,
-        `Error when creating group on target: action profile "${this.model.name}" has no selector`,
+        "Error when creating group on target",
+        `action profile "${this.model.name}" has no selector`,
       );
     }
     const membership = this.membership(g, g.max_size);
@@ -191,7 +196,8 @@ export class ActionProfileManager {
     if (this.target.references("group", group.handle) > 0) {
       throw new P4RuntimeError(
         Code.UNKNOWN,
-        `Error when deleting group on target: group ${g.group_id} is used by a table entry`,
+        "Error when deleting group on target",
+        `group ${g.group_id} is used by a table entry`,
       );
     }
     this.setMembership(group, new Map());
@@ -204,14 +210,14 @@ export class ActionProfileManager {
   memberHandle(memberId: number): number {
     this.use("manual");
     const member = this.members.get(memberId);
-    if (!member) throw invalidArgument(`Invalid member / group id: no member ${memberId}`);
+    if (!member) throw invalidArgument("Invalid member / group id", `no member ${memberId}`);
     return member.handles[0] as number;
   }
 
   groupHandle(groupId: number): number {
     this.use("manual");
     const group = this.groups.get(groupId);
-    if (!group) throw invalidArgument(`Invalid member / group id: no group ${groupId}`);
+    if (!group) throw invalidArgument("Invalid member / group id", `no group ${groupId}`);
     return group.handle;
   }
 
@@ -316,7 +322,8 @@ export class ActionProfileManager {
     if (this.target.memberCount + needed > this.target.maxSize) {
       throw new P4RuntimeError(
         Code.RESOURCE_EXHAUSTED,
-        `Error when creating member on target: action profile "${this.model.name}" is full (${this.target.maxSize} members)`,
+        "Error when creating member on target",
+        `action profile "${this.model.name}" is full (${this.target.maxSize} members)`,
       );
     }
   }
@@ -335,7 +342,8 @@ export class ActionProfileManager {
     if (maxSize > 0 && sum > maxSize) {
       throw new P4RuntimeError(
         Code.RESOURCE_EXHAUSTED,
-        `Sum of member weights exceeds maximum group size: ${sum} > ${maxSize}`,
+        "Sum of member weights exceeds maximum group size",
+        `${sum} > ${maxSize}`,
       );
     }
     const desired = new Map<number, { weight: number; watch: Watch }>();
@@ -414,12 +422,14 @@ export class ActionProfileManager {
     if (this.model.maxGroupSize > 0 && sum > this.model.maxGroupSize) {
       throw new P4RuntimeError(
         Code.RESOURCE_EXHAUSTED,
-        `Sum of weights exceeds static max_group_size (from P4Info): ${sum} > ${this.model.maxGroupSize}`,
+        "Sum of weights exceeds static max_group_size (from P4Info)",
+        `${sum} > ${this.model.maxGroupSize}`,
       );
     }
     if (!this.model.withSelector) {
       throw invalidArgument(
-        `Error when creating group on target: action profile "${this.model.name}" has no selector`,
+        "Error when creating group on target",
+        `action profile "${this.model.name}" has no selector`,
       );
     }
     this.checkRoom(sum);

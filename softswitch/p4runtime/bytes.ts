@@ -16,7 +16,7 @@ import { type FieldValue, isNumberWidth, toBigInt, truncate } from "../pipeline/
 import { invalidArgument } from "./errors.js";
 
 function tooWide(bitwidth: number, what: string) {
-  return invalidArgument(`Bytestring provided does not fit within ${bitwidth} bits (${what})`);
+  return invalidArgument(`Bytestring provided does not fit within ${bitwidth} bits`, `${what}`);
 }
 
 /** The value of a received bytestring of a `bitwidth`-bit object; `what` names it in errors. */

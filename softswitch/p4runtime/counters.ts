@@ -27,11 +27,30 @@ export function checkModifyOnly(type: UpdateType, kind: string, deleteAllowed: b
   if (type !== "MODIFY" && type !== "DELETE") throw invalidArgument("Invalid update type");
 }
 
+/**
+ * What PI answers for an index past the end: the target refuses it and PI reports that the
+ * access failed (UNKNOWN "Error when reading counter from target" and the like).
+ */
+export interface OutOfRange {
+  code: Code;
+  message: string;
+}
+
+const COUNTER_READ: OutOfRange = {
+  code: Code.UNKNOWN,
+  message: "Error when reading counter from target",
+};
+const COUNTER_WRITE: OutOfRange = {
+  code: Code.UNKNOWN,
+  message: "Error when writing to counter",
+};
+
 /** The index of a one-cell write or read, checked against the array size. */
 export function cellIndex(
   index: { index: string } | null,
   size: number,
   what: string,
+  outOfRange: OutOfRange,
   wildcardWrite?: string,
 ): number | undefined {
   if (!index) {
@@ -41,7 +60,11 @@ export function cellIndex(
   const i = BigInt(index.index);
   if (i < 0n) throw invalidArgument("A negative number is not a valid index value");
   if (i >= BigInt(size)) {
-    throw new P4RuntimeError(Code.OUT_OF_RANGE, `${what}: index ${i} out of range (size ${size})`);
+    throw new P4RuntimeError(
+      outOfRange.code,
+      outOfRange.message,
+      `${what}: index ${i} out of range (size ${size})`,
+    );
   }
   return Number(i);
 }
@@ -65,6 +88,7 @@ export function writeCounter(
     entry.index,
     counter.size,
     what,
+    COUNTER_WRITE,
     "Wildcard write is not supported for indirect counters yet",
   ) as number;
   checkModifyOnly(type, "counters", true);
@@ -81,7 +105,7 @@ export function readCounters(model: PipelineModel, request: CounterEntry__Output
 }
 
 function readCells(counter: CounterModel, request: CounterEntry__Output): CounterEntry[] {
-  const index = cellIndex(request.index, counter.size, `counter "${counter.name}"`);
+  const index = cellIndex(request.index, counter.size, `counter "${counter.name}"`, COUNTER_READ);
   const indexes = index === undefined ? Array.from({ length: counter.size }, (_, i) => i) : [index];
   return indexes.map((i) => {
     const value = counter.array.read(i);

@@ -20,7 +20,7 @@ import { ProgramError } from "../program/errors.js";
 import { asP4RuntimeError, Code, invalidArgument, P4RuntimeError } from "./errors.js";
 import { PipelineModel } from "./pipeline-model.js";
 import { PipelineState } from "./pipeline-state.js";
-import { type WriteOutcome, writeStatus } from "./write-status.js";
+import { checkReportable, type WriteOutcome, writeStatus } from "./write-status.js";
 
 export type PipelineAction = SetForwardingPipelineConfigRequest__Output["action"];
 export type ResponseType = GetForwardingPipelineConfigRequest__Output["response_type"];
@@ -108,6 +108,7 @@ export class DeviceManager {
         details: "Support for atomic write modes has not been implemented yet",
       };
     }
+    checkReportable(request.updates.length);
     return writeStatus(request.updates.map((u) => this.tryUpdate(state, u)));
   }
 
@@ -145,13 +146,15 @@ export class DeviceManager {
       state.apply(update);
       return undefined;
     } catch (error) {
-      return asP4RuntimeError(error);
+      const refused = asP4RuntimeError(error);
+      if (refused.detail) this.device.logRefusal(refused);
+      return refused;
     }
   }
 
   /** Loads the device config and joins the P4Info to it; nothing changes if either is bad. */
   private verify(config: ForwardingPipelineConfig__Output | null): PipelineState {
-    if (!config?.p4info) throw invalidArgument("Error when importing p4info: no p4info given");
+    if (!config?.p4info) throw invalidArgument("Error when importing p4info", "no p4info given");
     const deviceConfig = config.p4_device_config;
     let sw: ReturnType<SoftswitchDevice["createSwitch"]>;
     try {
@@ -188,7 +191,8 @@ export class DeviceManager {
         const e = asP4RuntimeError(error);
         throw new P4RuntimeError(
           Code.FAILED_PRECONDITION,
-          `Error when reconciling config: existing state does not fit the new pipeline: ${e.message}`,
+          "Error when reconciling config",
+          `existing state does not fit the new pipeline: ${e.message}`,
         );
       }
     }

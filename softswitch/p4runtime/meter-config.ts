@@ -35,8 +35,11 @@ export function meterRates(config: MeterConfig__Output | null): MeterRate[] | un
     { infoRate: rate(fields.PIR), burstSize: burst(fields.PBurst) },
   ];
   if ((rates[0] as MeterRate).infoRate > (rates[1] as MeterRate).infoRate) {
-    throw invalidArgument(
-      `Error when writing meter spec: the committed rate (${config.cir}) exceeds the peak rate (${config.pir})`,
+    // PI passes the config to the target, which refuses it: UNKNOWN, as PI reports it.
+    throw new P4RuntimeError(
+      Code.UNKNOWN,
+      "Error when writing meter spec",
+      `the committed rate (${config.cir}) exceeds the peak rate (${config.pir})`,
     );
   }
   return rates;

@@ -24,6 +24,7 @@ export function writeMeter(
     entry.index,
     meter.size,
     `meter "${meter.name}"`,
+    { code: Code.UNKNOWN, message: "Error when writing meter spec" },
     "Wildcard write is not supported for indirect meters yet",
   ) as number;
   checkModifyOnly(type, "meters", false);
@@ -37,7 +38,10 @@ export function readMeters(model: PipelineModel, request: MeterEntry__Output): M
 }
 
 function readCells(meter: MeterModel, request: MeterEntry__Output): MeterEntry[] {
-  const index = cellIndex(request.index, meter.size, `meter "${meter.name}"`);
+  const index = cellIndex(request.index, meter.size, `meter "${meter.name}"`, {
+    code: Code.UNKNOWN,
+    message: "Error when reading meter spec from target",
+  });
   const indexes = index === undefined ? Array.from({ length: meter.size }, (_, i) => i) : [index];
   return indexes.map((i) => {
     const config = meterConfigOf(meter.array.meter(i));

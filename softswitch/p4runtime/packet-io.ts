@@ -46,7 +46,7 @@ export function frameFromPacketOut(
   for (const m of packet.metadata) {
     const field = header.fields.find((f) => f.id === m.metadata_id);
     if (!field) {
-      throw invalidArgument(`Unknown metadata id in PacketOut message: ${m.metadata_id}`);
+      throw invalidArgument("Unknown metadata id in PacketOut message", `${m.metadata_id}`);
     }
     const value = decodeField(m.value, field.bitwidth, `packet_out metadata "${field.name}"`);
     writeBits(frame, field.bitOffset, field.bitwidth, value);

@@ -6,8 +6,11 @@
 import type { RegisterEntry, RegisterEntry__Output } from "../../proto/gen/p4/v1/RegisterEntry.js";
 import { decodeField, encodeField } from "./bytes.js";
 import { cellIndex, checkModifyOnly, type UpdateType } from "./counters.js";
-import { invalidArgument } from "./errors.js";
+import { Code, invalidArgument } from "./errors.js";
 import type { PipelineModel, RegisterModel } from "./pipeline-model.js";
+
+/** PI serves no registers, so it has no answer to match: the index's own code. */
+const REGISTER_OUT_OF_RANGE = { code: Code.OUT_OF_RANGE, message: "Register index out of range" };
 
 export function writeRegister(
   model: PipelineModel,
@@ -20,6 +23,7 @@ export function writeRegister(
     entry.index,
     register.size,
     what,
+    REGISTER_OUT_OF_RANGE,
     "Wildcard write is not supported for registers",
   ) as number;
   checkModifyOnly(type, "registers", false);
@@ -41,7 +45,12 @@ export function readRegisters(
 }
 
 function readCells(register: RegisterModel, request: RegisterEntry__Output): RegisterEntry[] {
-  const index = cellIndex(request.index, register.size, `register "${register.name}"`);
+  const index = cellIndex(
+    request.index,
+    register.size,
+    `register "${register.name}"`,
+    REGISTER_OUT_OF_RANGE,
+  );
   const indexes =
     index === undefined ? Array.from({ length: register.size }, (_, i) => i) : [index];
   return indexes.map((i) => ({

@@ -71,16 +71,20 @@ function replicaMessage(r: StoredReplica): Replica {
 /** Replicas validated: no (instance, port) twice. Ordered for the target: by node, then port. */
 function replicasOf(list: Replica__Output[]): StoredReplica[] {
   const replicas = list.map(replicaOf);
-  const seen = new Set<string>();
+  const seen = new Set<number | string>();
   for (const r of replicas) {
-    const key = `${r.rid}/${r.port}`;
+    // One number while it stays exact (ports are at most 32 bits): no string per replica.
+    const key = r.rid < 2 ** 21 ? r.rid * 2 ** 32 + r.port : `${r.rid}/${r.port}`;
     if (seen.has(key)) throw invalidArgument("Duplicate replica in multicast group");
     seen.add(key);
   }
-  const rids = [...new Set(replicas.map((r) => r.rid))];
-  return rids.flatMap((rid) =>
-    replicas.filter((r) => r.rid === rid).sort((a, b) => a.port - b.port),
-  );
+  const byRid = new Map<number, StoredReplica[]>();
+  for (const r of replicas) {
+    const node = byRid.get(r.rid);
+    if (node) node.push(r);
+    else byRid.set(r.rid, [r]);
+  }
+  return [...byRid.values()].flatMap((node) => node.sort((a, b) => a.port - b.port));
 }
 
 function checkType(type: UpdateType): void {

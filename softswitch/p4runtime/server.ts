@@ -58,8 +58,10 @@ function credentials(tls: ServerTlsOptions | undefined): grpc.ServerCredentials 
   );
 }
 
-function statusOf(error: unknown): Partial<grpc.StatusObject> {
+/** The status of a refused request; its detail (beyond PI's message) goes to the log. */
+function statusOf(device: SoftswitchDevice, error: unknown): Partial<grpc.StatusObject> {
   const e = asP4RuntimeError(error);
+  if (e.detail) device.logRefusal(e);
   return { code: e.code, details: e.message };
 }
 
@@ -103,7 +105,7 @@ export async function startP4RuntimeServer(
         manager.setPipelineConfig(request.action, request.config);
         callback(null, {});
       } catch (error) {
-        callback(statusOf(error));
+        callback(statusOf(device, error));
       }
     },
 
@@ -112,7 +114,7 @@ export async function startP4RuntimeServer(
         checkDevice(call.request.device_id);
         callback(null, { config: manager.getPipelineConfig(call.request.response_type) });
       } catch (error) {
-        callback(statusOf(error));
+        callback(statusOf(device, error));
       }
     },
 
@@ -125,7 +127,7 @@ export async function startP4RuntimeServer(
         if (outcome.code === Code.OK) callback(null, {});
         else callback({ code: outcome.code, details: outcome.details, metadata: outcome.metadata });
       } catch (error) {
-        callback(statusOf(error));
+        callback(statusOf(device, error));
       }
     },
 
@@ -139,7 +141,7 @@ export async function startP4RuntimeServer(
         }
         call.end();
       } catch (error) {
-        call.emit("error", statusOf(error));
+        call.emit("error", statusOf(device, error));
       }
     },
 
@@ -164,7 +166,7 @@ export async function startP4RuntimeServer(
             arbitration.arbitrate(peer, message.arbitration);
           } catch (error) {
             close();
-            call.emit("error", statusOf(error));
+            call.emit("error", statusOf(device, error));
           }
           return;
         }

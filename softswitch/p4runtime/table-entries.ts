@@ -116,7 +116,8 @@ export class TableEntries {
     if (this.model.isConst) {
       throw new P4RuntimeError(
         Code.UNKNOWN,
-        `Error when adding match entry to target: table "${this.model.name}" is const, its entries come from the program`,
+        "Error when adding match entry to target",
+        `table "${this.model.name}" is const, its entries come from the program`,
       );
     }
     if (this.table.find(key.match, key.priority) !== undefined) {
@@ -128,7 +129,8 @@ export class TableEntries {
     if (this.table.size >= this.table.maxSize) {
       throw new P4RuntimeError(
         Code.RESOURCE_EXHAUSTED,
-        `Error when adding match entry to target: table "${this.model.name}" is full (${this.table.maxSize} entries)`,
+        "Error when adding match entry to target",
+        `table "${this.model.name}" is full (${this.table.maxSize} entries)`,
       );
     }
     const { action, oneShotGroup } = this.install(plan);
@@ -187,7 +189,8 @@ export class TableEntries {
     const handle = this.model.isConst ? undefined : this.table.find(key.match, key.priority);
     if (handle === undefined) {
       throw invalidArgument(
-        `Cannot map table entry to handle: no such entry in "${this.model.name}"`,
+        "Cannot map table entry to handle",
+        `no such entry in "${this.model.name}"`,
       );
     }
     return handle;
@@ -383,7 +386,7 @@ export class TableEntries {
       case "RANGE":
         return { kind: "range", low: zero, high: truncate(maxOf(field.bitwidth), field.bitwidth) };
       default:
-        throw invalidArgument(`Missing non-ternary field in match key: ${field.name}`);
+        throw invalidArgument("Missing non-ternary field in match key", `${field.name}`);
     }
   }
 
@@ -396,7 +399,8 @@ export class TableEntries {
     const w = field.bitwidth;
     if (m.field_match_type !== kind) {
       throw invalidArgument(
-        `Invalid match type: ${field.name} is ${kind}, ${m.field_match_type ?? "nothing"} given`,
+        "Invalid match type",
+        `${field.name} is ${kind}, ${m.field_match_type ?? "nothing"} given`,
       );
     }
     switch (field.kind) {
@@ -496,7 +500,8 @@ export class TableEntries {
     const ref = this.model.actions.get(id);
     if (!ref) {
       throw invalidArgument(
-        `Invalid action for table: ${this.pipeline.action(id).name} is not an action of ${this.model.name}`,
+        "Invalid action for table",
+        `${this.pipeline.action(id).name} is not an action of ${this.model.name}`,
       );
     }
     if (ref.scope === "TABLE_ONLY" && e.is_default_action) {

@@ -1,11 +1,12 @@
 /**
  * Match-action table storage and lookup for every bmv2 match kind (bm_sim match_units.cpp,
  * lookup_structures.cpp). Exact tables are hash maps; LPM tables are one map per prefix length,
- * probed longest first; ternary/range tables (which also hold optional and lpm fields) scan
- * entries in priority order, where, as in bmv2, the numerically LOWEST priority wins and ties go
- * to the entry added first.
+ * probed longest first; ternary/range tables (which also hold exact, optional and lpm fields) are
+ * a tuple-space search (`tuple-space.ts`), where, as in bmv2, the numerically LOWEST priority
+ * wins and ties go to the entry added first.
  */
 import { type FieldValue, MAX_NUMBER_BITS, toBigInt, truncate } from "../pipeline/values.js";
+import { type MaskedField, TupleSpace } from "./tuple-space.js";
 
 /** 2^n for every number width. */
 const POW2 = Array.from({ length: MAX_NUMBER_BITS + 1 }, (_, n) => 2 ** n);
@@ -60,58 +61,6 @@ export interface TableEntry<A> {
   lastHit: number;
 }
 
-/** One key field of a ternary-kind entry in comparison form: (key & mask) === value. */
-interface MaskedField {
-  value: bigint;
-  mask: bigint;
-  low?: bigint;
-  high?: bigint;
-}
-
-/**
- * A MaskedField of a key field of at most 53 bits, as numbers: the mask and value split in
- * 32-bit halves (int32 bit operations), the range bounds as they are.
- */
-interface NumberMaskedField {
-  maskHigh: number;
-  maskLow: number;
-  valueHigh: number;
-  valueLow: number;
-  low: number;
-  high: number;
-  range: boolean;
-}
-
-const TWO_32 = 2 ** 32;
-
-function numberMasked(f: MaskedField): NumberMaskedField {
-  const half = (x: bigint) => ({ high: Number(x >> 32n), low: Number(BigInt.asUintN(32, x)) });
-  const mask = half(f.mask);
-  const value = half(f.value);
-  return {
-    maskHigh: mask.high,
-    maskLow: mask.low | 0,
-    valueHigh: value.high,
-    valueLow: value.low,
-    low: Number(f.low ?? 0n),
-    high: Number(f.high ?? 0n),
-    range: f.low !== undefined,
-  };
-}
-
-/** Does a key field of at most 53 bits match? */
-function matchesNumber(f: NumberMaskedField, v: number): boolean {
-  if (f.range) return v >= f.low && v <= f.high;
-  if ((v & f.maskLow) >>> 0 !== f.valueLow) return false;
-  return f.maskHigh === 0 || (Math.floor(v / TWO_32) & f.maskHigh) === f.valueHigh;
-}
-
-/** Does a wider key field match? */
-function matchesBigInt(f: MaskedField, v: bigint): boolean {
-  if (f.low !== undefined) return v >= f.low && v <= (f.high as bigint);
-  return (v & f.mask) === f.value;
-}
-
 export type TableMatchType = "exact" | "lpm" | "ternary" | "range";
 
 export class MatchTable<A> {
@@ -129,12 +78,8 @@ export class MatchTable<A> {
   /** LPM: prefix length → (exact fields + truncated prefix) → entry. */
   private readonly lpm = new Map<number, Map<number | string, TableEntry<A>>>();
   private lpmLengths: number[] = [];
-  private ordered: {
-    entry: TableEntry<A>;
-    fields: MaskedField[];
-    /** Per key field: its number form when the field is at most 53 bits wide. */
-    numbers: (NumberMaskedField | undefined)[];
-  }[] = [];
+  /** Ternary and range tables: entries by mask combination. */
+  private readonly classifier: TupleSpace<TableEntry<A>>;
   private readonly lpmIndex: number;
   private readonly singleExact: boolean;
   /** Exact keys of all-narrow fields totalling at most 53 bits are one number, not a string. */
@@ -163,6 +108,7 @@ export class MatchTable<A> {
       }
     });
     this.usesPriority = matchType === "ternary" || matchType === "range";
+    this.classifier = new TupleSpace(keys.map((k) => k.width));
   }
 
   /**
@@ -222,7 +168,7 @@ export class MatchTable<A> {
     else if (this.matchType === "lpm") {
       const prefix = this.prefixOf(entry.match);
       this.lpm.get(prefix)?.delete(this.lpmKey(entry.match, prefix));
-    } else this.ordered = this.ordered.filter((o) => o.entry !== entry);
+    } else this.classifier.remove(entry);
   }
 
   clear(): void {
@@ -231,7 +177,7 @@ export class MatchTable<A> {
     this.exact.clear();
     this.lpm.clear();
     this.lpmLengths = [];
-    this.ordered = [];
+    this.classifier.clear();
   }
 
   /** Finds the handle of an entry with exactly this match (and priority, where it counts). */
@@ -247,9 +193,7 @@ export class MatchTable<A> {
       const prefix = this.prefixOf(normalized);
       return this.lpm.get(prefix)?.get(this.lpmKey(normalized, prefix))?.handle;
     }
-    const fields = this.maskedFields(normalized);
-    return this.ordered.find((o) => o.entry.priority === priority && sameMasked(o.fields, fields))
-      ?.entry.handle;
+    return this.classifier.find(this.maskedFields(normalized), priority)?.handle;
   }
 
   /** Looks a packet's key up (values already truncated to each key field's width). */
@@ -266,22 +210,8 @@ export class MatchTable<A> {
         }
         return undefined;
       default:
-        return this.scan(key);
+        return this.classifier.lookup(key);
     }
-  }
-
-  private scan(key: readonly FieldValue[]): TableEntry<A> | undefined {
-    for (const { entry, fields, numbers } of this.ordered) {
-      let ok = true;
-      for (let i = 0; i < fields.length && ok; i++) {
-        const n = numbers[i];
-        ok = n
-          ? matchesNumber(n, key[i] as number)
-          : matchesBigInt(fields[i] as MaskedField, toBigInt(key[i] as FieldValue));
-      }
-      if (ok) return entry;
-    }
-    return undefined;
   }
 
   /** The first level of exact entries, for generated lookups (`exactLookupSource`). */
@@ -400,23 +330,9 @@ export class MatchTable<A> {
       group.set(key, entry);
       return;
     }
-    const fields = this.maskedFields(entry.match);
-    if (
-      this.ordered.some((o) => o.entry.priority === entry.priority && sameMasked(o.fields, fields))
-    ) {
+    if (!this.classifier.insert(entry, this.maskedFields(entry.match))) {
       throw new TableError("DUPLICATE_ENTRY", this.name, "same key and priority");
     }
-    // Insert after every entry of equal or better (lower) priority: ties keep insertion order.
-    let at = this.ordered.length;
-    while (
-      at > 0 &&
-      (this.ordered[at - 1] as { entry: TableEntry<A> }).entry.priority > entry.priority
-    )
-      at--;
-    const numbers = fields.map((f, i) =>
-      (this.keys[i] as KeyField).width <= MAX_NUMBER_BITS ? numberMasked(f) : undefined,
-    );
-    this.ordered.splice(at, 0, { entry, fields, numbers });
   }
 
   private normalize(match: readonly MatchParam[]): MatchParam[] {
@@ -542,11 +458,4 @@ function exactValue(m: MatchParam): FieldValue {
   if (m.kind === "exact") return m.value;
   if (m.kind === "valid") return m.value ? 1 : 0;
   return 0;
-}
-
-function sameMasked(a: readonly MaskedField[], b: readonly MaskedField[]): boolean {
-  return a.every((x, i) => {
-    const y = b[i] as MaskedField;
-    return x.value === y.value && x.mask === y.mask && x.low === y.low && x.high === y.high;
-  });
 }

@@ -35,26 +35,46 @@ export interface ReplicationNode {
   ports: readonly number[];
 }
 
+interface Group {
+  /** Nodes in bmv2's attach order; a packet's copies go node by node, ports ascending. */
+  nodes: ReplicationNode[];
+  byRid: Map<number, ReplicationNode>;
+}
+
 export class ReplicationEngine {
-  private readonly groups = new Map<number, { rids: number[]; replicas: Replica[] }>();
+  private readonly groups = new Map<number, Group>();
   private readonly sessions = new Map<number, CloneSession>();
 
   /**
    * Creates or replaces a multicast group from P4Runtime replicas (in request order), with the
    * node order PI gives bmv2 (pi-node-order.ts): so copies leave one port in bmv2's order.
-   * Group 0 means "no multicast" in v1model.
+   * Replacing works by difference: a node whose ports are unchanged is kept as it is, so the
+   * work beyond one hash probe per replica is in proportion to what changed. Group 0 means
+   * "no multicast" in v1model.
    */
   setGroup(mgid: number, replicas: readonly Replica[]): void {
     checkGroupId(mgid);
-    const ports = new Map<number, Set<number>>();
-    for (const r of replicas) ports.set(r.rid, (ports.get(r.rid) ?? new Set()).add(r.port));
+    const wanted = new Map<number, Set<number>>();
+    for (const r of replicas) {
+      let ports = wanted.get(r.rid);
+      if (!ports) {
+        ports = new Set();
+        wanted.set(r.rid, ports);
+      }
+      ports.add(r.port);
+    }
+    const old = this.groups.get(mgid);
     const order = piNodeOrder(
-      replicas.map((r) => r.rid),
-      this.groups.get(mgid)?.rids,
+      [...wanted.keys()],
+      old?.nodes.map((n) => n.rid),
     );
     this.setNodes(
       mgid,
-      order.map((rid) => ({ rid, ports: [...(ports.get(rid) ?? [])] })),
+      order.map((rid) => {
+        const ports = wanted.get(rid) as Set<number>;
+        const kept = old?.byRid.get(rid);
+        return kept && samePorts(kept.ports, ports) ? kept : { rid, ports: [...ports] };
+      }),
     );
   }
 
@@ -69,23 +89,31 @@ export class ReplicationEngine {
 
   /** bmv2 McSimplePre::replicate: node by node, each node's ports ascending. */
   private setNodes(mgid: number, nodes: readonly ReplicationNode[]): void {
-    const replicas = nodes.flatMap((n) =>
-      [...new Set(n.ports)].sort((a, b) => a - b).map((port) => ({ rid: n.rid, port })),
+    const sorted = nodes.map((n) =>
+      isAscending(n.ports) ? n : { rid: n.rid, ports: [...new Set(n.ports)].sort((a, b) => a - b) },
     );
-    this.groups.set(mgid, { rids: nodes.map((n) => n.rid), replicas });
+    this.groups.set(mgid, { nodes: sorted, byRid: new Map(sorted.map((n) => [n.rid, n])) });
   }
 
   deleteGroup(mgid: number): boolean {
     return this.groups.delete(mgid);
   }
 
+  /** A group's copies as one list (for inspection; packets walk `nodes`). */
   group(mgid: number): readonly Replica[] | undefined {
-    return this.groups.get(mgid)?.replicas;
+    return this.groups
+      .get(mgid)
+      ?.nodes.flatMap((n) => n.ports.map((port) => ({ rid: n.rid, port })));
   }
 
   /** The copies a packet sent to `mgid` becomes; none for an unknown group. */
   replicate(mgid: number): readonly Replica[] {
-    return this.groups.get(mgid)?.replicas ?? [];
+    return this.group(mgid) ?? [];
+  }
+
+  /** The nodes a packet sent to `mgid` is copied to, in order; none for an unknown group. */
+  nodes(mgid: number): readonly ReplicationNode[] {
+    return this.groups.get(mgid)?.nodes ?? NO_NODES;
   }
 
   setCloneSession(id: number, session: CloneSession): void {
@@ -107,6 +135,19 @@ export class ReplicationEngine {
     this.groups.clear();
     this.sessions.clear();
   }
+}
+
+const NO_NODES: readonly ReplicationNode[] = [];
+
+/** Strictly ascending: sorted and without repeats. */
+function isAscending(ports: readonly number[]): boolean {
+  for (let i = 1; i < ports.length; i++)
+    if ((ports[i] as number) <= (ports[i - 1] as number)) return false;
+  return true;
+}
+
+function samePorts(ports: readonly number[], wanted: ReadonlySet<number>): boolean {
+  return ports.length === wanted.size && ports.every((p) => wanted.has(p));
 }
 
 function checkGroupId(mgid: number): void {

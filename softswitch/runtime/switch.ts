@@ -77,7 +77,44 @@ interface Fields {
   };
 }
 
-type EgressQueue = { port: number; p: PacketState }[];
+/**
+ * Copies waiting for egress, first in first out. When the program reads queue depths
+ * (enq_qdepth, deq_qdepth), each port's depth is counted as copies come and go, so a group of
+ * 100,000 replicas costs no scan per copy; otherwise nothing is counted.
+ */
+class EgressQueue {
+  private readonly items: { port: number; p: PacketState }[] = [];
+  private readonly depths: Map<number, number> | undefined;
+
+  constructor(countDepths: boolean) {
+    this.depths = countDepths ? new Map() : undefined;
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  push(port: number, p: PacketState): void {
+    this.items.push({ port, p });
+    if (this.depths) this.depths.set(port, this.depth(port) + 1);
+  }
+
+  shift(): { port: number; p: PacketState } | undefined {
+    const e = this.items.shift();
+    if (e && this.depths) this.depths.set(e.port, this.depth(e.port) - 1);
+    return e;
+  }
+
+  /** Copies waiting for `port` (counted only when the program reads it). */
+  depth(port: number): number {
+    return this.depths?.get(port) ?? 0;
+  }
+
+  clear(): void {
+    this.items.length = 0;
+    this.depths?.clear();
+  }
+}
 
 export class SimpleSwitch {
   readonly program: Program;
@@ -188,6 +225,7 @@ export class SimpleSwitch {
       priority: L.optionalField("intrinsic_metadata", "priority"),
       queueing: queueingFields(L, read),
     };
+    this.egressQueue = new EgressQueue(this.fields.queueing !== undefined);
     this.egressSpecAtEgress = truncate(this.dropPort + 1, this.fields.egressSpec.width);
     for (const fl of program.spec.field_lists) {
       this.fieldLists.set(
@@ -259,10 +297,12 @@ export class SimpleSwitch {
     // frame runs) gets queues of its own.
     const outer = !this.running;
     const ingressQueue = outer ? this.ingressQueue : [];
-    const egressQueue = outer ? this.egressQueue : [];
+    const egressQueue = outer
+      ? this.egressQueue
+      : new EgressQueue(this.fields.queueing !== undefined);
     // Both are empty unless the last frame stopped half-way (a fault, the pass limit).
     if (ingressQueue.length > 0) ingressQueue.length = 0;
-    if (egressQueue.length > 0) egressQueue.length = 0;
+    if (egressQueue.length > 0) egressQueue.clear();
     this.running = true;
     try {
       first = this.newPacket(port, frame);
@@ -290,7 +330,7 @@ export class SimpleSwitch {
 
   private running = false;
   private readonly ingressQueue: PacketState[] = [];
-  private readonly egressQueue: EgressQueue = [];
+  private readonly egressQueue: EgressQueue;
 
   private newPacket(port: number, frame: Uint8Array): PacketState {
     const p = new PacketState(this.freshPhv(), frame);
@@ -389,9 +429,9 @@ export class SimpleSwitch {
     if (q) {
       this.setField(p, q.enqTimestamp, this.clock() - this.started);
       // Each injected frame runs to completion, so the queue holds only what this frame made.
-      this.setField(p, q.enqQdepth, egressQueue.filter((e) => e.port === port).length);
+      this.setField(p, q.enqQdepth, egressQueue.depth(port));
     }
-    egressQueue.push({ port, p });
+    egressQueue.push(port, p);
   }
 
   private sendClone(copy: PacketState, session: CloneSession, egressQueue: EgressQueue): void {
@@ -401,9 +441,11 @@ export class SimpleSwitch {
   }
 
   private multicast(p: PacketState, mgid: number, egressQueue: EgressQueue): void {
-    for (const r of this.pre.replicate(mgid)) {
-      this.setField(p, this.fields.egressRid, r.rid);
-      this.enqueue(r.port, copyPacket(p), egressQueue);
+    for (const node of this.pre.nodes(mgid)) {
+      for (const port of node.ports) {
+        this.setField(p, this.fields.egressRid, node.rid);
+        this.enqueue(port, copyPacket(p), egressQueue);
+      }
     }
   }
 
@@ -420,7 +462,7 @@ export class SimpleSwitch {
     if (q) {
       const enqueued = this.getNumber(p, q.enqTimestamp);
       this.setField(p, q.deqTimedelta, this.clock() - this.started - enqueued);
-      this.setField(p, q.deqQdepth, egressQueue.filter((e) => e.port === port).length);
+      this.setField(p, q.deqQdepth, egressQueue.depth(port));
       this.setField(p, q.qid, 0);
     }
     this.setField(p, this.fields.egressPort, port);

@@ -35,7 +35,8 @@ test("decodeField and encodeField match the bigint reference for widths 1..64", 
         () => decodeField(tooWide, width, "field f"),
         (e: unknown) =>
           e instanceof P4RuntimeError &&
-          e.message === `Bytestring provided does not fit within ${width} bits (field f)`,
+          e.message === `Bytestring provided does not fit within ${width} bits` &&
+          e.detail === "field f",
       );
     }
   }
