@@ -21,16 +21,26 @@ export const nvgreDefines = fileURLToPath(
 
 const constantPattern = /^const\s+drop_reason_t\s+DROP_(\w+)\s*=\s*(\d+)\s*;\s*(?:\/\/\s*(.*))?$/;
 
+/**
+ * What the constants without a comment in defines.p4 mean (p4/ cannot change until p4c is back).
+ * Only used where the source has no comment; a test checks every reason ends up described.
+ */
+const uncommented: Record<string, string> = {
+  none: "not dropped (counter index 0 is never used)",
+  underlay_route_miss: "no underlay route (or ECMP member) for the outer destination address",
+};
+
 export function parseDropReasons(source: string): Map<number, DropReason> {
   const reasons = new Map<number, DropReason>();
   for (const line of source.split("\n")) {
     const match = constantPattern.exec(line.trim());
     if (!match) continue;
     const code = Number(match[2]);
+    const name = (match[1] as string).toLowerCase();
     reasons.set(code, {
       code,
-      name: (match[1] as string).toLowerCase(),
-      description: match[3]?.trim() ?? "",
+      name,
+      description: match[3]?.trim() || uncommented[name] || "",
     });
   }
   return reasons;
