@@ -45,7 +45,8 @@ export function loadFabricText(text: string, source = "fabric"): LoadedFabric {
 
 /** Validates a document already in memory (e.g. read back from an intent store). */
 export function validateDocument(document: unknown, source?: string): Fabric {
-  const parsed = fabricFileSchema.safeParse(document ?? {});
+  // reportInput: type errors say what was written ("got the string \"one\"").
+  const parsed = fabricFileSchema.safeParse(document ?? {}, { reportInput: true });
   if (!parsed.success) throw new IntentError(zodIssues(parsed.error), source);
   return validateFabric(parsed.data as FabricFile, source);
 }
@@ -59,11 +60,37 @@ function zodIssues(error: z.ZodError): IntentIssue[] {
         message: `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`,
       };
     }
-    if (issue.code === "invalid_type" && issue.input === undefined) {
-      return { path, message: `missing (expected ${issue.expected})` };
+    if (issue.code === "invalid_type") {
+      const expected = expectedNames[issue.expected] ?? issue.expected;
+      return {
+        path,
+        message:
+          issue.input === undefined
+            ? `missing (expected ${expected})`
+            : `expected ${expected}, got ${describeValue(issue.input)}`,
+      };
     }
     return { path, message: issue.message };
   });
+}
+
+/** zod's type names as a sentence says them; every number of the fabric file is an integer. */
+const expectedNames: Record<string, string> = {
+  number: "an integer",
+  int: "an integer",
+  string: "a string",
+  boolean: "true or false",
+  array: "a list",
+  object: "a mapping",
+};
+
+/** What the file holds where a type was wrong, e.g. `the string "one"`, `1.5`, `a list`. */
+function describeValue(value: unknown): string {
+  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  if (value === null) return "null (an empty value)";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return String(value);
 }
 
 /** Adds the line and column of the deepest node of the issue's path that exists in the text. */
