@@ -7,6 +7,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { createInterface } from "node:readline";
 import type { ApiErrorBody, IntentIssueView } from "../daemon/api/protocol.js";
 import { CliError, ExitCode, type ExitStatus } from "./exit-codes.js";
+import { issueLine } from "./intent-errors.js";
 
 export interface ApiTarget {
   /** Unix socket path, or `tcp://127.0.0.1:PORT` for the loopback listener. */
@@ -113,10 +114,7 @@ export class ApiClient {
             : ExitCode.failed;
     const lines =
       code === "invalid-intent" && Array.isArray(details)
-        ? (details as IntentIssueView[]).map(
-            (issue) =>
-              `  ${issue.line !== undefined ? `line ${issue.line}:${issue.column ?? 1}: ` : ""}${issue.path}: ${issue.message}`,
-          )
+        ? (details as IntentIssueView[]).map(issueLine)
         : [];
     return new CliError(message, exitCode, lines);
   }
