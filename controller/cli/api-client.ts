@@ -3,7 +3,7 @@
  * host:port), JSON in and out, streamed JSON lines for long operations. Failures become
  * CliErrors with the exit status scripts rely on: no daemon → 3, invalid intent → 4, …
  */
-import { request as httpRequest, type IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { createInterface } from "node:readline";
 import type { ApiErrorBody, IntentIssueView } from "../daemon/api/protocol.js";
 import { CliError, ExitCode, type ExitStatus } from "./exit-codes.js";
@@ -54,7 +54,9 @@ export class ApiClient {
     }
   }
 
-  private send(method: Method, path: string, body: unknown): Promise<IncomingMessage> {
+  private async send(method: Method, path: string, body: unknown): Promise<IncomingMessage> {
+    // Loaded on the first request: `--help` and the offline commands never pay for node:http.
+    const { request: httpRequest } = await import("node:http");
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const where = this.target.socket.startsWith("tcp://")
       ? (() => {

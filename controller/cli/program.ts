@@ -8,9 +8,8 @@ import { Argument, Command, Option } from "commander";
 import { type GetKind, getKinds } from "../daemon/api/protocol.js";
 import { defaultSocketPath, socketEnvVar } from "../daemon/api/socket-path.js";
 import type { EventKind } from "../daemon/events.js";
-import { DEFAULT_MAX_INTENT_BYTES } from "../intent/limits.js";
+import { DEFAULT_MAX_INTENT_BYTES, maxIntentBytesEnvVar } from "../intent/limits.js";
 import { ApiClient } from "./api-client.js";
-import { maxBytesEnvVar } from "./commands/read-input.js";
 import {
   type CliContext,
   type CliIo,
@@ -34,7 +33,7 @@ const completion = () => import("./commands/completion.js");
 function fileReadOptions(command: Command): Command {
   return command.addOption(
     new Option("--max-bytes <n>", "refuse a file larger than N bytes (exit 4)")
-      .env(maxBytesEnvVar)
+      .env(maxIntentBytesEnvVar)
       .argParser(parseInteger("a size", 1, Number.MAX_SAFE_INTEGER))
       .default(DEFAULT_MAX_INTENT_BYTES, "32 MiB"),
   );

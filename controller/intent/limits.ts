@@ -11,6 +11,7 @@ export const PORT_MAX = 510;
  * of YAML. `NVGRE_MAX_INTENT_BYTES` (or `--max-bytes`) changes it.
  */
 export const DEFAULT_MAX_INTENT_BYTES = 32 * 1024 * 1024;
+export const maxIntentBytesEnvVar = "NVGRE_MAX_INTENT_BYTES";
 
 /** YAML aliases one document may expand (the `yaml` package's maxAliasCount): no bombs. */
 export const MAX_YAML_ALIASES = 100;

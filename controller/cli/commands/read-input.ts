@@ -4,18 +4,10 @@
  */
 import { createReadStream } from "node:fs";
 import { IntentError } from "../../intent/errors.js";
-import { DEFAULT_MAX_INTENT_BYTES } from "../../intent/limits.js";
+import { maxIntentBytesEnvVar } from "../../intent/limits.js";
 import { decodeFabricBytes } from "../../intent/source-text.js";
 import { CliError, ExitCode } from "../exit-codes.js";
 import { invalidIntentError } from "../intent-errors.js";
-
-export const maxBytesEnvVar = "NVGRE_MAX_INTENT_BYTES";
-
-/** The limit from the environment (or the default); `--max-bytes` overrides it. */
-export function defaultMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
-  const value = Number(env[maxBytesEnvVar]);
-  return Number.isSafeInteger(value) && value > 0 ? value : DEFAULT_MAX_INTENT_BYTES;
-}
 
 function mebibytes(bytes: number): string {
   return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
@@ -38,7 +30,7 @@ export async function readFabricInput(
       if (total > maxBytes) {
         stream.destroy();
         throw new CliError(
-          `${source} is larger than the limit of ${mebibytes(maxBytes)} (--max-bytes or ${maxBytesEnvVar}); refused, nothing was changed`,
+          `${source} is larger than the limit of ${mebibytes(maxBytes)} (--max-bytes or ${maxIntentBytesEnvVar}); refused, nothing was changed`,
           ExitCode.invalidIntent,
         );
       }
