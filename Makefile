@@ -14,7 +14,7 @@ TOOLCHAIN := $(NODE) dist/test/support/toolchain-cli.js
 
 # What the registries give us; p4c and bmv2 come from p4lang's own packages (README).
 APT_PACKAGES := mininet bridge-utils iputils-ping iproute2 libpcap-dev python3-scapy \
-                tshark tcpdump iperf3 ethtool python3-yaml python3-cryptography
+                tshark tcpdump iperf3 ethtool python3-yaml python3-cryptography systemd
 
 TS_SOURCES := $(shell find proto softswitch controller test bench topologies -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null)
 TEST_FILES = $(shell find dist/test -name '*.test.js' | sort)
