@@ -391,7 +391,9 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command("run")
-    .description("run the nvgre daemon in the foreground (systemd: Type=simple)")
+    .description(
+      "run the nvgre daemon in the foreground (as a service: deploy/systemd/nvgre-ctl.service)",
+    )
     .option(
       "-c, --config <file>",
       "daemon settings (YAML: stateDir, intent, socket, listen, electionId, role, reconcileIntervalSeconds, learnedAgeingSeconds, logLevel, tls, …)",
