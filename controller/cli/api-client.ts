@@ -3,6 +3,7 @@
  * host:port), JSON in and out, streamed JSON lines for long operations. Failures become
  * CliErrors with the exit status scripts rely on: no daemon → 3, invalid intent → 4, …
  */
+import { statSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { createInterface } from "node:readline";
 import type { ApiErrorBody, IntentIssueView } from "../daemon/api/protocol.js";
@@ -84,8 +85,10 @@ export class ApiClient {
   }
 
   private unreachable(error: NodeJS.ErrnoException): CliError {
-    const why =
-      error.code === "ENOENT"
+    const notSocket = this.notASocket();
+    const why = notSocket
+      ? `it is not a socket but ${notSocket} (give the daemon's socket with --socket)`
+      : error.code === "ENOENT"
         ? "no such socket (is the daemon running? start it with `nvgre-ctl run`)"
         : error.code === "ECONNREFUSED"
           ? "connection refused (the daemon is not running; a stale socket file is left)"
@@ -96,6 +99,22 @@ export class ApiClient {
       `cannot reach the nvgre daemon at ${this.target.socket}: ${why}`,
       ExitCode.unreachable,
     );
+  }
+
+  /** What the --socket path is when it exists and is not a socket ("a regular file", …). */
+  private notASocket(): string | undefined {
+    if (this.target.socket.startsWith("tcp://")) return undefined;
+    try {
+      const stat = statSync(this.target.socket);
+      if (stat.isSocket()) return undefined;
+      return stat.isDirectory()
+        ? "a directory"
+        : stat.isFile()
+          ? "a regular file"
+          : "a device or pipe";
+    } catch {
+      return undefined;
+    }
   }
 
   private apiFailure(status: number, body: unknown): CliError {
