@@ -10,7 +10,7 @@ import { MAX_YAML_ALIASES, MAX_YAML_DEPTH } from "./limits.js";
 import type { Fabric } from "./model.js";
 import { type FabricDocument, type FabricFile, fabricFileSchema } from "./schema.js";
 import { validateFabric } from "./validate.js";
-import { parseInParts } from "./yaml-parts.js";
+import { parseLean } from "./yaml-parts.js";
 
 export interface LoadedFabric {
   /** The document as written (what an intent store keeps). */
@@ -55,8 +55,8 @@ function parseFabricYaml(text: string, source: string): FabricDocument {
       source,
     );
   }
-  const inParts = parseInParts(text);
-  if (inParts) return inParts as FabricDocument;
+  const lean = parseLean(text);
+  if (lean !== undefined) return lean as FabricDocument;
   const lines = new LineCounter();
   const yaml = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (yaml.errors.length > 0) {

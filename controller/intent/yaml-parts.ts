@@ -1,9 +1,10 @@
 /**
- * A fabric file parsed in parts, so its memory stays in proportion to the data rather than to
- * the `yaml` package's syntax tree, which costs about 100× the text (a 14 MB file of 100,000
- * endpoints would take 1.5 GB). A block-style file is cut at its top-level keys, and a
- * top-level block sequence (endpoints, …) into runs of items; each part is parsed on its own,
- * turned into plain data and dropped before the next.
+ * A fabric file parsed so that its memory stays in proportion to the data rather than to the
+ * `yaml` package's syntax tree, which costs about 100× the text (a 14 MB file of 100,000
+ * endpoints would take 1.5 GB). JSON (which is YAML too) goes through JSON.parse, once no object
+ * in it repeats a key. A block-style YAML file is cut at its top-level keys, and a top-level
+ * block sequence (endpoints, …) into runs of items; each part is parsed on its own, turned into
+ * plain data and dropped before the next.
  *
  * Only an optimisation: whenever a part does not parse cleanly (a syntax error, an alias to an
  * anchor in another part, a key given twice, anything unusual), the caller parses the whole
@@ -36,6 +37,53 @@ function parsePart(text: string): unknown {
 function isContent(text: string, at: number): boolean {
   const c = text[at];
   return c !== undefined && c !== "\n" && c !== "\r" && c !== "#";
+}
+
+/** The file's data parsed the lean way, or undefined: then parse it whole with `yaml`. */
+export function parseLean(text: string): unknown {
+  if (/^\s*\{/.test(text)) {
+    try {
+      const data: unknown = JSON.parse(text);
+      return repeatsAKey(text) ? undefined : data;
+    } catch {
+      return undefined;
+    }
+  }
+  return parseInParts(text);
+}
+
+/**
+ * Whether an object of this (well-formed) JSON text names a key twice, which JSON.parse would
+ * take silently and YAML refuses. Keys are compared as written, escapes included.
+ */
+function repeatsAKey(text: string): boolean {
+  const open: (Set<string> | undefined)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      const keys = open[open.length - 1];
+      if (expectKey && keys) {
+        const key = text.slice(i + 1, end);
+        if (keys.has(key)) return true;
+        keys.add(key);
+      }
+      expectKey = false;
+      i = end;
+    } else if (c === "{") {
+      open.push(new Set());
+      expectKey = true;
+    } else if (c === "[") {
+      open.push(undefined);
+    } else if (c === "}" || c === "]") {
+      open.pop();
+    } else if (c === ",") {
+      expectKey = open[open.length - 1] !== undefined;
+    }
+  }
+  return false;
 }
 
 /** The top-level mapping of a block-style file, parsed part by part; undefined = parse it whole. */

@@ -9,7 +9,7 @@ import { describe, test } from "node:test";
 import { parse } from "yaml";
 import { IntentError } from "../../../controller/intent/errors.js";
 import { loadFabricText } from "../../../controller/intent/load.js";
-import { parseInParts } from "../../../controller/intent/yaml-parts.js";
+import { parseInParts, parseLean } from "../../../controller/intent/yaml-parts.js";
 
 const ENDPOINTS = 2_500;
 
@@ -91,8 +91,13 @@ describe("fabric files parsed in parts", () => {
     assert.match(issuesOf(text)[0] ?? "", /Map keys must be unique/);
   });
 
-  test("a JSON file is one part: parsed whole", () => {
+  test("JSON goes through JSON.parse, unless an object repeats a key", () => {
     const json = JSON.stringify(parse(fabric()));
-    assert.deepEqual(parseInParts(json), parse(json));
+    assert.deepEqual(parseLean(json), parse(json));
+    const twice = json.replace('{"name":"ep-7",', '{"name":"ep-7","name":"ep-8",');
+    assert.equal(parseLean(twice), undefined);
+    assert.match(issuesOf(twice)[0] ?? "", /Map keys must be unique/);
+    const escaped = json.replace('{"name":"ep-7",', '{"name":"e\\"p","vsid":20481,');
+    assert.equal(parseLean(escaped), undefined, "vsid twice, after a key with an escaped quote");
   });
 });
