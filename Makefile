@@ -85,7 +85,7 @@ SWITCH ?= softswitch
 DEMO := $(SUDO) $(shell command -v $(NODE)) dist/topologies/demo/main.js --switch $(SWITCH)
 
 # Benchmarks print figures; they assert nothing and are never part of `make test`.
-BENCHES := cli-startup p4rt-writes controller-compile controller-move inprocess-pps switch-tables veth-pps fabric
+BENCHES := cli-startup p4rt-writes controller-compile controller-move apply-rss inprocess-pps switch-tables veth-pps fabric
 
 bench: setup
 	@for b in $(BENCHES); do echo "== bench/$$b"; $(NODE) dist/bench/$$b.js; done
