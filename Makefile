@@ -14,7 +14,7 @@ TOOLCHAIN := $(NODE) dist/test/support/toolchain-cli.js
 
 # What the registries give us; p4c and bmv2 come from p4lang's own packages (README).
 APT_PACKAGES := mininet bridge-utils iputils-ping iproute2 libpcap-dev python3-scapy \
-                tshark tcpdump iperf3 ethtool python3-yaml etcd-server
+                tshark tcpdump iperf3 ethtool python3-yaml python3-cryptography systemd etcd-server
 
 TS_SOURCES := $(shell find proto softswitch controller test bench topologies -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null)
 TEST_FILES = $(shell find dist/test -name '*.test.js' | sort)
@@ -85,7 +85,7 @@ SWITCH ?= softswitch
 DEMO := $(SUDO) $(shell command -v $(NODE)) dist/topologies/demo/main.js --switch $(SWITCH)
 
 # Benchmarks print figures; they assert nothing and are never part of `make test`.
-BENCHES := p4rt-writes controller-compile controller-move inprocess-pps leaf-scale match-kinds switch-tables veth-pps fabric store
+BENCHES := cli-startup p4rt-writes controller-compile controller-move apply-rss inprocess-pps leaf-scale match-kinds switch-tables veth-pps fabric store
 
 bench: setup
 	@for b in $(BENCHES); do echo "== bench/$$b"; $(NODE) dist/bench/$$b.js; done

@@ -3,10 +3,12 @@
  * host:port), JSON in and out, streamed JSON lines for long operations. Failures become
  * CliErrors with the exit status scripts rely on: no daemon → 3, invalid intent → 4, …
  */
-import { request as httpRequest, type IncomingMessage } from "node:http";
+import { statSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
 import { createInterface } from "node:readline";
 import type { ApiErrorBody, IntentIssueView } from "../daemon/api/protocol.js";
 import { CliError, ExitCode, type ExitStatus } from "./exit-codes.js";
+import { issueLine } from "./intent-errors.js";
 
 export interface ApiTarget {
   /** Unix socket path, or `tcp://127.0.0.1:PORT` for the loopback listener. */
@@ -53,7 +55,9 @@ export class ApiClient {
     }
   }
 
-  private send(method: Method, path: string, body: unknown): Promise<IncomingMessage> {
+  private async send(method: Method, path: string, body: unknown): Promise<IncomingMessage> {
+    // Loaded on the first request: `--help` and the offline commands never pay for node:http.
+    const { request: httpRequest } = await import("node:http");
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const where = this.target.socket.startsWith("tcp://")
       ? (() => {
@@ -81,8 +85,10 @@ export class ApiClient {
   }
 
   private unreachable(error: NodeJS.ErrnoException): CliError {
-    const why =
-      error.code === "ENOENT"
+    const notSocket = this.notASocket();
+    const why = notSocket
+      ? `it is not a socket but ${notSocket} (give the daemon's socket with --socket)`
+      : error.code === "ENOENT"
         ? "no such socket (is the daemon running? start it with `nvgre-ctl run`)"
         : error.code === "ECONNREFUSED"
           ? "connection refused (the daemon is not running; a stale socket file is left)"
@@ -93,6 +99,22 @@ export class ApiClient {
       `cannot reach the nvgre daemon at ${this.target.socket}: ${why}`,
       ExitCode.unreachable,
     );
+  }
+
+  /** What the --socket path is when it exists and is not a socket ("a regular file", …). */
+  private notASocket(): string | undefined {
+    if (this.target.socket.startsWith("tcp://")) return undefined;
+    try {
+      const stat = statSync(this.target.socket);
+      if (stat.isSocket()) return undefined;
+      return stat.isDirectory()
+        ? "a directory"
+        : stat.isFile()
+          ? "a regular file"
+          : "a device or pipe";
+    } catch {
+      return undefined;
+    }
   }
 
   private apiFailure(status: number, body: unknown): CliError {
@@ -113,10 +135,7 @@ export class ApiClient {
             : ExitCode.failed;
     const lines =
       code === "invalid-intent" && Array.isArray(details)
-        ? (details as IntentIssueView[]).map(
-            (issue) =>
-              `  ${issue.line !== undefined ? `line ${issue.line}:${issue.column ?? 1}: ` : ""}${issue.path}: ${issue.message}`,
-          )
+        ? (details as IntentIssueView[]).map(issueLine)
         : [];
     return new CliError(message, exitCode, lines);
   }

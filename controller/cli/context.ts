@@ -3,6 +3,7 @@
  * command-line value parsers. Tests give their own writers to run commands in-process.
  */
 import { InvalidArgumentError } from "commander";
+import { PORT_MAX } from "../intent/limits.js";
 import type { ApiClient } from "./api-client.js";
 import { colourWanted } from "./colour.js";
 
@@ -47,7 +48,7 @@ export function parseInteger(what: string, min: number, max: number) {
 
 /** A VSID, decimal or 0x-hex; the tenant range (R6) is the intent validation's to check. */
 export const parseVsid = parseInteger("a VSID", 0, 0xffffff);
-export const parsePort = parseInteger("a port", 0, 511);
+export const parsePort = parseInteger("a port", 0, PORT_MAX);
 export const parseVlan = parseInteger("a VLAN id", 1, 4094);
 
 /** `a,b` → ["a", "b"], each one of `allowed`. */

@@ -2,9 +2,16 @@
  * How nvgre-ctl prints: tables for people (cli-table3, colours by picocolors when the run
  * wants them: colour.ts), JSON and YAML for scripts (exactly the daemon's data, no decoration).
  */
-import Table from "cli-table3";
-import { stringify as toYaml } from "yaml";
+import { createRequire } from "node:module";
+import type TableType from "cli-table3";
+import type { stringify as toYamlType } from "yaml";
 import { type Palette, palette } from "./colour.js";
+
+// Loaded when first used, not when nvgre-ctl starts: `--help` and `-o json` need neither.
+const require = createRequire(import.meta.url);
+const Table = (): typeof TableType => require("cli-table3");
+const toYaml = (data: unknown): string =>
+  (require("yaml") as { stringify: typeof toYamlType }).stringify(data);
 
 // One command line runs at a time (run-cli.ts sets this first); plain until told otherwise.
 let pc: Palette = palette(false);
@@ -30,7 +37,7 @@ export function formatData(data: unknown, format: "json" | "yaml"): string {
 
 export function renderTable<T extends object>(rows: T[], columns: Column<T>[]): string {
   if (rows.length === 0) return `${pc.dim("(none)")}\n`;
-  const table = new Table({
+  const table = new (Table())({
     head: columns.map((c) => pc.bold(c.header)),
     style: { head: [], border: [] },
   });

@@ -1,16 +1,15 @@
 /**
  * The nvgre-ctl command tree (commander 14). Commands only parse and print; the daemon does
- * the work through its local API. `run` starts the daemon itself in this process (loaded on
- * demand, so the other commands start without loading gRPC and the P4 tooling).
+ * the work through its local API. `run` starts the daemon itself in this process; `validate`
+ * and `apply --offline` run the intent's checks and compiler here. Each command's module is
+ * imported when it runs, so `--help` and `status` start without what they do not use.
  */
 import { Argument, Command, Option } from "commander";
 import { type GetKind, getKinds } from "../daemon/api/protocol.js";
 import { defaultSocketPath, socketEnvVar } from "../daemon/api/socket-path.js";
 import type { EventKind } from "../daemon/events.js";
+import { DEFAULT_MAX_INTENT_BYTES, maxIntentBytesEnvVar } from "../intent/limits.js";
 import { ApiClient } from "./api-client.js";
-import { applyFile, locationFrom, sendChange } from "./commands/changes.js";
-import { completionNames, completionScript } from "./commands/completion.js";
-import { counters, drops, events, get, status, tables } from "./commands/observe.js";
 import {
   type CliContext,
   type CliIo,
@@ -21,10 +20,24 @@ import {
   parseVlan,
   parseVsid,
 } from "./context.js";
-import { exitCodeHelp } from "./exit-codes.js";
+import { CliError, ExitCode, exitCodeHelp } from "./exit-codes.js";
 import { type OutputFormat, outputFormats, useColour } from "./output.js";
 
 export const version = "0.1.0";
+
+const changes = () => import("./commands/changes.js");
+const observe = () => import("./commands/observe.js");
+const completion = () => import("./commands/completion.js");
+
+/** Options of the commands that read a fabric file. */
+function fileReadOptions(command: Command): Command {
+  return command.addOption(
+    new Option("--max-bytes <n>", "refuse a file larger than N bytes (exit 4)")
+      .env(maxIntentBytesEnvVar)
+      .argParser(parseInteger("a size", 1, Number.MAX_SAFE_INTEGER))
+      .default(DEFAULT_MAX_INTENT_BYTES, "32 MiB"),
+  );
+}
 
 const eventKinds: EventKind[] = [
   "connection",
@@ -83,22 +96,57 @@ export function buildProgram(io: CliIo): Command {
     api: () => new ApiClient({ socket: program.opts<{ socket: string }>().socket }),
   };
 
-  changeOptions(
+  fileReadOptions(
+    changeOptions(
+      program
+        .command("apply")
+        .description("make the fabric's intent the given file, and every switch match it")
+        .requiredOption("-f, --file <path>", "fabric file (YAML or JSON; - for stdin)")
+        .option("--no-progress", "no progress bar (it is drawn only on a terminal)")
+        .option(
+          "--offline",
+          "with --dry-run: plan without a daemon, against an empty fabric or --against",
+        )
+        .option(
+          "--against <file>",
+          "with --offline: plan against this stored intent (the daemon's intent.json, or a fabric file)",
+        )
+        .addHelpText(
+          "after",
+          "\nA dry run prints each switch's diff: + insert, ~ modify, - delete.\n--dry-run --offline needs no daemon: the plan is against what --against holds (default: nothing), not against the switches.",
+        ),
+    ),
+  ).action(async (options) => {
+    if (options.offline || options.against !== undefined) {
+      if (!options.dryRun) {
+        throw new CliError("--offline and --against only plan: add --dry-run", ExitCode.usage);
+      }
+      const { planOffline } = await import("./commands/offline.js");
+      return planOffline(context, options.file, options);
+    }
+    return (await changes()).applyFile(context, options.file, options);
+  });
+
+  fileReadOptions(
     program
-      .command("apply")
-      .description("make the fabric's intent the given file, and every switch match it")
+      .command("validate")
+      .description(
+        "check a fabric file without a daemon: syntax, references, and that it compiles (exit 4 if not)",
+      )
       .requiredOption("-f, --file <path>", "fabric file (YAML or JSON; - for stdin)")
-      .option("--no-progress", "no progress bar (it is drawn only on a terminal)")
-      .addHelpText("after", "\nA dry run prints each switch's diff: + insert, ~ modify, - delete."),
-  ).action((options) => applyFile(context, options.file, options));
+      .addOption(outputOption()),
+  ).action(async (options) => {
+    const { validateFile } = await import("./commands/offline.js");
+    return validateFile(context, options.file, options);
+  });
 
   program
     .command("get")
     .description("list objects of the intent (with learned endpoints)")
     .addArgument(new Argument("<kind>", "what to list").choices(getKinds))
     .addOption(outputOption())
-    .action((kind: GetKind, options: { output: OutputFormat }) =>
-      get(context, kind, options.output),
+    .action(async (kind: GetKind, options: { output: OutputFormat }) =>
+      (await observe()).get(context, kind, options.output),
     );
 
   const endpoint = program
@@ -119,8 +167,9 @@ export function buildProgram(io: CliIo): Command {
         parseVlan,
       )
       .option("--nve <name>", "the remote NVE (hypervisor) hosting it, instead of --to"),
-  ).action((name: string, options) =>
-    sendChange(
+  ).action(async (name: string, options) => {
+    const { sendChange, locationFrom } = await changes();
+    return sendChange(
       context,
       "POST",
       "/v1/endpoints",
@@ -132,8 +181,8 @@ export function buildProgram(io: CliIo): Command {
         location: locationFrom(options),
       },
       options,
-    ),
-  );
+    );
+  });
   changeOptions(
     endpoint
       .command("move")
@@ -142,23 +191,30 @@ export function buildProgram(io: CliIo): Command {
       .option("--to <switch:port>", "its new attachment, e.g. leaf3:4", parseSwitchPort)
       .option("--vlan <id>", "its VLAN on the new port", parseVlan)
       .option("--nve <name>", "the remote NVE now hosting it, instead of --to"),
-  ).action((name: string, options) =>
-    sendChange(
+  ).action(async (name: string, options) => {
+    const { sendChange, locationFrom } = await changes();
+    return sendChange(
       context,
       "PUT",
       `/v1/endpoints/${encodeURIComponent(name)}/location`,
       { location: locationFrom(options) },
       options,
-    ),
-  );
+    );
+  });
   changeOptions(
     endpoint
       .command("del")
       .alias("delete")
       .description("delete an endpoint")
       .argument("<name>", "endpoint name"),
-  ).action((name: string, options) =>
-    sendChange(context, "DELETE", `/v1/endpoints/${encodeURIComponent(name)}`, {}, options),
+  ).action(async (name: string, options) =>
+    (await changes()).sendChange(
+      context,
+      "DELETE",
+      `/v1/endpoints/${encodeURIComponent(name)}`,
+      {},
+      options,
+    ),
   );
 
   const vsid = program.command("vsid").description("add or delete a virtual subnet (VSID)");
@@ -184,7 +240,8 @@ export function buildProgram(io: CliIo): Command {
       .option("--gateway-mac <mac>", "distributed gateway MAC (R14)")
       .option("--gateway-ip <address/len>", "gateway address with its prefix; repeatable", collect)
       .option("--mtu <bytes>", "tenant IP MTU", parseInteger("an MTU", 576, 9216)),
-  ).action((vsidValue: number, options) => {
+  ).action(async (vsidValue: number, options) => {
+    const { sendChange } = await changes();
     const gateway =
       options.gatewayMac || options.gatewayIp
         ? { mac: options.gatewayMac, ips: options.gatewayIp ?? [] }
@@ -218,8 +275,8 @@ export function buildProgram(io: CliIo): Command {
       .alias("delete")
       .description("delete a virtual subnet (refused while endpoints or routes use it)")
       .argument("<vsid>", "the VSID", parseVsid),
-  ).action((vsidValue: number, options) =>
-    sendChange(context, "DELETE", `/v1/vsids/${vsidValue}`, {}, options),
+  ).action(async (vsidValue: number, options) =>
+    (await changes()).sendChange(context, "DELETE", `/v1/vsids/${vsidValue}`, {}, options),
   );
 
   const route = program.command("route").description("add or delete a tenant route (R14)");
@@ -237,8 +294,8 @@ export function buildProgram(io: CliIo): Command {
       )
       .option("--nve <name>", "next hop: a gateway NVE (with --vsid and --mac)")
       .option("--mac <mac>", "the gateway NVE's inner MAC"),
-  ).action((prefix: string, options) =>
-    sendChange(
+  ).action(async (prefix: string, options) =>
+    (await changes()).sendChange(
       context,
       "POST",
       "/v1/routes",
@@ -262,8 +319,14 @@ export function buildProgram(io: CliIo): Command {
       .description("delete a tenant route")
       .argument("<prefix>", "the route's prefix")
       .requiredOption("--tenant <tenant>", "the tenant (routing domain)"),
-  ).action((prefix: string, options) =>
-    sendChange(context, "DELETE", "/v1/routes", { tenant: options.tenant, prefix }, options),
+  ).action(async (prefix: string, options) =>
+    (await changes()).sendChange(
+      context,
+      "DELETE",
+      "/v1/routes",
+      { tenant: options.tenant, prefix },
+      options,
+    ),
   );
 
   program
@@ -277,8 +340,11 @@ export function buildProgram(io: CliIo): Command {
       parseInteger("an interval", 1, 3600),
     )
     .addOption(outputOption())
-    .action((options) =>
-      counters(context, { ...options, watch: options.watch === true ? 2 : options.watch }),
+    .action(async (options) =>
+      (await observe()).counters(context, {
+        ...options,
+        watch: options.watch === true ? 2 : options.watch,
+      }),
     );
 
   program
@@ -286,7 +352,7 @@ export function buildProgram(io: CliIo): Command {
     .description("dropped packets per reason (the P4 program's drop reasons) per switch")
     .option("--switch <name>", "only this switch")
     .addOption(outputOption())
-    .action((options) => drops(context, options));
+    .action(async (options) => (await observe()).drops(context, options));
 
   program
     .command("tables")
@@ -294,8 +360,9 @@ export function buildProgram(io: CliIo): Command {
     .argument("<switch>", "switch name")
     .argument("[table]", "a table's P4 name (e.g. bridging)")
     .addOption(outputOption())
-    .action((switchName: string, table: string | undefined, options: { output: OutputFormat }) =>
-      tables(context, switchName, table, options.output),
+    .action(
+      async (switchName: string, table: string | undefined, options: { output: OutputFormat }) =>
+        (await observe()).tables(context, switchName, table, options.output),
     );
 
   program
@@ -310,7 +377,7 @@ export function buildProgram(io: CliIo): Command {
     )
     .option("--switch <name>", "only events about this switch")
     .addOption(outputOption())
-    .action((options) => events(context, options));
+    .action(async (options) => (await observe()).events(context, options));
 
   program
     .command("status")
@@ -318,11 +385,15 @@ export function buildProgram(io: CliIo): Command {
       "per switch: connected, primary, pipeline cookie, in sync or drift (exit 5 unless all are)",
     )
     .addOption(outputOption())
-    .action((options: { output: OutputFormat }) => status(context, options.output));
+    .action(async (options: { output: OutputFormat }) =>
+      (await observe()).status(context, options.output),
+    );
 
   program
     .command("run")
-    .description("run the nvgre daemon in the foreground (systemd: Type=simple)")
+    .description(
+      "run the nvgre daemon in the foreground (as a service: deploy/systemd/nvgre-ctl.service)",
+    )
     .option(
       "-c, --config <file>",
       "daemon settings (YAML: stateDir, store, memberId, leaseTtlSeconds, socket, listen, role, reconcileIntervalSeconds, learnedAgeingSeconds, logLevel, tls, …)",
@@ -361,12 +432,14 @@ export function buildProgram(io: CliIo): Command {
     .command("completion")
     .description("print the shell completion script (bash: source <(nvgre-ctl completion bash))")
     .addArgument(new Argument("<shell>", "bash or zsh").choices(["bash", "zsh"]))
-    .action((shell: "bash" | "zsh") => io.out(completionScript(program, shell)));
+    .action(async (shell: "bash" | "zsh") =>
+      io.out((await completion()).completionScript(program, shell)),
+    );
 
   program
     .command("__complete", { hidden: true })
     .argument("<kind>", "switches | endpoints | vsids | tenants")
-    .action((kind: string) => completionNames(context, kind));
+    .action(async (kind: string) => (await completion()).completionNames(context, kind));
 
   return program;
 }

@@ -21,16 +21,34 @@ export const nvgreDefines = fileURLToPath(
 
 const constantPattern = /^const\s+drop_reason_t\s+DROP_(\w+)\s*=\s*(\d+)\s*;\s*(?:\/\/\s*(.*))?$/;
 
+/**
+ * What the constants whose comment in defines.p4 is missing or only a requirement id mean
+ * (p4/ cannot change until p4c is back). A test checks that every reason ends up described.
+ */
+const terse: Record<string, string> = {
+  none: "not dropped (counter index 0 is never used)",
+  underlay_route_miss: "no underlay route (or ECMP member) for the outer destination address",
+  tenant_route_miss: "no tenant route for the inner destination address",
+  tenant_ttl_expired: "inner TTL / hop limit expired when routed in the tenant",
+};
+
+function describe(name: string, comment: string): string {
+  if (!/^(R\d+[ ,]*)*$/.test(comment)) return comment;
+  const meaning = terse[name] ?? "";
+  return comment && meaning ? `${meaning} (${comment})` : meaning || comment;
+}
+
 export function parseDropReasons(source: string): Map<number, DropReason> {
   const reasons = new Map<number, DropReason>();
   for (const line of source.split("\n")) {
     const match = constantPattern.exec(line.trim());
     if (!match) continue;
     const code = Number(match[2]);
+    const name = (match[1] as string).toLowerCase();
     reasons.set(code, {
       code,
-      name: (match[1] as string).toLowerCase(),
-      description: match[3]?.trim() ?? "",
+      name,
+      description: describe(name, match[3]?.trim() ?? ""),
     });
   }
   return reasons;

@@ -3,10 +3,12 @@
  * need no mastership), named by the P4Info, the intent and the P4 program's drop reasons.
  */
 
+import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Allocations } from "../compile/allocate.js";
 import type { CanonicalCodec } from "../compile/canonical.js";
 import type { Fabric } from "../intent/model.js";
 import { EntityBuilder } from "../p4rt/entities.js";
+import { P4RuntimeRpcError } from "../p4rt/errors.js";
 import type { Pipeline } from "../p4rt/pipeline.js";
 import type {
   CounterCells,
@@ -136,12 +138,37 @@ export async function readDrops(
   return response;
 }
 
+/**
+ * A read of one named switch: while its session is away (first connection or a reconnect) the
+ * answer says so, instead of passing on the gRPC layer's "Read failed: UNAVAILABLE".
+ */
+async function readSwitch(
+  session: SwitchSession,
+  request: Parameters<SwitchSession["client"]["readAll"]>[0],
+) {
+  const reconnecting = () =>
+    new ApiError(
+      503,
+      "switch-unavailable",
+      `switch ${session.name} is reconnecting (${session.lastError ?? "not connected yet"}); try again once \`nvgre-ctl status\` shows it connected`,
+    );
+  if (!session.connected) throw reconnecting();
+  try {
+    return await session.client.readAll(request);
+  } catch (error) {
+    // The session may learn of the loss only after the read that met it.
+    const lost = error instanceof P4RuntimeRpcError && error.code === grpcStatus.UNAVAILABLE;
+    if (lost || !session.connected) throw reconnecting();
+    throw error;
+  }
+}
+
 export async function readTables(
   session: SwitchSession,
   pipeline: Pipeline,
 ): Promise<TablesResponse> {
   const counts = new Map<number, number>();
-  for (const entity of await session.client.readAll([{ table_entry: {} }])) {
+  for (const entity of await readSwitch(session, [{ table_entry: {} }])) {
     const id = entity.table_entry?.table_id ?? 0;
     counts.set(id, (counts.get(id) ?? 0) + 1);
   }
@@ -174,7 +201,7 @@ export async function readTableEntries(
   }
   const tableId = pipeline.index.tables.id(table);
   const entries: TableEntriesResponse["entries"] = [];
-  for (const entity of await session.client.readAll([{ table_entry: { table_id: tableId } }])) {
+  for (const entity of await readSwitch(session, [{ table_entry: { table_id: tableId } }])) {
     const canonical = codec.fromEntity(entity);
     if (!canonical) continue;
     const text = codec.describe(canonical.collection, canonical.key, canonical.value);

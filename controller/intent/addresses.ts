@@ -178,3 +178,34 @@ function format(value: bigint, family: IpFamily): string {
   for (let i = length - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(8 * i)) & 0xffn));
   return ipaddr.fromByteArray(bytes).toString();
 }
+
+const hostNamePattern =
+  /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+/**
+ * A gRPC target as the fabric file gives a switch's P4Runtime address: `host:port`, `[v6]:port`;
+ * the host a valid IPv4 address when it is written as digits and dots, the port 1–65535.
+ */
+export function parseServiceAddress(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  if (!match) {
+    throw new AddressSyntaxError(
+      `"${text}" is not host:port (IPv6 as [addr]:port, e.g. 127.0.0.1:9559)`,
+    );
+  }
+  const v6 = match[1];
+  const host = (v6 ?? match[2]) as string;
+  const port = Number(match[3]);
+  const problems: string[] = [];
+  if (v6 !== undefined && !ipaddr.IPv6.isValid(v6)) problems.push(`"${v6}" is not an IPv6 address`);
+  else if (/^[\d.]+$/.test(host) && !ipaddr.IPv4.isValidFourPartDecimal(host)) {
+    problems.push(`"${host}" is not an IPv4 address (four numbers 0–255)`);
+  } else if (v6 === undefined && !hostNamePattern.test(host)) {
+    problems.push(`"${host}" is not a host name or IP address`);
+  }
+  if (port < 1 || port > 65535) problems.push(`port ${match[3]} is outside 1–65535`);
+  if (problems.length > 0) {
+    throw new AddressSyntaxError(`"${text}" is not a usable address: ${problems.join("; ")}`);
+  }
+  return { host, port };
+}

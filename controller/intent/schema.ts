@@ -14,7 +14,9 @@ import {
   parseIp,
   parseMac,
   parsePrefix,
+  parseServiceAddress,
 } from "./addresses.js";
+import { PORT_MAX } from "./limits.js";
 
 /** First and last VSID a tenant subnet may use (R6: 0–0xFFF reserved, 0xFFFFFF vendor-specific). */
 export const VSID_MIN = 0x1000;
@@ -116,10 +118,14 @@ const interfaceAddress = z
   )
   .meta({ description: "gateway address with its subnet's prefix length, e.g. 10.1.1.1/24" });
 
+const portRangeMessage = (issue: { input?: unknown }) =>
+  `port ${String(issue.input)} is outside 0–${PORT_MAX} (bmv2 and the softswitch; 511 is the target's drop port)`;
+
 const portNumber = z
-  .int({ error: "a port number is an integer" })
-  .min(0)
-  .meta({ description: "data-plane port number (bmv2: 0–510)" });
+  .int()
+  .min(0, { error: portRangeMessage })
+  .max(PORT_MAX, { error: portRangeMessage })
+  .meta({ description: `data-plane port number (bmv2, softswitch: 0–${PORT_MAX})` });
 
 const vlanId = z
   .int()
@@ -177,10 +183,13 @@ const switchSchema = z.strictObject({
     .enum(["leaf", "spine"])
     .meta({ description: "leaf: an NVE with tenant ports; spine: underlay transit only" }),
   p4runtime: z.strictObject({
-    address: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, {
-      error: "a P4Runtime address is host:port (IPv6 as [addr]:port)",
+    address: z.string().superRefine(syntax(parseServiceAddress)).meta({
+      description: "the switch's P4Runtime server, host:port (IPv6 as [addr]:port)",
     }),
-    deviceId: z.int().min(0).meta({ description: "P4Runtime device id" }),
+    deviceId: z
+      .int()
+      .min(0, { error: "a P4Runtime device id is 0 or more" })
+      .meta({ description: "P4Runtime device id" }),
   }),
   routerMac: unicastMac.meta({
     description:

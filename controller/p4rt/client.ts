@@ -20,15 +20,10 @@ import type { StreamMessageResponse__Output } from "../../proto/gen/p4/v1/Stream
 import type { Update } from "../../proto/gen/p4/v1/Update.js";
 import { p4runtimeProto } from "../../proto/load.js";
 import { NotPrimaryError, P4RuntimeRpcError, type UpdateFailure, WriteError } from "./errors.js";
+import { diagnoseTls, type TlsOptions } from "./tls-diagnosis.js";
 import { WriteRequestEncoder } from "./write-encoding.js";
 
-export interface TlsOptions {
-  /** PEM of the CA that signed the switch's certificate; the system roots when absent. */
-  rootCert?: Buffer;
-  /** Client key and certificate chain (PEM), both or neither: mutual TLS. */
-  privateKey?: Buffer;
-  certChain?: Buffer;
-}
+export type { TlsOptions } from "./tls-diagnosis.js";
 
 export interface ClientOptions {
   /** host:port of the switch's P4Runtime server. */
@@ -156,19 +151,20 @@ export class P4RuntimeClient extends EventEmitter<ClientEvents> {
   async connect(): Promise<ArbitrationState> {
     this.closed = false;
     const deadline = Date.now() + (this.options.connectTimeoutMs ?? 10_000);
-    await new Promise<void>((resolve, reject) =>
-      this.stub.waitForReady(deadline, (error) =>
-        error
-          ? reject(
-              new P4RuntimeRpcError(
-                "connect",
-                grpc.status.UNAVAILABLE,
-                `${this.options.address}: ${error.message}`,
-              ),
-            )
-          : resolve(),
-      ),
+    const failure = await new Promise<Error | undefined>((resolve) =>
+      this.stub.waitForReady(deadline, (error) => resolve(error)),
     );
+    if (failure) {
+      // gRPC says only "Failed to connect before the deadline": name the TLS check that failed.
+      const tlsProblem = this.options.tls
+        ? await diagnoseTls(this.options.address, this.options.tls)
+        : undefined;
+      throw new P4RuntimeRpcError(
+        "connect",
+        grpc.status.UNAVAILABLE,
+        `${this.options.address}: ${tlsProblem ? `TLS: ${tlsProblem}` : failure.message}`,
+      );
+    }
     return this.openStream();
   }
 

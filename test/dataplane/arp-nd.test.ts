@@ -153,7 +153,7 @@ for (const factory of targets()) {
       ]);
     });
 
-    test("R12 R16: a ping to an own PA is punted to the controller with its reason", {
+    test("a ping to an own PA is punted to the controller with its reason", {
       skip,
     }, async () => {
       const codec = new PacketIoCodec(

@@ -1,7 +1,7 @@
 /**
  * NVGRE decapsulation: a valid NVGRE packet for a local PA delivers its inner frame, byte for
  * byte, to the local port of the VSID (R1, R2, R4, R11), re-tagged where the port is tagged
- * (R5 keeps the tag off the wire between NVEs only), whatever the FlowID (R3), over IPv4 or
+ * (the port's own VLAN; R5 only keeps tags off the wire between NVEs), whatever the FlowID (R3), over IPv4 or
  * IPv6 (R13), with or without an outer VLAN (R7), counted per VSID (R15). Invalid NVGRE is in
  * drops.test.ts.
  */
@@ -66,7 +66,9 @@ for (const factory of targets()) {
       }
     });
 
-    test("R5: the decapsulated frame is re-tagged for a tagged access port", { skip }, async () => {
+    test("the decapsulated frame is re-tagged with a tagged access port's VLAN", {
+      skip,
+    }, async () => {
       const [packet, expected] = await scapy.frames([
         over4(udp4(VM_A4)),
         retagged(100, udp4(VM_A4)),

@@ -2,7 +2,7 @@
  * The controller's packet path and the per-port counters: a PacketOut goes either straight
  * out of the port it names, untouched, or through the pipeline as a frame received on the CPU
  * port (which the controller configures like any port), e.g. the ICMP "fragmentation needed"
- * it answers an MTU punt with (R12). port_rx / port_tx count every packet per port (R15).
+ * it answers an MTU punt with (sending it is the controller's part of R12, tested there). port_rx / port_tx count every packet per port (R15).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -75,7 +75,7 @@ for (const factory of targets()) {
       assert.deepEqual(out, [{ port: 4, frame }]);
     });
 
-    test("R12 packet_out through the pipeline: bridged in the CPU port's VSID like a received frame", {
+    test("packet_out through the pipeline: bridged in the CPU port's VSID like a received frame", {
       skip,
     }, async () => {
       const frame = await scapy.frame(fragNeeded(VM_A));

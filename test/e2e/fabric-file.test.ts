@@ -18,7 +18,7 @@ function writtenFabric(args: string[] = []): string {
   return result.stdout;
 }
 
-test("R13 R18 the default fabric file: two tenants sharing CAs and MACs, a routed tenant, an IPv6-only leaf", () => {
+test("the default fabric file: two tenants sharing CAs and MACs, a routed tenant, an IPv6-only leaf", () => {
   const { fabric } = loadFabricText(writtenFabric(), "fabric.py write");
   assert.deepEqual(
     fabric.switches.map((s) => `${s.name}/${s.role}`),

@@ -5,6 +5,8 @@
  * VSID << 8 | FlowID, then the tenant's Ethernet frame.
  */
 import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import type { Fabric } from "./fabric.js";
 
@@ -27,6 +29,8 @@ export async function captureInterface(
   interfaceName: string,
   path: string,
 ): Promise<LinkCapture> {
+  // captures/ is not in a fresh clone (it is git-ignored): tcpdump would refuse to write.
+  mkdirSync(dirname(path), { recursive: true });
   const child = fabric.spawnOnHost([
     "tcpdump",
     "-i",

@@ -4,7 +4,6 @@
  * intent, stores it and reconciles the switches; the answer is printed per switch (the diff
  * itself on a dry run or with -v), and the exit status says whether every switch converged.
  */
-import { readFileSync } from "node:fs";
 import { SingleBar } from "cli-progress";
 import type {
   ApplyStreamLine,
@@ -16,6 +15,7 @@ import type {
 import type { CliContext } from "../context.js";
 import { CliError, ExitCode } from "../exit-codes.js";
 import { colour, formatData, type OutputFormat, renderTable } from "../output.js";
+import { readFabricInput } from "./read-input.js";
 
 export interface ChangeOptions {
   dryRun?: boolean;
@@ -30,14 +30,9 @@ const progressThreshold = 500;
 export async function applyFile(
   context: CliContext,
   file: string,
-  options: ChangeOptions & { progress: boolean },
+  options: ChangeOptions & { progress: boolean; maxBytes: number },
 ): Promise<void> {
-  let text: string;
-  try {
-    text = file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
-  } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, ExitCode.failed);
-  }
+  const { text } = await readFabricInput(file, options.maxBytes);
   const bar = new ProgressDisplay(
     options.progress && options.output === "table" && context.io.interactive,
   );

@@ -487,7 +487,55 @@ const cases: { title: string; change: (doc: Doc) => void; path: string; message:
       delete sw(d, 1).routerMac;
     },
     path: "switches[1].routerMac",
-    message: /missing \(expected string\)/,
+    message: /missing \(expected a string\)/,
+  },
+  {
+    title: "a device id written as a word (the type error names expected and actual)",
+    change: (d) => {
+      sw(d, 1).p4runtime.deviceId = "one";
+    },
+    path: "switches[1].p4runtime.deviceId",
+    message: /^expected an integer, got the string "one"$/,
+  },
+  {
+    title: "a port number written as a string",
+    change: (d) => {
+      sw(d, 1).ports[0].port = "3";
+    },
+    path: "switches[1].ports[0].port",
+    message: /^expected an integer, got the string "3"$/,
+  },
+  {
+    title: "a negative port number (the message gives the range)",
+    change: (d) => {
+      sw(d, 1).ports[0].port = -1;
+    },
+    path: "switches[1].ports[0].port",
+    message: /^port -1 is outside 0–510 /,
+  },
+  {
+    title: "the target's drop port 511 as an access port",
+    change: (d) => {
+      sw(d, 1).ports[0].port = 511;
+    },
+    path: "switches[1].ports[0].port",
+    message: /port 511 is outside 0–510 \(bmv2 and the softswitch; 511 is the target's drop port\)/,
+  },
+  {
+    title: "the CPU port as an access port",
+    change: (d) => {
+      sw(d, 1).ports[0].port = 510;
+    },
+    path: "switches[1].ports[0].port",
+    message: /port 510 is leaf1's CPU port/,
+  },
+  {
+    title: "an impossible P4Runtime address (999.999.1.1:99999)",
+    change: (d) => {
+      sw(d, 1).p4runtime.address = "999.999.1.1:99999";
+    },
+    path: "switches[1].p4runtime.address",
+    message: /"999\.999\.1\.1" is not an IPv4 address .*; port 99999 is outside 1–65535/,
   },
   {
     title: "VLAN 4095",
