@@ -108,8 +108,8 @@ export function buildProgram(io: CliIo): Command {
           "with --dry-run: plan without a daemon, against an empty fabric or --against",
         )
         .option(
-          "--against <file>",
-          "with --offline: plan against this stored intent (the daemon's intent.json, or a fabric file)",
+          "--against <store|file>",
+          "with --offline: plan against this intent: the daemon's store (its state directory, embedded:<dir> or etcd://…) or a fabric file",
         )
         .addHelpText(
           "after",

@@ -4,16 +4,20 @@
  * as in the daemon, so the messages and exit statuses are the same; a dry run plans against
  * an empty fabric, or against a stored intent (`--against`), instead of reading the switches.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { codecFor, compileFabric } from "../../compile/compile.js";
 import { SwitchState } from "../../compile/state.js";
 import type { ChangeResult, SwitchPlan } from "../../daemon/api/protocol.js";
 import { carryLearnedEndpoints } from "../../daemon/intent-changes.js";
+import { StoredIntent } from "../../daemon/stored-intent.js";
 import { IntentError } from "../../intent/errors.js";
 import { loadFabricText, validateDocument } from "../../intent/load.js";
 import type { Fabric } from "../../intent/model.js";
 import type { FabricDocument } from "../../intent/schema.js";
 import { decodeFabricBytes } from "../../intent/source-text.js";
+import { openStore } from "../../intent/store/open.js";
+import type { KvStore } from "../../intent/store/types.js";
 import { loadPipeline } from "../../p4rt/pipeline.js";
 import { diffStates } from "../../reconcile/diff.js";
 import type { CliContext } from "../context.js";
@@ -76,7 +80,7 @@ export async function planOffline(
   options: ChangeOptions & { maxBytes: number; against?: string },
 ): Promise<void> {
   const { text, source } = await readFabricInput(file, options.maxBytes);
-  const stored = options.against === undefined ? undefined : readStored(options.against);
+  const stored = options.against === undefined ? undefined : await readStored(options.against);
   const result = offline(() => {
     const pipeline = loadPipeline();
     const codec = codecFor(pipeline.index);
@@ -132,14 +136,49 @@ function withLearned(
   }
 }
 
-interface StoredIntent {
+interface StoredCopy {
   revision: number;
   document: FabricDocument;
   allocations?: Parameters<typeof compileFabric>[2];
 }
 
-/** The daemon's intent store file ({ revision, document, allocations }) or a fabric file. */
-function readStored(path: string): StoredIntent {
+/**
+ * What `--against` names: the daemon's intent store (its state directory, `embedded:<dir>` or
+ * an `etcd://` URL; read without taking the daemon's lock) or a fabric file.
+ */
+async function readStored(where: string): Promise<StoredCopy> {
+  const isStoreUrl = /^(embedded:|etcds?:\/\/)/.test(where);
+  const isDirectory = !isStoreUrl && statSync(where, { throwIfNoEntry: false })?.isDirectory();
+  if (!isStoreUrl && !isDirectory) return readFabricFile(where);
+  if (isDirectory && !existsSync(join(where, "store.db"))) {
+    throw new CliError(
+      `${where}: no intent store in this directory (no store.db)`,
+      ExitCode.failed,
+    );
+  }
+  let store: KvStore;
+  try {
+    store = await openStore(isDirectory ? { kind: "embedded", dir: where } : where);
+  } catch (error) {
+    throw new CliError(
+      `cannot open the store ${where}: ${(error as Error).message}`,
+      ExitCode.failed,
+    );
+  }
+  try {
+    const intent = await StoredIntent.load(store);
+    if (intent.empty) throw new CliError(`${where}: the store holds no intent`, ExitCode.failed);
+    return {
+      revision: intent.changeRevision,
+      document: intent.document,
+      allocations: intent.allocations,
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+function readFabricFile(path: string): StoredCopy {
   let text: string;
   try {
     text = decodeFabricBytes(readFileSync(path), path);
@@ -147,24 +186,5 @@ function readStored(path: string): StoredIntent {
     if (error instanceof IntentError) throw invalidIntentError(error);
     throw new CliError(`cannot read ${path}: ${(error as Error).message}`, ExitCode.failed);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { revision: 0, document: offline(() => loadFabricText(text, path).document) };
-  }
-  if (
-    typeof parsed === "object" &&
-    parsed !== null &&
-    "document" in parsed &&
-    "revision" in parsed
-  ) {
-    const record = parsed as StoredIntent;
-    return {
-      revision: Number(record.revision),
-      document: record.document,
-      ...(record.allocations ? { allocations: record.allocations } : {}),
-    };
-  }
-  return { revision: 0, document: parsed as FabricDocument };
+  return { revision: 0, document: offline(() => loadFabricText(text, path).document) };
 }

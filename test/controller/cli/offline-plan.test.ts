@@ -69,7 +69,7 @@ for (const factory of targets()) {
     }, async () => {
       const edited = join(harness.dir, "edited.yaml");
       writeFileSync(edited, fabricText(address, deviceId, 4));
-      const store = join(harness.dir, "state", "intent.json");
+      const store = join(harness.dir, "state");
       const daemon = await harness.cli("apply", "--dry-run", "-f", edited, "-o", "json");
       const planned = await offline("--against", store, "-f", edited, "-o", "json");
       assert.equal(daemon.code, 0, daemon.err);
@@ -87,7 +87,7 @@ for (const factory of targets()) {
     }, async () => {
       const same = join(harness.dir, "same.yaml");
       writeFileSync(same, fabricText(address, deviceId, 2));
-      const store = join(harness.dir, "state", "intent.json");
+      const store = join(harness.dir, "state");
       const unchanged = await offline("--against", store, "-f", same);
       assert.equal(unchanged.code, 0, unchanged.err);
       assert.match(unchanged.out, /leaf1 +│ in sync/);
