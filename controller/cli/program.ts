@@ -7,7 +7,7 @@ import { Argument, Command, Option } from "commander";
 import { type GetKind, getKinds } from "../daemon/api/protocol.js";
 import { defaultSocketPath, socketEnvVar } from "../daemon/api/socket-path.js";
 import type { EventKind } from "../daemon/events.js";
-import { ApiClient } from "./api-client.js";
+import { ApiClient, type ApiTarget } from "./api-client.js";
 import { applyFile, locationFrom, sendChange } from "./commands/changes.js";
 import { completionNames, completionScript } from "./commands/completion.js";
 import { counters, drops, events, get, status, tables } from "./commands/observe.js";
@@ -63,9 +63,23 @@ export function buildProgram(io: CliIo): Command {
     )
     .version(version)
     .addOption(
-      new Option("-s, --socket <path>", "the daemon's API socket (or tcp://127.0.0.1:PORT)")
+      new Option(
+        "-s, --socket <path>",
+        "the daemon's API socket, or https://HOST:PORT for its TCP API (with --cert, --key, --cacert)",
+      )
         .env(socketEnvVar)
         .default(defaultSocketPath()),
+    )
+    .addOption(
+      new Option("--cert <pem>", "client certificate for https:// (its OU is the role)").env(
+        "NVGRE_CTL_CERT",
+      ),
+    )
+    .addOption(new Option("--key <pem>", "the client certificate's key").env("NVGRE_CTL_KEY"))
+    .addOption(
+      new Option("--cacert <pem>", "the CA that signed the daemon's certificate").env(
+        "NVGRE_CTL_CACERT",
+      ),
     )
     .option("--no-color", "plain output (also when NO_COLOR is set or stdout is not a terminal)")
     .showHelpAfterError("(add --help for usage)")
@@ -80,7 +94,10 @@ export function buildProgram(io: CliIo): Command {
 
   const context: CliContext = {
     io,
-    api: () => new ApiClient({ socket: program.opts<{ socket: string }>().socket }),
+    api: () => {
+      const { socket, cert, key, cacert } = program.opts<ApiTarget>();
+      return new ApiClient({ socket, cert, key, cacert });
+    },
   };
 
   changeOptions(
@@ -325,7 +342,7 @@ export function buildProgram(io: CliIo): Command {
     .description("run the nvgre daemon in the foreground (systemd: Type=simple)")
     .option(
       "-c, --config <file>",
-      "daemon settings (YAML: stateDir, intent, socket, listen, electionId, role, reconcileIntervalSeconds, learnedAgeingSeconds, logLevel, tls, …)",
+      "daemon settings (YAML: stateDir, intent, socket, listen, listenTls, electionId, role, reconcileIntervalSeconds, learnedAgeingSeconds, logLevel, tls, …)",
     )
     .option("--intent <file>", "the intent store file (default: <state-dir>/intent.json)")
     .option("--state-dir <dir>", "where the daemon keeps its intent store")
@@ -335,7 +352,13 @@ export function buildProgram(io: CliIo): Command {
       "--learned-ageing <seconds>",
       "remove a learned endpoint not seen this long (default 300); 0 = never",
     )
-    .option("--listen <host:port>", "also serve the API on this loopback TCP address")
+    .option(
+      "--listen <host:port>",
+      "also serve the API on TCP, TLS with client certificates only (needs the three below)",
+    )
+    .option("--listen-cert <pem>", "the TCP API's server certificate")
+    .option("--listen-key <pem>", "the TCP API's private key")
+    .option("--client-ca <pem>", "the CA whose client certificates the TCP API accepts (OU = role)")
     .addOption(
       new Option("--log-level <level>", "log level").choices([
         "trace",

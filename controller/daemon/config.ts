@@ -6,7 +6,8 @@
  *   stateDir: /var/lib/nvgre            # intent store (intent.json: document, revision, ids)
  *   intent: /var/lib/nvgre/intent.json  # default: <stateDir>/intent.json
  *   socket: /run/nvgre/nvgre-ctl.sock   # local API, mode 0600
- *   listen: 127.0.0.1:9701              # optional loopback TCP API
+ *   listen: 0.0.0.0:9701                # optional TCP API, TLS with client certificates only:
+ *   listenTls: { cert: …, key: …, clientCa: … }   # its PEM files (required with listen)
  *   electionId: 1                       # P4Runtime election id (highest is primary)
  *   role: ""                            # P4Runtime role (default role when empty)
  *   reconcileIntervalSeconds: 30        # drift check and repair; 0 = off
@@ -40,6 +41,7 @@ const schema = z.strictObject({
   intent: z.string().min(1).optional(),
   socket: z.string().min(1).optional(),
   listen: z.string().optional(),
+  listenTls: z.strictObject({ cert: z.string(), key: z.string(), clientCa: z.string() }).optional(),
   electionId: electionId.default(1n),
   role: z.string().optional(),
   reconcileIntervalSeconds: z.number().min(0).default(30),
@@ -65,7 +67,8 @@ export interface DaemonConfig {
   stateDir: string;
   intentPath: string;
   socketPath: string;
-  listen: string | undefined;
+  /** The TCP API (mTLS only): address and PEM contents. */
+  listen: { address: string; cert: Buffer; key: Buffer; clientCa: Buffer } | undefined;
   electionId: bigint;
   role: string | undefined;
   reconcileIntervalMs: number;
@@ -89,6 +92,9 @@ export interface DaemonOverrides {
   reconcileInterval?: string;
   learnedAgeing?: string;
   listen?: string;
+  listenCert?: string;
+  listenKey?: string;
+  clientCa?: string;
   logLevel?: string;
 }
 
@@ -112,6 +118,15 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
   if (overrides.stateDir) merged.stateDir = overrides.stateDir;
   if (overrides.socket) merged.socket = overrides.socket;
   if (overrides.listen) merged.listen = overrides.listen;
+  if (overrides.listenCert || overrides.listenKey || overrides.clientCa) {
+    const fromFileTls = (fromFile.listenTls ?? {}) as Record<string, unknown>;
+    merged.listenTls = {
+      ...fromFileTls,
+      ...(overrides.listenCert ? { cert: overrides.listenCert } : {}),
+      ...(overrides.listenKey ? { key: overrides.listenKey } : {}),
+      ...(overrides.clientCa ? { clientCa: overrides.clientCa } : {}),
+    };
+  }
   if (overrides.logLevel) merged.logLevel = overrides.logLevel;
   if (overrides.electionId) merged.electionId = overrides.electionId;
   if (overrides.reconcileInterval !== undefined) {
@@ -134,7 +149,7 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
     stateDir: c.stateDir,
     intentPath: c.intent ?? join(c.stateDir, "intent.json"),
     socketPath: c.socket ?? defaultSocketPath(),
-    listen: c.listen,
+    listen: listenOf(c.listen, c.listenTls),
     electionId: c.electionId,
     role: c.role || undefined,
     reconcileIntervalMs: c.reconcileIntervalSeconds * 1000,
@@ -145,6 +160,40 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
     logLevel: c.logLevel,
     pipeline: c.pipeline ?? nvgreBuild,
     tls: c.tls ? readTls(c.tls) : undefined,
+  };
+}
+
+/**
+ * The TCP listener exists only with TLS and a CA for client certificates: there is no
+ * unauthenticated TCP door, not even on loopback (any local user could reach it).
+ */
+function listenOf(
+  address: string | undefined,
+  tls: { cert: string; key: string; clientCa: string } | undefined,
+): DaemonConfig["listen"] {
+  if (!address) {
+    if (tls) throw new DaemonConfigError("listenTls is set but listen (host:port) is not");
+    return undefined;
+  }
+  if (!tls) {
+    throw new DaemonConfigError(
+      `listen ${address} needs listenTls (cert, key, clientCa; --listen-cert, --listen-key, --client-ca): the TCP API accepts only clients with a certificate from that CA`,
+    );
+  }
+  const read = (field: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new DaemonConfigError(
+        `listenTls.${field}: cannot read ${path}: ${(error as Error).message}`,
+      );
+    }
+  };
+  return {
+    address,
+    cert: read("cert", tls.cert),
+    key: read("key", tls.key),
+    clientCa: read("clientCa", tls.clientCa),
   };
 }
 

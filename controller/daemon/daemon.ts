@@ -47,8 +47,8 @@ import type {
   StatusResponse,
   SwitchPlan,
 } from "./api/protocol.js";
-import { ApiError } from "./api/server.js";
 import type { DaemonConfig } from "./config.js";
+import { IntentConflictError, IntentInvalidError } from "./errors.js";
 import { EventRing } from "./events.js";
 import { carryLearnedEndpoints } from "./intent-changes.js";
 import { knownAfter, reconcileFromKnown } from "./known-state.js";
@@ -105,13 +105,8 @@ export function issueViews(error: IntentError): IntentIssueView[] {
   }));
 }
 
-function invalidIntent(error: IntentError): ApiError {
-  return new ApiError(
-    422,
-    "invalid-intent",
-    error.message.split("\n")[0] ?? error.message,
-    issueViews(error),
-  );
+function invalidIntent(error: IntentError): IntentInvalidError {
+  return new IntentInvalidError(error.message.split("\n")[0] ?? error.message, issueViews(error));
 }
 
 export class Daemon {
@@ -388,9 +383,7 @@ export class Daemon {
     const current = this.intent;
     const revision = current?.record.revision ?? 0;
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
-      throw new ApiError(
-        409,
-        "conflict",
+      throw new IntentConflictError(
         `the intent is at revision ${revision}, not ${options.expectedRevision}; nothing was changed`,
       );
     }
@@ -438,8 +431,7 @@ export class Daemon {
           ? current.record
           : await this.store.write({ document: next.document, allocations }, revision);
     } catch (error) {
-      if (error instanceof RevisionConflictError)
-        throw new ApiError(409, "conflict", error.message);
+      if (error instanceof RevisionConflictError) throw new IntentConflictError(error.message);
       throw error;
     }
     if (record !== current?.record) {
@@ -668,8 +660,8 @@ export class Daemon {
     } catch (error) {
       // Not acknowledged: the switch sends the samples again after its ack timeout.
       const message =
-        error instanceof ApiError && Array.isArray(error.details)
-          ? `${error.message}: ${(error.details as IntentIssueView[]).map((i) => `${i.path}: ${i.message}`).join("; ")}`
+        error instanceof IntentInvalidError
+          ? `${error.message}: ${error.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`
           : (error as Error).message;
       session.record(
         "learning",

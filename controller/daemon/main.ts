@@ -2,12 +2,16 @@
  * `nvgre-ctl run`: the daemon in the foreground. Structured logs (pino, JSON lines) go to
  * stdout for journald or a collector; SIGINT/SIGTERM stop it cleanly (sessions closed, switch
  * state untouched, socket removed).
+ *
+ * Whole or gone: the config is read and every listener bound before the daemon connects to
+ * any switch, so a bad config, a socket another daemon answers on or a refused TCP address
+ * ends the command (exit 1) without a switch ever hearing from it.
  */
 import { rmSync } from "node:fs";
 import { pino } from "pino";
+import { daemonRoutes } from "../api/routes.js";
+import { startApiServer } from "../api/server.js";
 import { FileIntentStore } from "../intent/file-store.js";
-import { daemonRoutes } from "./api/routes.js";
-import { startApiServer } from "./api/server.js";
 import { type DaemonOverrides, loadDaemonConfig } from "./config.js";
 import { Daemon } from "./daemon.js";
 
@@ -15,13 +19,29 @@ export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void
   const config = loadDaemonConfig(overrides);
   const logger = pino({ level: config.logLevel, base: { pid: process.pid, name: "nvgre-daemon" } });
   const daemon = new Daemon(config, new FileIntentStore(config.intentPath), logger);
-  await daemon.start();
   const api = await startApiServer({
     socketPath: config.socketPath,
-    ...(config.listen ? { listen: config.listen } : {}),
+    ...(config.listen
+      ? {
+          tls: {
+            listen: config.listen.address,
+            cert: config.listen.cert,
+            key: config.listen.key,
+            clientCa: config.listen.clientCa,
+          },
+        }
+      : {}),
     routes: daemonRoutes(daemon),
     logger,
   });
+  try {
+    await daemon.start();
+  } catch (error) {
+    await api.close();
+    rmSync(config.socketPath, { force: true });
+    await daemon.stop();
+    throw error;
+  }
   logger.info(
     {
       socket: api.socketPath,
@@ -29,7 +49,7 @@ export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void
       intent: config.intentPath,
       revision: daemon.revision,
     },
-    `API on ${api.socketPath}${api.tcpAddress ? ` and ${api.tcpAddress}` : ""}`,
+    `API on ${api.socketPath}${api.tcpAddress ? ` and ${api.tcpAddress} (mTLS)` : ""}`,
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -15,8 +15,8 @@ import type {
   TableEntriesResponse,
   TablesResponse,
 } from "./api/protocol.js";
-import { ApiError } from "./api/server.js";
 import { loadDropReasons } from "./drop-reasons.js";
+import { NotFoundError } from "./errors.js";
 import type { SwitchSession } from "./session.js";
 
 type Cells = Map<number, CounterCells>;
@@ -48,9 +48,7 @@ export function pickSessions(
   if (!name) return [...sessions.values()];
   const session = sessions.get(name);
   if (!session) {
-    throw new ApiError(
-      404,
-      "not-found",
+    throw new NotFoundError(
       `switch ${name} is not in the intent (known: ${[...sessions.keys()].join(", ") || "none"})`,
     );
   }
@@ -166,9 +164,7 @@ export async function readTableEntries(
   table: string,
 ): Promise<TableEntriesResponse> {
   if (!pipeline.index.tables.has(table)) {
-    throw new ApiError(
-      404,
-      "not-found",
+    throw new NotFoundError(
       `no table ${table} in the P4 program (known: ${pipeline.index.tables.names().join(", ")})`,
     );
   }
