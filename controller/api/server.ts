@@ -31,7 +31,7 @@ import {
 import type { Logger } from "pino";
 import type { z } from "zod";
 import { daemonVersion } from "../daemon/daemon.js";
-import { type Actor, authorize, tlsActor } from "./auth.js";
+import { type Actor, authorize, subjectText, tlsActor } from "./auth.js";
 import { ApiError, errorBody, internalError, knownApiError } from "./errors.js";
 import { peerUid } from "./peer-credentials.js";
 import { errorResponse } from "./schemas.js";
@@ -263,12 +263,7 @@ async function actorOf(request: FastifyRequest): Promise<Actor> {
 
 function peerSubject(request: FastifyRequest): string {
   const socket = request.raw.socket as TLSSocket;
-  if (!socket.encrypted) return "unix socket";
-  try {
-    return tlsActor(socket).name;
-  } catch (error) {
-    return (error as Error).message;
-  }
+  return socket.encrypted ? subjectText(socket.getPeerCertificate()) : "unix socket";
 }
 
 function asApiError(error: FastifyError, maxBodyBytes: number): ApiError {
