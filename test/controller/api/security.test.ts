@@ -7,8 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { request } from "node:https";
+import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -17,48 +16,18 @@ import { startSoftswitch } from "../../support/softswitch.js";
 import type { RunningSwitch } from "../../support/switch-process.js";
 import { runCaptured } from "../cli/capture.js";
 import { cliMain, type DaemonProcess, startDaemon } from "./daemon-process.js";
-
-interface Answer {
-  status: number;
-  body: string;
-}
+import { call } from "./http.js";
 
 /** One HTTPS request to the daemon's TCP listener, with `client`'s certificate (or none). */
-function call(
+function tcpCall(
   address: string,
   ca: string,
   client: Pem | undefined,
   method: string,
   path: string,
   body?: unknown,
-): Promise<Answer> {
-  const url = new URL(`https://${address}${path}`);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname.replace(/^\[|\]$/g, ""),
-        port: Number(url.port),
-        path,
-        method,
-        agent: false,
-        ca: readFileSync(ca),
-        ...(client ? { cert: readFileSync(client.cert), key: readFileSync(client.key) } : {}),
-        headers: payload
-          ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
-          : {},
-      },
-      (response) => {
-        let text = "";
-        response.on("data", (chunk: Buffer) => {
-          text += chunk.toString("utf8");
-        });
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on("error", reject);
-    req.end(payload);
-  });
+) {
+  return call({ address, ca, client }, method, path, body);
 }
 
 function fabricText(address: string): string {
@@ -94,7 +63,7 @@ describe("R17: the API's doors: unix socket 0600 and TCP with client certificate
   let tcp = "";
 
   const revision = async () => {
-    const answer = await call(tcp, pki.ca.cert, viewer, "GET", "/v1/intent");
+    const answer = await tcpCall(tcp, pki.ca.cert, viewer, "GET", "/v1/intent");
     assert.equal(answer.status, 200, answer.body);
     return (JSON.parse(answer.body) as { revision: number }).revision;
   };
@@ -115,7 +84,7 @@ describe("R17: the API's doors: unix socket 0600 and TCP with client certificate
       ...["--listen-cert", server.cert, "--listen-key", server.key, "--client-ca", pki.ca.cert],
     ]);
     tcp = daemon.tcpAddress ?? "";
-    const applied = await call(tcp, pki.ca.cert, operator, "POST", "/v1/apply", {
+    const applied = await tcpCall(tcp, pki.ca.cert, operator, "POST", "/v1/apply", {
       text: fabricText(sw.address),
       source: "fabric.yaml",
     });
@@ -131,10 +100,10 @@ describe("R17: the API's doors: unix socket 0600 and TCP with client certificate
 
   test("R17: an operator certificate changes the intent, a viewer certificate reads it", async () => {
     assert.equal(await revision(), 1);
-    const added = await call(tcp, pki.ca.cert, operator, "POST", "/v1/vsids", vsidAdd);
+    const added = await tcpCall(tcp, pki.ca.cert, operator, "POST", "/v1/vsids", vsidAdd);
     assert.equal(added.status, 200, added.body);
     assert.equal(await revision(), 2);
-    const status = await call(tcp, pki.ca.cert, viewer, "GET", "/v1/status");
+    const status = await tcpCall(tcp, pki.ca.cert, viewer, "GET", "/v1/status");
     assert.equal(status.status, 200, status.body);
     assert.match(
       daemon?.log() ?? "",
@@ -159,7 +128,7 @@ describe("R17: the API's doors: unix socket 0600 and TCP with client certificate
       { who: "viewer", pem: viewer, status: 403, logged: /CN=bob,OU=viewer/ },
     ];
     for (const { who, pem, status, logged } of cases) {
-      const answer = await call(tcp, pki.ca.cert, pem, "DELETE", "/v1/vsids/0x5002", {});
+      const answer = await tcpCall(tcp, pki.ca.cert, pem, "DELETE", "/v1/vsids/0x5002", {});
       assert.equal(answer.status, status, `${who}: ${answer.body}`);
       const isLogged = (line: string) =>
         line.includes("API request refused") &&
@@ -175,7 +144,7 @@ describe("R17: the API's doors: unix socket 0600 and TCP with client certificate
       );
     }
     // Reads need a trusted certificate too.
-    const read = await call(tcp, pki.ca.cert, stranger, "GET", "/v1/intent");
+    const read = await tcpCall(tcp, pki.ca.cert, stranger, "GET", "/v1/intent");
     assert.equal(read.status, 401, read.body);
     assert.equal(await revision(), before, "a refused request changed the intent");
   });
