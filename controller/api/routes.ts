@@ -32,8 +32,9 @@ import {
 } from "../daemon/switch-reads.js";
 import { rowsOf } from "../daemon/views.js";
 import { ApiError } from "./errors.js";
+import type { DaemonMetrics } from "./metrics.js";
 import { params, queries, requests, responses } from "./schemas.js";
-import type { Route, RouteContext } from "./server.js";
+import { RawAnswer, type Route, type RouteContext } from "./server.js";
 
 function changeOptions(
   body: {
@@ -313,6 +314,18 @@ export function daemonRoutes(daemon: Daemon): Route[] {
           });
         });
       },
+    },
+  ];
+}
+
+/** Prometheus's scrape target (text exposition format; not part of the OpenAPI document). */
+export function metricsRoutes(metrics: DaemonMetrics): Route[] {
+  return [
+    {
+      method: "GET",
+      path: "/metrics",
+      hidden: true,
+      handler: async () => new RawAnswer(metrics.contentType, await metrics.text()),
     },
   ];
 }

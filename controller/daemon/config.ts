@@ -14,6 +14,7 @@
  *   learnedAgeingSeconds: 300           # a learned endpoint not seen this long is removed; 0 = never
  *   connectTimeoutSeconds: 5
  *   eventCapacity: 10000                # events kept for `nvgre-ctl events`
+ *   metricsIntervalSeconds: 10          # how often /metrics reads status and switch counters
  *   icmpAnswersPerSecond: 100           # punts handled per switch and second: ICMP too-big and echo answers (RFC 1812 §4.3.2.8)
  *   logLevel: info
  *   pipeline: { json: …, p4info: … }    # default: the committed p4/build/nvgre.*
@@ -49,6 +50,7 @@ const schema = z.strictObject({
   learnedAgeingSeconds: z.number().min(0).max(31_536_000).default(300),
   connectTimeoutSeconds: z.number().positive().default(5),
   eventCapacity: z.int().min(10).max(1_000_000).default(10_000),
+  metricsIntervalSeconds: z.number().min(0.1).max(3600).default(10),
   icmpAnswersPerSecond: z.number().positive().default(100),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
   pipeline: z.strictObject({ json: z.string(), p4info: z.string() }).optional(),
@@ -76,6 +78,8 @@ export interface DaemonConfig {
   learnedAgeingSeconds: number;
   connectTimeoutMs: number;
   eventCapacity: number;
+  /** How often /metrics reads status and the switches' counters. */
+  metricsIntervalMs: number;
   icmpAnswersPerSecond: number;
   logLevel: string;
   pipeline: { json: string; p4info: string };
@@ -156,6 +160,7 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
     learnedAgeingSeconds: c.learnedAgeingSeconds,
     connectTimeoutMs: c.connectTimeoutSeconds * 1000,
     eventCapacity: c.eventCapacity,
+    metricsIntervalMs: c.metricsIntervalSeconds * 1000,
     icmpAnswersPerSecond: c.icmpAnswersPerSecond,
     logLevel: c.logLevel,
     pipeline: c.pipeline ?? nvgreBuild,

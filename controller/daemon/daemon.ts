@@ -109,8 +109,16 @@ function invalidIntent(error: IntentError): IntentInvalidError {
   return new IntentInvalidError(error.message.split("\n")[0] ?? error.message, issueViews(error));
 }
 
+/** Told of each reconcile of a switch (metrics: duration, rejected writes). */
+export type ReconcileObserver = (
+  switchName: string,
+  seconds: number,
+  result: SwitchReconcileResult,
+) => void;
+
 export class Daemon {
   readonly events: EventRing;
+  readonly reconcileObservers = new Set<ReconcileObserver>();
   readonly pipeline: Pipeline;
   readonly codec: CanonicalCodec;
   readonly sessions = new Map<string, SwitchSession>();
@@ -304,11 +312,14 @@ export class Daemon {
       trustKnown && !dryRun && session.known
         ? await reconcileFromKnown(session.client, this.codec, desired, session.known)
         : undefined;
+    const started = performance.now();
     const result =
       fromKnown ??
       (await reconcileSwitch(session.client, this.pipeline, this.codec, desired, { dryRun }));
     const size = planSize(result.plan);
     if (dryRun) return result;
+    const seconds = (performance.now() - started) / 1000;
+    for (const observe of this.reconcileObservers) observe(session.name, seconds, result);
     session.known = result.rejected.length === 0 ? knownAfter(desired, result.plan) : undefined;
     session.lastResult = result;
     session.reconciles++;

@@ -9,7 +9,8 @@
  */
 import { rmSync } from "node:fs";
 import { pino } from "pino";
-import { daemonRoutes } from "../api/routes.js";
+import { DaemonMetrics } from "../api/metrics.js";
+import { daemonRoutes, metricsRoutes } from "../api/routes.js";
 import { startApiServer } from "../api/server.js";
 import { FileIntentStore } from "../intent/file-store.js";
 import { type DaemonOverrides, loadDaemonConfig } from "./config.js";
@@ -19,6 +20,7 @@ export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void
   const config = loadDaemonConfig(overrides);
   const logger = pino({ level: config.logLevel, base: { pid: process.pid, name: "nvgre-daemon" } });
   const daemon = new Daemon(config, new FileIntentStore(config.intentPath), logger);
+  const metrics = new DaemonMetrics(daemon, { countersIntervalMs: config.metricsIntervalMs });
   const api = await startApiServer({
     socketPath: config.socketPath,
     ...(config.listen
@@ -31,12 +33,16 @@ export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void
           },
         }
       : {}),
-    routes: daemonRoutes(daemon),
+    routes: [...daemonRoutes(daemon), ...metricsRoutes(metrics)],
     logger,
+  }).catch((error: unknown) => {
+    metrics.close();
+    throw error;
   });
   try {
     await daemon.start();
   } catch (error) {
+    metrics.close();
     await api.close();
     rmSync(config.socketPath, { force: true });
     await daemon.stop();
@@ -59,6 +65,7 @@ export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+  metrics.close();
   await api.close();
   rmSync(config.socketPath, { force: true });
   await daemon.stop();

@@ -28,6 +28,8 @@ export interface DaemonOnTargetOptions {
   fabric: (address: string, deviceId: number) => string;
   /** Daemon settings beyond the harness's (state dir, socket, election id 10, no drift timer). */
   settings?: DaemonOverrides;
+  /** The target's own /metrics (softswitch). */
+  metrics?: boolean;
 }
 
 /**
@@ -59,7 +61,11 @@ export class DaemonOnTarget {
 
   /** Starts the target, the proxy and the daemon, and applies the fabric file. */
   async start(factory: TargetFactory): Promise<void> {
-    this.started = await factory.start({ ports: this.options.ports, pipeline: false });
+    this.started = await factory.start({
+      ports: this.options.ports,
+      pipeline: false,
+      ...(this.options.metrics ? { metrics: true } : {}),
+    });
     this.recorder = await startRecorder(this.started.address);
     const fabricFile = join(this.dir, "fabric.yaml");
     writeFileSync(fabricFile, this.options.fabric(this.recorder.address, this.started.deviceId));
