@@ -18,6 +18,7 @@ import { EntityBuilder } from "../../../controller/p4rt/entities.js";
 import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
 import { TestPki } from "../../support/pki.js";
 import { TestPrometheus } from "../../support/prometheus.js";
+import { repoRoot } from "../../support/repo.js";
 import { py, Scapy } from "../../support/scapy.js";
 import { softswitchCli } from "../../support/softswitch.js";
 import { targets } from "../../support/targets.js";
@@ -99,6 +100,7 @@ describe("R15: Prometheus scrapes the daemon (mTLS) and the softswitch during tr
     const switchTarget = harness.target.metricsAddress;
     prometheus = await TestPrometheus.start(
       () => `global: { scrape_interval: 1s, evaluation_interval: 1s }
+rule_files: ["${repoRoot}deploy/prometheus/alerts.yml"]
 scrape_configs:
   - job_name: nvgre-daemon
     scheme: https
@@ -233,6 +235,44 @@ scrape_configs:
     assert.equal(drops?.[0]?.value, 3, "the three GRE packets without key");
     const entries = await prometheus?.query(`softswitch_table_entries > 0`);
     assert.ok((entries?.length ?? 0) > 0, "no table holds entries");
+  });
+
+  test("the Grafana dashboard's queries run in Prometheus on exported metrics; the alert rules evaluate", async () => {
+    const dashboard = JSON.parse(readFileSync(`${repoRoot}deploy/grafana/nvgre.json`, "utf8")) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    // Families both targets declare (a labelled counter has no series before its first count).
+    const exposition = `${await metrics?.text()}${await (await fetch(`http://${harness.target.metricsAddress}/metrics`)).text()}`;
+    const names = new Set([...exposition.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+    for (const panel of dashboard.panels) {
+      for (const { expr } of panel.targets) {
+        // Grafana's variables, as Grafana would fill them in.
+        const query = expr.replaceAll("$__rate_interval", "1m").replaceAll("$vsid", ".*");
+        await prometheus?.query(query); // throws on a query Prometheus cannot run
+        for (const metric of query.match(/\b(nvgre|softswitch)_[a-z_]+\b/g) ?? []) {
+          const family = metric.replace(/_(bucket|count|sum)$/, "");
+          assert.ok(
+            names.has(metric) || names.has(family),
+            `panel "${panel.title}": ${metric} is not a metric the daemon or softswitch exports`,
+          );
+        }
+      }
+    }
+    const rules = (await (await fetch(`http://${prometheus?.address}/api/v1/rules`)).json()) as {
+      data: { groups: { rules: { name: string; health: string }[] }[] };
+    };
+    const loaded = rules.data.groups.flatMap((g) => g.rules);
+    assert.equal(loaded.length, 7);
+    await until(
+      "every alert rule has been evaluated without error",
+      async () => {
+        const now = (await (
+          await fetch(`http://${prometheus?.address}/api/v1/rules`)
+        ).json()) as typeof rules;
+        return now.data.groups.flatMap((g) => g.rules).every((r) => r.health === "ok");
+      },
+      async () => JSON.stringify(rules),
+    );
   });
 });
 
