@@ -12,6 +12,7 @@ import { pino } from "pino";
 import { DaemonMetrics } from "../api/metrics.js";
 import { daemonRoutes, metricsRoutes } from "../api/routes.js";
 import { startApiServer } from "../api/server.js";
+import { webRoutes } from "../api/web.js";
 import { FileIntentStore } from "../intent/file-store.js";
 import { type DaemonOverrides, loadDaemonConfig } from "./config.js";
 import { Daemon } from "./daemon.js";
@@ -33,7 +34,7 @@ export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void
           },
         }
       : {}),
-    routes: [...daemonRoutes(daemon), ...metricsRoutes(metrics)],
+    routes: [...daemonRoutes(daemon), ...metricsRoutes(metrics), ...webRoutes()],
     logger,
   }).catch((error: unknown) => {
     metrics.close();
@@ -55,7 +56,7 @@ export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void
       intent: config.intentPath,
       revision: daemon.revision,
     },
-    `API on ${api.socketPath}${api.tcpAddress ? ` and ${api.tcpAddress} (mTLS)` : ""}`,
+    `API on ${api.socketPath}${api.tcpAddress ? ` and ${api.tcpAddress} (mTLS; web view at https://${api.tcpAddress}/)` : ""}`,
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -21,13 +21,22 @@ import type { SwitchSession } from "./session.js";
 
 type Cells = Map<number, CounterCells>;
 
+/**
+ * A counter's cells: the whole array, or only `indexes` (the per-VSID counters are sized for
+ * every VSID a switch could serve; reading the few in use keeps a read small).
+ */
 async function readCounter(
   session: SwitchSession,
   builder: EntityBuilder,
   name: string,
+  indexes?: number[],
 ): Promise<Cells> {
   const cells: Cells = new Map();
-  for (const entity of await session.client.readAll([builder.counterEntry(name)])) {
+  if (indexes?.length === 0) return cells;
+  const wanted = indexes
+    ? indexes.map((index) => builder.counterEntry(name, index))
+    : [builder.counterEntry(name)];
+  for (const entity of await session.client.readAll(wanted)) {
     const entry = entity.counter_entry;
     if (!entry) continue;
     cells.set(Number(entry.index?.index ?? 0), {
@@ -69,9 +78,12 @@ export async function readCounters(
       // The compiler numbers a switch's VSIDs densely (counter index); its allocations say how.
       const indexes = allocations?.pools[`${session.name}/vsid-index`]?.ids ?? {};
       try {
+        const used = Object.entries(indexes)
+          .filter(([key]) => onlyVsid === undefined || Number(key) === onlyVsid)
+          .map(([, index]) => index);
         const [decap, encap, flood] = await Promise.all(
           ["vsid_decap", "vsid_encap", "vsid_flood"].map((name) =>
-            readCounter(session, builder, name),
+            readCounter(session, builder, name, used),
           ),
         );
         for (const [key, index] of Object.entries(indexes)) {
