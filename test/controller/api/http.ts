@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import type { Pem } from "../../support/pki.js";
+import type { Pem } from "../../../topologies/pki.js";
 
 export interface Answer {
   status: number;

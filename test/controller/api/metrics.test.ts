@@ -16,7 +16,7 @@ import { daemonRoutes, metricsRoutes } from "../../../controller/api/routes.js";
 import { type ApiServer, startApiServer } from "../../../controller/api/server.js";
 import { EntityBuilder } from "../../../controller/p4rt/entities.js";
 import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
-import { TestPki } from "../../support/pki.js";
+import { ThrowawayPki } from "../../../topologies/pki.js";
 import { TestPrometheus } from "../../support/prometheus.js";
 import { repoRoot } from "../../support/repo.js";
 import { py, Scapy } from "../../support/scapy.js";
@@ -81,7 +81,7 @@ describe("R15: Prometheus scrapes the daemon (mTLS) and the softswitch during tr
   before(async () => {
     const daemon = harness.daemon;
     if (!daemon) throw new Error("the harness's daemon did not start");
-    const pki = new TestPki(harness.dir);
+    const pki = new ThrowawayPki(harness.dir);
     const server = pki.issue("server", "/CN=localhost", { server: true });
     const viewer = pki.issue("prometheus", "/CN=prometheus/OU=viewer");
     metrics = new DaemonMetrics(daemon, { countersIntervalMs: 300 });

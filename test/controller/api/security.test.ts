@@ -11,7 +11,7 @@ import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type Pem, TestPki } from "../../support/pki.js";
+import { type Pem, ThrowawayPki } from "../../../topologies/pki.js";
 import { startSoftswitch } from "../../support/softswitch.js";
 import type { RunningSwitch } from "../../support/switch-process.js";
 import { runCaptured } from "../cli/capture.js";
@@ -53,7 +53,7 @@ const vsidAdd = { vsid: 0x5002, name: "db", tenant: "contoso" };
 describe("R17: the API's doors: unix socket 0600 and TCP with client certificates only", () => {
   const dir = mkdtempSync(join(tmpdir(), "nvgre-api-security-"));
   const socket = join(dir, "ctl.sock");
-  let pki: TestPki;
+  let pki: ThrowawayPki;
   let operator: Pem;
   let viewer: Pem;
   let noRole: Pem;
@@ -71,12 +71,12 @@ describe("R17: the API's doors: unix socket 0600 and TCP with client certificate
   before(async () => {
     // Others may traverse the directory: only the socket's own mode keeps them out.
     chmodSync(dir, 0o711);
-    pki = new TestPki(dir);
+    pki = new ThrowawayPki(dir);
     const server = pki.issue("server", "/CN=localhost", { server: true });
     operator = pki.issue("operator", "/CN=alice/OU=operator");
     viewer = pki.issue("viewer", "/CN=bob/OU=viewer");
     noRole = pki.issue("no-role", "/CN=carol/OU=finance");
-    stranger = new TestPki(dir, "unknown").issue("stranger", "/CN=mallory/OU=operator");
+    stranger = new ThrowawayPki(dir, "unknown").issue("stranger", "/CN=mallory/OU=operator");
     sw = await startSoftswitch({ deviceId: 1 });
     daemon = await startDaemon([
       ...["--state-dir", join(dir, "state"), "--socket", socket, "--election-id", "10"],

@@ -15,7 +15,7 @@ import { compileFabric } from "../../../controller/compile/compile.js";
 import { FileIntentStore } from "../../../controller/intent/file-store.js";
 import { loadFabricText } from "../../../controller/intent/load.js";
 import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
-import { TestPki } from "../../support/pki.js";
+import { ThrowawayPki } from "../../../topologies/pki.js";
 import { spawnDaemon } from "./daemon-process.js";
 
 function listen(server: Server, where: string | number): Promise<number> {
@@ -65,7 +65,7 @@ virtualSubnets:
       { document: loaded.document, allocations: compiled.allocations },
       0,
     );
-    const pki = new TestPki(dir);
+    const pki = new ThrowawayPki(dir);
     const server = pki.issue("server", "/CN=localhost", { server: true });
     tls = ["--listen-cert", server.cert, "--listen-key", server.key, "--client-ca", pki.ca.cert];
   });

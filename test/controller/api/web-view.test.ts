@@ -21,7 +21,7 @@ import { webRoutes } from "../../../controller/api/web.js";
 import { loadDaemonConfig } from "../../../controller/daemon/config.js";
 import { Daemon } from "../../../controller/daemon/daemon.js";
 import { FileIntentStore } from "../../../controller/intent/file-store.js";
-import { TestPki } from "../../support/pki.js";
+import { ThrowawayPki } from "../../../topologies/pki.js";
 import { py, Scapy } from "../../support/scapy.js";
 import { type DataplaneTarget, targets } from "../../support/targets.js";
 import { runCaptured } from "../cli/capture.js";
@@ -120,7 +120,7 @@ describe("the web view in headless Chromium, on a two-switch fabric with traffic
     daemon = new Daemon(config, new FileIntentStore(config.intentPath), pino({ level: "silent" }));
     await daemon.start();
     metrics = new DaemonMetrics(daemon, { countersIntervalMs: 1000 });
-    const pki = new TestPki(dir);
+    const pki = new ThrowawayPki(dir);
     const server = pki.issue("server", "/CN=localhost", { server: true });
     operatorPem = pki.issue("operator", "/CN=web-test/OU=operator");
     api = await startApiServer({

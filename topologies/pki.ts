@@ -1,7 +1,8 @@
 /**
- * A throwaway certificate authority for mTLS tests, made with Debian's `openssl` in a
- * directory the caller owns: a CA, certificates it signs (server with loopback names, clients
- * with a subject of the caller's choice), and a second, unknown CA for refusal cases.
+ * A throwaway certificate authority for the demo's and the tests' mTLS, made with Debian's
+ * `openssl` in a directory the caller owns: a CA, certificates it signs (a server with
+ * loopback names, clients with a subject of the caller's choice, e.g. `OU=operator`), and a
+ * PKCS#12 bundle of one for a browser to import. Never for production: keys are unencrypted.
  */
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -12,7 +13,7 @@ export interface Pem {
   key: string;
 }
 
-export class TestPki {
+export class ThrowawayPki {
   readonly ca: Pem;
 
   /** Creates the CA `name` in `dir` (files `<name>-ca.pem`, `<name>-ca.key`). */
@@ -49,6 +50,13 @@ export class TestPki {
     );
     return pem;
   }
+}
+
+export function pkcs12(pem: Pem, file: string, password: string): void {
+  openssl(
+    ...["pkcs12", "-export", "-in", pem.cert, "-inkey", pem.key, "-out", file],
+    ...["-passout", `pass:${password}`],
+  );
 }
 
 function openssl(...args: string[]): void {
