@@ -6,11 +6,13 @@
  * test is refused on every door.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { peerUid } from "../../../controller/api/peer-credentials.js";
 import { type Pem, ThrowawayPki } from "../../../topologies/pki.js";
 import { startSoftswitch } from "../../support/softswitch.js";
 import type { RunningSwitch } from "../../support/switch-process.js";
@@ -117,6 +119,26 @@ describe("R17: the API's doors: unix socket 0600 and TCP with client certificate
     );
     assert.equal(viaCli.code, 0, viaCli.err);
     assert.match(viaCli.out, /"name": "db"/);
+    // On the unix socket the actor is the caller's uid (root here).
+    const local = await runCaptured(
+      socket,
+      "vsid",
+      "add",
+      "0x5003",
+      "--name",
+      "cache",
+      "--tenant",
+      "contoso",
+    );
+    assert.equal(local.code, 0, local.err);
+    for (
+      let i = 0;
+      i < 100 && !/"actor":"uid:0".*"url":"\/v1\/vsids"/.test(daemon?.log() ?? "");
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.match(daemon?.log() ?? "", /"actor":"uid:0".*"url":"\/v1\/vsids".*API change requested/);
   });
 
   test("R17: no certificate, an unknown CA, no role, a viewer changing → 401/403, nothing changed, logged", async () => {
@@ -181,6 +203,29 @@ describe("R17: the API's doors: unix socket 0600 and TCP with client certificate
       });
       assert.deepEqual(JSON.parse(onTcp.stdout), [401, 401], onTcp.stderr);
       assert.equal(await revision(), before);
+
+      // A daemon run by another user names its socket's callers by uid (the kernel's peer).
+      const uid = Number(execFileSync("id", ["-u", user], { encoding: "utf8" }).trim());
+      const open = join(dir, "open.sock");
+      const seen = new Promise<number | undefined>((resolve) => {
+        const server = createServer((connection) => {
+          peerUid(connection).then((found) => {
+            connection.destroy();
+            server.close();
+            resolve(found);
+          });
+        });
+        server.listen(open, () => chmodSync(open, 0o666));
+      });
+      const client = spawn("runuser", [
+        ...["-u", user, "--", process.execPath, "-e"],
+        `require("node:net").connect(${JSON.stringify(open)}).on("close", () => process.exit(0))`,
+      ]);
+      try {
+        assert.equal(await seen, uid);
+      } finally {
+        client.kill();
+      }
     } finally {
       execFileSync("userdel", [user]);
     }
