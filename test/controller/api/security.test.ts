@@ -6,7 +6,7 @@
  * test is refused on every door.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -207,24 +207,31 @@ describe("R17: the API's doors: unix socket 0600 and TCP with client certificate
       // A daemon run by another user names its socket's callers by uid (the kernel's peer).
       const uid = Number(execFileSync("id", ["-u", user], { encoding: "utf8" }).trim());
       const open = join(dir, "open.sock");
-      const seen = new Promise<number | undefined>((resolve) => {
-        const server = createServer((connection) => {
-          peerUid(connection).then((found) => {
-            connection.destroy();
-            server.close();
-            resolve(found);
-          });
-        });
-        server.listen(open, () => chmodSync(open, 0o666));
+      const server = createServer((connection) => {
+        // The caller holds its connection open until told otherwise (or its own time runs out).
+        void peerUid(connection).then((found) => connection.end(`${found}\n`));
       });
-      const client = spawn("runuser", [
-        ...["-u", user, "--", process.execPath, "-e"],
-        `require("node:net").connect(${JSON.stringify(open)}).on("close", () => process.exit(0))`,
-      ]);
+      await new Promise<void>((resolve) => server.listen(open, () => resolve()));
+      chmodSync(open, 0o666);
       try {
-        assert.equal(await seen, uid);
+        // Asynchronously: this process's server must answer while the caller waits.
+        const answer = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+          execFile(
+            "runuser",
+            [
+              ...["-u", user, "--", process.execPath, "-e"],
+              `const s = require("node:net").connect(${JSON.stringify(open)});
+               let text = ""; s.on("data", (d) => { text += d; });
+               s.on("close", () => { console.log(text.trim()); process.exit(0); });
+               setTimeout(() => process.exit(1), 10000);`,
+            ],
+            { encoding: "utf8", timeout: 20_000 },
+            (_error, stdout, stderr) => resolve({ stdout, stderr }),
+          );
+        });
+        assert.equal(answer.stdout.trim(), String(uid), answer.stderr);
       } finally {
-        client.kill();
+        server.close();
       }
     } finally {
       execFileSync("userdel", [user]);
