@@ -14,7 +14,8 @@ TOOLCHAIN := $(NODE) dist/test/support/toolchain-cli.js
 
 # What the registries give us; p4c and bmv2 come from p4lang's own packages (README).
 APT_PACKAGES := mininet bridge-utils iputils-ping iproute2 libpcap-dev python3-scapy \
-                tshark tcpdump iperf3 ethtool python3-yaml python3-cryptography systemd etcd-server
+                tshark tcpdump iperf3 ethtool python3-yaml python3-cryptography systemd etcd-server \
+                prometheus chromium openssl
 
 TS_SOURCES := $(shell find proto softswitch controller test bench topologies -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null)
 TEST_FILES = $(shell find dist/test -name '*.test.js' | sort)
@@ -24,7 +25,7 @@ PROTO_GEN_FLAGS := --keepCase --longs=String --enums=String --defaults --oneofs 
 PROTO_ROOTS := p4/v1/p4runtime.proto google/rpc/code.proto
 
 .PHONY: help setup apt-packages toolchain build lint format test demo lab clean-net bench p4 p4-check \
-        proto-types proto-types-check clean fabric-schema goldens
+        proto-types proto-types-check clean fabric-schema openapi goldens
 
 help:
 	@echo "make demo    set up, then run the demo fabric (README's first command)"
@@ -39,6 +40,7 @@ help:
 	@echo "make toolchain       report p4c / bmv2 availability"
 	@echo "make clean-net       remove what a killed fabric run left behind (namespaces, links, processes)"
 	@echo "make fabric-schema   regenerate controller/intent/fabric.schema.json from the fabric file's zod schema"
+	@echo "make openapi         regenerate controller/api/openapi.json from the API's zod schemas"
 	@echo "make goldens         rewrite the compiler's golden files (test/fixtures/fabric/*.golden)"
 
 setup: apt-packages node_modules/.package-lock.json dist/.built toolchain
@@ -134,6 +136,10 @@ endef
 fabric-schema: dist/.built
 	$(NODE) dist/controller/intent/json-schema.js controller/intent/fabric.schema.json
 	$(NPX) biome format --write controller/intent/fabric.schema.json
+
+openapi: dist/.built
+	$(NODE) dist/controller/api/openapi.js controller/api/openapi.json
+	$(NPX) biome format --write controller/api/openapi.json
 
 # Deliberate only: review the diff of the goldens before committing it.
 goldens: dist/.built

@@ -12,6 +12,7 @@
  * 2 for bad arguments (the argument is named).
  */
 import { readFileSync } from "node:fs";
+import type { Server } from "node:http";
 import { Command, InvalidArgumentError, Option } from "commander";
 import pino, { type Logger } from "pino";
 import type { SoftswitchDevice } from "./device.js";
@@ -52,6 +53,7 @@ interface CliOptions {
   p4: boolean;
   logLevel: LogLevel;
   pcap?: string;
+  metricsAddr?: string;
 }
 
 function portNumber(text: string): number {
@@ -84,6 +86,11 @@ function grpcAddress(text: string): string {
     throw new InvalidArgumentError("expected HOST:PORT (e.g. 127.0.0.1:9559) or unix:PATH");
   }
   return text;
+}
+
+function metricsAddress(text: string): string {
+  if (text.startsWith("unix:")) throw new InvalidArgumentError("expected HOST:PORT (TCP)");
+  return grpcAddress(text);
 }
 
 function buildCommand(): Command {
@@ -143,6 +150,12 @@ function buildCommand(): Command {
         "write every frame in and out of each interface to DIR/<iface>_in.pcap and _out.pcap",
       ).preset("."),
     )
+    .addOption(
+      new Option(
+        "--metrics-addr <host:port>",
+        "serve Prometheus metrics (ports, drops, pipeline pps, tables) on http://HOST:PORT/metrics",
+      ).argParser(metricsAddress),
+    )
     .showHelpAfterError("(softswitch --help lists the options)");
 }
 
@@ -188,6 +201,7 @@ interface Running {
   device: SoftswitchDevice;
   ports: PcapPorts | undefined;
   server: RunningP4RuntimeServer;
+  metrics: Server | undefined;
 }
 
 async function start(json: string | undefined, o: CliOptions, log: Logger): Promise<Running> {
@@ -209,6 +223,18 @@ async function start(json: string | undefined, o: CliOptions, log: Logger): Prom
       throw new StartupError(`JSON program ${json}: ${(error as Error).message}`);
     }
     log.info({ json }, "program loaded");
+  }
+  let metrics: Server | undefined;
+  if (o.metricsAddr) {
+    const { SoftswitchMetrics } = await import("./metrics.js");
+    try {
+      const served = await new SoftswitchMetrics(device).listen(o.metricsAddr);
+      metrics = served.server;
+      log.info({ address: served.address }, `metrics on http://${served.address}/metrics`);
+    } catch (error) {
+      await device.close();
+      throw new StartupError(`--metrics-addr ${o.metricsAddr}: ${(error as Error).message}`);
+    }
   }
   let ports: PcapPorts | undefined;
   if (o.interface.length > 0) {
@@ -238,6 +264,7 @@ async function start(json: string | undefined, o: CliOptions, log: Logger): Prom
       ...(tls ? { tls } : {}),
     });
   } catch (error) {
+    metrics?.close();
     await device.close();
     throw new StartupError(`P4Runtime server on ${o.grpcServerAddr}: ${(error as Error).message}`);
   }
@@ -246,13 +273,14 @@ async function start(json: string | undefined, o: CliOptions, log: Logger): Prom
     { address, deviceId: String(o.deviceId), tls: o.grpcServerSsl },
     "P4Runtime server listening",
   );
-  return { device, ports, server };
+  return { device, ports, server, metrics };
 }
 
 /** Closes the server first (no new writes), then the ports (captures flushed and closed). */
 async function stop(running: Running, log: Logger, signal: string): Promise<void> {
   log.info({ signal }, "shutting down");
   await running.server.close();
+  running.metrics?.close();
   await running.device.close();
   log.info("stopped");
 }

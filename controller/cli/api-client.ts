@@ -1,9 +1,9 @@
 /**
- * The CLI's side of the daemon's local API: HTTP over the unix socket (or a loopback
- * host:port), JSON in and out, streamed JSON lines for long operations. Failures become
+ * The CLI's side of the daemon's API: HTTP over the unix socket (or HTTPS with a client
+ * certificate to its TCP listener), JSON in and out, streamed JSON lines for long operations. Failures become
  * CliErrors with the exit status scripts rely on: no daemon → 3, invalid intent → 4, …
  */
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { createInterface } from "node:readline";
 import type { ApiErrorBody, IntentIssueView } from "../daemon/api/protocol.js";
@@ -11,8 +11,12 @@ import { CliError, ExitCode, type ExitStatus } from "./exit-codes.js";
 import { issueLine } from "./intent-errors.js";
 
 export interface ApiTarget {
-  /** Unix socket path, or `tcp://127.0.0.1:PORT` for the loopback listener. */
+  /** Unix socket path, or `https://HOST:PORT` for the TCP listener (mTLS). */
   socket: string;
+  /** PEM files for https: our certificate and key, the CA of the daemon's certificate. */
+  cert?: string | undefined;
+  key?: string | undefined;
+  cacert?: string | undefined;
 }
 
 type Method = "GET" | "POST" | "PUT" | "DELETE";
@@ -56,17 +60,13 @@ export class ApiClient {
   }
 
   private async send(method: Method, path: string, body: unknown): Promise<IncomingMessage> {
-    // Loaded on the first request: `--help` and the offline commands never pay for node:http.
-    const { request: httpRequest } = await import("node:http");
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const where = this.target.socket.startsWith("tcp://")
-      ? (() => {
-          const url = new URL(this.target.socket.replace(/^tcp:/, "http:"));
-          return { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port) };
-        })()
-      : { socketPath: this.target.socket };
+    const remote = this.target.socket.startsWith("https://");
+    const where = remote ? this.tlsTarget() : { socketPath: this.target.socket };
+    // Loaded on the first request: `--help` and the offline commands never pay for node:http.
+    const { request } = remote ? await import("node:https") : await import("node:http");
     return new Promise((resolve, reject) => {
-      const req = httpRequest(
+      const req = request(
         {
           ...where,
           // A fresh connection per request, closed after it: a CLI must not linger on keep-alive.
@@ -82,6 +82,31 @@ export class ApiClient {
       req.on("error", (error: NodeJS.ErrnoException) => reject(this.unreachable(error)));
       req.end(payload);
     });
+  }
+
+  private tlsTarget() {
+    const url = new URL(this.target.socket);
+    const read = (what: string, path: string | undefined) => {
+      if (!path) return undefined;
+      try {
+        return readFileSync(path);
+      } catch (error) {
+        throw new CliError(
+          `cannot read ${what} ${path}: ${(error as Error).message}`,
+          ExitCode.usage,
+        );
+      }
+    };
+    const cert = read("--cert", this.target.cert);
+    const key = read("--key", this.target.key);
+    const ca = read("--cacert", this.target.cacert);
+    return {
+      host: url.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(url.port),
+      ...(cert ? { cert } : {}),
+      ...(key ? { key } : {}),
+      ...(ca ? { ca } : {}),
+    };
   }
 
   private unreachable(error: NodeJS.ErrnoException): CliError {
@@ -126,7 +151,7 @@ export class ApiClient {
     }
     const { code, message, details } = body.error;
     const exitCode: ExitStatus =
-      code === "invalid-intent"
+      code === "invalid-intent" || code === "payload-too-large"
         ? ExitCode.invalidIntent
         : code === "conflict"
           ? ExitCode.conflict

@@ -9,7 +9,7 @@ import { type GetKind, getKinds } from "../daemon/api/protocol.js";
 import { defaultSocketPath, socketEnvVar } from "../daemon/api/socket-path.js";
 import type { EventKind } from "../daemon/events.js";
 import { DEFAULT_MAX_INTENT_BYTES, maxIntentBytesEnvVar } from "../intent/limits.js";
-import { ApiClient } from "./api-client.js";
+import { ApiClient, type ApiTarget } from "./api-client.js";
 import {
   type CliContext,
   type CliIo,
@@ -76,9 +76,23 @@ export function buildProgram(io: CliIo): Command {
     )
     .version(version)
     .addOption(
-      new Option("-s, --socket <path>", "the daemon's API socket (or tcp://127.0.0.1:PORT)")
+      new Option(
+        "-s, --socket <path>",
+        "the daemon's API socket, or https://HOST:PORT for its TCP API (with --cert, --key, --cacert)",
+      )
         .env(socketEnvVar)
         .default(defaultSocketPath()),
+    )
+    .addOption(
+      new Option("--cert <pem>", "client certificate for https:// (its OU is the role)").env(
+        "NVGRE_CTL_CERT",
+      ),
+    )
+    .addOption(new Option("--key <pem>", "the client certificate's key").env("NVGRE_CTL_KEY"))
+    .addOption(
+      new Option("--cacert <pem>", "the CA that signed the daemon's certificate").env(
+        "NVGRE_CTL_CACERT",
+      ),
     )
     .option("--no-color", "plain output (also when NO_COLOR is set or stdout is not a terminal)")
     .showHelpAfterError("(add --help for usage)")
@@ -93,7 +107,10 @@ export function buildProgram(io: CliIo): Command {
 
   const context: CliContext = {
     io,
-    api: () => new ApiClient({ socket: program.opts<{ socket: string }>().socket }),
+    api: () => {
+      const { socket, cert, key, cacert } = program.opts<ApiTarget>();
+      return new ApiClient({ socket, cert, key, cacert });
+    },
   };
 
   fileReadOptions(
@@ -396,7 +413,7 @@ export function buildProgram(io: CliIo): Command {
     )
     .option(
       "-c, --config <file>",
-      "daemon settings (YAML: stateDir, store, memberId, leaseTtlSeconds, socket, listen, role, reconcileIntervalSeconds, learnedAgeingSeconds, logLevel, tls, …)",
+      "daemon settings (YAML: stateDir, store, memberId, leaseTtlSeconds, socket, listen, listenTls, role, reconcileIntervalSeconds, learnedAgeingSeconds, logLevel, tls, …)",
     )
     .option("--state-dir <dir>", "where the embedded intent store lives (one host, no server)")
     .option(
@@ -413,7 +430,13 @@ export function buildProgram(io: CliIo): Command {
       "--learned-ageing <seconds>",
       "remove a learned endpoint not seen this long (default 300); 0 = never",
     )
-    .option("--listen <host:port>", "also serve the API on this loopback TCP address")
+    .option(
+      "--listen <host:port>",
+      "also serve the API on TCP, TLS with client certificates only (needs the three below)",
+    )
+    .option("--listen-cert <pem>", "the TCP API's server certificate")
+    .option("--listen-key <pem>", "the TCP API's private key")
+    .option("--client-ca <pem>", "the CA whose client certificates the TCP API accepts (OU = role)")
     .addOption(
       new Option("--log-level <level>", "log level").choices([
         "trace",

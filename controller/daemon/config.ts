@@ -9,12 +9,14 @@
  *   memberId: <host>-<pid>              # this replica's name in the cluster
  *   leaseTtlSeconds: 3                  # etcd leadership lease: a dead leader is replaced within it
  *   socket: /run/nvgre/nvgre-ctl.sock   # local API, mode 0600
- *   listen: 127.0.0.1:9701              # optional loopback TCP API
+ *   listen: 0.0.0.0:9701                # optional TCP API, TLS with client certificates only:
+ *   listenTls: { cert: …, key: …, clientCa: … }   # its PEM files (required with listen)
  *   role: ""                            # P4Runtime role (default role when empty)
  *   reconcileIntervalSeconds: 30        # drift check and repair; 0 = off
  *   learnedAgeingSeconds: 300           # a learned endpoint not seen this long is removed; 0 = never
  *   connectTimeoutSeconds: 5
  *   eventCapacity: 10000                # events kept for `nvgre-ctl events`
+ *   metricsIntervalSeconds: 10          # how often /metrics reads status and switch counters
  *   icmpAnswersPerSecond: 100           # punts handled per switch and second: ICMP too-big and echo answers (RFC 1812 §4.3.2.8)
  *   logLevel: info
  *   pipeline: { json: …, p4info: … }    # default: the committed p4/build/nvgre.*
@@ -65,12 +67,14 @@ const schema = z.strictObject({
   leaseTtlSeconds: z.int().min(2).max(60).default(3),
   socket: z.string().min(1).optional(),
   listen: z.string().optional(),
+  listenTls: z.strictObject({ cert: z.string(), key: z.string(), clientCa: z.string() }).optional(),
   role: z.string().optional(),
   reconcileIntervalSeconds: z.number().min(0).default(30),
   // P4Runtime idle timeouts are nanoseconds in an int64; a year is plenty.
   learnedAgeingSeconds: z.number().min(0).max(31_536_000).default(300),
   connectTimeoutSeconds: z.number().positive().default(5),
   eventCapacity: z.int().min(10).max(1_000_000).default(10_000),
+  metricsIntervalSeconds: z.number().min(0.1).max(3600).default(10),
   icmpAnswersPerSecond: z.number().positive().default(100),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
   pipeline: z.strictObject({ json: z.string(), p4info: z.string() }).optional(),
@@ -92,13 +96,16 @@ export interface DaemonConfig {
   memberId: string | undefined;
   leaseTtlSeconds: number;
   socketPath: string;
-  listen: string | undefined;
+  /** The TCP API (mTLS only): address and PEM contents. */
+  listen: { address: string; cert: Buffer; key: Buffer; clientCa: Buffer } | undefined;
   role: string | undefined;
   reconcileIntervalMs: number;
   /** Idle time after which a learned endpoint is removed; 0 = never. */
   learnedAgeingSeconds: number;
   connectTimeoutMs: number;
   eventCapacity: number;
+  /** How often /metrics reads status and the switches' counters. */
+  metricsIntervalMs: number;
   icmpAnswersPerSecond: number;
   logLevel: string;
   pipeline: { json: string; p4info: string };
@@ -117,6 +124,9 @@ export interface DaemonOverrides {
   reconcileInterval?: string;
   learnedAgeing?: string;
   listen?: string;
+  listenCert?: string;
+  listenKey?: string;
+  clientCa?: string;
   logLevel?: string;
 }
 
@@ -142,6 +152,15 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
   if (overrides.leaseTtl !== undefined) merged.leaseTtlSeconds = secondsOf(overrides.leaseTtl);
   if (overrides.socket) merged.socket = overrides.socket;
   if (overrides.listen) merged.listen = overrides.listen;
+  if (overrides.listenCert || overrides.listenKey || overrides.clientCa) {
+    const fromFileTls = (fromFile.listenTls ?? {}) as Record<string, unknown>;
+    merged.listenTls = {
+      ...fromFileTls,
+      ...(overrides.listenCert ? { cert: overrides.listenCert } : {}),
+      ...(overrides.listenKey ? { key: overrides.listenKey } : {}),
+      ...(overrides.clientCa ? { clientCa: overrides.clientCa } : {}),
+    };
+  }
   if (overrides.logLevel) merged.logLevel = overrides.logLevel;
   if (overrides.reconcileInterval !== undefined) {
     merged.reconcileIntervalSeconds = secondsOf(overrides.reconcileInterval);
@@ -165,12 +184,13 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
     memberId: c.memberId,
     leaseTtlSeconds: c.leaseTtlSeconds,
     socketPath: c.socket ?? defaultSocketPath(),
-    listen: c.listen,
+    listen: listenOf(c.listen, c.listenTls),
     role: c.role || undefined,
     reconcileIntervalMs: c.reconcileIntervalSeconds * 1000,
     learnedAgeingSeconds: c.learnedAgeingSeconds,
     connectTimeoutMs: c.connectTimeoutSeconds * 1000,
     eventCapacity: c.eventCapacity,
+    metricsIntervalMs: c.metricsIntervalSeconds * 1000,
     icmpAnswersPerSecond: c.icmpAnswersPerSecond,
     logLevel: c.logLevel,
     pipeline: c.pipeline ?? nvgreBuild,
@@ -201,6 +221,40 @@ function storeOf(text: string, fromFile: unknown): unknown {
       endpoints: (match[1] as string).split(","),
       ...(prefix ? { prefix } : {}),
     },
+  };
+}
+
+/**
+ * The TCP listener exists only with TLS and a CA for client certificates: there is no
+ * unauthenticated TCP door, not even on loopback (any local user could reach it).
+ */
+function listenOf(
+  address: string | undefined,
+  tls: { cert: string; key: string; clientCa: string } | undefined,
+): DaemonConfig["listen"] {
+  if (!address) {
+    if (tls) throw new DaemonConfigError("listenTls is set but listen (host:port) is not");
+    return undefined;
+  }
+  if (!tls) {
+    throw new DaemonConfigError(
+      `listen ${address} needs listenTls (cert, key, clientCa; --listen-cert, --listen-key, --client-ca): the TCP API accepts only clients with a certificate from that CA`,
+    );
+  }
+  const read = (field: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new DaemonConfigError(
+        `listenTls.${field}: cannot read ${path}: ${(error as Error).message}`,
+      );
+    }
+  };
+  return {
+    address,
+    cert: read("cert", tls.cert),
+    key: read("key", tls.key),
+    clientCa: read("clientCa", tls.clientCa),
   };
 }
 

@@ -56,8 +56,8 @@ import type {
   StatusResponse,
   SwitchPlan,
 } from "./api/protocol.js";
-import { ApiError } from "./api/server.js";
 import type { DaemonConfig } from "./config.js";
+import { IntentConflictError, IntentInvalidError, NotFoundError } from "./errors.js";
 import { EventRing } from "./events.js";
 import { carryLearnedEndpoints } from "./intent-changes.js";
 import { knownAfter, reconcileFromKnown } from "./known-state.js";
@@ -117,17 +117,20 @@ export function issueViews(error: IntentError): IntentIssueView[] {
   }));
 }
 
-function invalidIntent(error: IntentError): ApiError {
-  return new ApiError(
-    422,
-    "invalid-intent",
-    error.message.split("\n")[0] ?? error.message,
-    issueViews(error),
-  );
+function invalidIntent(error: IntentError): IntentInvalidError {
+  return new IntentInvalidError(error.message.split("\n")[0] ?? error.message, issueViews(error));
 }
+
+/** Told of each reconcile of a switch (metrics: duration, rejected writes). */
+export type ReconcileObserver = (
+  switchName: string,
+  seconds: number,
+  result: SwitchReconcileResult,
+) => void;
 
 export class Daemon {
   readonly events: EventRing;
+  readonly reconcileObservers = new Set<ReconcileObserver>();
   readonly pipeline: Pipeline;
   readonly codec: CanonicalCodec;
   readonly sessions = new Map<string, SwitchSession>();
@@ -497,11 +500,14 @@ export class Daemon {
       trustKnown && !dryRun && session.known
         ? await reconcileFromKnown(session.client, this.codec, desired, session.known)
         : undefined;
+    const started = performance.now();
     const result =
       fromKnown ??
       (await reconcileSwitch(session.client, this.pipeline, this.codec, desired, { dryRun }));
     const size = planSize(result.plan);
     if (dryRun) return result;
+    const seconds = (performance.now() - started) / 1000;
+    for (const observe of this.reconcileObservers) observe(session.name, seconds, result);
     session.known = result.rejected.length === 0 ? knownAfter(desired, result.plan) : undefined;
     session.lastResult = result;
     session.reconciles++;
@@ -581,7 +587,7 @@ export class Daemon {
       } catch (error) {
         if (!(error instanceof StoreConflictError) || attempt >= 5) {
           if (error instanceof StoreConflictError) {
-            throw new ApiError(409, "conflict", `${error.message}; nothing was changed`);
+            throw new IntentConflictError(`${error.message}; nothing was changed`);
           }
           throw error;
         }
@@ -614,9 +620,7 @@ export class Daemon {
     const current = this.intent;
     const revision = this.revision;
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
-      throw new ApiError(
-        409,
-        "conflict",
+      throw new IntentConflictError(
         `the intent is at revision ${revision}, not ${options.expectedRevision}; nothing was changed`,
       );
     }
@@ -650,7 +654,7 @@ export class Daemon {
     } catch (error) {
       if (error instanceof IntentError) throw invalidIntent(error);
       if (error instanceof DuplicateResourceError) {
-        throw new ApiError(422, "invalid-intent", error.message);
+        throw new IntentInvalidError(error.message, []);
       }
       throw error;
     }
@@ -913,9 +917,7 @@ export class Daemon {
   async rollback(revision: number, options: ChangeOptions): Promise<ChangeResult> {
     const stored = this.requireStored();
     if (revision < 1 || revision > this.revision) {
-      throw new ApiError(
-        404,
-        "not-found",
+      throw new NotFoundError(
         `revision ${revision} is not a revision of this intent (1–${this.revision})`,
       );
     }
@@ -987,8 +989,8 @@ export class Daemon {
     } catch (error) {
       // Not acknowledged: the switch sends the samples again after its ack timeout.
       const message =
-        error instanceof ApiError && Array.isArray(error.details)
-          ? `${error.message}: ${(error.details as IntentIssueView[]).map((i) => `${i.path}: ${i.message}`).join("; ")}`
+        error instanceof IntentInvalidError
+          ? `${error.message}: ${error.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`
           : (error as Error).message;
       session.record(
         "learning",

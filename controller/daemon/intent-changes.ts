@@ -16,7 +16,7 @@ import type {
   RouteDeleteRequest,
   VsidAddRequest,
 } from "./api/protocol.js";
-import { ApiError } from "./api/server.js";
+import { IntentConflictError, NotFoundError } from "./errors.js";
 
 type EndpointDoc = NonNullable<FabricDocument["endpoints"]>[number];
 type SubnetDoc = NonNullable<FabricDocument["virtualSubnets"]>[number];
@@ -24,8 +24,8 @@ type RouteDoc = NonNullable<FabricDocument["routes"]>[number];
 
 export type DocumentEdit = (document: FabricDocument) => FabricDocument;
 
-function notFound(what: string): ApiError {
-  return new ApiError(404, "not-found", `${what} is not in the intent`);
+function notFound(what: string): NotFoundError {
+  return new NotFoundError(`${what} is not in the intent`);
 }
 
 /** (VSID, MAC) of an endpoint, in canonical form ("0x5001" and 20481 are the same VSID). */
@@ -52,7 +52,7 @@ export function addEndpoint(request: EndpointAddRequest): DocumentEdit {
   return (document) => {
     const endpoints = document.endpoints ?? [];
     if (endpoints.some((e) => e.name === request.name)) {
-      throw new ApiError(409, "conflict", `endpoint ${request.name} already exists`);
+      throw new IntentConflictError(`endpoint ${request.name} already exists`);
     }
     const endpoint: EndpointDoc = {
       name: request.name,
@@ -95,9 +95,7 @@ export function addVsid(request: VsidAddRequest): DocumentEdit {
   return (document) => {
     const subnets = document.virtualSubnets ?? [];
     if (subnets.some((s) => sameVsid(s.vsid, request.vsid))) {
-      throw new ApiError(
-        409,
-        "conflict",
+      throw new IntentConflictError(
         `VSID 0x${request.vsid.toString(16).toUpperCase()} already exists`,
       );
     }
@@ -143,11 +141,7 @@ export function addRoute(request: RouteAddRequest): DocumentEdit {
   return (document) => {
     const routes = document.routes ?? [];
     if (routes.some((r) => r.tenant === request.tenant && r.prefix === request.prefix)) {
-      throw new ApiError(
-        409,
-        "conflict",
-        `tenant ${request.tenant} already routes ${request.prefix}`,
-      );
+      throw new IntentConflictError(`tenant ${request.tenant} already routes ${request.prefix}`);
     }
     const route: RouteDoc = {
       tenant: request.tenant,

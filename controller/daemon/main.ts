@@ -2,11 +2,17 @@
  * `nvgre-ctl run`: the daemon in the foreground. Structured logs (pino, JSON lines) go to
  * stdout for journald or a collector; SIGINT/SIGTERM stop it cleanly (sessions closed, switch
  * state untouched, socket removed).
+ *
+ * Whole or gone: the config is read and every listener bound before the daemon connects to
+ * any switch, so a bad config, a socket another daemon answers on or a refused TCP address
+ * ends the command (exit 1) without a switch ever hearing from it.
  */
 import { rmSync } from "node:fs";
 import { pino } from "pino";
-import { daemonRoutes } from "./api/routes.js";
-import { startApiServer } from "./api/server.js";
+import { DaemonMetrics } from "../api/metrics.js";
+import { daemonRoutes, metricsRoutes } from "../api/routes.js";
+import { startApiServer } from "../api/server.js";
+import { webRoutes } from "../api/web.js";
 import { type DaemonOverrides, loadDaemonConfig } from "./config.js";
 import { Daemon } from "./daemon.js";
 import { openReplica } from "./replica.js";
@@ -14,15 +20,40 @@ import { openReplica } from "./replica.js";
 export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void> {
   const config = loadDaemonConfig(overrides);
   const logger = pino({ level: config.logLevel, base: { pid: process.pid, name: "nvgre-daemon" } });
+  // The store first (a second daemon on the same embedded store is refused before it binds
+  // anything), then the listeners, and only then the switches.
   const { store, election } = await openReplica(config);
   const daemon = new Daemon(config, store, election, logger);
-  await daemon.start();
+  const metrics = new DaemonMetrics(daemon, { countersIntervalMs: config.metricsIntervalMs });
   const api = await startApiServer({
     socketPath: config.socketPath,
-    ...(config.listen ? { listen: config.listen } : {}),
-    routes: daemonRoutes(daemon),
+    ...(config.listen
+      ? {
+          tls: {
+            listen: config.listen.address,
+            cert: config.listen.cert,
+            key: config.listen.key,
+            clientCa: config.listen.clientCa,
+          },
+        }
+      : {}),
+    routes: [...daemonRoutes(daemon), ...metricsRoutes(metrics), ...webRoutes()],
     logger,
+  }).catch(async (error: unknown) => {
+    metrics.close();
+    await store.close();
+    throw error;
   });
+  try {
+    await daemon.start();
+  } catch (error) {
+    metrics.close();
+    await api.close();
+    rmSync(config.socketPath, { force: true });
+    await daemon.stop();
+    await store.close();
+    throw error;
+  }
   logger.info(
     {
       socket: api.socketPath,
@@ -30,7 +61,7 @@ export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void
       store: daemon.storeLocation,
       revision: daemon.revision,
     },
-    `API on ${api.socketPath}${api.tcpAddress ? ` and ${api.tcpAddress}` : ""}`,
+    `API on ${api.socketPath}${api.tcpAddress ? ` and ${api.tcpAddress} (mTLS; web view at https://${api.tcpAddress}/)` : ""}`,
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -40,6 +71,7 @@ export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+  metrics.close();
   await api.close();
   rmSync(config.socketPath, { force: true });
   await daemon.stop();

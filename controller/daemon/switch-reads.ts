@@ -17,19 +17,28 @@ import type {
   TableEntriesResponse,
   TablesResponse,
 } from "./api/protocol.js";
-import { ApiError } from "./api/server.js";
 import { loadDropReasons } from "./drop-reasons.js";
+import { NotFoundError, SwitchUnavailableError } from "./errors.js";
 import type { SwitchSession } from "./session.js";
 
 type Cells = Map<number, CounterCells>;
 
+/**
+ * A counter's cells: the whole array, or only `indexes` (the per-VSID counters are sized for
+ * every VSID a switch could serve; reading the few in use keeps a read small).
+ */
 async function readCounter(
   session: SwitchSession,
   builder: EntityBuilder,
   name: string,
+  indexes?: number[],
 ): Promise<Cells> {
   const cells: Cells = new Map();
-  for (const entity of await session.client.readAll([builder.counterEntry(name)])) {
+  if (indexes?.length === 0) return cells;
+  const wanted = indexes
+    ? indexes.map((index) => builder.counterEntry(name, index))
+    : [builder.counterEntry(name)];
+  for (const entity of await session.client.readAll(wanted)) {
     const entry = entity.counter_entry;
     if (!entry) continue;
     cells.set(Number(entry.index?.index ?? 0), {
@@ -50,9 +59,7 @@ export function pickSessions(
   if (!name) return [...sessions.values()];
   const session = sessions.get(name);
   if (!session) {
-    throw new ApiError(
-      404,
-      "not-found",
+    throw new NotFoundError(
       `switch ${name} is not in the intent (known: ${[...sessions.keys()].join(", ") || "none"})`,
     );
   }
@@ -73,9 +80,12 @@ export async function readCounters(
       // The compiler numbers a switch's VSIDs densely (counter index); its allocations say how.
       const indexes = allocations?.pools[`${session.name}/vsid-index`]?.ids ?? {};
       try {
+        const used = Object.entries(indexes)
+          .filter(([key]) => onlyVsid === undefined || Number(key) === onlyVsid)
+          .map(([, index]) => index);
         const [decap, encap, flood] = await Promise.all(
           ["vsid_decap", "vsid_encap", "vsid_flood"].map((name) =>
-            readCounter(session, builder, name),
+            readCounter(session, builder, name, used),
           ),
         );
         for (const [key, index] of Object.entries(indexes)) {
@@ -147,9 +157,7 @@ async function readSwitch(
   request: Parameters<SwitchSession["client"]["readAll"]>[0],
 ) {
   const reconnecting = () =>
-    new ApiError(
-      503,
-      "switch-unavailable",
+    new SwitchUnavailableError(
       `switch ${session.name} is reconnecting (${session.lastError ?? "not connected yet"}); try again once \`nvgre-ctl status\` shows it connected`,
     );
   if (!session.connected) throw reconnecting();
@@ -193,9 +201,7 @@ export async function readTableEntries(
   table: string,
 ): Promise<TableEntriesResponse> {
   if (!pipeline.index.tables.has(table)) {
-    throw new ApiError(
-      404,
-      "not-found",
+    throw new NotFoundError(
       `no table ${table} in the P4 program (known: ${pipeline.index.tables.names().join(", ")})`,
     );
   }

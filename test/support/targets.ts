@@ -33,6 +33,7 @@ import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
 import type { PacketIn__Output } from "../../proto/gen/p4/v1/PacketIn.js";
 import type { PacketMetadata } from "../../proto/gen/p4/v1/PacketMetadata.js";
 import { SoftswitchDevice } from "../../softswitch/device.js";
+import { SoftswitchMetrics } from "../../softswitch/metrics.js";
 import { startP4RuntimeServer } from "../../softswitch/p4runtime/server.js";
 import { CPU_PORT, type RunningSwitch, startBmv2 } from "./bmv2.js";
 import { JsonLinesProcess } from "./json-lines.js";
@@ -55,6 +56,8 @@ export interface TargetOptions {
   deviceId?: number;
   /** Pushed by the target's client after it becomes primary (default: the NVGRE program). */
   pipeline?: Pipeline | false;
+  /** softswitch: serve the switch's own Prometheus metrics (softswitch/metrics.ts) on loopback. */
+  metrics?: boolean;
 }
 
 export interface DataplaneTarget {
@@ -67,6 +70,8 @@ export interface DataplaneTarget {
   /** The primary controller (election id 1) that programmed the pipeline. */
   readonly client: P4RuntimeClient;
   readonly pipeline: Pipeline | undefined;
+  /** host:port of the switch's /metrics, when asked for and the target has them. */
+  readonly metricsAddress?: string;
   /** Sends a frame into `port`; resolves with every frame that left because of it. */
   send(port: number, frame: Uint8Array): Promise<Output[]>;
   /**
@@ -185,6 +190,9 @@ const softswitchFactory: TargetFactory = {
     device.on("stream", (message) => {
       if (message.packet) packetInsSent++;
     });
+    const metrics = options.metrics
+      ? await new SoftswitchMetrics(device).listen("127.0.0.1:0")
+      : undefined;
     /** The device's own output once none came for `quietMs`. */
     const settle = async (quietMs: number): Promise<Output[]> => {
       let seen = -1;
@@ -229,6 +237,7 @@ const softswitchFactory: TargetFactory = {
       return {
         kind: "softswitch",
         address: server.address,
+        ...(metrics ? { metricsAddress: metrics.address } : {}),
         deviceId,
         ports,
         cpuPort: CPU_PORT,
@@ -245,11 +254,13 @@ const softswitchFactory: TargetFactory = {
         digests: (expect = 0) => controller.digests.take(expect, softswitchQuietMs),
         async close() {
           controller.client.close();
+          metrics?.server.close();
           await server.close();
           await device.close();
         },
       };
     } catch (error) {
+      metrics?.server.close();
       await server.close();
       throw error;
     }

@@ -5,11 +5,12 @@
  * it. Benchmarks that time the controller itself talk to the same API with its client, as an
  * orchestrator would, so the CLI's own start-up is not in their figures.
  */
-import { closeSync, openSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "../../controller/cli/api-client.js";
 import type { ChangeResult, StatusResponse } from "../../controller/daemon/api/protocol.js";
+import { type Pem, pkcs12, ThrowawayPki } from "../pki.js";
 import type { Fabric } from "./fabric.js";
 
 export const nvgreCtl = fileURLToPath(new URL("../../controller/cli/main.js", import.meta.url));
@@ -32,8 +33,19 @@ export interface CtlResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The demo's TCP door: a throwaway CA's files, and an operator certificate for a browser. */
+export interface WebAccess {
+  /** https://127.0.0.1:PORT/, once the daemon bound it. */
+  url: string;
+  ca: string;
+  operator: Pem;
+  /** The operator certificate as PKCS#12, for a browser to import (password `nvgre`). */
+  p12: string;
+}
+
 export class ControllerDaemon {
   readonly api: ApiClient;
+  web: WebAccess | undefined;
 
   private constructor(
     private readonly fabric: Fabric,
@@ -52,6 +64,14 @@ export class ControllerDaemon {
   ): Promise<ControllerDaemon> {
     const socket = join(fabric.runDir, "nvgre-ctl.sock");
     const logPath = join(fabric.runDir, "controller.log");
+    // The API's TCP listener (mTLS only) for the web view, with a CA made for this run.
+    const pkiDir = join(fabric.runDir, "pki");
+    mkdirSync(pkiDir, { recursive: true, mode: 0o700 });
+    const pki = new ThrowawayPki(pkiDir, "nvgre-demo");
+    const server = pki.issue("daemon", "/CN=localhost", { server: true });
+    const operator = pki.issue("operator", "/CN=demo-operator/OU=operator");
+    const p12 = join(pkiDir, "operator.p12");
+    pkcs12(operator, p12, "nvgre");
     const log = openSync(logPath, "a");
     const child = fabric.spawnOnHost(
       [
@@ -64,6 +84,8 @@ export class ControllerDaemon {
         join(fabric.runDir, "controller"),
         "--reconcile-interval",
         String(options.reconcileIntervalS ?? 5),
+        ...["--listen", "127.0.0.1:0", "--listen-cert", server.cert, "--listen-key", server.key],
+        ...["--client-ca", pki.ca.cert],
       ],
       { stdio: ["ignore", log, log] },
     );
@@ -79,6 +101,8 @@ export class ControllerDaemon {
       }
       try {
         await daemon.status();
+        const tcp = /"tcp":"([^"]+)"/.exec(readFileSync(logPath, "utf8"))?.[1];
+        daemon.web = tcp ? { url: `https://${tcp}/`, ca: pki.ca.cert, operator, p12 } : undefined;
         return daemon;
       } catch (error) {
         if (Date.now() > deadline) {

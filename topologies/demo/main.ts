@@ -15,7 +15,7 @@ import {
   type LinkCapture,
 } from "./capture.js";
 import { spinePackets } from "./counters.js";
-import { ControllerDaemon, type CtlResult, nvgreCtl } from "./daemon.js";
+import { ControllerDaemon, type CtlResult, nvgreCtl, type WebAccess } from "./daemon.js";
 import { Fabric, isRunning, type RecordedProcess, repoRoot, type SwitchTarget } from "./fabric.js";
 import { migrate } from "./migration.js";
 import * as report from "./report.js";
@@ -188,6 +188,7 @@ async function main(options: DemoOptions): Promise<number> {
     say(`fabric file (written from the topology): ${fabric.fabricFile}`);
     step("starting the controller (nvgre-ctl run) and applying the fabric file");
     controller = await ControllerDaemon.start(fabric);
+    if (controller.web) say(webViewText(controller.web));
     say(report.commandText(await controller.apply(fabric.fabricFile)));
     if (options.lab) {
       await lab(fabric, controller);
@@ -218,6 +219,14 @@ async function main(options: DemoOptions): Promise<number> {
     }
   }
   return ok ? 0 : 1;
+}
+
+/** Where the daemon's web view is, and the client certificate it asks for. */
+function webViewText(web: WebAccess): string {
+  return [
+    `web view: ${web.url} (while the controller runs; import ${web.p12}, password nvgre, into the browser)`,
+    `  curl --cacert ${web.ca} --cert ${web.operator.cert} --key ${web.operator.key} ${web.url}v1/status`,
+  ].join("\n");
 }
 
 /** `make lab`: the Mininet CLI, with the controller running for nvgre-ctl. */

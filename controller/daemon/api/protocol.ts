@@ -26,8 +26,11 @@ import type { DaemonEvent } from "../events.js";
 
 export type ApiErrorCode =
   | "bad-request"
+  | "unauthenticated"
+  | "forbidden"
   | "not-found"
   | "conflict"
+  | "payload-too-large"
   | "invalid-intent"
   | "switch-unavailable"
   | "internal";

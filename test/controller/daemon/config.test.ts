@@ -37,15 +37,18 @@ test("learned-endpoint ageing: from the file, from --learned-ageing, 0 = never; 
 
 test("a YAML file, then command-line options over it", () => {
   const file = join(dir, "daemon.yaml");
+  const pem = join(dir, "some.pem");
+  writeFileSync(pem, "not really a PEM");
   writeFileSync(
     file,
-    "stateDir: /srv/nvgre\nleaseTtlSeconds: 5\nreconcileIntervalSeconds: 5\nlisten: 127.0.0.1:9701\nlogLevel: debug\n",
+    `stateDir: /srv/nvgre\nleaseTtlSeconds: 5\nreconcileIntervalSeconds: 5\nlisten: 127.0.0.1:9701\nlistenTls: { cert: ${pem}, key: ${pem}, clientCa: ${pem} }\nlogLevel: debug\n`,
   );
   const config = loadDaemonConfig({ config: file, reconcileInterval: "0", leaseTtl: "4" });
   assert.equal(config.stateDir, "/srv/nvgre");
   assert.equal(config.reconcileIntervalMs, 0);
   assert.equal(config.leaseTtlSeconds, 4);
-  assert.equal(config.listen, "127.0.0.1:9701");
+  assert.equal(config.listen?.address, "127.0.0.1:9701");
+  assert.equal(config.listen?.clientCa.toString(), "not really a PEM");
   assert.equal(config.logLevel, "debug");
   assert.equal(loadDaemonConfig({ config: file }).leaseTtlSeconds, 5);
 });
@@ -95,6 +98,23 @@ test("etcd store: from the file with TLS and credentials, --store replaces endpo
     /store\.etcd\.endpoints\.0: host:port/,
   );
   assert.throws(() => loadDaemonConfig({ leaseTtl: "1" }), /leaseTtlSeconds: /);
+});
+
+test("R17: a TCP listener exists only with TLS and a client CA (no unauthenticated door)", () => {
+  assert.throws(
+    () => loadDaemonConfig({ listen: "127.0.0.1:9701" }),
+    /listen 127\.0\.0\.1:9701 needs listenTls \(cert, key, clientCa/,
+  );
+  assert.throws(
+    () =>
+      loadDaemonConfig({
+        listen: "127.0.0.1:9701",
+        listenCert: "/nonexistent/cert.pem",
+        listenKey: "/nonexistent/key.pem",
+        clientCa: "/nonexistent/ca.pem",
+      }),
+    /listenTls\.cert: cannot read \/nonexistent\/cert\.pem/,
+  );
 });
 
 test("errors name the file and the field", () => {

@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
 import { pino } from "pino";
-import { daemonRoutes } from "../../../controller/daemon/api/routes.js";
-import { type ApiServer, startApiServer } from "../../../controller/daemon/api/server.js";
+import { daemonRoutes } from "../../../controller/api/routes.js";
+import { type ApiServer, startApiServer } from "../../../controller/api/server.js";
 import { type DaemonOverrides, loadDaemonConfig } from "../../../controller/daemon/config.js";
 import { Daemon } from "../../../controller/daemon/daemon.js";
 import type { DaemonEvent } from "../../../controller/daemon/events.js";
@@ -29,6 +29,8 @@ export interface DaemonOnTargetOptions {
   fabric: (address: string, deviceId: number) => string;
   /** Daemon settings beyond the harness's (state dir, socket, no drift timer). */
   settings?: DaemonOverrides;
+  /** The target's own /metrics (softswitch). */
+  metrics?: boolean;
 }
 
 /**
@@ -61,7 +63,11 @@ export class DaemonOnTarget {
 
   /** Starts the target, the proxy and the daemon, and applies the fabric file. */
   async start(factory: TargetFactory): Promise<void> {
-    this.started = await factory.start({ ports: this.options.ports, pipeline: false });
+    this.started = await factory.start({
+      ports: this.options.ports,
+      pipeline: false,
+      ...(this.options.metrics ? { metrics: true } : {}),
+    });
     this.recorder = await startRecorder(this.started.address);
     const fabricFile = join(this.dir, "fabric.yaml");
     writeFileSync(fabricFile, this.options.fabric(this.recorder.address, this.started.deviceId));

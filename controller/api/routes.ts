@@ -1,10 +1,19 @@
 /**
- * The local API's routes (protocol.ts lists them): each checks its request's shape, naming
- * the field that is wrong (400), and hands the work to the daemon.
+ * The API's routes (daemon/api/protocol.ts lists them): each names its request and answer
+ * schemas (schemas.ts; Fastify validates the request, 400 naming the field) and hands the
+ * work to the daemon, whose domain errors errors.ts maps to statuses.
  */
-import { z } from "zod";
-import type { Daemon } from "../daemon.js";
-import type { EventKind } from "../events.js";
+import type { z } from "zod";
+import type {
+  ApplyStreamLine,
+  EndpointAddRequest,
+  GetKind,
+  RouteAddRequest,
+  RouteDeleteRequest,
+  VsidAddRequest,
+} from "../daemon/api/protocol.js";
+import type { Daemon } from "../daemon/daemon.js";
+import type { EventKind } from "../daemon/events.js";
 import {
   addEndpoint,
   addRoute,
@@ -13,92 +22,19 @@ import {
   deleteRoute,
   deleteVsid,
   moveEndpoint,
-} from "../intent-changes.js";
+} from "../daemon/intent-changes.js";
 import {
   pickSessions,
   readCounters,
   readDrops,
   readTableEntries,
   readTables,
-} from "../switch-reads.js";
-import { rowsOf } from "../views.js";
-import {
-  type ApplyStreamLine,
-  type EndpointAddRequest,
-  type GetKind,
-  getKinds,
-  type RouteAddRequest,
-  type RouteDeleteRequest,
-  type VsidAddRequest,
-} from "./protocol.js";
-import { ApiError, type Route, type RouteContext } from "./server.js";
-
-const changeFields = {
-  dryRun: z.boolean().optional(),
-  verbose: z.boolean().optional(),
-  expectedRevision: z.int().min(0).optional(),
-};
-
-const location = z.union([
-  z.strictObject({ switch: z.string(), port: z.int().min(0), vlan: z.int().optional() }),
-  z.strictObject({ nve: z.string() }),
-]);
-
-const schemas = {
-  apply: z.strictObject({
-    text: z.string(),
-    source: z.string().optional(),
-    progress: z.boolean().optional(),
-    ...changeFields,
-  }),
-  endpointAdd: z.strictObject({
-    name: z.string(),
-    vsid: z.int(),
-    mac: z.string(),
-    ips: z.array(z.string()).optional(),
-    location,
-    ...changeFields,
-  }),
-  endpointMove: z.strictObject({ location, ...changeFields }),
-  change: z.strictObject(changeFields),
-  vsidAdd: z.strictObject({
-    vsid: z.int(),
-    name: z.string(),
-    tenant: z.string(),
-    flood: z
-      .union([z.literal("head-end"), z.strictObject({ multicastGroup: z.string() })])
-      .optional(),
-    learning: z
-      .union([z.boolean(), z.strictObject({ local: z.boolean(), remote: z.boolean() })])
-      .optional(),
-    sourceGuard: z.boolean().optional(),
-    paValidation: z.boolean().optional(),
-    gateway: z.strictObject({ mac: z.string(), ips: z.array(z.string()) }).optional(),
-    mtu: z.int().optional(),
-    ...changeFields,
-  }),
-  routeAdd: z.strictObject({
-    tenant: z.string(),
-    prefix: z.string(),
-    nextHop: z.strictObject({
-      endpoint: z.string().optional(),
-      vsid: z.int().optional(),
-      nve: z.string().optional(),
-      mac: z.string().optional(),
-    }),
-    ...changeFields,
-  }),
-  routeDelete: z.strictObject({ tenant: z.string(), prefix: z.string(), ...changeFields }),
-};
-
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const result = schema.safeParse(body ?? {});
-  if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`);
-    throw new ApiError(400, "bad-request", `${what}: ${issues.join("; ")}`);
-  }
-  return result.data;
-}
+} from "../daemon/switch-reads.js";
+import { rowsOf } from "../daemon/views.js";
+import { ApiError } from "./errors.js";
+import type { DaemonMetrics } from "./metrics.js";
+import { params, queries, requests, responses } from "./schemas.js";
+import { RawAnswer, type Route, type RouteContext } from "./server.js";
 
 function changeOptions(
   body: {
@@ -116,36 +52,48 @@ function changeOptions(
   };
 }
 
-function vsidParam(context: RouteContext): number {
-  const text = context.params.vsid ?? "";
-  const vsid = /^0x[0-9a-f]+$/i.test(text) ? Number.parseInt(text, 16) : Number(text);
-  if (!Number.isInteger(vsid)) throw new ApiError(400, "bad-request", `"${text}" is not a VSID`);
-  return vsid;
+/** A VSID as the schemas let it through: decimal or 0x hex. */
+function vsidOf(text: string): number {
+  return /^0x/i.test(text) ? Number.parseInt(text, 16) : Number(text);
+}
+
+/** The request body of a DELETE, which may have none. */
+function changeBody(context: RouteContext): { dryRun?: boolean; expectedRevision?: number } {
+  return (context.body ?? {}) as { dryRun?: boolean; expectedRevision?: number };
 }
 
 export function daemonRoutes(daemon: Daemon): Route[] {
   const withFabric = () => {
-    const fabric = daemon.fabric;
-    if (!fabric)
+    if (!daemon.fabric) {
       throw new ApiError(
         404,
         "not-found",
         "no intent yet: apply a fabric file first (nvgre-ctl apply -f FILE)",
       );
-    return fabric;
+    }
   };
   return [
-    { method: "GET", path: "/v1/status", handler: () => daemon.status() },
+    {
+      method: "GET",
+      path: "/v1/status",
+      summary: "The daemon and each switch: connected, primary, pipeline, drift, last reconcile",
+      schema: { response: responses.status },
+      handler: () => daemon.status(),
+    },
     {
       method: "GET",
       path: "/v1/intent",
+      summary: "The stored fabric document and its revision",
+      schema: { response: responses.intent },
       handler: () => ({ revision: daemon.revision, document: daemon.intentDocument ?? null }),
     },
     {
       method: "POST",
       path: "/v1/apply",
+      summary: "Apply a fabric file: validate, store, reconcile every switch (JSON lines)",
+      schema: { body: requests.apply, response: responses.applyLine, streams: true },
       handler: async (context) => {
-        const body = parse(schemas.apply, context.body, "apply");
+        const body = context.body as z.output<typeof requests.apply>;
         const stream = context.stream();
         const result = await daemon.applyText(body.text, body.source ?? "fabric", {
           ...changeOptions(body, `apply ${body.source ?? "fabric"}`),
@@ -171,11 +119,10 @@ export function daemonRoutes(daemon: Daemon): Route[] {
     {
       method: "GET",
       path: "/v1/get/:kind",
+      summary: "The intent's switches, VSIDs, endpoints, NVEs or routes as flat rows",
+      schema: { params: params.kind, response: responses.get },
       handler: (context) => {
         const kind = context.params.kind as GetKind;
-        if (!getKinds.includes(kind)) {
-          throw new ApiError(400, "bad-request", `"${kind}" is not one of ${getKinds.join(", ")}`);
-        }
         const fabric = daemon.fabric;
         return {
           kind,
@@ -189,8 +136,10 @@ export function daemonRoutes(daemon: Daemon): Route[] {
     {
       method: "POST",
       path: "/v1/endpoints",
+      summary: "Add an endpoint",
+      schema: { body: requests.endpointAdd, response: responses.change },
       handler: (context) => {
-        const body = parse(schemas.endpointAdd, context.body, "endpoint add") as EndpointAddRequest;
+        const body = context.body as EndpointAddRequest;
         return daemon.editDocument(
           addEndpoint(body),
           changeOptions(body, `endpoint add ${body.name}`),
@@ -200,8 +149,10 @@ export function daemonRoutes(daemon: Daemon): Route[] {
     {
       method: "PUT",
       path: "/v1/endpoints/:name/location",
+      summary: "Move an endpoint (to a switch port or behind an NVE)",
+      schema: { params: params.endpoint, body: requests.endpointMove, response: responses.change },
       handler: (context) => {
-        const body = parse(schemas.endpointMove, context.body, "endpoint move");
+        const body = context.body as z.output<typeof requests.endpointMove>;
         const name = context.params.name as string;
         return daemon.editDocument(
           moveEndpoint(name, body.location),
@@ -212,20 +163,27 @@ export function daemonRoutes(daemon: Daemon): Route[] {
     {
       method: "DELETE",
       path: "/v1/endpoints/:name",
+      summary: "Delete an endpoint",
+      schema: {
+        params: params.endpoint,
+        body: requests.change.optional(),
+        response: responses.change,
+      },
       handler: (context) => {
-        const body = parse(schemas.change, context.body, "endpoint del");
         const name = context.params.name as string;
         return daemon.editDocument(
           deleteEndpoint(name),
-          changeOptions(body, `endpoint del ${name}`),
+          changeOptions(changeBody(context), `endpoint del ${name}`),
         );
       },
     },
     {
       method: "POST",
       path: "/v1/vsids",
+      summary: "Add a virtual subnet (its tenant is created when new)",
+      schema: { body: requests.vsidAdd, response: responses.change },
       handler: (context) => {
-        const body = parse(schemas.vsidAdd, context.body, "vsid add") as VsidAddRequest;
+        const body = context.body as VsidAddRequest;
         return daemon.editDocument(
           addVsid(body),
           changeOptions(body, `vsid add 0x${body.vsid.toString(16)}`),
@@ -235,20 +193,23 @@ export function daemonRoutes(daemon: Daemon): Route[] {
     {
       method: "DELETE",
       path: "/v1/vsids/:vsid",
+      summary: "Delete a virtual subnet",
+      schema: { params: params.vsid, body: requests.change.optional(), response: responses.change },
       handler: (context) => {
-        const body = parse(schemas.change, context.body, "vsid del");
-        const vsid = vsidParam(context);
+        const vsid = vsidOf(context.params.vsid ?? "");
         return daemon.editDocument(
           deleteVsid(vsid),
-          changeOptions(body, `vsid del 0x${vsid.toString(16)}`),
+          changeOptions(changeBody(context), `vsid del 0x${vsid.toString(16)}`),
         );
       },
     },
     {
       method: "POST",
       path: "/v1/routes",
+      summary: "Add a tenant route",
+      schema: { body: requests.routeAdd, response: responses.change },
       handler: (context) => {
-        const body = parse(schemas.routeAdd, context.body, "route add") as RouteAddRequest;
+        const body = context.body as RouteAddRequest;
         return daemon.editDocument(
           addRoute(body),
           changeOptions(body, `route add ${body.tenant} ${body.prefix}`),
@@ -258,8 +219,10 @@ export function daemonRoutes(daemon: Daemon): Route[] {
     {
       method: "DELETE",
       path: "/v1/routes",
+      summary: "Delete a tenant route",
+      schema: { body: requests.routeDelete, response: responses.change },
       handler: (context) => {
-        const body = parse(schemas.routeDelete, context.body, "route del") as RouteDeleteRequest;
+        const body = context.body as RouteDeleteRequest;
         return daemon.editDocument(
           deleteRoute(body),
           changeOptions(body, `route del ${body.tenant} ${body.prefix}`),
@@ -269,6 +232,9 @@ export function daemonRoutes(daemon: Daemon): Route[] {
     {
       method: "GET",
       path: "/v1/counters",
+      summary:
+        "Per switch and VSID: encap, decap and flood packets and bytes, read from the switches",
+      schema: { querystring: queries.counters, response: responses.counters },
       handler: (context) => {
         withFabric();
         const vsidText = context.query.get("vsid");
@@ -277,13 +243,15 @@ export function daemonRoutes(daemon: Daemon): Route[] {
           daemon.pipeline,
           daemon.fabric,
           daemon.allocations,
-          vsidText === null ? undefined : Number(vsidText),
+          vsidText === null ? undefined : vsidOf(vsidText),
         );
       },
     },
     {
       method: "GET",
       path: "/v1/drops",
+      summary: "Non-zero drop counters per switch, stage and reason",
+      schema: { querystring: queries.drops, response: responses.drops },
       handler: (context) => {
         withFabric();
         return readDrops(
@@ -295,6 +263,8 @@ export function daemonRoutes(daemon: Daemon): Route[] {
     {
       method: "GET",
       path: "/v1/tables/:switch",
+      summary: "A switch's tables: entries and size",
+      schema: { params: params.switch, response: responses.tables },
       handler: (context) => {
         const [session] = pickSessions(daemon.sessions, context.params.switch ?? "");
         return readTables(session as NonNullable<typeof session>, daemon.pipeline);
@@ -303,6 +273,8 @@ export function daemonRoutes(daemon: Daemon): Route[] {
     {
       method: "GET",
       path: "/v1/tables/:switch/:table",
+      summary: "One table's entries, read from the switch",
+      schema: { params: params.table, response: responses.tableEntries },
       handler: (context) => {
         const [session] = pickSessions(daemon.sessions, context.params.switch ?? "");
         return readTableEntries(
@@ -316,6 +288,8 @@ export function daemonRoutes(daemon: Daemon): Route[] {
     {
       method: "GET",
       path: "/v1/events",
+      summary: "Recent daemon events; follow=1 streams new ones as JSON lines",
+      schema: { querystring: queries.events, response: responses.events, streams: true },
       handler: (context) => {
         const kinds = new Set(
           context.query.getAll("kind").flatMap((k) => k.split(",")) as EventKind[],
@@ -340,6 +314,18 @@ export function daemonRoutes(daemon: Daemon): Route[] {
           });
         });
       },
+    },
+  ];
+}
+
+/** Prometheus's scrape target (text exposition format; not part of the OpenAPI document). */
+export function metricsRoutes(metrics: DaemonMetrics): Route[] {
+  return [
+    {
+      method: "GET",
+      path: "/metrics",
+      hidden: true,
+      handler: async () => new RawAnswer(metrics.contentType, await metrics.text()),
     },
   ];
 }
