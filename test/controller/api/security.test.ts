@@ -81,7 +81,7 @@ describe("R17: the API's doors: unix socket 0600 and TCP with client certificate
     stranger = new ThrowawayPki(dir, "unknown").issue("stranger", "/CN=mallory/OU=operator");
     sw = await startSoftswitch({ deviceId: 1 });
     daemon = await startDaemon([
-      ...["--state-dir", join(dir, "state"), "--socket", socket, "--election-id", "10"],
+      ...["--state-dir", join(dir, "state"), "--socket", socket],
       ...["--reconcile-interval", "0", "--listen", "127.0.0.1:0"],
       ...["--listen-cert", server.cert, "--listen-key", server.key, "--client-ca", pki.ca.cert],
     ]);
