@@ -5,7 +5,8 @@
  *
  *   stateDir: /var/lib/nvgre            # the embedded intent store (one host, no server)
  *   store: embedded                     # or { etcd: { endpoints: [h:2379, …], prefix: /nvgre/<fabric>/,
- *                                       #   caFile, certFile, keyFile, username, passwordFile } }
+ *                                       #   caFile, certFile, keyFile, username, passwordFile,
+ *                                       #   maxTxnOps (the members' --max-txn-ops, default 128) } }
  *   memberId: <host>-<pid>              # this replica's name in the cluster
  *   leaseTtlSeconds: 3                  # etcd leadership lease: a dead leader is replaced within it
  *   socket: /run/nvgre/nvgre-ctl.sock   # local API, mode 0600
@@ -49,6 +50,8 @@ const etcdStore = z.strictObject({
   username: z.string().optional(),
   passwordFile: z.string().optional(),
   dialTimeoutSeconds: z.number().positive().default(5),
+  // The members' --max-txn-ops: changes with more keys are staged in several transactions.
+  maxTxnOps: z.int().min(16).default(128),
 });
 
 export type EtcdStoreConfig = z.output<typeof etcdStore>;

@@ -73,7 +73,12 @@ import {
 import { handlePunt, PUNT_VSID_FFFFFF } from "./punt/handler.js";
 import { TokenBucket } from "./punt/rate-limit.js";
 import { SwitchSession } from "./session.js";
-import { type AppliedChange, type HistoryRecord, StoredIntent } from "./stored-intent.js";
+import {
+  type AppliedChange,
+  ChangeInProgressError,
+  type HistoryRecord,
+  StoredIntent,
+} from "./stored-intent.js";
 import { switchView } from "./switch-view.js";
 
 export const daemonVersion = "0.1.0";
@@ -127,6 +132,9 @@ export type ReconcileObserver = (
   seconds: number,
   result: SwitchReconcileResult,
 ) => void;
+
+/** How long a change waits for another replica's staged change before it is refused. */
+const CHANGE_IN_PROGRESS_WAIT_MS = 30_000;
 
 export class Daemon {
   readonly events: EventRing;
@@ -201,7 +209,7 @@ export class Daemon {
    * store and joins the election; a replica that wins raises its sessions to primary.
    */
   async start(): Promise<void> {
-    const stored = await StoredIntent.load(this.store);
+    const stored = await StoredIntent.load(this.store, this.leadership.member.id);
     this.stored = stored;
     if (!stored.empty) {
       let fabric: Fabric;
@@ -285,6 +293,7 @@ export class Daemon {
    * before must not be undone), then ask every switch for mastership with the term's id.
    */
   private async lead(term: number): Promise<void> {
+    await this.recoverStalledChange();
     await this.catchUp();
     this.record("cluster", "info", `leading (term ${term}): taking primary on every switch`, {
       term,
@@ -295,6 +304,23 @@ export class Daemon {
   /** Lost the leadership: stop writing at once, then take a backup's id. */
   private follow(): void {
     for (const session of this.sessions.values()) session.setElectionId(this.electionId);
+  }
+
+  /**
+   * A change staged by a replica that stopped half-way blocks every other change: the leader
+   * finishes it (its journal is whole) or drops it, once its writer is gone.
+   */
+  private async recoverStalledChange(): Promise<void> {
+    try {
+      const done = await this.stored?.recoverStalled((member) => this.leadership.isGone(member));
+      if (done) this.record("intent", "warn", done);
+    } catch (error) {
+      this.record(
+        "intent",
+        "error",
+        `taking over a stalled change failed: ${(error as Error).message}`,
+      );
+    }
   }
 
   /** Waits until this replica's copy reflects every change the store held when it was called. */
@@ -317,7 +343,7 @@ export class Daemon {
     await this.watch?.close().catch(() => {});
     for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
       try {
-        const stored = await StoredIntent.load(this.store);
+        const stored = await StoredIntent.load(this.store, this.leadership.member.id);
         const run = this.changes.then(() => this.adopt(stored));
         this.changes = run.catch(() => {});
         await run;
@@ -581,10 +607,22 @@ export class Daemon {
   }
 
   private async changeWithRetries(edit: IntentEdit, options: ChangeOptions): Promise<ChangeResult> {
+    const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.changeNow(edit, options);
       } catch (error) {
+        if (error instanceof ChangeInProgressError) {
+          // A large change is being staged (seconds): wait for it, then prepare on top of it.
+          if (Date.now() - started > CHANGE_IN_PROGRESS_WAIT_MS) {
+            throw new IntentConflictError(`${error.message}; nothing was changed`);
+          }
+          if (this.leading) await this.recoverStalledChange();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          await this.catchUpNow();
+          attempt--;
+          continue;
+        }
         if (!(error instanceof StoreConflictError) || attempt >= 5) {
           if (error instanceof StoreConflictError) {
             throw new IntentConflictError(`${error.message}; nothing was changed`);

@@ -57,6 +57,11 @@ export class Leadership {
     return ordinal === undefined ? BigInt(NO_ORDINAL) : backupElectionId(ordinal);
   }
 
+  /** True when `memberId` is no longer among the cluster's live members. */
+  async isGone(memberId: string): Promise<boolean> {
+    return !(await this.cluster.members()).some((member) => member.id === memberId);
+  }
+
   async join(): Promise<void> {
     await this.cluster.join(this.member);
   }

@@ -57,6 +57,7 @@ function etcdOptions(etcd: EtcdStoreConfig) {
     endpoints: etcd.endpoints,
     prefix: etcd.prefix,
     dialTimeoutMs: etcd.dialTimeoutSeconds * 1000,
+    maxTxnOps: etcd.maxTxnOps,
     ...(ca ? { tls: { ca, ...(cert && key ? { cert, key } : {}) } } : {}),
     ...(etcd.username ? { username: etcd.username, password: password ?? "" } : {}),
   };

@@ -9,12 +9,22 @@
  *   intent/alloc/<pool>/ids/<key>    one allocated id
  *   intent/meta/head                 the latest change: sequence number, trigger, actor, time
  *   intent/history/<sequence>        the audit record of every change (who, when, what keys)
+ *   intent/staging/<sequence>/<part> the journal of a change too large for one transaction
  *
  * Every change compares `meta/head` with the revision this replica read it at and rewrites it,
  * so changes are serialised: a change validated against revision R commits only if no other
  * change committed since R. That is what makes validating a change against this replica's
  * indexes safe when several replicas take changes at once; a replica that lost the race reads
  * up (the watch) and tries again. The fabric's revision is the store's revision.
+ *
+ * A change that does not fit one transaction of the store (store.limits: etcd's default
+ * --max-txn-ops is 128, and it takes at most 1 MiB) is staged: a first transaction claims the head
+ * (marking it `staging`), the change's journal is written in parts, then applied in fenced
+ * transactions (each compares the claimed head), and a last one writes the final head and the
+ * history record. Replicas hold back what they watch while the head is staging and apply it all
+ * at once when the final head arrives, so nobody compiles half a change; a copy loaded mid-way
+ * overlays the journal. A writer that dies half-way leaves a stalled change that
+ * `recoverStalled` finishes (journal whole) or drops (journal incomplete: nothing was applied).
  */
 import type { Allocations, PoolState } from "../compile/allocate.js";
 import {
@@ -24,6 +34,7 @@ import {
   ResourceSet,
 } from "../intent/resources.js";
 import type { FabricDocument } from "../intent/schema.js";
+import { StoreConflictError } from "../intent/store/errors.js";
 import type { KvStore, Watch, WatchBatch } from "../intent/store/types.js";
 
 /** Everything of the intent lives under one prefix, apart from the cluster's own keys. */
@@ -31,6 +42,15 @@ const INTENT_PREFIX = "intent/";
 const ALLOC_PREFIX = `${INTENT_PREFIX}alloc/`;
 const META_PREFIX = `${INTENT_PREFIX}meta/`;
 const HEAD_KEY = `${META_PREFIX}head`;
+const STAGING_PREFIX = `${INTENT_PREFIX}staging/`;
+/** Room left in every transaction for the head and history record beside a change's keys. */
+const TXN_OPS_SPARE = 8;
+/** Bytes of one journal part (one value, under the store's 512 KiB per value). */
+const PART_BYTES = 384 * 1024;
+/** Resource names a history record lists; larger changes keep the first ones and the totals. */
+const HISTORY_NAMES = 1000;
+/** A staged change whose writer still lives is taken over once it is this old. */
+const STALLED_AFTER_MS = 60_000;
 /** Audit records kept; older ones are deleted by the change that pushes them out. */
 export const HISTORY_KEPT = 10_000;
 const HISTORY_PREFIX = `${INTENT_PREFIX}history/`;
@@ -46,6 +66,23 @@ export interface ChangeAuthor {
 interface Head extends ChangeAuthor {
   sequence: number;
   time: string;
+  /** Set while the change is being written in several transactions. */
+  staging?: Staging;
+}
+
+interface Staging {
+  /** Journal parts (intent/staging/<sequence>/<part>) the change was split into. */
+  parts: number;
+  /** The replica writing it (its member id). */
+  writer: string;
+  /** The head before this change (restored if the change is dropped). */
+  previous: Head | null;
+}
+
+/** One key of a change: a put, or a delete when value is undefined. */
+interface StoreOp {
+  key: string;
+  value?: unknown;
 }
 
 /** One change as history shows it. */
@@ -54,9 +91,12 @@ export interface HistoryRecord extends ChangeAuthor {
   time: string;
   /** The store revision the change produced. */
   revision: number;
-  /** Resource keys written (`resources/endpoint/web-1`) and deleted. */
+  /** Resource keys written (`resources/endpoint/web-1`) and deleted (at most 1,000 each). */
   put: string[];
   deleted: string[];
+  /** How many there were in all, when the lists above were cut. */
+  putTotal?: number;
+  deletedTotal?: number;
 }
 
 export interface CommitResult {
@@ -90,12 +130,22 @@ export class StoredIntent {
   private headModRevision = 0;
   private head: Head | undefined;
   private revisionRead = 0;
+  /** The staged change in the store, while it is being written (commits wait for it). */
+  private staging: Staging | undefined;
+  /** Watched events of the staged change, applied together when its final head arrives. */
+  private held: WatchBatch["events"] = [];
+  /** True while this copy's own commit runs (its staged change is not stalled). */
+  private writing = false;
 
-  private constructor(readonly store: KvStore) {}
+  private constructor(
+    readonly store: KvStore,
+    /** This replica's member id, written into the changes it stages. */
+    private readonly member: string,
+  ) {}
 
   /** Reads every resource and allocation at one revision, in pages. */
-  static async load(store: KvStore): Promise<StoredIntent> {
-    const intent = new StoredIntent(store);
+  static async load(store: KvStore, member = "controller"): Promise<StoredIntent> {
+    const intent = new StoredIntent(store, member);
     // Three reads at one revision (history is read only when asked for).
     const first = await store.range(`${INTENT_PREFIX}${RESOURCE_PREFIX}`);
     const { revision } = first;
@@ -110,7 +160,19 @@ export class StoredIntent {
       else if (item.key.startsWith(ALLOC_PREFIX)) intent.setAllocation(item.key, item.value);
       else if (item.key === HEAD_KEY) intent.setHead(item.value as Head, item.modRevision);
     }
-    intent.resources = intent.resources.with(resources);
+    const staging = intent.head?.staging;
+    if (staging) {
+      // Mid-way through a staged change: a whole journal is what the store will hold once it is
+      // finished (by its writer or by recoverStalled); an incomplete one was never applied.
+      intent.staging = staging;
+      const journal = await readJournal(store, intent.head as Head, revision);
+      for (const op of journal ?? []) {
+        const resource = resourceOfKey(op.key, op.value);
+        if (resource) resources.push(resource);
+        else intent.setAllocation(op.key, op.value);
+      }
+    }
+    intent.resources = intent.resources.with(lastPerKey(resources));
     intent.allocationsView = intent.allocationsOf(new Set(intent.pools.keys()));
     intent.revisionRead = revision;
     return intent;
@@ -167,57 +229,114 @@ export class StoredIntent {
   }
 
   /**
-   * Stores a prepared change and the allocations its compile gave as one transaction, writing
-   * only what differs, if no other change committed since (StoreConflictError otherwise: read
-   * up and prepare again). This copy then reflects the new revision.
+   * Stores a prepared change and the allocations its compile gave, writing only what differs,
+   * if no other change committed since (StoreConflictError otherwise: read up and prepare
+   * again); in one transaction, or staged (see above) when it does not fit one. This copy then
+   * reflects the new revision. While another replica's staged change is being written,
+   * ChangeInProgressError.
    */
   async commit(
     change: PreparedChange,
     allocations: Allocations,
     author: ChangeAuthor,
   ): Promise<CommitResult> {
+    if (this.staging) throw new ChangeInProgressError(this.head as Head);
     const { resources } = change;
-    const allocationPuts: { key: string; value: unknown }[] = [];
-    const allocationDeletes: string[] = [];
-    this.allocationChanges(allocations, allocationPuts, allocationDeletes);
-    const sequence = (this.head?.sequence ?? 0) + 1;
-    const head: Head = { ...author, sequence, time: new Date().toISOString() };
-    const storeKey = (c: ResourceChange) => `${INTENT_PREFIX}${c.key}`;
-    const history = {
-      ...head,
-      put: resources.filter((c) => c.value !== undefined).map((c) => c.key),
-      deleted: resources.filter((c) => c.value === undefined).map((c) => c.key),
+    const allocationOps: StoreOp[] = [];
+    this.allocationChanges(allocations, allocationOps);
+    const ops: StoreOp[] = [
+      ...resources.map((c) => ({ key: `${INTENT_PREFIX}${c.key}`, value: c.value })),
+      ...allocationOps,
+    ];
+    const head: Head = {
+      ...author,
+      sequence: (this.head?.sequence ?? 0) + 1,
+      time: new Date().toISOString(),
     };
-    const puts = [
-      ...resources.flatMap((c) =>
-        c.value === undefined ? [] : [{ key: storeKey(c), value: c.value }],
-      ),
-      ...allocationPuts,
-      { key: HEAD_KEY, value: head },
-      { key: historyKey(sequence), value: history },
-    ];
-    const deletes = [
-      ...resources.flatMap((c) => (c.value === undefined ? [storeKey(c)] : [])),
-      ...allocationDeletes,
-      ...(sequence > HISTORY_KEPT ? [historyKey(sequence - HISTORY_KEPT)] : []),
-    ];
-    const revision = await this.store.commit({
-      compares: [{ key: HEAD_KEY, modRevision: this.headModRevision }],
-      puts,
-      deletes,
-    });
+    this.writing = true;
+    let revision: number;
+    try {
+      const fits = chunk(ops, ...txnSize(this.store)).length <= 1;
+      revision = fits
+        ? await this.store.commit({
+            compares: [{ key: HEAD_KEY, modRevision: this.headModRevision }],
+            ...finalTxn(ops, head, ops),
+          })
+        : await this.commitStaged(ops, head);
+    } finally {
+      this.writing = false;
+    }
     this.resources =
       change.basis === this.revisionRead ? change.next : this.resources.with(resources);
-    for (const { key, value } of allocationPuts) this.setAllocation(key, value);
-    for (const key of allocationDeletes) this.setAllocation(key, undefined);
+    for (const op of allocationOps) this.setAllocation(op.key, op.value);
     this.allocationsView = allocations;
     this.setHead(head, revision);
     this.revisionRead = revision;
-    return {
-      revision,
-      keysWritten: puts.length + deletes.length,
-      resourcesChanged: resources.length,
+    return { revision, keysWritten: ops.length + 2, resourcesChanged: resources.length };
+  }
+
+  /** Claims the head, writes the journal, then applies it (finishStaged); returns the final revision. */
+  private async commitStaged(ops: StoreOp[], head: Head): Promise<number> {
+    const parts = chunk(ops, Number.POSITIVE_INFINITY, PART_BYTES);
+    const staged: Head = {
+      ...head,
+      staging: { parts: parts.length, writer: this.member, previous: this.head ?? null },
     };
+    const claimed = await this.store.commit({
+      compares: [{ key: HEAD_KEY, modRevision: this.headModRevision }],
+      puts: [{ key: HEAD_KEY, value: staged }],
+    });
+    try {
+      for (const [index, part] of parts.entries()) {
+        await this.store.commit({
+          compares: [{ key: HEAD_KEY, modRevision: claimed }],
+          puts: [{ key: partKey(head.sequence, index), value: part }],
+        });
+      }
+      return await finishStaged(this.store, claimed, ops, head, parts.length);
+    } catch (error) {
+      if (!(error instanceof StoreConflictError)) throw error;
+      // Another replica took the change over as stalled: it finished it, or dropped it (then
+      // the conflict stands and the caller prepares it again).
+      const now = await this.store.get<Head>(HEAD_KEY);
+      if (now?.value.sequence === head.sequence && !now.value.staging) return now.modRevision;
+      throw error;
+    }
+  }
+
+  /**
+   * Finishes or drops a staged change whose writer stopped half-way: one that is gone
+   * (`writerGone`), this replica when it is not writing, or any writer after a minute.
+   * Returns what it did, for the log; undefined when there was nothing to take over.
+   */
+  async recoverStalled(
+    writerGone: (member: string) => Promise<boolean>,
+  ): Promise<string | undefined> {
+    const head = await this.store.get<Head>(HEAD_KEY);
+    const staging = head?.value.staging;
+    if (!head || !staging) return undefined;
+    const age = Date.now() - Date.parse(head.value.time);
+    const stalled =
+      staging.writer === this.member
+        ? !this.writing
+        : age > STALLED_AFTER_MS || (await writerGone(staging.writer));
+    if (!stalled) return undefined;
+    const { sequence, trigger } = head.value;
+    const journal = await readJournal(this.store, head.value);
+    const final: Head = { ...head.value };
+    delete final.staging;
+    if (journal) {
+      await finishStaged(this.store, head.modRevision, journal, final, staging.parts);
+      return `finished change ${sequence} (${trigger}) that ${staging.writer} left half-way`;
+    }
+    await this.store.commit({
+      compares: [{ key: HEAD_KEY, modRevision: head.modRevision }],
+      ...(staging.previous
+        ? { puts: [{ key: HEAD_KEY, value: staging.previous }] }
+        : { deletes: [HEAD_KEY] }),
+    });
+    await deleteJournal(this.store, sequence, staging.parts);
+    return `dropped change ${sequence} (${trigger}) that ${staging.writer} left before its journal was whole (nothing of it was applied)`;
   }
 
   /**
@@ -239,26 +358,50 @@ export class StoredIntent {
     );
   }
 
-  /** Applies one watched revision; undefined when this copy already reflects it. */
+  /**
+   * Applies one watched revision; undefined when this copy already reflects it, or while a
+   * staged change is being written (its revisions are held and applied with its final head).
+   */
   applyBatch(batch: WatchBatch): AppliedChange | undefined {
     if (batch.revision <= this.revisionRead) return undefined;
+    this.revisionRead = batch.revision;
+    const headEvent = batch.events.findLast((event) => event.key === HEAD_KEY);
+    const headNow = headEvent?.type === "put" ? (headEvent.value as Head) : undefined;
+    if (headEvent ? headNow?.staging : this.staging) {
+      if (headEvent) {
+        this.staging = headNow?.staging;
+        this.setHead(headNow as Head, headEvent.modRevision);
+      }
+      this.held.push(...batch.events);
+      return undefined;
+    }
+    const events = this.held.length > 0 ? [...this.held, ...batch.events] : batch.events;
+    this.held = [];
+    this.staging = undefined;
     const resources: ResourceChange[] = [];
     const pools = new Set<string>();
-    for (const event of batch.events) {
+    for (const event of events) {
       const value = event.type === "put" ? event.value : undefined;
       const resource = resourceOfKey(event.key, value);
       if (resource) resources.push(resource);
       else if (event.key.startsWith(ALLOC_PREFIX)) {
         const pool = this.setAllocation(event.key, value);
         if (pool !== undefined) pools.add(pool);
-      } else if (event.key === HEAD_KEY && value !== undefined) {
-        this.setHead(value as Head, event.modRevision);
       }
     }
-    this.resources = this.resources.with(resources);
+    if (headEvent) {
+      if (headNow) this.setHead(headNow, headEvent.modRevision);
+      else {
+        this.head = undefined;
+        this.headModRevision = 0;
+      }
+    }
+    // Revisions of other keys (a journal's removal) change nothing a replica compiles.
+    if (resources.length === 0 && pools.size === 0 && !headEvent) return undefined;
+    const changed = lastPerKey(resources);
+    this.resources = this.resources.with(changed);
     if (pools.size > 0) this.allocationsView = this.allocationsOf(pools);
-    this.revisionRead = batch.revision;
-    return { revision: batch.revision, resources, allocationsChanged: pools.size > 0 };
+    return { revision: batch.revision, resources: changed, allocationsChanged: pools.size > 0 };
   }
 
   /** The audit records with a sequence above `afterSequence`, oldest first. */
@@ -322,27 +465,23 @@ export class StoredIntent {
   }
 
   /** Keys to write for `next`: pools the compile replaced are compared id by id. */
-  private allocationChanges(
-    next: Allocations,
-    puts: { key: string; value: unknown }[],
-    deletes: string[],
-  ): void {
+  private allocationChanges(next: Allocations, ops: StoreOp[]): void {
     const previous = this.allocationsView.pools;
     for (const [name, pool] of Object.entries(next.pools)) {
       const was = previous[name];
       if (was === pool) continue;
-      if (was?.next !== pool.next) puts.push({ key: nextKey(name), value: pool.next });
+      if (was?.next !== pool.next) ops.push({ key: nextKey(name), value: pool.next });
       for (const [id, value] of Object.entries(pool.ids)) {
-        if (was?.ids[id] !== value) puts.push({ key: idKey(name, id), value });
+        if (was?.ids[id] !== value) ops.push({ key: idKey(name, id), value });
       }
       for (const id of Object.keys(was?.ids ?? {})) {
-        if (!Object.hasOwn(pool.ids, id)) deletes.push(idKey(name, id));
+        if (!Object.hasOwn(pool.ids, id)) ops.push({ key: idKey(name, id) });
       }
     }
     for (const [name, was] of Object.entries(previous)) {
       if (Object.hasOwn(next.pools, name)) continue;
-      deletes.push(nextKey(name));
-      for (const id of Object.keys(was.ids)) deletes.push(idKey(name, id));
+      ops.push({ key: nextKey(name) });
+      for (const id of Object.keys(was.ids)) ops.push({ key: idKey(name, id) });
     }
   }
 }
@@ -371,3 +510,152 @@ function parseAllocationKey(key: string): { pool: string; id?: string } | undefi
   }
   return undefined;
 }
+
+/** Thrown by commit while another replica's staged change is being written. */
+export class ChangeInProgressError extends Error {
+  override readonly name = "ChangeInProgressError";
+  constructor(readonly head: ChangeAuthor & { sequence: number; time: string }) {
+    super(
+      `change ${head.sequence} (${head.trigger}, by ${head.actor}, since ${head.time}) is still being written; try again when it is done`,
+    );
+  }
+}
+
+/**
+ * The transaction that ends a change: the head, the history record of all its ops, and those
+ * of them still to write (all of a change in one transaction; none of a staged one).
+ */
+function finalTxn(
+  ops: StoreOp[],
+  head: Head,
+  unwritten: StoreOp[],
+): { puts: { key: string; value: unknown }[]; deletes: string[] } {
+  const { puts, deletes } = splitOps(unwritten);
+  puts.push(
+    { key: HEAD_KEY, value: head },
+    { key: historyKey(head.sequence), value: historyOf(head, ops) },
+  );
+  if (head.sequence > HISTORY_KEPT) deletes.push(historyKey(head.sequence - HISTORY_KEPT));
+  return { puts, deletes };
+}
+
+/**
+ * Applies a staged change's ops in transactions fenced by the claimed head (another writer
+ * taking it over makes them fail), then ends it; returns the final revision.
+ */
+async function finishStaged(
+  store: KvStore,
+  claimed: number,
+  ops: StoreOp[],
+  head: Head,
+  parts: number,
+): Promise<number> {
+  const compares = [{ key: HEAD_KEY, modRevision: claimed }];
+  for (const batch of chunk(ops, ...txnSize(store))) {
+    const { puts, deletes } = splitOps(batch);
+    await store.commit({ compares, puts, deletes });
+  }
+  const revision = await store.commit({ compares, ...finalTxn(ops, head, []) });
+  await deleteJournal(store, head.sequence, parts);
+  return revision;
+}
+
+function splitOps(ops: StoreOp[]): { puts: { key: string; value: unknown }[]; deletes: string[] } {
+  const puts: { key: string; value: unknown }[] = [];
+  const deletes: string[] = [];
+  for (const op of ops) {
+    if (op.value === undefined) deletes.push(op.key);
+    else puts.push({ key: op.key, value: op.value });
+  }
+  return { puts, deletes };
+}
+
+/** The staged change's ops, or undefined while its journal is incomplete. */
+async function readJournal(
+  store: KvStore,
+  head: Head,
+  atRevision?: number,
+): Promise<StoreOp[] | undefined> {
+  const parts = head.staging?.parts ?? 0;
+  const { items } = await store.range<StoreOp[]>(
+    journalPrefix(head.sequence),
+    atRevision === undefined ? {} : { atRevision },
+  );
+  const byKey = new Map(items.map((item) => [item.key, item.value]));
+  const journal: StoreOp[] = [];
+  for (let index = 0; index < parts; index++) {
+    const part = byKey.get(partKey(head.sequence, index));
+    if (!part) return undefined;
+    journal.push(...part);
+  }
+  return journal;
+}
+
+/** The journal is not needed once the final head is stored: removed after it, in batches. */
+async function deleteJournal(store: KvStore, sequence: number, parts: number): Promise<void> {
+  const keys = Array.from({ length: parts }, (_, index) => partKey(sequence, index));
+  const [ops] = txnSize(store);
+  for (let at = 0; at < keys.length; at += ops) {
+    await store.commit({ deletes: keys.slice(at, at + ops) });
+  }
+}
+
+/** Ops in runs of at most maxOps and maxBytes (a single op larger than maxBytes goes alone). */
+function chunk(ops: StoreOp[], maxOps: number, maxBytes: number): StoreOp[][] {
+  const runs: StoreOp[][] = [];
+  let run: StoreOp[] = [];
+  let bytes = 0;
+  for (const op of ops) {
+    const size = opBytes(op);
+    if (run.length > 0 && (run.length >= maxOps || bytes + size > maxBytes)) {
+      runs.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(op);
+    bytes += size;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
+
+/** Ops and bytes of a change's keys per transaction, with room for the head and history. */
+function txnSize(store: KvStore): [ops: number, bytes: number] {
+  return [store.limits.ops - TXN_OPS_SPARE, Math.floor(store.limits.bytes * 0.75)];
+}
+
+const opBytes = (op: StoreOp) =>
+  op.key.length + (op.value === undefined ? 0 : JSON.stringify(op.value).length) + 16;
+
+/** The audit record of a change: who, when, and which resources it wrote and deleted. */
+function historyOf(head: Head, ops: StoreOp[]) {
+  const put: string[] = [];
+  const deleted: string[] = [];
+  for (const op of ops) {
+    if (!op.key.startsWith(`${INTENT_PREFIX}${RESOURCE_PREFIX}`)) continue;
+    (op.value === undefined ? deleted : put).push(op.key.slice(INTENT_PREFIX.length));
+  }
+  const { staging: _, ...record } = head;
+  return {
+    ...record,
+    put: put.slice(0, HISTORY_NAMES),
+    deleted: deleted.slice(0, HISTORY_NAMES),
+    ...(put.length > HISTORY_NAMES ? { putTotal: put.length } : {}),
+    ...(deleted.length > HISTORY_NAMES ? { deletedTotal: deleted.length } : {}),
+  };
+}
+
+/** One change per resource key, the last one winning (a held batch may write a key twice). */
+function lastPerKey(changes: ResourceChange[]): ResourceChange[] {
+  const byKey = new Map<string, ResourceChange>();
+  for (const change of changes) {
+    byKey.delete(change.key);
+    byKey.set(change.key, change);
+  }
+  return byKey.size === changes.length ? changes : [...byKey.values()];
+}
+
+const journalPrefix = (sequence: number) =>
+  `${STAGING_PREFIX}${String(sequence).padStart(12, "0")}/`;
+const partKey = (sequence: number, index: number) =>
+  `${journalPrefix(sequence)}${String(index).padStart(6, "0")}`;

@@ -27,11 +27,13 @@ import {
 import {
   batchByRevision,
   DEFAULT_PAGE_SIZE,
+  EMBEDDED_TXN_BYTES,
   encodeTxn,
   type KvStore,
   type RangeOptions,
   type StoredValue,
   type Txn,
+  type TxnLimits,
   type Watch,
   type WatchBatch,
   type WatchEvent,
@@ -185,6 +187,7 @@ function prefixEnd(prefix: string): string {
 
 export class EmbeddedKvStore implements KvStore {
   readonly kind = "embedded" as const;
+  readonly limits: TxnLimits = { ops: Number.POSITIVE_INFINITY, bytes: EMBEDDED_TXN_BYTES };
   private readonly historyEvents: number;
   private readonly pollMs: number;
   private readonly watchers = new Set<Watcher>();
@@ -271,7 +274,7 @@ export class EmbeddedKvStore implements KvStore {
 
   async commit(txn: Txn): Promise<number> {
     this.assertOpen();
-    const { puts, deletes, compares } = encodeTxn(txn);
+    const { puts, deletes, compares } = encodeTxn(txn, this.limits);
     const apply = this.db.transaction((): number => {
       for (const compare of compares) {
         const actual = this.statements.get.get(compare.key)?.mod_revision ?? 0;

@@ -94,3 +94,16 @@ export class ValueTooLargeError extends StoreError {
 
 /** ValueTooLargeError's key when the transaction as a whole is over the limit. */
 export const TRANSACTION = "(transaction)";
+
+/** A transaction with more puts and deletes than the store takes (etcd's --max-txn-ops). */
+export class TooManyOpsError extends StoreError {
+  override name = "TooManyOpsError";
+  constructor(
+    readonly ops: number,
+    readonly limit: number,
+  ) {
+    super(
+      `a transaction of ${ops} operations is over the store's limit of ${limit} (etcd's --max-txn-ops; split the change)`,
+    );
+  }
+}

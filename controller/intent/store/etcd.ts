@@ -28,11 +28,14 @@ import {
 import {
   batchByRevision,
   DEFAULT_PAGE_SIZE,
+  ETCD_DEFAULT_TXN_OPS,
   encodeTxn,
   type KvStore,
+  MAX_TXN_BYTES,
   type RangeOptions,
   type StoredValue,
   type Txn,
+  type TxnLimits,
   type Watch,
   type WatchBatch,
   type WatchEvent,
@@ -51,6 +54,8 @@ export interface EtcdStoreOptions {
   dialTimeoutMs?: number;
   /** How long one request may take before the member counts as unavailable (default 5,000 ms). */
   requestTimeoutMs?: number;
+  /** The members' --max-txn-ops (default etcd's, 128): larger changes are split to fit. */
+  maxTxnOps?: number;
 }
 
 export function defaultEtcdPrefix(fabricName: string): string {
@@ -87,6 +92,7 @@ export function prefixRangeEnd(prefix: Buffer): Buffer {
 export class EtcdKvStore implements KvStore {
   readonly kind = "etcd" as const;
   readonly location: string;
+  readonly limits: TxnLimits;
   readonly prefix: string;
   /** The client, shared with the election (controller/cluster/election.ts). */
   readonly client: Etcd3;
@@ -96,6 +102,7 @@ export class EtcdKvStore implements KvStore {
     this.prefix = options.prefix;
     this.location = `etcd ${options.endpoints.join(",")} (prefix ${options.prefix})`;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    this.limits = { ops: options.maxTxnOps ?? ETCD_DEFAULT_TXN_OPS, bytes: MAX_TXN_BYTES };
     const secure = options.tls !== undefined;
     const clientOptions: IOptions = {
       hosts: options.endpoints.map((endpoint) =>
@@ -183,7 +190,7 @@ export class EtcdKvStore implements KvStore {
   }
 
   async commit(txn: Txn): Promise<number> {
-    const { puts, deletes, compares } = encodeTxn(txn);
+    const { puts, deletes, compares } = encodeTxn(txn, this.limits);
     const response = await this.call(() =>
       this.client.kv.txn({
         compare: compares.map(({ key, modRevision }) => ({

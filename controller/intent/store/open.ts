@@ -2,7 +2,7 @@
  * Opens the store a URL names, so a flag or config file can choose it:
  *
  *   embedded:/var/lib/nvgre          the embedded SQLite store in that directory
- *   etcd://h1:2379,h2:2379/?prefix=/nvgre/demo/&ca=/etc/nvgre/ca.pem&cert=…&key=…&user=…&password=…&dialTimeoutMs=3000
+ *   etcd://h1:2379,h2:2379/?prefix=/nvgre/demo/&ca=/etc/nvgre/ca.pem&cert=…&key=…&user=…&password=…&dialTimeoutMs=3000&maxTxnOps=128
  *                                    etcd; the endpoints in the authority, all else as query
  *                                    parameters (ca/cert/key are PEM file paths; with ca the
  *                                    connection uses TLS). `prefix` defaults to /nvgre/<fabric>/.
@@ -31,7 +31,16 @@ export function parseStoreUrl(url: string, fabricName = "default"): StoreConfig 
     );
   }
   const params = new URLSearchParams(match[2] ?? "");
-  const known = new Set(["prefix", "ca", "cert", "key", "user", "password", "dialTimeoutMs"]);
+  const known = new Set([
+    "prefix",
+    "ca",
+    "cert",
+    "key",
+    "user",
+    "password",
+    "dialTimeoutMs",
+    "maxTxnOps",
+  ]);
   for (const name of params.keys()) {
     if (!known.has(name))
       throw new StoreError(
@@ -62,6 +71,7 @@ export function parseStoreUrl(url: string, fabricName = "default"): StoreConfig 
   if (params.has("user")) config.username = params.get("user") as string;
   if (params.has("password")) config.password = params.get("password") as string;
   if (params.has("dialTimeoutMs")) config.dialTimeoutMs = Number(params.get("dialTimeoutMs"));
+  if (params.has("maxTxnOps")) config.maxTxnOps = Number(params.get("maxTxnOps"));
   return config;
 }
 

@@ -9,7 +9,7 @@
  * every key their decision read (compare-and-set). Watchers replay history from a revision and
  * then follow live changes, so a reader that read at revision R misses nothing after R.
  */
-import { TRANSACTION, ValueTooLargeError } from "./errors.js";
+import { TooManyOpsError, TRANSACTION, ValueTooLargeError } from "./errors.js";
 
 export interface StoredValue<T = unknown> {
   key: string;
@@ -57,8 +57,17 @@ export interface RangeOptions {
   atRevision?: number;
 }
 
+/** What one transaction may hold in this store; larger changes are split by their writer. */
+export interface TxnLimits {
+  /** Puts and deletes together (etcd: its --max-txn-ops, 128 by default). */
+  ops: number;
+  /** Keys and values' JSON text together. */
+  bytes: number;
+}
+
 export interface KvStore {
   readonly kind: "embedded" | "etcd";
+  readonly limits: TxnLimits;
   /** The file path, or etcd's endpoints and prefix: for messages. */
   readonly location: string;
   /** The store's current revision (0 if it was never written). */
@@ -98,8 +107,12 @@ export interface KvStore {
 
 /** Largest single value (its JSON text): far below etcd's 1.5 MiB request limit. */
 export const MAX_VALUE_BYTES = 512 * 1024;
-/** Largest transaction (keys and values' JSON text together). */
+/** Largest etcd transaction (keys and values' JSON text together): etcd refuses over 1.5 MiB. */
 export const MAX_TXN_BYTES = 1024 * 1024;
+/** etcd's default --max-txn-ops. */
+export const ETCD_DEFAULT_TXN_OPS = 128;
+/** The embedded store's transactions are SQLite's: one holds a 100,000-endpoint fabric. */
+export const EMBEDDED_TXN_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_PAGE_SIZE = 1000;
 
 export interface EncodedPut {
@@ -111,7 +124,10 @@ export interface EncodedPut {
  * Serialises a transaction's values and refuses it (ValueTooLargeError) if a value or the whole
  * is over the limits, before anything is sent; also refuses a key written twice.
  */
-export function encodeTxn(txn: Txn): {
+export function encodeTxn(
+  txn: Txn,
+  limits: TxnLimits,
+): {
   puts: EncodedPut[];
   deletes: string[];
   compares: TxnCompare[];
@@ -129,13 +145,15 @@ export function encodeTxn(txn: Txn): {
     claimOnce(seen, key);
   }
   const deletes = txn.deletes ?? [];
+  const ops = puts.length + deletes.length;
+  if (ops > limits.ops) throw new TooManyOpsError(ops, limits.ops);
   for (const key of deletes) {
     total += Buffer.byteLength(key);
     claimOnce(seen, key);
   }
   const compares = txn.compares ?? [];
   for (const compare of compares) total += Buffer.byteLength(compare.key) + 16;
-  if (total > MAX_TXN_BYTES) throw new ValueTooLargeError(TRANSACTION, total, MAX_TXN_BYTES);
+  if (total > limits.bytes) throw new ValueTooLargeError(TRANSACTION, total, limits.bytes);
   return { puts, deletes, compares };
 }
 

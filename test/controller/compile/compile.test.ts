@@ -314,16 +314,16 @@ describe("compiler", () => {
     );
   });
 
-  test("refuses port numbers the switch cannot represent (bmv2: 9 bits)", () => {
+  test("refuses port numbers the switch cannot represent (bmv2: 9 bits, 511 the drop port)", () => {
     const doc = small();
     doc.switches.find((s: Doc) => s.name === "leaf3").ports[0].port = 600;
     doc.endpoints.find((e: Doc) => e.name === "db-2").location.port = 600;
     const issues = compileIssues(doc);
+    const message =
+      "port 600 is outside 0–510 (bmv2 and the softswitch; 511 is the target's drop port)";
     assert.deepEqual(issues, [
-      {
-        path: "switches[4].ports[0].port",
-        message: "port 600 does not fit the switch's 9-bit port numbers",
-      },
+      { path: "switches[4].ports[0].port", message },
+      { path: "endpoints[4].location.port", message },
     ]);
   });
 

@@ -68,6 +68,7 @@ test("etcd store: from the file with TLS and credentials, --store replaces endpo
       username: "nvgre",
       passwordFile: "/etc/nvgre/etcd.pass",
       dialTimeoutSeconds: 5,
+      maxTxnOps: 128,
     },
   });
   const overridden = loadDaemonConfig({
@@ -83,11 +84,17 @@ test("etcd store: from the file with TLS and credentials, --store replaces endpo
       username: "nvgre",
       passwordFile: "/etc/nvgre/etcd.pass",
       dialTimeoutSeconds: 5,
+      maxTxnOps: 128,
     },
   });
   assert.equal(overridden.memberId, "ctl-a");
   assert.deepEqual(loadDaemonConfig({ store: "etcd://h:2379" }).store, {
-    etcd: { endpoints: ["h:2379"], prefix: "/nvgre/default/", dialTimeoutSeconds: 5 },
+    etcd: {
+      endpoints: ["h:2379"],
+      prefix: "/nvgre/default/",
+      dialTimeoutSeconds: 5,
+      maxTxnOps: 128,
+    },
   });
   assert.throws(
     () => loadDaemonConfig({ store: "zookeeper://h:2181" }),

@@ -15,6 +15,7 @@ import {
   StoreCompactedError,
   StoreConflictError,
   StoreLockedError,
+  TooManyOpsError,
   TRANSACTION,
   ValueTooLargeError,
 } from "../../../../controller/intent/store/errors.js";
@@ -67,8 +68,14 @@ const implementations: Implementation[] = [
     async fresh() {
       if (!cluster) throw new Error("etcd cluster not started");
       const prefix = `/nvgre/conformance-${++prefixes}/`;
-      const store = track(await openEtcdStore({ endpoints: cluster.endpoints, prefix }));
-      return { store, url: `etcd://${cluster.endpoints.join(",")}/?prefix=${prefix}` };
+      // The test cluster runs with --max-txn-ops 20,000 (its 2,500-key commits need it).
+      const store = track(
+        await openEtcdStore({ endpoints: cluster.endpoints, prefix, maxTxnOps: 20_000 }),
+      );
+      return {
+        store,
+        url: `etcd://${cluster.endpoints.join(",")}/?prefix=${prefix}&maxTxnOps=20000`,
+      };
     },
     async compact(store, revision) {
       await (store as EtcdKvStore).client.kv.compact({ revision, physical: true });
@@ -388,7 +395,7 @@ for (const impl of implementations) {
       }
     });
 
-    test("a value over 512 KiB or a transaction over 1 MiB is refused before anything is written", async () => {
+    test("a value over 512 KiB or a transaction over the store's limit (etcd 1 MiB, 128 operations) is refused before anything is written", async () => {
       const { store } = await impl.fresh();
       const r0 = await store.commit({ puts: [{ key: "small", value: 1 }] });
       await assert.rejects(
@@ -404,20 +411,28 @@ for (const impl of implementations) {
           error.bytes > MAX_VALUE_BYTES &&
           error.limit === MAX_VALUE_BYTES,
       );
-      const third = "y".repeat(400 * 1024);
+      const part = "y".repeat(400 * 1024);
+      const parts = Math.ceil(store.limits.bytes / part.length) + 1;
       await assert.rejects(
         store.commit({
-          puts: [
-            { key: "p1", value: third },
-            { key: "p2", value: third },
-            { key: "p3", value: third },
-          ],
+          puts: Array.from({ length: parts }, (_, i) => ({ key: `p${i + 1}`, value: part })),
         }),
         (error: unknown) =>
           error instanceof ValueTooLargeError &&
           error.key === TRANSACTION &&
-          error.limit === MAX_TXN_BYTES,
+          error.limit === store.limits.bytes,
       );
+      if (store.kind === "etcd") {
+        assert.equal(store.limits.bytes, MAX_TXN_BYTES);
+        const ops = store.limits.ops + 1;
+        await assert.rejects(
+          store.commit({
+            puts: Array.from({ length: ops }, (_, i) => ({ key: `o${i}`, value: i })),
+          }),
+          (error: unknown) =>
+            error instanceof TooManyOpsError && error.ops === ops && error.limit === ops - 1,
+        );
+      }
       assert.equal(await store.revision(), r0);
       assert.equal((await store.get("small"))?.value, 1);
       assert.equal(await store.get("p1"), undefined);
