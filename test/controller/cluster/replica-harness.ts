@@ -54,7 +54,7 @@ switches:
 tenants:
   - name: contoso
 virtualSubnets:
-  - { vsid: 0x5001, name: web, tenant: contoso, learning: { local: true } }
+  - { vsid: 0x5001, name: web, tenant: contoso, sourceGuard: false, learning: { local: true } }
 endpoints:
   - { name: web-1, vsid: 0x5001, mac: "02:00:00:00:01:01", ips: [10.1.1.10], location: { switch: leaf1, port: 1 } }
   - { name: web-2, vsid: 0x5001, mac: "02:00:00:00:01:02", ips: [10.1.1.11], location: { switch: leaf2, port: 1 } }
