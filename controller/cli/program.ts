@@ -447,7 +447,7 @@ export function buildProgram(io: CliIo): Command {
       ]),
     )
     .action(async (options) => {
-      const { runDaemonCommand } = await import("../daemon/main.js");
+      const { runDaemonCommand } = await import("../api/run.js");
       await runDaemonCommand({ ...options, socket: program.opts<{ socket: string }>().socket });
     });
 

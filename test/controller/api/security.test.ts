@@ -101,10 +101,11 @@ describe("R17: the API's doors: unix socket 0600 and TCP with client certificate
   });
 
   test("R17: an operator certificate changes the intent, a viewer certificate reads it", async () => {
-    assert.equal(await revision(), 1);
+    const applied = await revision();
+    assert.ok(applied > 0, "the apply made a revision");
     const added = await tcpCall(tcp, pki.ca.cert, operator, "POST", "/v1/vsids", vsidAdd);
     assert.equal(added.status, 200, added.body);
-    assert.equal(await revision(), 2);
+    assert.ok((await revision()) > applied, "the operator's change made a newer one");
     const status = await tcpCall(tcp, pki.ca.cert, viewer, "GET", "/v1/status");
     assert.equal(status.status, 200, status.body);
     assert.match(

@@ -9,13 +9,13 @@
  */
 import { rmSync } from "node:fs";
 import { pino } from "pino";
-import { DaemonMetrics } from "../api/metrics.js";
-import { daemonRoutes, metricsRoutes } from "../api/routes.js";
-import { startApiServer } from "../api/server.js";
-import { webRoutes } from "../api/web.js";
-import { type DaemonOverrides, loadDaemonConfig } from "./config.js";
-import { Daemon } from "./daemon.js";
-import { openReplica } from "./replica.js";
+import { type DaemonOverrides, loadDaemonConfig } from "../daemon/config.js";
+import { Daemon } from "../daemon/daemon.js";
+import { openReplica } from "../daemon/replica.js";
+import { DaemonMetrics } from "./metrics.js";
+import { daemonRoutes, metricsRoutes } from "./routes.js";
+import { startApiServer } from "./server.js";
+import { webRoutes } from "./web.js";
 
 export async function runDaemonCommand(overrides: DaemonOverrides): Promise<void> {
   const config = loadDaemonConfig(overrides);
