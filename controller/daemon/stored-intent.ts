@@ -8,7 +8,8 @@
  *   intent/alloc/<pool>/next         a pool's cursor
  *   intent/alloc/<pool>/ids/<key>    one allocated id
  *   intent/meta/head                 the latest change: sequence number, trigger, actor, time
- *   intent/history/<sequence>        the audit record of every change (who, when, what keys)
+ *   intent/history/<sequence>        the audit record of every change (who, when, which
+ *                                    resources, and the values it replaced: enough to undo it)
  *
  * Every change compares `meta/head` with the revision this replica read it at and rewrites it,
  * so changes are serialised: a change validated against revision R commits only if no other
@@ -25,6 +26,8 @@ import {
 } from "../intent/resources.js";
 import type { FabricDocument } from "../intent/schema.js";
 import type { KvStore, Watch, WatchBatch } from "../intent/store/types.js";
+import type { RecordedChange } from "./api/protocol.js";
+import { NotFoundError } from "./errors.js";
 
 /** Everything of the intent lives under one prefix, apart from the cluster's own keys. */
 const INTENT_PREFIX = "intent/";
@@ -57,6 +60,27 @@ export interface HistoryRecord extends ChangeAuthor {
   /** Resource keys written (`resources/endpoint/web-1`) and deleted. */
   put: string[];
   deleted: string[];
+  /**
+   * What the changed and deleted resources held before the change, by key (added ones are
+   * absent): undoing the change restores these, so any recorded revision can be rebuilt from
+   * the current intent on either store, however far etcd has compacted. Absent in records
+   * written before history kept them (those changes cannot be undone, and show as "changed").
+   */
+  before?: Record<string, unknown>;
+}
+
+/** The resources a history record changed, in key order. */
+export function recordedChanges(record: HistoryRecord): RecordedChange[] {
+  return [
+    ...record.put.map((resource) => ({
+      resource,
+      op:
+        !record.before || Object.hasOwn(record.before, resource)
+          ? ("changed" as const)
+          : ("added" as const),
+    })),
+    ...record.deleted.map((resource) => ({ resource, op: "deleted" as const })),
+  ].sort((a, b) => (a.resource < b.resource ? -1 : 1));
 }
 
 export interface CommitResult {
@@ -187,6 +211,7 @@ export class StoredIntent {
       ...head,
       put: resources.filter((c) => c.value !== undefined).map((c) => c.key),
       deleted: resources.filter((c) => c.value === undefined).map((c) => c.key),
+      before: this.valuesBefore(resources),
     };
     const puts = [
       ...resources.flatMap((c) =>
@@ -270,14 +295,52 @@ export class StoredIntent {
       .sort((a, b) => a.sequence - b.sequence);
   }
 
-  /** The canonical document as it was at `revision` (for diff and rollback). */
+  /**
+   * The canonical document as the change recorded at `revision` left it (for diff and
+   * rollback): this copy's resources with every later change undone, newest first, from the
+   * values each history record kept. Reads no old store revision, so it works on the embedded
+   * store (which serves only the current one) and on a compacted etcd alike. NotFoundError
+   * when no recorded change produced `revision`.
+   */
   async documentAt(revision: number): Promise<FabricDocument> {
-    const { items } = await this.store.range(`${INTENT_PREFIX}${RESOURCE_PREFIX}`, {
-      atRevision: revision,
-    });
-    return ResourceSet.empty().with(
-      items.flatMap((item) => resourceOfKey(item.key, item.value) ?? []),
-    ).document;
+    // The copy and the revision it reflects, taken together before anything is awaited.
+    let resources = this.resources;
+    const reflected = this.revisionRead;
+    const records = (await this.history()).filter((record) => record.revision <= reflected);
+    if (!records.some((record) => record.revision === revision)) {
+      const range =
+        records.length === 0
+          ? "no change is recorded yet"
+          : `the recorded changes are revisions ${records[0]?.revision}–${records.at(-1)?.revision}`;
+      throw new NotFoundError(
+        `revision ${revision} is not a recorded change of the intent (${range}; see nvgre-ctl history)`,
+      );
+    }
+    for (const record of records.reverse()) {
+      if (record.revision <= revision) break;
+      const before = record.before;
+      if (!before) {
+        throw new NotFoundError(
+          `revision ${revision} cannot be rebuilt: the change at revision ${record.revision} was recorded without the values it replaced (by an older version)`,
+        );
+      }
+      resources = resources.with(
+        [...record.put, ...record.deleted].flatMap(
+          (key) => resourceOfKey(`${INTENT_PREFIX}${key}`, before[key]) ?? [],
+        ),
+      );
+    }
+    return resources.document;
+  }
+
+  /** The values `changes` replace, by resource key (resources they add have none). */
+  private valuesBefore(changes: ResourceChange[]): Record<string, unknown> {
+    const before: Record<string, unknown> = {};
+    for (const change of changes) {
+      const value = this.resources.get(change.kind, change.name);
+      if (value !== undefined) before[change.key] = value;
+    }
+    return before;
   }
 
   private setHead(head: Head, modRevision: number): void {
