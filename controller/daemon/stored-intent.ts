@@ -336,6 +336,8 @@ export class StoredIntent {
   /** The values `changes` replace, by resource key (resources they add have none). */
   private valuesBefore(changes: ResourceChange[]): Record<string, unknown> {
     const before: Record<string, unknown> = {};
+    // The first change adds everything (an empty set's fabric settings are only a default).
+    if (this.empty) return before;
     for (const change of changes) {
       const value = this.resources.get(change.kind, change.name);
       if (value !== undefined) before[change.key] = value;
