@@ -81,7 +81,7 @@ describe("R17: the API's doors: unix socket 0600 and TCP with client certificate
     stranger = new ThrowawayPki(dir, "unknown").issue("stranger", "/CN=mallory/OU=operator");
     sw = await startSoftswitch({ deviceId: 1 });
     daemon = await startDaemon([
-      ...["--state-dir", join(dir, "state"), "--socket", socket, "--election-id", "10"],
+      ...["--state-dir", join(dir, "state"), "--socket", socket],
       ...["--reconcile-interval", "0", "--listen", "127.0.0.1:0"],
       ...["--listen-cert", server.cert, "--listen-key", server.key, "--client-ca", pki.ca.cert],
     ]);
@@ -101,10 +101,10 @@ describe("R17: the API's doors: unix socket 0600 and TCP with client certificate
   });
 
   test("R17: an operator certificate changes the intent, a viewer certificate reads it", async () => {
-    assert.equal(await revision(), 1);
+    const applied = await revision();
     const added = await tcpCall(tcp, pki.ca.cert, operator, "POST", "/v1/vsids", vsidAdd);
     assert.equal(added.status, 200, added.body);
-    assert.equal(await revision(), 2);
+    assert.ok((await revision()) > applied, "the operator's change made no new revision");
     const status = await tcpCall(tcp, pki.ca.cert, viewer, "GET", "/v1/status");
     assert.equal(status.status, 200, status.body);
     assert.match(
