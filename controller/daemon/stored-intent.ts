@@ -304,7 +304,7 @@ export class StoredIntent {
    */
   async documentAt(revision: number): Promise<FabricDocument> {
     // The copy and the revision it reflects, taken together before anything is awaited.
-    let resources = this.resources;
+    const base = this.resources;
     const reflected = this.revisionRead;
     const records = (await this.history()).filter((record) => record.revision <= reflected);
     if (!records.some((record) => record.revision === revision)) {
@@ -316,6 +316,8 @@ export class StoredIntent {
         `revision ${revision} is not a recorded change of the intent (${range}; see nvgre-ctl history)`,
       );
     }
+    // Newest first: a resource several later changes touched ends with the oldest one's value.
+    const undone = new Map<string, unknown>();
     for (const record of records.reverse()) {
       if (record.revision <= revision) break;
       const before = record.before;
@@ -324,13 +326,11 @@ export class StoredIntent {
           `revision ${revision} cannot be rebuilt: the change at revision ${record.revision} was recorded without the values it replaced (by an older version)`,
         );
       }
-      resources = resources.with(
-        [...record.put, ...record.deleted].flatMap(
-          (key) => resourceOfKey(`${INTENT_PREFIX}${key}`, before[key]) ?? [],
-        ),
-      );
+      for (const key of [...record.put, ...record.deleted]) undone.set(key, before[key]);
     }
-    return resources.document;
+    return base.with(
+      [...undone].flatMap(([key, value]) => resourceOfKey(`${INTENT_PREFIX}${key}`, value) ?? []),
+    ).document;
   }
 
   /** The values `changes` replace, by resource key (resources they add have none). */

@@ -45,7 +45,7 @@ const stores: { name: string; open(): Promise<KvStore> }[] = [
   },
 ];
 
-/** Three versions of a small fabric: each changes, adds and deletes something. */
+/** Three versions of a small fabric: each changes, adds and deletes something (the VSID twice). */
 const versions = [
   {
     version: 1,
@@ -71,7 +71,7 @@ const versions = [
     name: "history",
     switches: [{ name: "leaf1", role: "leaf" }],
     tenants: [{ name: "contoso" }],
-    virtualSubnets: [{ vsid: 0x5001, name: "web", tenant: "contoso", mtu: 1400 }],
+    virtualSubnets: [{ vsid: 0x5001, name: "web", tenant: "contoso", mtu: 1500 }],
     endpoints: [{ name: "web-2", vsid: 0x5001, mac: "02:00:00:00:01:02" }],
   },
 ] as unknown as FabricDocument[];
@@ -113,10 +113,12 @@ for (const { name, open } of stores) {
       ]);
       assert.deepEqual(recordedChanges(records[2] as (typeof records)[number]), [
         { resource: "resources/endpoint/web-1", op: "deleted" },
+        { resource: "resources/vsid/0x5001", op: "changed" },
       ]);
       // What the change replaced, so that it can be undone.
       assert.deepEqual(records[2]?.before, {
         "resources/endpoint/web-1": { name: "web-1", vsid: 0x5001, mac: "02:00:00:00:01:01" },
+        "resources/vsid/0x5001": { vsid: 0x5001, name: "web", tenant: "contoso", mtu: 1400 },
       });
     });
 
