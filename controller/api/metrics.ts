@@ -1,6 +1,8 @@
 /**
  * The daemon's Prometheus metrics (prom-client), served at /metrics. What they are made from:
- *   - switch state (connected, primary, in sync, drift) from the daemon's status;
+ *   - switch state (connected, primary, in sync, drift) and the cluster (this replica leading,
+ *     the leader's term, how far this replica's applied intent is behind the store) from the
+ *     daemon's status;
  *   - reconcile durations and rejected writes from the daemon's reconcile observers;
  *   - punts, ICMP answers, learning and ageing from its event ring;
  *   - per-VSID encap/decap/flood packets and bytes and per-reason drops, read from the
@@ -9,10 +11,11 @@
  * waits on a switch (status checks drift by reading each switch's tables).
  * Cardinality is bounded by the fabric, never by traffic: switch × VSID × 3 directions for
  * the VSID counters, switch × stage × the P4 program's drop reasons (a fixed enum), switch ×
- * punt reason (a fixed enum), switch × P4Runtime error code (gRPC's 17 codes).
+ * punt reason (a fixed enum), switch × P4Runtime error code (gRPC's 17 codes); the cluster
+ * gauges have no labels (each replica reports itself; Prometheus's instance tells them apart).
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { CountersResponse, DropsResponse } from "../daemon/api/protocol.js";
+import type { ClusterStatus, CountersResponse, DropsResponse } from "../daemon/api/protocol.js";
 import type { Daemon, ReconcileObserver } from "../daemon/daemon.js";
 import type { DaemonEvent } from "../daemon/events.js";
 import { readCounters, readDrops } from "../daemon/switch-reads.js";
@@ -29,6 +32,8 @@ export class DaemonMetrics {
   private switches: SwitchRow[] = [];
   private counters: CountersResponse = { rows: [], unreachable: [] };
   private drops: DropsResponse = { rows: [], unreachable: [] };
+  private cluster: ClusterStatus | undefined;
+  private revisionLag: number | undefined;
   private readonly timer: NodeJS.Timeout;
   private readonly stopEvents: () => void;
   private readonly observer: ReconcileObserver;
@@ -177,8 +182,31 @@ export class DaemonMetrics {
         for (const { switch: name } of this.counters.unreachable) gauge.set({ switch: name }, 1);
       },
     });
-    // Cluster metrics (leader, term, revision lag behind the store) are registered here once
-    // the daemon has a cluster to report on.
+    const clusterGauge = (name: string, help: string, value: () => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect: () => {
+          const gauge = this.registry.getSingleMetric(name) as Gauge;
+          gauge.reset();
+          const now = value();
+          if (now !== undefined) gauge.set(now);
+        },
+      });
+    clusterGauge("nvgre_cluster_leader", "1 when this replica leads the controller cluster", () =>
+      this.cluster ? Number(this.cluster.role === "leader") : undefined,
+    );
+    clusterGauge(
+      "nvgre_cluster_term",
+      "the leader's term as this replica sees it (absent while no leader is known)",
+      () => this.cluster?.term,
+    );
+    clusterGauge(
+      "nvgre_cluster_revision_lag",
+      "store revisions between the latest intent change in the store and the one this replica applied",
+      () => this.revisionLag,
+    );
 
     this.timer = setInterval(() => this.readSwitches(), options.countersIntervalMs ?? 10_000);
     this.timer.unref();
@@ -188,7 +216,10 @@ export class DaemonMetrics {
   readSwitches(): Promise<void> {
     this.reading ??= (async () => {
       try {
-        this.switches = (await this.daemon.status()).switches;
+        const status = await this.daemon.status();
+        this.switches = status.switches;
+        this.cluster = status.cluster;
+        this.revisionLag = await this.daemon.revisionLag();
         const sessions = [...this.daemon.sessions.values()];
         if (!this.daemon.fabric) return;
         const [counters, drops] = await Promise.all([

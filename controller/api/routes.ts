@@ -6,8 +6,11 @@
 import type { z } from "zod";
 import type {
   ApplyStreamLine,
+  DiffResponse,
   EndpointAddRequest,
   GetKind,
+  HistoryResponse,
+  RollbackRequest,
   RouteAddRequest,
   RouteDeleteRequest,
   VsidAddRequest,
@@ -23,6 +26,7 @@ import {
   deleteVsid,
   moveEndpoint,
 } from "../daemon/intent-changes.js";
+import { recordedChanges } from "../daemon/stored-intent.js";
 import {
   pickSessions,
   readCounters,
@@ -36,7 +40,9 @@ import type { DaemonMetrics } from "./metrics.js";
 import { params, queries, requests, responses } from "./schemas.js";
 import { RawAnswer, type Route, type RouteContext } from "./server.js";
 
+/** A change's options: who asked (the history's actor) and what for, from the request. */
 function changeOptions(
+  context: RouteContext,
   body: {
     dryRun?: boolean | undefined;
     verbose?: boolean | undefined;
@@ -46,6 +52,7 @@ function changeOptions(
 ) {
   return {
     trigger,
+    actor: context.actor.name,
     dryRun: body.dryRun ?? false,
     verbose: body.verbose ?? false,
     ...(body.expectedRevision === undefined ? {} : { expectedRevision: body.expectedRevision }),
@@ -96,7 +103,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
         const body = context.body as z.output<typeof requests.apply>;
         const stream = context.stream();
         const result = await daemon.applyText(body.text, body.source ?? "fabric", {
-          ...changeOptions(body, `apply ${body.source ?? "fabric"}`),
+          ...changeOptions(context, body, `apply ${body.source ?? "fabric"}`),
           ...(body.progress
             ? {
                 progress: {
@@ -142,7 +149,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
         const body = context.body as EndpointAddRequest;
         return daemon.editDocument(
           addEndpoint(body),
-          changeOptions(body, `endpoint add ${body.name}`),
+          changeOptions(context, body, `endpoint add ${body.name}`),
         );
       },
     },
@@ -156,7 +163,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
         const name = context.params.name as string;
         return daemon.editDocument(
           moveEndpoint(name, body.location),
-          changeOptions(body, `endpoint move ${name}`),
+          changeOptions(context, body, `endpoint move ${name}`),
         );
       },
     },
@@ -173,7 +180,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
         const name = context.params.name as string;
         return daemon.editDocument(
           deleteEndpoint(name),
-          changeOptions(changeBody(context), `endpoint del ${name}`),
+          changeOptions(context, changeBody(context), `endpoint del ${name}`),
         );
       },
     },
@@ -186,7 +193,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
         const body = context.body as VsidAddRequest;
         return daemon.editDocument(
           addVsid(body),
-          changeOptions(body, `vsid add 0x${body.vsid.toString(16)}`),
+          changeOptions(context, body, `vsid add 0x${body.vsid.toString(16)}`),
         );
       },
     },
@@ -199,7 +206,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
         const vsid = vsidOf(context.params.vsid ?? "");
         return daemon.editDocument(
           deleteVsid(vsid),
-          changeOptions(changeBody(context), `vsid del 0x${vsid.toString(16)}`),
+          changeOptions(context, changeBody(context), `vsid del 0x${vsid.toString(16)}`),
         );
       },
     },
@@ -212,7 +219,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
         const body = context.body as RouteAddRequest;
         return daemon.editDocument(
           addRoute(body),
-          changeOptions(body, `route add ${body.tenant} ${body.prefix}`),
+          changeOptions(context, body, `route add ${body.tenant} ${body.prefix}`),
         );
       },
     },
@@ -225,7 +232,52 @@ export function daemonRoutes(daemon: Daemon): Route[] {
         const body = context.body as RouteDeleteRequest;
         return daemon.editDocument(
           deleteRoute(body),
-          changeOptions(body, `route del ${body.tenant} ${body.prefix}`),
+          changeOptions(context, body, `route del ${body.tenant} ${body.prefix}`),
+        );
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/history",
+      summary: "Every recorded change of the intent: who, when, the resources, the revision",
+      schema: { querystring: queries.history, response: responses.history },
+      handler: async (context): Promise<HistoryResponse> => {
+        const records = await daemon.history(Number(context.query.get("since") ?? 0));
+        return {
+          revision: daemon.revision,
+          records: records.map((record) => ({
+            sequence: record.sequence,
+            revision: record.revision,
+            time: record.time,
+            trigger: record.trigger,
+            actor: record.actor,
+            changes: recordedChanges(record),
+          })),
+        };
+      },
+    },
+    {
+      method: "GET",
+      path: "/v1/diff",
+      summary: "The resources that differ between two recorded revisions, before and after",
+      schema: { querystring: queries.diff, response: responses.diff },
+      handler: async (context): Promise<DiffResponse> => {
+        const from = Number(context.query.get("from"));
+        const to = Number(context.query.get("to"));
+        return { from, to, changes: await daemon.diff(from, to) };
+      },
+    },
+    {
+      method: "POST",
+      path: "/v1/rollback",
+      summary:
+        "Make the intent what it was at a recorded revision: a new change, audited like any other",
+      schema: { body: requests.rollback, response: responses.change },
+      handler: (context) => {
+        const body = context.body as RollbackRequest;
+        return daemon.rollback(
+          body.revision,
+          changeOptions(context, body, `rollback to revision ${body.revision}`),
         );
       },
     },

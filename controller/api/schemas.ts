@@ -70,6 +70,13 @@ export const requests = {
     ...changeFields,
   }),
   routeDelete: z.strictObject({ tenant: z.string(), prefix: z.string(), ...changeFields }),
+  rollback: z.strictObject({
+    revision: z
+      .int()
+      .min(0)
+      .describe("a revision history lists: the intent becomes what it was then, as a new change"),
+    ...changeFields,
+  }),
 };
 
 export const getKind = z.enum(["switches", "vsids", "endpoints", "nves", "routes"]);
@@ -88,6 +95,7 @@ export const params = {
 };
 
 const switchQuery = z.string().optional().describe("only this switch");
+const revisionQuery = z.coerce.number().int().min(0);
 
 export const queries = {
   counters: z.strictObject({
@@ -109,6 +117,13 @@ export const queries = {
       .enum(["0", "1"])
       .optional()
       .describe("1: stream JSON lines of new events until the client closes"),
+  }),
+  history: z.strictObject({
+    since: revisionQuery.optional().describe("only changes that produced a later revision"),
+  }),
+  diff: z.strictObject({
+    from: revisionQuery.describe("a revision history lists"),
+    to: revisionQuery.describe("a revision history lists"),
   }),
 };
 
@@ -203,6 +218,30 @@ const event = z.object({
   data: z.record(z.string(), z.unknown()).optional(),
 });
 
+const cluster = z
+  .object({
+    kind: z.enum(["etcd", "local"]),
+    self: z.string(),
+    role: z.enum(["leader", "follower"]),
+    leader: z.string().optional(),
+    term: z.int().optional(),
+    revision: z.int(),
+    members: z.array(
+      z.object({
+        id: z.string(),
+        host: z.string(),
+        pid: z.int(),
+        revision: z.int().optional(),
+        lag: z.int().optional(),
+      }),
+    ),
+    error: z.string().optional(),
+  })
+  .describe("the controller cluster as this replica sees it");
+
+const resourceOp = z.enum(["added", "changed", "deleted"]);
+const resourceKey = z.string().describe("the resource's store key, e.g. resources/endpoint/web-1");
+
 export const changeResult = z.object({
   dryRun: z.boolean(),
   revision: z.int(),
@@ -220,6 +259,7 @@ export const responses = {
       intentPath: z.string(),
       reconcileIntervalSeconds: z.number(),
     }),
+    cluster: cluster.optional(),
     switches: z.array(switchStatus),
   }),
   intent: z.object({
@@ -295,4 +335,33 @@ export const responses = {
   events: z
     .object({ events: z.array(event) })
     .describe("past events; with follow=1 JSON lines of events instead"),
+  history: z.object({
+    revision: z.int().describe("the intent's revision now"),
+    records: z
+      .array(
+        z.object({
+          sequence: z.int(),
+          revision: z.int().describe("the store revision the change produced"),
+          time: z.string(),
+          trigger: z.string(),
+          actor: z
+            .string()
+            .describe("uid:N (unix socket), a client certificate's subject, or controller"),
+          changes: z.array(z.object({ resource: resourceKey, op: resourceOp })),
+        }),
+      )
+      .describe("oldest first"),
+  }),
+  diff: z.object({
+    from: z.int(),
+    to: z.int(),
+    changes: z.array(
+      z.object({
+        resource: resourceKey,
+        op: resourceOp,
+        before: z.unknown().optional().describe("its value at `from` (absent: added)"),
+        after: z.unknown().optional().describe("its value at `to` (absent: deleted)"),
+      }),
+    ),
+  }),
 };

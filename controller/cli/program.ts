@@ -28,6 +28,9 @@ export const version = "0.1.0";
 const changes = () => import("./commands/changes.js");
 const observe = () => import("./commands/observe.js");
 const completion = () => import("./commands/completion.js");
+const audit = () => import("./commands/history.js");
+
+const parseRevision = parseInteger("a revision", 0, Number.MAX_SAFE_INTEGER);
 
 /** Options of the commands that read a fabric file. */
 function fileReadOptions(command: Command): Command {
@@ -64,7 +67,7 @@ function changeOptions(command: Command): Command {
     .option(
       "--expected-revision <n>",
       "refuse (exit 6) if the intent's revision is no longer N",
-      parseInteger("a revision", 0, Number.MAX_SAFE_INTEGER),
+      parseRevision,
     )
     .addOption(outputOption());
 }
@@ -345,6 +348,32 @@ export function buildProgram(io: CliIo): Command {
       options,
     ),
   );
+
+  program
+    .command("history")
+    .description("every accepted change of the intent: revision, time, who, what, the resources")
+    .option("--since <rev>", "only changes after revision REV", parseRevision)
+    .addOption(outputOption())
+    .action(async (options) => (await audit()).history(context, options));
+
+  program
+    .command("diff")
+    .description("the resources that differ between two revisions history lists, before and after")
+    .argument("<rev1>", "the older revision", parseRevision)
+    .argument("<rev2>", "the newer revision", parseRevision)
+    .addOption(outputOption())
+    .action(async (from: number, to: number, options: { output: OutputFormat }) =>
+      (await audit()).diff(context, from, to, options),
+    );
+
+  changeOptions(
+    program
+      .command("rollback")
+      .description(
+        "make the intent what it was at a revision history lists: a new change, applied and audited like any other",
+      )
+      .requiredOption("--to <rev>", "the revision to go back to", parseRevision),
+  ).action(async (options) => (await audit()).rollback(context, options));
 
   program
     .command("counters")

@@ -57,7 +57,7 @@ import type {
   SwitchPlan,
 } from "./api/protocol.js";
 import type { DaemonConfig } from "./config.js";
-import { IntentConflictError, IntentInvalidError, NotFoundError } from "./errors.js";
+import { IntentConflictError, IntentInvalidError } from "./errors.js";
 import { EventRing } from "./events.js";
 import { carryLearnedEndpoints } from "./intent-changes.js";
 import { knownAfter, reconcileFromKnown } from "./known-state.js";
@@ -953,14 +953,14 @@ export class Daemon {
    * resources are those of that revision, compiled with today's ids where they still apply.
    */
   async rollback(revision: number, options: ChangeOptions): Promise<ChangeResult> {
-    const stored = this.requireStored();
-    if (revision < 1 || revision > this.revision) {
-      throw new NotFoundError(
-        `revision ${revision} is not a revision of this intent (1–${this.revision})`,
-      );
-    }
-    const document = await stored.documentAt(revision);
+    // NotFoundError naming the revision when no recorded change produced it.
+    const document = await this.requireStored().documentAt(revision);
     return this.change(() => document, options);
+  }
+
+  /** Store revisions between the latest change in the store and the one this replica applied. */
+  async revisionLag(): Promise<number> {
+    return Math.max(0, (await this.requireStored().latestChange()) - this.revision);
   }
 
   private requireStored(): StoredIntent {

@@ -8,7 +8,8 @@
  *   intent/alloc/<pool>/next         a pool's cursor
  *   intent/alloc/<pool>/ids/<key>    one allocated id
  *   intent/meta/head                 the latest change: sequence number, trigger, actor, time
- *   intent/history/<sequence>        the audit record of every change (who, when, what keys)
+ *   intent/history/<sequence>        the audit record of every change (who, when, which
+ *                                    resources, and the values it replaced: enough to undo it)
  *   intent/staging/<sequence>/<part> the journal of a change too large for one transaction
  *
  * Every change compares `meta/head` with the revision this replica read it at and rewrites it,
@@ -36,6 +37,8 @@ import {
 import type { FabricDocument } from "../intent/schema.js";
 import { StoreConflictError } from "../intent/store/errors.js";
 import type { KvStore, Watch, WatchBatch } from "../intent/store/types.js";
+import type { RecordedChange } from "./api/protocol.js";
+import { NotFoundError } from "./errors.js";
 
 /** Everything of the intent lives under one prefix, apart from the cluster's own keys. */
 const INTENT_PREFIX = "intent/";
@@ -49,6 +52,8 @@ const TXN_OPS_SPARE = 8;
 const PART_BYTES = 384 * 1024;
 /** Resource names a history record lists; larger changes keep the first ones and the totals. */
 const HISTORY_NAMES = 1000;
+/** The replaced values a history record keeps (under the store's 512 KiB per value). */
+const HISTORY_VALUES_BYTES = 384 * 1024;
 /** A staged change whose writer still lives is taken over once it is this old. */
 const STALLED_AFTER_MS = 60_000;
 /** Audit records kept; older ones are deleted by the change that pushes them out. */
@@ -97,6 +102,27 @@ export interface HistoryRecord extends ChangeAuthor {
   /** How many there were in all, when the lists above were cut. */
   putTotal?: number;
   deletedTotal?: number;
+  /**
+   * What the changed and deleted resources held before the change, by key (added ones are
+   * absent): undoing the change restores these, so any recorded revision can be rebuilt from
+   * the current intent on either store, however far etcd has compacted. Absent in records
+   * written before history kept them (those changes cannot be undone, and show as "changed").
+   */
+  before?: Record<string, unknown>;
+}
+
+/** The resources a history record changed, in key order. */
+export function recordedChanges(record: HistoryRecord): RecordedChange[] {
+  return [
+    ...record.put.map((resource) => ({
+      resource,
+      op:
+        !record.before || Object.hasOwn(record.before, resource)
+          ? ("changed" as const)
+          : ("added" as const),
+    })),
+    ...record.deleted.map((resource) => ({ resource, op: "deleted" as const })),
+  ].sort((a, b) => (a.resource < b.resource ? -1 : 1));
 }
 
 export interface CommitResult {
@@ -253,6 +279,7 @@ export class StoredIntent {
       sequence: (this.head?.sequence ?? 0) + 1,
       time: new Date().toISOString(),
     };
+    const before = this.valuesBefore(resources);
     this.writing = true;
     let revision: number;
     try {
@@ -260,9 +287,9 @@ export class StoredIntent {
       revision = fits
         ? await this.store.commit({
             compares: [{ key: HEAD_KEY, modRevision: this.headModRevision }],
-            ...finalTxn(ops, head, ops),
+            ...finalTxn(ops, head, ops, before),
           })
-        : await this.commitStaged(ops, head);
+        : await this.commitStaged(ops, head, before);
     } finally {
       this.writing = false;
     }
@@ -276,7 +303,11 @@ export class StoredIntent {
   }
 
   /** Claims the head, writes the journal, then applies it (finishStaged); returns the final revision. */
-  private async commitStaged(ops: StoreOp[], head: Head): Promise<number> {
+  private async commitStaged(
+    ops: StoreOp[],
+    head: Head,
+    before: Record<string, unknown>,
+  ): Promise<number> {
     const parts = chunk(ops, Number.POSITIVE_INFINITY, PART_BYTES);
     const staged: Head = {
       ...head,
@@ -293,7 +324,7 @@ export class StoredIntent {
           puts: [{ key: partKey(head.sequence, index), value: part }],
         });
       }
-      return await finishStaged(this.store, claimed, ops, head, parts.length);
+      return await finishStaged(this.store, claimed, ops, head, parts.length, before);
     } catch (error) {
       if (!(error instanceof StoreConflictError)) throw error;
       // Another replica took the change over as stalled: it finished it, or dropped it (then
@@ -413,14 +444,54 @@ export class StoredIntent {
       .sort((a, b) => a.sequence - b.sequence);
   }
 
-  /** The canonical document as it was at `revision` (for diff and rollback). */
+  /**
+   * The canonical document as the change recorded at `revision` left it (for diff and
+   * rollback): this copy's resources with every later change undone, newest first, from the
+   * values each history record kept. Reads no old store revision, so it works on the embedded
+   * store (which serves only the current one) and on a compacted etcd alike. NotFoundError
+   * when no recorded change produced `revision`.
+   */
   async documentAt(revision: number): Promise<FabricDocument> {
-    const { items } = await this.store.range(`${INTENT_PREFIX}${RESOURCE_PREFIX}`, {
-      atRevision: revision,
-    });
-    return ResourceSet.empty().with(
-      items.flatMap((item) => resourceOfKey(item.key, item.value) ?? []),
+    // The copy and the revision it reflects, taken together before anything is awaited.
+    const base = this.resources;
+    const reflected = this.revisionRead;
+    const records = (await this.history()).filter((record) => record.revision <= reflected);
+    if (!records.some((record) => record.revision === revision)) {
+      const range =
+        records.length === 0
+          ? "no change is recorded yet"
+          : `the recorded changes are revisions ${records[0]?.revision}–${records.at(-1)?.revision}`;
+      throw new NotFoundError(
+        `revision ${revision} is not a recorded change of the intent (${range}; see nvgre-ctl history)`,
+      );
+    }
+    // Newest first: a resource several later changes touched ends with the oldest one's value.
+    const undone = new Map<string, unknown>();
+    for (const record of records.reverse()) {
+      if (record.revision <= revision) break;
+      const before = record.before;
+      if (!before) {
+        throw new NotFoundError(
+          `revision ${revision} cannot be rebuilt: the change at revision ${record.revision} was recorded without the values it replaced (a change too large to record them, or one made by an older version)`,
+        );
+      }
+      for (const key of [...record.put, ...record.deleted]) undone.set(key, before[key]);
+    }
+    return base.with(
+      [...undone].flatMap(([key, value]) => resourceOfKey(`${INTENT_PREFIX}${key}`, value) ?? []),
     ).document;
+  }
+
+  /** The values `changes` replace, by resource key (resources they add have none). */
+  private valuesBefore(changes: ResourceChange[]): Record<string, unknown> {
+    const before: Record<string, unknown> = {};
+    // The first change adds everything (an empty set's fabric settings are only a default).
+    if (this.empty) return before;
+    for (const change of changes) {
+      const value = this.resources.get(change.kind, change.name);
+      if (value !== undefined) before[change.key] = value;
+    }
+    return before;
   }
 
   private setHead(head: Head, modRevision: number): void {
@@ -529,11 +600,12 @@ function finalTxn(
   ops: StoreOp[],
   head: Head,
   unwritten: StoreOp[],
+  before?: Record<string, unknown>,
 ): { puts: { key: string; value: unknown }[]; deletes: string[] } {
   const { puts, deletes } = splitOps(unwritten);
   puts.push(
     { key: HEAD_KEY, value: head },
-    { key: historyKey(head.sequence), value: historyOf(head, ops) },
+    { key: historyKey(head.sequence), value: historyOf(head, ops, before) },
   );
   if (head.sequence > HISTORY_KEPT) deletes.push(historyKey(head.sequence - HISTORY_KEPT));
   return { puts, deletes };
@@ -549,13 +621,14 @@ async function finishStaged(
   ops: StoreOp[],
   head: Head,
   parts: number,
+  before?: Record<string, unknown>,
 ): Promise<number> {
   const compares = [{ key: HEAD_KEY, modRevision: claimed }];
   for (const batch of chunk(ops, ...txnSize(store))) {
     const { puts, deletes } = splitOps(batch);
     await store.commit({ compares, puts, deletes });
   }
-  const revision = await store.commit({ compares, ...finalTxn(ops, head, []) });
+  const revision = await store.commit({ compares, ...finalTxn(ops, head, [], before) });
   await deleteJournal(store, head.sequence, parts);
   return revision;
 }
@@ -627,8 +700,12 @@ function txnSize(store: KvStore): [ops: number, bytes: number] {
 const opBytes = (op: StoreOp) =>
   op.key.length + (op.value === undefined ? 0 : JSON.stringify(op.value).length) + 16;
 
-/** The audit record of a change: who, when, and which resources it wrote and deleted. */
-function historyOf(head: Head, ops: StoreOp[]) {
+/**
+ * The audit record of a change: who, when, which resources it wrote and deleted, and the values
+ * it replaced (so it can be undone) while they fit one record; a larger change keeps the first
+ * names, the totals, and no values (history cannot be rebuilt past it).
+ */
+function historyOf(head: Head, ops: StoreOp[], before?: Record<string, unknown>) {
   const put: string[] = [];
   const deleted: string[] = [];
   for (const op of ops) {
@@ -636,12 +713,16 @@ function historyOf(head: Head, ops: StoreOp[]) {
     (op.value === undefined ? deleted : put).push(op.key.slice(INTENT_PREFIX.length));
   }
   const { staging: _, ...record } = head;
+  const cut = put.length > HISTORY_NAMES || deleted.length > HISTORY_NAMES;
+  const undo =
+    before && !cut && JSON.stringify(before).length <= HISTORY_VALUES_BYTES ? { before } : {};
   return {
     ...record,
     put: put.slice(0, HISTORY_NAMES),
     deleted: deleted.slice(0, HISTORY_NAMES),
     ...(put.length > HISTORY_NAMES ? { putTotal: put.length } : {}),
     ...(deleted.length > HISTORY_NAMES ? { deletedTotal: deleted.length } : {}),
+    ...undo,
   };
 }
 

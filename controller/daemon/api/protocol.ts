@@ -18,6 +18,9 @@
  *   GET    /v1/drops                        DropsResponse
  *   GET    /v1/tables/:switch[/:table]      TablesResponse | TableEntriesResponse
  *   GET    /v1/events?after=N&follow=1      JSON lines of DaemonEvent (follow) or EventsResponse
+ *   GET    /v1/history?since=REV            HistoryResponse (recorded changes after REV)
+ *   GET    /v1/diff?from=REV1&to=REV2       DiffResponse
+ *   POST   /v1/rollback                     RollbackRequest → ChangeResult
  *
  * Mutations take `dryRun` (plan only) and `expectedRevision` (refuse with 409 when the intent
  * changed since the caller read it). With a query `stream=1` they answer JSON lines like apply.
@@ -87,6 +90,48 @@ export interface ResourceDiff {
   op: "added" | "changed" | "deleted";
   before?: unknown;
   after?: unknown;
+}
+
+/** A resource one recorded change touched, and how. */
+export interface RecordedChange {
+  /** Its store key, e.g. `resources/endpoint/web-1`. */
+  resource: string;
+  op: "added" | "changed" | "deleted";
+}
+
+/** One accepted change of the intent, as the store's history keeps it. */
+export interface HistoryEntry {
+  sequence: number;
+  /** The store revision the change produced (what diff and rollback name). */
+  revision: number;
+  time: string;
+  /** What caused it: "apply fabric.yaml", "endpoint move web-1", "rollback to revision 7" … */
+  trigger: string;
+  /** Who: `uid:N` (unix socket), a client certificate's subject, `controller` (learning, ageing). */
+  actor: string;
+  changes: RecordedChange[];
+}
+
+export interface HistoryResponse {
+  /** The intent's revision now. */
+  revision: number;
+  /** Oldest first. */
+  records: HistoryEntry[];
+}
+
+export interface DiffResponse {
+  from: number;
+  to: number;
+  /** The resources that differ, in key order, with their values at `from` and at `to`. */
+  changes: ResourceDiff[];
+}
+
+export interface RollbackRequest {
+  /** A revision history lists: the intent becomes what it was then, as a new change. */
+  revision: number;
+  dryRun?: boolean;
+  verbose?: boolean;
+  expectedRevision?: number;
 }
 
 /** The controller cluster as one replica sees it. */

@@ -18,26 +18,7 @@ import { repoRoot } from "../../support/repo.js";
 import { targets } from "../../support/targets.js";
 import { daemonOnTarget } from "../daemon/daemon-on-target.js";
 import { call } from "./http.js";
-
-function fabricText(address: string, deviceId: number): string {
-  return `version: 1
-name: api-contract
-switches:
-  - name: leaf1
-    role: leaf
-    p4runtime: { address: "${address}", deviceId: ${deviceId} }
-    routerMac: "02:00:00:00:0a:01"
-    providerAddresses: [10.0.0.1]
-    ports:
-      - { port: 1, kind: access, untagged: 0x5001 }
-      - { port: 2, kind: access, untagged: 0x5001 }
-tenants: [{ name: contoso }]
-virtualSubnets:
-  - { vsid: 0x5001, name: web, tenant: contoso }
-endpoints:
-  - { name: web-1, vsid: 0x5001, mac: "02:00:00:00:01:01", ips: [10.1.1.10], location: { switch: leaf1, port: 1 } }
-`;
-}
+import { oneLeafFabric } from "./one-leaf-fabric.js";
 
 test("controller/api/openapi.json is fresh (regenerate with `make openapi`)", async () => {
   // Compared as JSON: the committed file is laid out by the project's formatter.
@@ -55,7 +36,7 @@ if (!softswitch) throw new Error("no softswitch target");
 describe("the API's routes against their schemas, on a daemon driving a softswitch", () => {
   const harness = daemonOnTarget(softswitch, {
     ports: [1, 2],
-    fabric: (address, deviceId) => fabricText(address, deviceId),
+    fabric: oneLeafFabric,
   });
   const door = () => ({ socket: harness.socket });
   const revision = async () => {
@@ -120,7 +101,7 @@ describe("the API's routes against their schemas, on a daemon driving a softswit
       const parsed = responses.change.safeParse(JSON.parse(answer.body));
       assert.ok(parsed.success, `${method} ${path}: ${parsed.error?.message}`);
     }
-    const text = fabricText(harness.target.address, harness.target.deviceId);
+    const text = oneLeafFabric(harness.target.address, harness.target.deviceId);
     const applied = await call(door(), "POST", "/v1/apply", { text, dryRun: true, progress: true });
     assert.equal(applied.status, 200, applied.body);
     assert.match(applied.contentType, /application\/x-ndjson/);
@@ -190,7 +171,7 @@ describe("the API's routes against their schemas, on a daemon driving a softswit
 
     test("is 413 naming the limit; nothing changes", async () => {
       const before = await revision();
-      const text = `${fabricText("127.0.0.1:1", 1)}# ${"x".repeat(8192)}\n`;
+      const text = `${oneLeafFabric("127.0.0.1:1", 1)}# ${"x".repeat(8192)}\n`;
       const answer = await call({ socket: socket() }, "POST", "/v1/apply", { text });
       assert.equal(answer.status, 413, answer.body);
       assert.match(answer.body, /over the API's limit of 4096 bytes/);

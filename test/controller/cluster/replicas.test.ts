@@ -10,8 +10,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ChangeResult } from "../../../controller/daemon/api/protocol.js";
+import type { ChangeResult, HistoryResponse } from "../../../controller/daemon/api/protocol.js";
 import { Scapy } from "../../support/scapy.js";
+import { call } from "../api/http.js";
 import { ClusterHarness, LEASE_TTL_SECONDS, type Leaf, type Replica } from "./replica-harness.js";
 
 /** Frames put on a port every `intervalMs`; counts what leaves the switch because of them. */
@@ -117,6 +118,41 @@ describe("controller cluster: 3 replicas on a 3-member etcd, 2 softswitches", ()
       location: string;
     }[];
     assert.equal(endpoints.find((e) => e.name === "web-2")?.location, "leaf2:2");
+  });
+
+  test("history is the cluster's: every replica lists the follower's change with its author; /metrics names the leader", async () => {
+    const histories = await Promise.all(
+      cluster.replicas.map(async (r) => {
+        const listed = await r.cli("history", "-o", "json");
+        assert.equal(listed.code, 0, `${r.id}: ${listed.err}`);
+        return JSON.parse(listed.out) as HistoryResponse;
+      }),
+    );
+    for (const history of histories) assert.deepEqual(history.records, histories[0]?.records);
+    const moved = histories[0]?.records.find((r) => r.trigger === "endpoint move web-2");
+    assert.equal(moved?.actor, `uid:${process.getuid?.()}`);
+    assert.deepEqual(moved?.changes, [{ resource: "resources/endpoint/web-2", op: "changed" }]);
+
+    // Read by each replica every metricsIntervalSeconds (10 s by default).
+    const samples = async (replica: Replica) => {
+      const text = (await call({ socket: replica.socket }, "GET", "/metrics")).body;
+      const value = (name: string) => new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1];
+      return {
+        leader: value("nvgre_cluster_leader"),
+        term: value("nvgre_cluster_term"),
+        lag: value("nvgre_cluster_revision_lag"),
+      };
+    };
+    const term = String((await leader.status())?.cluster?.term);
+    await cluster.until("every replica's /metrics reports the cluster, caught up", async () => {
+      for (const replica of cluster.replicas) {
+        const { leader: leading, term: seen, lag } = await samples(replica);
+        if (leading !== (replica === leader ? "1" : "0") || seen !== term || lag !== "0") {
+          return false;
+        }
+      }
+      return true;
+    });
   });
 
   test("SIGKILL of the leader: another is primary on every switch within the lease TTL + 1 s; nothing rewritten, no frame lost", async () => {
