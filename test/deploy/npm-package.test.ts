@@ -38,6 +38,8 @@ describe("npm package", { timeout: 600_000 }, () => {
         "--prefer-offline",
         "--no-audit",
         "--no-fund",
+        // The native modules build on install (the embedded store's SQLite, pcap ports).
+        "--allow-scripts=better-sqlite3,cap",
         join(dir, tarball),
       ],
       dir,
@@ -71,6 +73,25 @@ describe("npm package", { timeout: 600_000 }, () => {
       assert.ok(existsSync(join(installed, file)), `${file} is in the package`);
     }
     assert.ok(!existsSync(join(installed, "dist/test")), "tests are not shipped");
+  });
+
+  test("the installed package opens an embedded intent store (its SQLite module was built)", () => {
+    const store = join(dir, "store");
+    const result = run(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const { openEmbeddedStore } = await import(${JSON.stringify(join(installed, "dist/controller/intent/store/embedded.js"))});
+         const s = await openEmbeddedStore(${JSON.stringify(store)});
+         await s.commit({ puts: [{ key: "k", value: 1 }] });
+         console.log(JSON.stringify((await s.get("k")).value));
+         await s.close();`,
+      ],
+      dir,
+    );
+    assert.equal(result.status, 0, result.err);
+    assert.equal(result.out.trim(), "1");
   });
 
   test("the installed nvgre-ctl validates the example fabric against its own P4Info", () => {
