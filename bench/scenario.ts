@@ -9,6 +9,7 @@
  *   l2:    a frame on port 1 whose destination MAC the L2 program forwards to port 2
  */
 import { join } from "node:path";
+import { loadNvgrePipeline } from "../controller/nvgre-build.js";
 import type { P4RuntimeClient } from "../controller/p4rt/client.js";
 import { EntityBuilder } from "../controller/p4rt/entities.js";
 import { loadPipeline, type Pipeline } from "../controller/p4rt/pipeline.js";
@@ -208,5 +209,5 @@ export async function buildTraffic(): Promise<{ encap: Traffic; decap: Traffic; 
   }
 }
 
-export const nvgrePipeline = () => loadPipeline();
+export const nvgrePipeline = () => loadNvgrePipeline();
 export const l2Pipeline = () => loadPipeline(l2Build);

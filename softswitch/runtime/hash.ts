@@ -4,6 +4,7 @@
  * crc16 / crc32 are bmv2's table-driven CRCs with reflected input and output, which equal the
  * custom CRCs with bmv2's default configurations, so one implementation serves all of them.
  */
+import { csum16 } from "../../common/checksum.js";
 
 export interface CrcConfig {
   width: 16 | 32;
@@ -138,18 +139,6 @@ export const CRC32_DEFAULT: CrcConfig = {
   reflectData: true,
   reflectRemainder: true,
 };
-
-/** RFC 1071 ones' complement sum (bmv2 csum16 / cksum16): odd trailing byte padded on the right. */
-export function csum16(bytes: Uint8Array): number {
-  let sum = 0;
-  const even = bytes.length & ~1;
-  for (let i = 0; i < even; i += 2) {
-    sum += ((bytes[i] as number) << 8) | (bytes[i + 1] as number);
-  }
-  if (bytes.length & 1) sum += (bytes[bytes.length - 1] as number) << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  return ~sum & 0xffff;
-}
 
 /** bmv2 xor16: XOR of big-endian 16-bit words; a trailing byte is the high byte of a word. */
 export function xor16(bytes: Uint8Array): number {

@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import { loadNvgrePipeline } from "../../controller/nvgre-build.js";
 import { P4RuntimeClient } from "../../controller/p4rt/client.js";
-import { ensurePipeline, loadPipeline } from "../../controller/p4rt/pipeline.js";
+import { ensurePipeline } from "../../controller/p4rt/pipeline.js";
 import { startBmv2 } from "../support/bmv2.js";
 import { startSoftswitch } from "../support/softswitch.js";
 import type { RunningSwitch, SwitchProcessOptions } from "../support/switch-process.js";
@@ -42,7 +43,7 @@ for (const kind of kinds) {
         reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
       });
       assert.equal((await client.connect()).primary, true);
-      const pipeline = loadPipeline();
+      const pipeline = loadNvgrePipeline();
       assert.equal(await ensurePipeline(client, pipeline), true);
       assert.equal(await client.pipelineCookie(), pipeline.cookie);
 

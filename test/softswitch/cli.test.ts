@@ -10,13 +10,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { loadNvgrePipeline, nvgreBuild } from "../../controller/nvgre-build.js";
 import { P4RuntimeClient } from "../../controller/p4rt/client.js";
 import { EntityBuilder } from "../../controller/p4rt/entities.js";
-import {
-  forwardingPipelineConfig,
-  loadPipeline,
-  nvgreBuild,
-} from "../../controller/p4rt/pipeline.js";
+import { forwardingPipelineConfig, loadPipeline } from "../../controller/p4rt/pipeline.js";
 import { readCapture } from "../support/captures.js";
 import { JsonLinesProcess } from "../support/json-lines.js";
 import { TestNamespace } from "../support/netns.js";
@@ -127,7 +124,7 @@ describe("softswitch CLI on loopback", () => {
       await cli.waitFor("P4Runtime server listening");
       const arbitration = await client.connect();
       assert.equal(arbitration.primary, true);
-      const pipeline = loadPipeline();
+      const pipeline = loadNvgrePipeline();
       await client.setPipeline(forwardingPipelineConfig(pipeline));
       assert.equal(await client.pipelineCookie(), pipeline.cookie);
       client.close();
