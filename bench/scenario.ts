@@ -22,10 +22,10 @@ import {
   PA4,
   SPINE_MAC,
   SWITCH_MAC,
-} from "../test/dataplane/leaf.js";
-import { Batch, caFamily } from "../test/dataplane/program.js";
-import { repoRoot } from "../test/support/repo.js";
-import { py, Scapy } from "../test/support/scapy.js";
+} from "../topologies/leaf.js";
+import { Batch, caFamily } from "../topologies/leaf-program.js";
+import { repoRoot } from "../topologies/repo.js";
+import { py, Scapy } from "../topologies/scapy.js";
 
 export const l2Build = {
   json: join(repoRoot, "test/fixtures/build/l2_switch.json"),

@@ -16,11 +16,11 @@ import { fileURLToPath } from "node:url";
 import { Command, Option } from "commander";
 import { P4RuntimeClient } from "../controller/p4rt/client.js";
 import { forwardingPipelineConfig } from "../controller/p4rt/pipeline.js";
-import { startBmv2 } from "../test/support/bmv2.js";
-import { TestNamespace } from "../test/support/netns.js";
-import { startSoftswitch } from "../test/support/softswitch.js";
-import type { RunningSwitch } from "../test/support/switch-process.js";
-import { findTool } from "../test/support/toolchain.js";
+import { startBmv2 } from "../topologies/bmv2.js";
+import { TestNamespace } from "../topologies/netns.js";
+import { startSoftswitch } from "../topologies/softswitch.js";
+import type { RunningSwitch } from "../topologies/switch-process.js";
+import { findTool } from "../topologies/toolchain.js";
 import { printTable } from "./report.js";
 import { buildTraffic, nvgrePipeline, programNvgreLeaf, type Traffic } from "./scenario.js";
 

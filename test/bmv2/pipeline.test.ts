@@ -12,8 +12,8 @@ import { WriteError } from "../../controller/p4rt/errors.js";
 import { ensurePipeline, type Pipeline } from "../../controller/p4rt/pipeline.js";
 import { encodeUnsigned } from "../../proto/bytestring.js";
 import type { Update } from "../../proto/gen/p4/v1/Update.js";
-import { type RunningSwitch, startBmv2 } from "../support/bmv2.js";
-import { skipUnless } from "../support/toolchain.js";
+import { type RunningSwitch, startBmv2 } from "../../topologies/bmv2.js";
+import { skipUnless } from "../../topologies/toolchain.js";
 
 // Skips are set per test so the runner counts them in its summary.
 const skip = skipUnless("simple_switch_grpc");

@@ -32,12 +32,12 @@ import type { PacketMetadata } from "../../proto/gen/p4/v1/PacketMetadata.js";
 import { SoftswitchDevice } from "../../softswitch/device.js";
 import { SoftswitchMetrics } from "../../softswitch/metrics.js";
 import { startP4RuntimeServer } from "../../softswitch/p4runtime/server.js";
-import { CPU_PORT, type RunningSwitch, startBmv2 } from "./bmv2.js";
-import { JsonLinesProcess } from "./json-lines.js";
-import { TestNamespace } from "./netns.js";
-import { repoRoot } from "./repo.js";
-import { debianPython } from "./scapy.js";
-import { skipUnless } from "./toolchain.js";
+import { CPU_PORT, type RunningSwitch, startBmv2 } from "../../topologies/bmv2.js";
+import { JsonLinesProcess } from "../../topologies/json-lines.js";
+import { TestNamespace } from "../../topologies/netns.js";
+import { repoRoot } from "../../topologies/repo.js";
+import { debianPython } from "../../topologies/scapy.js";
+import { skipUnless } from "../../topologies/toolchain.js";
 
 export type TargetKind = "softswitch" | "bmv2";
 

@@ -17,10 +17,10 @@ import { type ApiServer, startApiServer } from "../../../controller/api/server.j
 import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { EntityBuilder } from "../../../controller/p4rt/entities.js";
 import { ThrowawayPki } from "../../../topologies/pki.js";
+import { repoRoot } from "../../../topologies/repo.js";
+import { py, Scapy } from "../../../topologies/scapy.js";
+import { softswitchCli } from "../../../topologies/softswitch.js";
 import { TestPrometheus } from "../../support/prometheus.js";
-import { repoRoot } from "../../support/repo.js";
-import { py, Scapy } from "../../support/scapy.js";
-import { softswitchCli } from "../../support/softswitch.js";
 import { targets } from "../../support/targets.js";
 import { daemonOnTarget } from "../daemon/daemon-on-target.js";
 

@@ -13,7 +13,7 @@ import { EntitySpecError } from "../../../controller/p4rt/errors.js";
 import { P4InfoLookupError } from "../../../controller/p4rt/p4info.js";
 import type { Entity, Entity__Output } from "../../../proto/gen/p4/v1/Entity.js";
 import { p4runtimeProto } from "../../../proto/load.js";
-import { repoRoot } from "../../support/repo.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
 const pipeline = loadNvgrePipeline();
 const codec = codecFor(pipeline.index);

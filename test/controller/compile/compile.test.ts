@@ -18,7 +18,7 @@ import { formatPath, IntentError } from "../../../controller/intent/errors.js";
 import { validateDocument } from "../../../controller/intent/load.js";
 import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { diffStates } from "../../../controller/reconcile/diff.js";
-import { repoRoot } from "../../support/repo.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
 const pipeline = loadNvgrePipeline();
 const codec = codecFor(pipeline.index);

@@ -12,7 +12,7 @@ import { codecFor, compileFabric } from "../../../controller/compile/compile.js"
 import type { SwitchState } from "../../../controller/compile/state.js";
 import { loadFabricText } from "../../../controller/intent/load.js";
 import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
-import { repoRoot } from "../../support/repo.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
 const fixtures = join(repoRoot, "test/fixtures/fabric");
 const update = process.env.UPDATE_GOLDENS === "1";

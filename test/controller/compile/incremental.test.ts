@@ -21,7 +21,7 @@ import { validateDocument } from "../../../controller/intent/load.js";
 import type { FabricDocument } from "../../../controller/intent/schema.js";
 import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { diffStates, planSince, type SwitchPlan } from "../../../controller/reconcile/diff.js";
-import { repoRoot } from "../../support/repo.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
 const pipeline = loadNvgrePipeline();
 const codec = codecFor(pipeline.index);

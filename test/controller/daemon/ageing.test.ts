@@ -19,7 +19,7 @@ import { loadFabricText, validateDocument } from "../../../controller/intent/loa
 import type { FabricDocument } from "../../../controller/intent/schema.js";
 import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { p4runtimeProto } from "../../../proto/load.js";
-import { py, Scapy } from "../../support/scapy.js";
+import { py, Scapy } from "../../../topologies/scapy.js";
 import { targets } from "../../support/targets.js";
 import { daemonOnTarget } from "./daemon-on-target.js";
 import { learnSample } from "./learn-sample.js";

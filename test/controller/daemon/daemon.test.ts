@@ -21,10 +21,10 @@ import { loadFabricText } from "../../../controller/intent/load.js";
 import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { P4RuntimeClient } from "../../../controller/p4rt/client.js";
 import { readSwitchState } from "../../../controller/reconcile/read.js";
-import { startBmv2 } from "../../support/bmv2.js";
-import { softswitchCli, startSoftswitch } from "../../support/softswitch.js";
-import type { RunningSwitch, SwitchProcessOptions } from "../../support/switch-process.js";
-import { skipUnless } from "../../support/toolchain.js";
+import { startBmv2 } from "../../../topologies/bmv2.js";
+import { softswitchCli, startSoftswitch } from "../../../topologies/softswitch.js";
+import type { RunningSwitch, SwitchProcessOptions } from "../../../topologies/switch-process.js";
+import { skipUnless } from "../../../topologies/toolchain.js";
 import { runCaptured } from "../cli/capture.js";
 import { type P4RuntimeRecorder, startRecorder } from "./p4runtime-recorder.js";
 

@@ -18,7 +18,7 @@ import {
 } from "../../../controller/intent/resources.js";
 import type { FabricDocument } from "../../../controller/intent/schema.js";
 import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
-import { repoRoot } from "../../support/repo.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
 const small = (): FabricDocument =>
   parse(readFileSync(`${repoRoot}test/fixtures/fabric/small.yaml`, "utf8")) as FabricDocument;

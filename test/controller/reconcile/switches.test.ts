@@ -29,10 +29,10 @@ import {
 } from "../../../controller/reconcile/reconcile.js";
 import { SoftswitchDevice } from "../../../softswitch/device.js";
 import { startP4RuntimeServer } from "../../../softswitch/p4runtime/server.js";
-import { startBmv2 } from "../../support/bmv2.js";
-import { repoRoot } from "../../support/repo.js";
-import { CPU_PORT, type RunningSwitch } from "../../support/switch-process.js";
-import { skipUnless } from "../../support/toolchain.js";
+import { startBmv2 } from "../../../topologies/bmv2.js";
+import { repoRoot } from "../../../topologies/repo.js";
+import { CPU_PORT, type RunningSwitch } from "../../../topologies/switch-process.js";
+import { skipUnless } from "../../../topologies/toolchain.js";
 
 const pipeline = loadNvgrePipeline();
 const codec = codecFor(pipeline.index);

@@ -19,8 +19,8 @@ import type { PacketIn__Output } from "../../../proto/gen/p4/v1/PacketIn.js";
 import type { StreamError__Output } from "../../../proto/gen/p4/v1/StreamError.js";
 import type { Update } from "../../../proto/gen/p4/v1/Update.js";
 import type { PortBackend } from "../../../softswitch/device.js";
-import { PA4, SPINE_MAC, SWITCH_MAC } from "../../dataplane/leaf.js";
-import { py, Scapy } from "../../support/scapy.js";
+import { PA4, SPINE_MAC, SWITCH_MAC } from "../../../topologies/leaf.js";
+import { py, Scapy } from "../../../topologies/scapy.js";
 import {
   CPU_PORT,
   client,

@@ -13,9 +13,9 @@ import { p4runtimeProto } from "../../../proto/load.js";
 import { toUint128 } from "../../../proto/uint128.js";
 import { SoftswitchDevice } from "../../../softswitch/device.js";
 import { startP4RuntimeServer } from "../../../softswitch/p4runtime/server.js";
-import { CPU_PORT, startBmv2 } from "../../support/bmv2.js";
-import { repoRoot } from "../../support/repo.js";
-import { skipUnless } from "../../support/toolchain.js";
+import { CPU_PORT, startBmv2 } from "../../../topologies/bmv2.js";
+import { repoRoot } from "../../../topologies/repo.js";
+import { skipUnless } from "../../../topologies/toolchain.js";
 
 export { CPU_PORT };
 

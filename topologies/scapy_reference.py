@@ -1,5 +1,5 @@
 """Reference frames for the data-plane tests, built by Scapy, independently of the code under
-test. Speaks JSON lines on stdin/stdout (test/support/json-lines.ts):
+test. Speaks JSON lines on stdin/stdout (topologies/json-lines.ts):
 
   {"eval": [expr, ...]}  ->  {"results": [value, ...]}
 

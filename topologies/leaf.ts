@@ -8,8 +8,8 @@
  *   own PAs      PA4 / PA6, router MAC SWITCH_MAC
  *   remote NVEs  198.51.100.0/24 and 2001:db8:100::/48, routed to port 1
  */
-import { CPU_PORT } from "../support/bmv2.js";
-import type { Batch } from "./program.js";
+import { CPU_PORT } from "./bmv2.js";
+import type { Batch } from "./leaf-program.js";
 
 export const SWITCH_MAC = "00:00:5e:00:53:01";
 export const SPINE_MAC = "00:00:5e:00:53:fe";

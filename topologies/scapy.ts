@@ -1,6 +1,6 @@
 /**
  * The tests' reference for packets: Scapy under Debian's /usr/bin/python3 (the python3 first
- * on PATH may lack it), running test/support/scapy_reference.py. Expected frames are Scapy
+ * on PATH may lack it), running topologies/scapy_reference.py. Expected frames are Scapy
  * expressions, so their bytes never come from the code under test. One helper process per
  * test file; batch the expressions of a test into one call.
  */
@@ -45,7 +45,7 @@ export function hex(bytes: Uint8Array): string {
 
 export class Scapy {
   private readonly process = new JsonLinesProcess("scapy reference", debianPython, [
-    join(repoRoot, "test/support/scapy_reference.py"),
+    join(repoRoot, "topologies/scapy_reference.py"),
   ]);
 
   /** Evaluates the expressions in one round trip. */

@@ -17,7 +17,7 @@ import {
 } from "./switch-process.js";
 
 /** The built CLI (package.json bin "softswitch"). */
-export const softswitchCli = fileURLToPath(new URL("../../softswitch/cli.js", import.meta.url));
+export const softswitchCli = fileURLToPath(new URL("../softswitch/cli.js", import.meta.url));
 
 export interface SoftswitchOptions extends SwitchProcessOptions {
   /** Run inside this namespace with its veth ends as data ports. */

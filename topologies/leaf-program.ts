@@ -4,15 +4,20 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ActionCall, EntityBuilder, type MatchValue } from "../../controller/p4rt/entities.js";
-import type { P4Value } from "../../controller/p4rt/values.js";
-import type { Entity, Entity__Output } from "../../proto/gen/p4/v1/Entity.js";
-import type { Update } from "../../proto/gen/p4/v1/Update.js";
-import { repoRoot } from "../support/repo.js";
-import type { DataplaneTarget } from "../support/targets.js";
+import type { P4RuntimeClient } from "../controller/p4rt/client.js";
+import { type ActionCall, EntityBuilder, type MatchValue } from "../controller/p4rt/entities.js";
+import type { Pipeline } from "../controller/p4rt/pipeline.js";
+import type { P4Value } from "../controller/p4rt/values.js";
+import type { Entity, Entity__Output } from "../proto/gen/p4/v1/Entity.js";
+import type { Update } from "../proto/gen/p4/v1/Update.js";
+import { repoRoot } from "./repo.js";
 
 /** What programming needs of a target (benches pass a bare client and pipeline). */
-export type Programmable = Pick<DataplaneTarget, "client" | "pipeline">;
+/** What programming needs of a running target (tests pass their DataplaneTarget). */
+export interface Programmable {
+  readonly client: P4RuntimeClient;
+  readonly pipeline: Pipeline | undefined;
+}
 
 export function builderFor(target: Programmable): EntityBuilder {
   if (!target.pipeline) throw new Error("the target has no pipeline");
@@ -84,7 +89,7 @@ export interface CounterValue {
 
 /** Cells of an indirect counter, read in one Read request. */
 export async function readCounters(
-  target: DataplaneTarget,
+  target: Programmable,
   counter: string,
   indexes: number[],
 ): Promise<CounterValue[]> {
@@ -101,7 +106,7 @@ export async function readCounters(
 }
 
 export async function readCounter(
-  target: DataplaneTarget,
+  target: Programmable,
   counter: string,
   index: number,
 ): Promise<CounterValue> {
@@ -110,7 +115,7 @@ export async function readCounter(
 
 /** Every cell of a counter (for sums over all reasons). */
 export async function readAllCounters(
-  target: DataplaneTarget,
+  target: Programmable,
   counter: string,
 ): Promise<Map<number, CounterValue>> {
   const builder = builderFor(target);

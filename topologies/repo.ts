@@ -1,8 +1,8 @@
-/** Paths and commands that tests share. Tests run from dist/test/..., three levels below the root. */
+/** Paths and commands that tests and benchmarks share. Run from dist/topologies/, two levels below the root. */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Runs a make target in the repository; returns its exit status and combined output. */
 export function runMake(target: string): { status: number | null; output: string } {
