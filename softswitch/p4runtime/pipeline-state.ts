@@ -30,6 +30,7 @@ import type { PipelineModel } from "./pipeline-model.js";
 import { readRegisters, writeRegister } from "./registers.js";
 import { ReplicationEntries } from "./replication.js";
 import { TableEntries } from "./table-entries.js";
+import type { StreamSink } from "./target.js";
 
 export interface SavedConfig {
   p4info: P4Info__Output;
@@ -37,8 +38,6 @@ export interface SavedConfig {
   /** Absent when the client sent no cookie (then none is returned either, as in PI). */
   cookie: string | undefined;
 }
-
-export type StreamSink = (message: StreamMessageResponse) => void;
 
 /** An update that rebuilds part of the state (RECONCILE_AND_COMMIT replays them). */
 export interface ReplayUpdate {

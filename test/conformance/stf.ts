@@ -14,7 +14,7 @@ import { promisify } from "node:util";
 import { Command } from "commander";
 import { loadPipeline } from "../../controller/p4rt/pipeline.js";
 import { ProgramError, UnsupportedConstructError } from "../../softswitch/program/errors.js";
-import { SimpleSwitch } from "../../softswitch/runtime/switch.js";
+import { SimpleSwitch } from "../../softswitch/v1model/switch.js";
 import { findTool, p4cCompileArgs } from "../../topologies/toolchain.js";
 import { type DataplaneTarget, type TargetKind, targets } from "../support/targets.js";
 import { startBmv2Pcap } from "./bmv2-pcap.js";

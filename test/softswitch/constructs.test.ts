@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { UnsupportedConstructError } from "../../softswitch/program/errors.js";
-import { SimpleSwitch } from "../../softswitch/runtime/switch.js";
+import { SimpleSwitch } from "../../softswitch/v1model/switch.js";
 
 const field = (h: string, f: string) => ({ type: "field", value: [h, f] });
 const hex = (value: string) => ({ type: "hexstr", value });

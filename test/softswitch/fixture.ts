@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { SimpleSwitch, type SwitchOptions } from "../../softswitch/runtime/switch.js";
+import { SimpleSwitch, type SwitchOptions } from "../../softswitch/v1model/switch.js";
 import { repoRoot } from "../../topologies/repo.js";
 import { parseStf, type StfCase, splitStfCases } from "../conformance/stf-parser.js";
 import { StfProgram } from "../conformance/stf-program.js";

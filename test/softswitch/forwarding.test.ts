@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { InProcessPorts } from "../../softswitch/ports/in-process.js";
-import { SimpleSwitch } from "../../softswitch/runtime/switch.js";
+import { SimpleSwitch } from "../../softswitch/v1model/switch.js";
 import { repoRoot } from "../../topologies/repo.js";
 import { skipUnless } from "../../topologies/toolchain.js";
 

@@ -6,23 +6,23 @@
  * thrown to the caller.
  */
 import { randomInt } from "node:crypto";
-import { type CompiledAction, compileAction } from "../pipeline/actions.js";
-import { type Calculation, compileCalculation } from "../pipeline/calculations.js";
-import { compileChecksums } from "../pipeline/checksums.js";
-import { type CompiledPipeline, compilePipeline, type TableState } from "../pipeline/control.js";
-import { compileDeparser, type Deparser } from "../pipeline/deparser.js";
-import { compileHeaderCodec } from "../pipeline/headers.js";
-import { type FieldSlot, PhvLayout } from "../pipeline/layout.js";
-import { PacketState, Phv, readSlot, writeSlot } from "../pipeline/packet.js";
-import { type CompiledParser, compileParser } from "../pipeline/parser.js";
-import type { Resources } from "../pipeline/resources.js";
-import { type FieldValue, truncate, valueBytes } from "../pipeline/values.js";
+import { type CompiledAction, compileAction } from "../compile/actions.js";
+import { type Calculation, compileCalculation } from "../compile/calculations.js";
+import { compileChecksums } from "../compile/checksums.js";
+import { type CompiledPipeline, compilePipeline, type TableState } from "../compile/control.js";
+import { compileDeparser, type Deparser } from "../compile/deparser.js";
+import { compileHeaderCodec } from "../compile/headers.js";
+import { type CompiledParser, compileParser } from "../compile/parser.js";
+import type { Resources } from "../compile/resources.js";
+import { CounterArray } from "../core/counters.js";
+import { type FieldSlot, PhvLayout } from "../core/layout.js";
+import { type DigestListener, LearnList } from "../core/learning.js";
+import { MeterArray, type MicrosClock, systemMicros } from "../core/meters.js";
+import { PacketState, Phv, readSlot, writeSlot } from "../core/packet.js";
+import { type CloneSession, ReplicationEngine } from "../core/pre.js";
+import { RegisterArray } from "../core/registers.js";
+import { type FieldValue, truncate, valueBytes } from "../core/values.js";
 import { loadProgram, type Program } from "../program/load.js";
-import { CounterArray } from "./counters.js";
-import { type DigestListener, LearnList } from "./learning.js";
-import { MeterArray, type MicrosClock, systemMicros } from "./meters.js";
-import { type CloneSession, ReplicationEngine } from "./pre.js";
-import { RegisterArray } from "./registers.js";
 
 /** v1model instance types (simple_switch.cpp PktInstanceType). */
 export const InstanceType = {

@@ -3,6 +3,10 @@
  * Semantics follow bmv2's core primitives (bm_sim core/primitives.cpp, actions.cpp) and
  * simple_switch's (targets/simple_switch/primitives.cpp).
  */
+
+import type { PhvLayout } from "../core/layout.js";
+import { type PacketState, readSlot, writeSlot } from "../core/packet.js";
+import { type FieldValue, MAX_NUMBER_BITS, toIndex, truncate } from "../core/values.js";
 import { ProgramError, sourceOf, UnsupportedConstructError } from "../program/errors.js";
 import type { ActionSpec, PrimitiveCall } from "../program/schema.js";
 import { type Code, CodeGen, literal, PHV_PRELUDE, slotSource } from "./codegen.js";
@@ -17,10 +21,7 @@ import {
   type Locals,
   numSource,
 } from "./expressions.js";
-import type { PhvLayout } from "./layout.js";
-import { type PacketState, readSlot, writeSlot } from "./packet.js";
 import type { Resources } from "./resources.js";
-import { type FieldValue, MAX_NUMBER_BITS, toIndex, truncate } from "./values.js";
 
 export type ActionFn = (p: PacketState, data: Locals) => void;
 type Step = (p: PacketState, l: Locals) => void;

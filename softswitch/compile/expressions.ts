@@ -6,11 +6,12 @@
  * the bound fits a double exactly (<= 53 bits) the closure works on JS numbers with arithmetic
  * (no 32-bit bitwise operators unless the bound is below 31 bits); otherwise it works on bigint.
  */
+
+import type { PhvLayout } from "../core/layout.js";
+import { type PacketState, readSlot } from "../core/packet.js";
+import { type FieldValue, MAX_NUMBER_BITS, parseHexstr, toSigned } from "../core/values.js";
 import { ProgramError, UnsupportedConstructError } from "../program/errors.js";
 import { type Code, type CodeGen, literal } from "./codegen.js";
-import type { PhvLayout } from "./layout.js";
-import { type PacketState, readSlot } from "./packet.js";
-import { type FieldValue, MAX_NUMBER_BITS, parseHexstr, toSigned } from "./values.js";
 
 /** Action data of the running table entry (or the parameters of a parser method call). */
 export type Locals = readonly FieldValue[];

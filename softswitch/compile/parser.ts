@@ -3,6 +3,16 @@
  * standard_metadata.parser_error; it does not drop the packet (simple_switch still runs ingress).
  * Headers extracted before the error stay valid; the unparsed bytes become the payload.
  */
+
+import type { FieldSlot } from "../core/layout.js";
+import { type PacketState, writeSlot } from "../core/packet.js";
+import {
+  type FieldValue,
+  MAX_NUMBER_BITS,
+  parseHexstr,
+  readBits,
+  truncate,
+} from "../core/values.js";
 import { ProgramError, sourceOf, UnsupportedConstructError } from "../program/errors.js";
 import type { ParserOp, ParseState, PrimitiveCall, Transition } from "../program/schema.js";
 import { compileBody, compilePrimitives, storeCode } from "./actions.js";
@@ -23,10 +33,7 @@ import {
   numSource,
 } from "./expressions.js";
 import { extractCode, type HeaderCodec } from "./headers.js";
-import type { FieldSlot } from "./layout.js";
-import { type PacketState, writeSlot } from "./packet.js";
 import type { Resources } from "./resources.js";
-import { type FieldValue, MAX_NUMBER_BITS, parseHexstr, readBits, truncate } from "./values.js";
 
 /** bmv2's core parser errors, added after the program's own when the program lacks them. */
 const CORE_ERRORS = [

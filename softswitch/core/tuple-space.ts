@@ -12,7 +12,7 @@
  * handle, which is the order of adding until a deleted handle is reused; P4Runtime leaves
  * equal-priority overlaps unspecified).
  */
-import { type FieldValue, MAX_NUMBER_BITS, toBigInt } from "../pipeline/values.js";
+import { type FieldValue, MAX_NUMBER_BITS, toBigInt } from "./values.js";
 
 /** One key field of an entry in comparison form: (key & mask) === value, or low ≤ key ≤ high. */
 export interface MaskedField {

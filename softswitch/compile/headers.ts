@@ -2,10 +2,11 @@
  * Header (de)serialisation between packet bytes and the header vector, compiled per header type:
  * byte-aligned fields read and write whole bytes; others go through the bit helpers.
  */
+
+import type { HeaderLayout } from "../core/layout.js";
+import { type Phv, readSlot, writeSlot } from "../core/packet.js";
+import { type FieldValue, readBits, truncate, writeBits } from "../core/values.js";
 import { type CodeGen, slotSource } from "./codegen.js";
-import type { HeaderLayout } from "./layout.js";
-import { type Phv, readSlot, writeSlot } from "./packet.js";
-import { type FieldValue, readBits, truncate, writeBits } from "./values.js";
 
 export interface HeaderCodec {
   /** Size in bytes of the header as it is now (fixed part + current varbit length). */

@@ -5,8 +5,9 @@
  * a tuple-space search (`tuple-space.ts`), where, as in bmv2, the numerically LOWEST priority
  * wins and ties go to the entry added first.
  */
-import { type FieldValue, MAX_NUMBER_BITS, toBigInt, truncate } from "../pipeline/values.js";
+
 import { type MaskedField, TupleSpace } from "./tuple-space.js";
+import { type FieldValue, MAX_NUMBER_BITS, toBigInt, truncate } from "./values.js";
 
 /** 2^n for every number width. */
 const POW2 = Array.from({ length: MAX_NUMBER_BITS + 1 }, (_, n) => 2 ** n);

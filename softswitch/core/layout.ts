@@ -5,7 +5,7 @@
  */
 import { ProgramError } from "../program/errors.js";
 import type { FieldInfo, Program } from "../program/load.js";
-import type { Phv } from "./packet.js";
+import type { PhvArrays } from "./packet.js";
 import { type FieldValue, zeroOf } from "./values.js";
 
 export interface FieldSlot {
@@ -142,10 +142,7 @@ export class PhvLayout {
    * What a new packet's vector starts as (bmv2 metadata headers are always valid, everything
    * else invalid and zero), copied for each packet.
    */
-  get initialPhv(): Pick<
-    Phv,
-    "values" | "wide" | "valid" | "varbitBits" | "stackNext" | "unionStackNext"
-  > {
+  get initialPhv(): PhvArrays {
     if (!this.initial) {
       const valid = new Uint8Array(this.headers.length);
       for (const h of this.headers) if (h.metadata) valid[h.index] = 1;
@@ -165,9 +162,7 @@ export class PhvLayout {
     return this.initial;
   }
 
-  private initial:
-    | Pick<Phv, "values" | "wide" | "valid" | "varbitBits" | "stackNext" | "unionStackNext">
-    | undefined;
+  private initial: PhvArrays | undefined;
 
   /** Slots of fields wider than 53 bits (bigint values). */
   get wideSlots(): readonly number[] {

@@ -1,11 +1,12 @@
 /** The stateful objects and program facts compiled code refers to (built once per program). */
+
+import type { CounterArray } from "../core/counters.js";
+import type { PhvLayout } from "../core/layout.js";
+import type { MeterArray } from "../core/meters.js";
+import type { RegisterArray } from "../core/registers.js";
 import type { Program } from "../program/load.js";
-import type { CounterArray } from "../runtime/counters.js";
-import type { MeterArray } from "../runtime/meters.js";
-import type { RegisterArray } from "../runtime/registers.js";
 import type { Calculation } from "./calculations.js";
 import type { HeaderCodec } from "./headers.js";
-import type { PhvLayout } from "./layout.js";
 
 export interface Resources {
   program: Program;

@@ -3,15 +3,34 @@
  * it (bmv2 targets/simple_switch/register_access.h): clone session and field list, digest list,
  * resubmit and recirculate field lists, plus the exit flag and truncation length.
  */
-import type { PhvLayout } from "./layout.js";
 import { type FieldValue, MAX_NUMBER_BITS } from "./values.js";
+
+/** The arrays a header vector is made of; PhvLayout.initialPhv holds a new packet's. */
+export interface PhvArrays {
+  values: Float64Array;
+  wide: FieldValue[];
+  valid: Uint8Array;
+  varbitBits: Int32Array;
+  stackNext: Int32Array;
+  unionStackNext: Int32Array;
+}
+
+/** What a vector needs of its layout (layout.ts's PhvLayout, which builds on this file). */
+export interface VectorShape {
+  readonly initialPhv: PhvArrays;
+  readonly wideSlots: readonly number[];
+  readonly headers: readonly {
+    readonly metadata: boolean;
+    readonly fields: readonly { readonly slot: number; readonly width: number }[];
+  }[];
+}
 
 /**
  * The header vector. Field values live by slot in one of two arrays, chosen by the field's
  * width: up to 53 bits in `values`, unboxed doubles (no heap number per value, a block copy to
  * reset), wider ones as bigints in `wide`. The other array's entry for a slot is unused.
  */
-export class Phv {
+export class Phv implements PhvArrays {
   values: Float64Array;
   wide: FieldValue[];
   valid: Uint8Array;
@@ -23,7 +42,7 @@ export class Phv {
 
   /** A fresh vector (all invalid but metadata, all zero), or a copy of `from`. */
   constructor(
-    private readonly layout: PhvLayout,
+    private readonly layout: VectorShape,
     from?: Phv,
   ) {
     // Copies of prepared arrays: one allocation each and no per-header loop per packet.

@@ -2,12 +2,13 @@
  * Checksums (bm_sim checksums.cpp): verified at the end of parsing, updated at the start of
  * deparsing, each only when its `if_cond` holds. A failed verification sets checksum_error.
  */
+
+import type { PacketState } from "../core/packet.js";
+import { truncate } from "../core/values.js";
 import { ProgramError, sourceOf } from "../program/errors.js";
 import { CodeGen, PHV_PRELUDE, slotSource } from "./codegen.js";
 import { asBool, boolSource, compileExpr, type ExprContext, NO_LOCALS } from "./expressions.js";
-import type { PacketState } from "./packet.js";
 import type { Resources } from "./resources.js";
-import { truncate } from "./values.js";
 
 export interface CompiledChecksums {
   verify(p: PacketState): void;

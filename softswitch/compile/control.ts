@@ -6,11 +6,14 @@
  * in that place, so a packet runs long straight stretches of code. Tables with keys run their
  * lookup closure, which returns the next node.
  */
+
+import { ActionProfile } from "../core/action-profile.js";
+import { type KeyField, MatchTable, type TableEntry } from "../core/match-table.js";
+import { Meter, type MicrosClock } from "../core/meters.js";
+import { type PacketState, readSlot, writeSlot } from "../core/packet.js";
+import { type FieldValue, hexstrValue, parseHexstr, truncate } from "../core/values.js";
 import { ProgramError, sourceOf } from "../program/errors.js";
 import type { PipelineSpec, TableSpec } from "../program/schema.js";
-import { ActionProfile } from "../runtime/action-profile.js";
-import { type KeyField, MatchTable, type TableEntry } from "../runtime/match-table.js";
-import { Meter, type MicrosClock } from "../runtime/meters.js";
 import type { CompiledAction } from "./actions.js";
 import { compileHash } from "./calculations.js";
 import { type Code, CodeGen, PHV_PRELUDE, slotSource } from "./codegen.js";
@@ -22,9 +25,7 @@ import {
   type ExprContext,
   NO_LOCALS,
 } from "./expressions.js";
-import { type PacketState, readSlot, writeSlot } from "./packet.js";
 import type { Resources } from "./resources.js";
-import { type FieldValue, hexstrValue, parseHexstr, truncate } from "./values.js";
 
 /** An action with its data, as a table entry, default entry or profile member holds it. */
 export interface ActionCall {

@@ -2,14 +2,15 @@
  * Compiles the deparser (bm_sim deparser.cpp): update checksums, run deparser primitives, then
  * emit the valid headers in order followed by the payload.
  */
+
+import type { HeaderLayout } from "../core/layout.js";
+import type { PacketState } from "../core/packet.js";
 import { ProgramError } from "../program/errors.js";
 import { compilePrimitives } from "./actions.js";
 import type { CompiledChecksums } from "./checksums.js";
 import { CodeGen, PHV_PRELUDE } from "./codegen.js";
 import { NO_LOCALS } from "./expressions.js";
 import { emitCode } from "./headers.js";
-import type { HeaderLayout } from "./layout.js";
-import type { PacketState } from "./packet.js";
 import type { Resources } from "./resources.js";
 
 export type Deparser = (p: PacketState) => Uint8Array;

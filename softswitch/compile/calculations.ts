@@ -4,14 +4,15 @@
  * headers are skipped), constants take their declared bitwidth, whole headers are appended at a
  * byte boundary, `payload` appends the unparsed bytes; the last byte is zero-padded on the right.
  */
+
+import { Hasher, isSupportedAlgorithm } from "../core/hash.js";
+import type { PhvLayout } from "../core/layout.js";
+import { type PacketState, type Phv, readSlot } from "../core/packet.js";
+import { type FieldValue, parseHexstr, truncate, writeBits } from "../core/values.js";
 import { ProgramError, sourceOf, UnsupportedConstructError } from "../program/errors.js";
 import type { CalculationSpec } from "../program/schema.js";
-import { Hasher, isSupportedAlgorithm } from "../runtime/hash.js";
 import { CodeGen, literal, PHV_PRELUDE, slotSource } from "./codegen.js";
 import { type HeaderCodec, type PackItem, packCode } from "./headers.js";
-import type { PhvLayout } from "./layout.js";
-import { type PacketState, type Phv, readSlot } from "./packet.js";
-import { type FieldValue, parseHexstr, truncate, writeBits } from "./values.js";
 
 type Entry =
   /** A varbit field contributes its current length (bmv2 Field::get_nbits). */

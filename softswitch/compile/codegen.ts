@@ -12,7 +12,7 @@
  * semantics for the uncommon cases.
  */
 
-import { MAX_NUMBER_BITS } from "./values.js";
+import { MAX_NUMBER_BITS } from "../core/values.js";
 
 /** Emits source for a construct, registering the constants it needs with `g`. */
 export type Code = (g: CodeGen) => string;

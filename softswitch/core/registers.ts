@@ -1,7 +1,7 @@
 /** Register arrays: cells of a fixed bit width, written truncated to it (bmv2 RegisterArray). */
 
-import { type FieldValue, truncate, zeroOf } from "../pipeline/values.js";
 import { IndexOutOfRangeError } from "./errors.js";
+import { type FieldValue, truncate, zeroOf } from "./values.js";
 
 export class RegisterArray {
   private readonly cells: FieldValue[];
