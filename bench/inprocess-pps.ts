@@ -15,7 +15,7 @@ import {
   programL2,
   programNvgreLeaf,
   SCALE,
-} from "./scenario.js";
+} from "./support/scenario.js";
 import { checkPath, measure, median, programmedDevice } from "./support/inprocess.js";
 
 async function main(): Promise<void> {

@@ -10,7 +10,7 @@
  */
 import { Command, Option } from "commander";
 import { printTable } from "./report.js";
-import { buildTraffic, nvgrePipeline, programLeafEndpoints } from "./scenario.js";
+import { buildTraffic, nvgrePipeline, programLeafEndpoints } from "./support/scenario.js";
 import { checkPath, measure, median, programmedDevice } from "./support/inprocess.js";
 
 async function main(): Promise<void> {

@@ -22,7 +22,7 @@ import { startSoftswitch } from "../topologies/softswitch.js";
 import type { RunningSwitch } from "../topologies/switch-process.js";
 import { findTool } from "../topologies/toolchain.js";
 import { printTable } from "./report.js";
-import { buildTraffic, nvgrePipeline, programNvgreLeaf, type Traffic } from "./scenario.js";
+import { buildTraffic, nvgrePipeline, programNvgreLeaf, type Traffic } from "./support/scenario.js";
 
 const PORTS = [1, 2, 3, 4] as const;
 const generator = fileURLToPath(new URL("./veth-traffic.js", import.meta.url));

@@ -18,7 +18,7 @@ import {
   pingMatrix,
   sendProbe,
 } from "../../topologies/demo/traffic.js";
-import { fabricTargets } from "../../topologies/mininet.js";
+import { fabricTargets } from "../../topologies/demo/mininet.js";
 
 /** Polls until `done()` or `ms` passed (arrival of frames), then lets stragglers arrive. */
 async function settle(done: () => boolean, ms = 5000, quietMs = 500): Promise<void> {

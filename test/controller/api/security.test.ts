@@ -16,7 +16,7 @@ import { peerUid } from "../../../controller/api/peer-credentials.js";
 import { type Pem, ThrowawayPki } from "../../../topologies/pki.js";
 import { startSoftswitch } from "../../../topologies/softswitch.js";
 import type { RunningSwitch } from "../../../topologies/switch-process.js";
-import { runCaptured } from "../cli/capture.js";
+import { runCaptured } from "../../support/cli-capture.js";
 import { cliMain, type DaemonProcess, startDaemon } from "./daemon-process.js";
 import { call } from "./http.js";
 

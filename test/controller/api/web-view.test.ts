@@ -25,7 +25,7 @@ import type { KvStore } from "../../../controller/intent/store/types.js";
 import { ThrowawayPki } from "../../../topologies/pki.js";
 import { py, Scapy } from "../../../topologies/scapy.js";
 import { type DataplaneTarget, targets } from "../../support/targets.js";
-import { runCaptured } from "../cli/capture.js";
+import { runCaptured } from "../../support/cli-capture.js";
 
 const chromiumPath = "/usr/bin/chromium";
 const vsids = [

@@ -12,7 +12,7 @@ import { describe, test } from "node:test";
 import type { StatusResponse } from "../../../controller/daemon/api/protocol.js";
 import { targets } from "../../support/targets.js";
 import { daemonOnTarget } from "../daemon/daemon-on-target.js";
-import { runCaptured } from "./capture.js";
+import { runCaptured } from "../../support/cli-capture.js";
 
 /** leaf1: access ports 1 and 2 in VSID 0x5001, port 3 a fabric link. */
 function fabricText(address: string, deviceId: number): string {

@@ -12,7 +12,7 @@ import { describe, test } from "node:test";
 import type { ChangeResult } from "../../../controller/daemon/api/protocol.js";
 import { targets } from "../../support/targets.js";
 import { daemonOnTarget } from "../daemon/daemon-on-target.js";
-import { runCaptured } from "./capture.js";
+import { runCaptured } from "../../support/cli-capture.js";
 
 function fabricText(address: string, deviceId: number, endpoints: number): string {
   const rows = Array.from(

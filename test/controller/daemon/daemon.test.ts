@@ -25,7 +25,7 @@ import { startBmv2 } from "../../../topologies/bmv2.js";
 import { softswitchCli, startSoftswitch } from "../../../topologies/softswitch.js";
 import type { RunningSwitch, SwitchProcessOptions } from "../../../topologies/switch-process.js";
 import { skipUnless } from "../../../topologies/toolchain.js";
-import { runCaptured } from "../cli/capture.js";
+import { runCaptured } from "../../support/cli-capture.js";
 import { type P4RuntimeRecorder, startRecorder } from "./p4runtime-recorder.js";
 
 const cliMain = fileURLToPath(new URL("../../../controller/cli/main.js", import.meta.url));

@@ -9,10 +9,10 @@
  *   l2:    a frame on port 1 whose destination MAC the L2 program forwards to port 2
  */
 import { join } from "node:path";
-import { loadNvgrePipeline } from "../controller/nvgre-build.js";
-import type { P4RuntimeClient } from "../controller/p4rt/client.js";
-import { EntityBuilder } from "../controller/p4rt/entities.js";
-import { loadPipeline, type Pipeline } from "../controller/p4rt/pipeline.js";
+import { loadNvgrePipeline } from "../../controller/nvgre-build.js";
+import type { P4RuntimeClient } from "../../controller/p4rt/client.js";
+import { EntityBuilder } from "../../controller/p4rt/entities.js";
+import { loadPipeline, type Pipeline } from "../../controller/p4rt/pipeline.js";
 import {
   addAccess,
   addNve,
@@ -22,10 +22,10 @@ import {
   PA4,
   SPINE_MAC,
   SWITCH_MAC,
-} from "../topologies/leaf.js";
-import { Batch, caFamily } from "../topologies/leaf-program.js";
-import { repoRoot } from "../topologies/repo.js";
-import { py, Scapy } from "../topologies/scapy.js";
+} from "../../topologies/leaf.js";
+import { Batch, caFamily } from "../../topologies/leaf-program.js";
+import { repoRoot } from "../../topologies/repo.js";
+import { py, Scapy } from "../../topologies/scapy.js";
 
 export const l2Build = {
   json: join(repoRoot, "test/fixtures/build/l2_switch.json"),

@@ -1,5 +1,5 @@
 /** Runs nvgre-ctl in-process against a daemon socket, capturing what it prints and its exit status. */
-import { runCli } from "../../../controller/cli/run-cli.js";
+import { runCli } from "../../controller/cli/run-cli.js";
 
 export interface CliRun {
   code: number;
