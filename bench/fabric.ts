@@ -25,8 +25,8 @@ import {
   switchClient,
 } from "../topologies/demo/fabric.js";
 import { migrate } from "../topologies/demo/migration.js";
-import { hostAddress, iperf } from "../topologies/demo/traffic.js";
 import { skipUnlessMininet } from "../topologies/demo/mininet.js";
+import { hostAddress, iperf } from "../topologies/demo/traffic.js";
 import { benchTargets } from "./support/switches.js";
 
 const l2Build = {

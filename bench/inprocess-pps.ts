@@ -8,6 +8,7 @@
  */
 import { Command, Option } from "commander";
 import { printTable } from "./report.js";
+import { checkPath, measure, median, programmedDevice } from "./support/inprocess.js";
 import {
   buildTraffic,
   l2Pipeline,
@@ -16,7 +17,6 @@ import {
   programNvgreLeaf,
   SCALE,
 } from "./support/scenario.js";
-import { checkPath, measure, median, programmedDevice } from "./support/inprocess.js";
 
 async function main(): Promise<void> {
   const options = new Command("inprocess-pps")

@@ -5,9 +5,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { type SwitchTarget, systemPython } from "./fabric.js";
 import { softswitchCli } from "../softswitch.js";
 import { skipUnless } from "../toolchain.js";
+import { type SwitchTarget, systemPython } from "./fabric.js";
 
 let cached: false | string | undefined;
 

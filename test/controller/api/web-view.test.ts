@@ -24,8 +24,8 @@ import { openReplica } from "../../../controller/daemon/replica.js";
 import type { KvStore } from "../../../controller/intent/store/types.js";
 import { ThrowawayPki } from "../../../topologies/pki.js";
 import { py, Scapy } from "../../../topologies/scapy.js";
-import { type DataplaneTarget, targets } from "../../support/targets.js";
 import { runCaptured } from "../../support/cli-capture.js";
+import { type DataplaneTarget, targets } from "../../support/targets.js";
 
 const chromiumPath = "/usr/bin/chromium";
 const vsids = [
