@@ -1,5 +1,6 @@
 /**
- * Compiles actions: each primitive call becomes a closure over the packet and the action data.
+ * Compiles actions: each primitive call becomes JavaScript source, joined into one generated
+ * function per action (codegen.ts); primitives too rare to write out call plain helpers.
  * Semantics follow bmv2's core primitives (bm_sim core/primitives.cpp, actions.cpp) and
  * simple_switch's (targets/simple_switch/primitives.cpp).
  */
@@ -9,32 +10,32 @@ import { type PacketState, readSlot, writeSlot } from "../core/packet.js";
 import { type FieldValue, MAX_NUMBER_BITS, toIndex, truncate } from "../core/values.js";
 import { ProgramError, sourceOf, UnsupportedConstructError } from "../program/errors.js";
 import type { ActionSpec, PrimitiveCall } from "../program/schema.js";
+import type { Calculation } from "./calculations.js";
 import { type Code, CodeGen, literal, PHV_PRELUDE, slotSource } from "./codegen.js";
 import {
   asData,
   asHeader,
   bigSource,
+  boolSource,
   compileData,
   compileExpr,
   type DataExpr,
   type ExprContext,
+  type HeaderExpr,
   type Locals,
   numSource,
 } from "./expressions.js";
 import type { Resources } from "./resources.js";
 
 export type ActionFn = (p: PacketState, data: Locals) => void;
-type Step = (p: PacketState, l: Locals) => void;
-/** A step that may redirect control: returns the next primitive index, or -1 to fall through. */
-type JumpStep = (p: PacketState, l: Locals) => number;
 
 export interface CompiledAction {
   id: number;
   name: string;
   paramWidths: number[];
   run: ActionFn;
-  /** The body as source over `p`, `l`, `v`, `V` (codegen.ts), to inline; absent with jumps. */
-  code?: Code;
+  /** The body as source over `p`, `l`, `v`, `w`, `V` (codegen.ts), to inline. */
+  code: Code;
   /** The body may set `exited` (an `exit` primitive). */
   exits: boolean;
 }
@@ -42,10 +43,10 @@ export interface CompiledAction {
 /** An assignable location: a fixed slot, or one computed per packet (stack element fields). */
 interface LValue {
   width: number;
-  header: number;
-  slot: (p: PacketState, l: Locals) => number;
   /** The slot, when it is the same for every packet. */
   fixedSlot?: number;
+  /** The slot per packet, otherwise. */
+  slot?: (p: PacketState, l: Locals) => number;
 }
 
 export function compileAction(spec: ActionSpec, res: Resources): CompiledAction {
@@ -65,21 +66,19 @@ export function compilePrimitives(
 }
 
 /**
- * Compiles a primitive list into one generated function, and keeps its source for callers that
- * inline it. Lists with jumps (`_jump`, `_jump_if_zero`) run as a loop over closures instead.
+ * Compiles a primitive list into source, and into one generated function built from it. Lists
+ * with jumps (`_jump`, `_jump_if_zero`) become a `switch` over the primitive index in a loop,
+ * each case falling through to the next.
  */
 export function compileBody(
   calls: readonly PrimitiveCall[],
   res: Resources,
   paramWidths: readonly number[],
   owner: string,
-): { run: ActionFn; code?: Code; exits: boolean } {
+): { run: ActionFn; code: Code; exits: boolean } {
   const exits = calls.some((c) => c.op === "exit");
   const hasJumps = calls.some((c) => c.op === "_jump" || c.op === "_jump_if_zero");
-  const steps: JumpStep[] = [];
-  const plain: Step[] = [];
-  const codes: Code[] = [];
-  for (const call of calls) {
+  const codes = calls.map((call) => {
     const ctx: ExprContext = {
       layout: res.layout,
       where: `primitive "${call.op}" in ${owner}`,
@@ -91,69 +90,64 @@ export function compileBody(
         return { width: reg.width, read: (i) => reg.read(i) };
       },
     };
-    if (call.op === "_jump" || call.op === "_jump_if_zero") {
-      steps.push(compileJump(call, ctx));
-    } else {
-      const step = compilePrimitive(call, ctx, res);
-      plain.push(step);
-      codes.push(primitiveCode(call, ctx, res) ?? ((g) => `${g.ref(step)}(p, l);\n`));
-      steps.push((p, l) => {
-        step(p, l);
-        return -1;
-      });
-    }
-  }
-  if (!hasJumps) {
-    const code: Code = (g) => codes.map((c) => c(g)).join("");
-    const g = new CodeGen(owner);
-    const body = code(g);
-    return { run: g.build<ActionFn>("p, l", PHV_PRELUDE + body), code, exits };
-  }
-  const run: ActionFn = (p, l) => {
-    let pc = 0;
-    while (pc < steps.length) {
-      const next = (steps[pc] as JumpStep)(p, l);
-      pc = next < 0 ? pc + 1 : next;
-    }
-  };
-  return { run, exits };
+    return primitiveCode(call, ctx, res);
+  });
+  const code: Code = hasJumps
+    ? (g) => {
+        const pc = g.local("pc");
+        const loop = g.local("jump");
+        const jumps: JumpTo = (target) => `{ ${pc} = ${target}; continue ${loop}; }`;
+        const cases = codes.map((c, i) => `case ${i}:\n${c(g, jumps)}`).join("");
+        return `let ${pc} = 0;\n${loop}: for (;;) {\nswitch (${pc}) {\n${cases}}\nbreak;\n}\n`;
+      }
+    : (g) => codes.map((c) => c(g, noJumps)).join("");
+  const g = new CodeGen(owner);
+  return { run: g.build<ActionFn>("p, l", PHV_PRELUDE + code(g)), code, exits };
 }
 
+/** Source that continues at primitive `target` (only inside a list with jumps). */
+type JumpTo = (target: number) => string;
+const noJumps: JumpTo = () => {
+  throw new Error("a jump outside a list compiled with jumps");
+};
+/** A primitive's source; `jump` is for `_jump` and `_jump_if_zero`. */
+type PrimitiveCode = (g: CodeGen, jump: JumpTo) => string;
+
 /**
- * Source for the primitives most actions are made of (assignments to fixed fields, validity,
- * drop, exit); undefined for the others, which run as their closures.
+ * Every primitive, once, as the source it runs as (bmv2's core primitives, then
+ * simple_switch's). The common forms are written out in place; the rest call the plain helpers
+ * below them (stacks, unions, varbit headers, per-packet field locations).
  */
-function primitiveCode(call: PrimitiveCall, ctx: ExprContext, res: Resources): Code | undefined {
+function primitiveCode(call: PrimitiveCall, ctx: ExprContext, res: Resources): PrimitiveCode {
   const { layout } = res;
   switch (call.op) {
+    case "_jump": {
+      const target = constantOf(compileData(call.parameters[0], ctx), ctx);
+      return (_g, jump) => `${jump(target)}\n`;
+    }
+    case "_jump_if_zero": {
+      const cond = compileData(call.parameters[0], ctx);
+      const target = constantOf(compileData(call.parameters[1], ctx), ctx);
+      return (g, jump) => `if (${bigSource(cond, g)} === 0n) ${jump(target)}\n`;
+    }
     case "assign":
     case "modify_field": {
       const [dst, src] = params(call, 2, ctx);
       const d = compileLValue(dst, ctx);
-      if (d.fixedSlot === undefined) return undefined;
-      return storeCode(d.fixedSlot, d.width, compileData(src, ctx));
+      const s = compileData(src, ctx);
+      if (d.fixedSlot !== undefined) return storeCode(d.fixedSlot, d.width, s);
+      return (g) =>
+        storeAt(d, s.num && d.width <= MAX_NUMBER_BITS ? numSource(s, g) : bigSource(s, g), g);
     }
-    case "add_header":
-    case "setValid":
-    case "remove_header":
-    case "setInvalid": {
-      const [h] = params(call, 1, ctx);
-      const header = asHeader(compileExpr(h, ctx), ctx);
-      const info = header.code ? layout.headers[header.typeOf] : undefined;
-      // Varbit headers and union members keep the closures (sizes and siblings vary).
-      if (!info || info.varbitSlot >= 0 || info.union >= 0) return undefined;
-      const bytes = info.fixedBits >>> 3;
-      const i = info.index;
-      if (call.op === "remove_header" || call.op === "setInvalid") {
-        return () => `if (V[${i}] === 1) { p.packetLength -= ${bytes}; V[${i}] = 0; }\n`;
-      }
-      const zero = info.fields
-        .map(
-          (f) =>
-            `${slotSource(f.slot, f.width)} = ${literal(layout.zeroValues[f.slot] as FieldValue)}; `,
-        )
-        .join("");
-      return () => `if (V[${i}] !== 1) { ${zero}V[${i}] = 1; p.packetLength += ${bytes}; }\n`;
+    case "assign_VL": {
+      const [dst, src] = params(call, 2, ctx);
+      const d = compileLValue(dst, ctx);
+      const s = compileLValue(src, ctx);
+      const dIndex = layout.header((dst as { value: [string, string] }).value[0], ctx.where).index;
+      const sIndex = layout.header((src as { value: [string, string] }).value[0], ctx.where).index;
+      return (g) =>
+        `${storeAt(d, `${g.ref(readSlot)}(p.phv, ${slotOf(s, g)}, ${s.width})`, g)}` +
+        `p.phv.varbitBits[${dIndex}] = p.phv.varbitBits[${sIndex}];\n`;
     }
     case "assign_header":
     case "copy_header": {
@@ -163,7 +157,8 @@ function primitiveCode(call: PrimitiveCall, ctx: ExprContext, res: Resources): C
       const to = d.code ? layout.headers[d.typeOf] : undefined;
       const from = s.code ? layout.headers[s.typeOf] : undefined;
       if (!to || !from || to.union >= 0 || to.varbitSlot >= 0 || from.varbitSlot >= 0) {
-        return undefined;
+        return (g) =>
+          `${g.ref(copyHeader)}(p, ${g.ref(res)}, ${headerSource(d, g)}, ${headerSource(s, g)});\n`;
       }
       const copy = to.fields
         .map(
@@ -174,28 +169,70 @@ function primitiveCode(call: PrimitiveCall, ctx: ExprContext, res: Resources): C
       return () =>
         `if (V[${from.index}] !== 1) V[${to.index}] = 0; else { ${copy}V[${to.index}] = 1; }\n`;
     }
-    case "count": {
-      const [array, index] = params(call, 2, ctx);
-      const counter = res.counters.get(String((array as { value: unknown }).value));
-      const i = compileData(index, ctx);
-      if (!counter || !i.num) return undefined;
-      return (g) => `${g.ref(counter)}.count(${numSource(i, g)}, p.ingressLength);\n`;
-    }
-    case "modify_field_with_hash_based_offset": {
-      // The usual form, constant base and size with a hash of at most 32 bits, in numbers.
-      const [dst, base, calc, size] = params(call, 4, ctx);
-      const d = compileLValue(dst, ctx);
-      const b = compileData(base, ctx).constant;
-      const sz = compileData(size, ctx).constant;
-      const output = res.calculations.get(String((calc as { value: unknown }).value))?.outputNumber;
-      if (d.fixedSlot === undefined || b === undefined || sz === undefined || !output) {
-        return undefined;
+    case "add_header":
+    case "setValid": {
+      const [h] = params(call, 1, ctx);
+      const header = asHeader(compileExpr(h, ctx), ctx);
+      const info = header.code ? layout.headers[header.typeOf] : undefined;
+      // Varbit headers (their length varies) and union members (siblings) take the helper.
+      if (!info || info.varbitSlot >= 0 || info.union >= 0) {
+        return (g) => `${g.ref(addHeader)}(p, ${g.ref(res)}, ${headerSource(header, g)});\n`;
       }
-      const max = BigInt.asUintN(64, sz) || 1n; // bmv2 treats a maximum of 0 as 1
-      const offset = BigInt.asUintN(64, b);
-      if (max >= 1n << 53n || offset >= 1n << 52n) return undefined;
+      const zero = info.fields
+        .map(
+          (f) =>
+            `${slotSource(f.slot, f.width)} = ${literal(layout.zeroValues[f.slot] as FieldValue)}; `,
+        )
+        .join("");
+      const i = info.index;
+      return () =>
+        `if (V[${i}] !== 1) { ${zero}V[${i}] = 1; p.packetLength += ${info.fixedBits >>> 3}; }\n`;
+    }
+    case "add_header_fast": {
+      const [h] = params(call, 1, ctx);
+      const header = asHeader(compileExpr(h, ctx), ctx);
+      return (g) => `${g.ref(markValid)}(p, ${g.ref(res)}, ${headerSource(header, g)});\n`;
+    }
+    case "remove_header":
+    case "setInvalid": {
+      const [h] = params(call, 1, ctx);
+      const header = asHeader(compileExpr(h, ctx), ctx);
+      const info = header.code ? layout.headers[header.typeOf] : undefined;
+      if (!info || info.varbitSlot >= 0) {
+        return (g) => `${g.ref(removeHeader)}(p, ${g.ref(res)}, ${headerSource(header, g)});\n`;
+      }
+      const i = info.index;
+      return () =>
+        `if (V[${i}] === 1) { p.packetLength -= ${info.fixedBits >>> 3}; V[${i}] = 0; }\n`;
+    }
+    case "assign_union": {
+      const [dst, src] = params(call, 2, ctx);
+      const d = unionArg(dst, ctx);
+      const s = unionArg(src, ctx);
       return (g) =>
-        `${slotSource(d.fixedSlot as number, d.width)} = ${g.ref(truncate)}(${g.ref(output)}(p) % ${max} + ${offset}, ${d.width});\n`;
+        `${g.ref(copyUnion)}(p, ${g.ref(res)}, ${g.ref(d)}(p, l), ${g.ref(s)}(p, l));\n`;
+    }
+    case "assign_header_stack":
+    case "assign_union_stack": {
+      // bmv2 core assign_header_stack / assign_union_stack: `next`, then element by element.
+      const [dst, src] = params(call, 2, ctx);
+      const d = stackArg(dst, ctx);
+      const s = stackArg(src, ctx);
+      if (d.unions !== s.unions || d.elements.length !== s.elements.length) {
+        throw new ProgramError(ctx.where, "stacks of different kinds or depths", {
+          source: ctx.source,
+        });
+      }
+      return (g) => `${g.ref(assignStack)}(p, ${g.ref(res)}, ${g.ref(d)}, ${g.ref(s)});\n`;
+    }
+    case "push":
+    case "pop": {
+      const [s, n] = params(call, 2, ctx);
+      const stack = stackArg(s, ctx);
+      const count = compileData(n, ctx);
+      const push = call.op === "push";
+      return (g) =>
+        `${g.ref(shiftStack)}(p, ${g.ref(res)}, ${g.ref(stack)}, Number(${bigSource(count, g)}), ${push});\n`;
     }
     case "mark_to_drop":
     case "drop": {
@@ -207,12 +244,155 @@ function primitiveCode(call: PrimitiveCall, ctx: ExprContext, res: Resources): C
       return () => "p.exited = true;\n";
     case "no_op":
       return () => "";
+    case "add_to_field":
+    case "subtract_from_field": {
+      const [dst, src] = params(call, 2, ctx);
+      const d = compileLValue(dst, ctx);
+      const cur = compileData(dst, ctx);
+      const v = compileData(src, ctx);
+      const op = call.op === "add_to_field" ? "+" : "-";
+      return (g) => storeAt(d, `(${bigSource(cur, g)} ${op} ${bigSource(v, g)})`, g);
+    }
+    case "add":
+    case "subtract":
+    case "bit_and":
+    case "bit_or":
+    case "bit_xor":
+    case "shift_left":
+    case "shift_right": {
+      const [dst, a, b] = params(call, 3, ctx);
+      const d = compileLValue(dst, ctx);
+      const x = compileData(a, ctx);
+      const y = compileData(b, ctx);
+      const op = binaryOperators[call.op];
+      return (g) => storeAt(d, `(${bigSource(x, g)} ${op} ${bigSource(y, g)})`, g);
+    }
+    case "clone_ingress_pkt_to_egress":
+    case "clone_egress_pkt_to_egress": {
+      const [session, fieldList] = params(call, 2, ctx);
+      const s = compileData(session, ctx);
+      const fl = compileData(fieldList, ctx);
+      // simple_switch keeps the session id with a valid bit (RegisterAccess).
+      return (g) =>
+        `p.cloneSession = (Number(BigInt.asUintN(16, ${bigSource(s, g)})) | 0x8000) >>> 0;\n` +
+        `p.cloneFieldList = Number(BigInt.asUintN(16, ${bigSource(fl, g)}));\n`;
+    }
+    case "resubmit":
+    case "recirculate": {
+      const [fieldList] = params(call, 1, ctx);
+      const fl = compileData(fieldList, ctx);
+      const register = call.op === "resubmit" ? "resubmitFieldList" : "recirculateFieldList";
+      return (g) => `p.${register} = Number(BigInt.asUintN(16, ${bigSource(fl, g)}));\n`;
+    }
+    case "generate_digest": {
+      const [, learnId] = params(call, 2, ctx);
+      const id = compileData(learnId, ctx);
+      return (g) => `p.learnList = Number(BigInt.asUintN(16, ${bigSource(id, g)}));\n`;
+    }
+    case "modify_field_with_hash_based_offset": {
+      const [dst, base, calc, size] = params(call, 4, ctx);
+      const d = compileLValue(dst, ctx);
+      const b = compileData(base, ctx);
+      const name = String((calc as { value: unknown }).value);
+      const calculation = res.calculations.get(name);
+      if (!calculation) throw new ProgramError(ctx.where, `unknown calculation "${name}"`);
+      const sz = compileData(size, ctx);
+      // The usual form, constant base and size with a hash of at most 32 bits, in numbers.
+      const output = calculation.outputNumber;
+      const max = sz.constant === undefined ? 0n : BigInt.asUintN(64, sz.constant) || 1n; // bmv2 treats a maximum of 0 as 1
+      const offset = b.constant === undefined ? 0n : BigInt.asUintN(64, b.constant);
+      if (
+        d.fixedSlot !== undefined &&
+        b.constant !== undefined &&
+        sz.constant !== undefined &&
+        output &&
+        max < 1n << 53n &&
+        offset < 1n << 52n
+      ) {
+        return (g) =>
+          `${slotSource(d.fixedSlot as number, d.width)} = ${g.ref(truncate)}(${g.ref(output)}(p) % ${max} + ${offset}, ${d.width});\n`;
+      }
+      return (g) =>
+        storeAt(
+          d,
+          `${g.ref(hashOffset)}(${g.ref(calculation)}, p, ${bigSource(b, g)}, ${bigSource(sz, g)})`,
+          g,
+        );
+    }
+    case "modify_field_rng_uniform": {
+      const [dst, lo, hi] = params(call, 3, ctx);
+      const d = compileLValue(dst, ctx);
+      const a = compileData(lo, ctx);
+      const b = compileData(hi, ctx);
+      // bmv2 leaves the field alone when lo > hi ("not specified").
+      return (g) => {
+        const x = g.local("lo");
+        const y = g.local("hi");
+        return `{ const ${x} = ${bigSource(a, g)}, ${y} = ${bigSource(b, g)};\nif (${x} <= ${y}) ${storeAt(d, `${g.ref(res)}.random(${x}, ${y})`, g)}}\n`;
+      };
+    }
+    case "count": {
+      const [array, index] = params(call, 2, ctx);
+      const counter = namedArray(res.counters, array, "counter", ctx);
+      const i = compileData(index, ctx);
+      return (g) =>
+        `${g.ref(counter)}.count(${i.num ? numSource(i, g) : `Number(${bigSource(i, g)})`}, p.ingressLength);\n`;
+    }
+    case "execute_meter": {
+      const [array, index, dst] = params(call, 3, ctx);
+      const meter = namedArray(res.meters, array, "meter", ctx);
+      const i = compileData(index, ctx);
+      const d = compileLValue(dst, ctx);
+      return (g) => readCell(d, meter, i, (m, idx) => `${m}.execute(${idx}, p.ingressLength)`, g);
+    }
+    case "register_read": {
+      const [dst, array, index] = params(call, 3, ctx);
+      const reg = namedArray(res.registers, array, "register", ctx);
+      const d = compileLValue(dst, ctx);
+      const i = compileData(index, ctx);
+      return (g) => readCell(d, reg, i, (r, idx) => `${r}.read(${idx})`, g);
+    }
+    case "register_write": {
+      const [array, index, src] = params(call, 3, ctx);
+      const reg = namedArray(res.registers, array, "register", ctx);
+      const i = compileData(index, ctx);
+      const v = compileData(src, ctx);
+      return (g) => `${g.ref(reg)}.write(Number(${bigSource(i, g)}), ${bigSource(v, g)});\n`;
+    }
+    case "truncate": {
+      const [len] = params(call, 1, ctx);
+      const n = compileData(len, ctx);
+      return (g) =>
+        `p.truncateLength = Math.min(p.truncateLength, ${g.ref(toIndex)}(${bigSource(n, g)}));\n`;
+    }
+    case "log_msg": {
+      // p4c writes an empty parameters_vector as {} rather than [].
+      const [format, args] = params(call, 2, ctx);
+      const text = String((format as { value: unknown }).value);
+      const list = (args as { value?: unknown }).value;
+      const values = (Array.isArray(list) ? list : []).map((a) => asData(compileExpr(a, ctx), ctx));
+      return (g) =>
+        `${g.ref(logMessage)}(${g.ref(res)}, ${g.ref(text)}, [${values.map((v) => bigSource(v, g)).join(", ")}]);\n`;
+    }
+    case "assert":
+    case "assume": {
+      // p4c passes the condition as data (b2d of it); bmv2 fails when it equals 0.
+      const [cond] = params(call, 1, ctx);
+      const c = compileExpr(cond, ctx);
+      const failure = { op: call.op, at: ctx.source ?? ctx.where };
+      const holds = (g: CodeGen) =>
+        c.kind === "bool" ? boolSource(c, g) : `${bigSource(asData(c, ctx), g)} !== 0n`;
+      // bmv2 logs and aborts the whole switch; we log and drop only this packet (a fault).
+      return (g) =>
+        `if (!(${holds(g)})) ${g.ref(assertionFailed)}(${g.ref(res)}, ${g.ref(failure)});\n`;
+    }
     default:
-      return undefined;
+      throw new UnsupportedConstructError(ctx.where, "primitive is not supported", {
+        source: ctx.source,
+      });
   }
 }
 
-/** Source storing `src` into a slot of `width` bits, truncated as `truncate` does. */
 /**
  * What mark_to_drop writes: egress_spec gets the drop port, and the multicast group (under
  * either name v1model programs give it) is cleared, as bmv2 does.
@@ -224,6 +404,7 @@ function dropSlots(layout: PhvLayout, where: string): { spec: number; mcast: num
   return { spec: layout.field("standard_metadata", "egress_spec", where).slot, mcast: mcast?.slot };
 }
 
+/** Source storing `src` into a slot of `width` bits, truncated as `truncate` does. */
 export function storeCode(slot: number, width: number, src: DataExpr): Code {
   if (width <= MAX_NUMBER_BITS) {
     if (!src.num) {
@@ -241,14 +422,51 @@ export function storeCode(slot: number, width: number, src: DataExpr): Code {
   return (g) => `w[${slot}] = BigInt.asUintN(${width}, ${bigSource(src, g)});\n`;
 }
 
-function compileJump(call: PrimitiveCall, ctx: ExprContext): JumpStep {
-  if (call.op === "_jump") {
-    const target = constantOf(compileData(call.parameters[0], ctx), ctx);
-    return () => target;
-  }
-  const cond = compileData(call.parameters[0], ctx).big;
-  const target = constantOf(compileData(call.parameters[1], ctx), ctx);
-  return (p, l) => (cond(p, l) === 0n ? target : -1);
+/** Source of an lvalue's slot number. */
+function slotOf(d: LValue, g: CodeGen): string {
+  return d.fixedSlot !== undefined ? String(d.fixedSlot) : `${g.ref(d.slot)}(p, l)`;
+}
+
+/** Source storing the value source `value` (number or bigint) into `d`, truncated to its width. */
+function storeAt(d: LValue, value: string, g: CodeGen): string {
+  return `${g.ref(writeTruncated)}(p, ${slotOf(d, g)}, ${d.width}, ${value});\n`;
+}
+
+/**
+ * Source storing `read(array, index)` into `d` when the index is within the array (meters and
+ * registers leave the destination alone past their end, as bmv2 does).
+ */
+function readCell(
+  d: LValue,
+  array: { size: number },
+  index: DataExpr,
+  read: (array: string, index: string) => string,
+  g: CodeGen,
+): string {
+  const i = g.local("i");
+  const a = g.ref(array);
+  return `{ const ${i} = Number(${bigSource(index, g)});\nif (${i} < ${a}.size) ${storeAt(d, read(a, i), g)}}\n`;
+}
+
+function writeTruncated(p: PacketState, slot: number, width: number, value: FieldValue): void {
+  writeSlot(p.phv, slot, width, truncate(value, width));
+}
+
+/** Source of a header operand's instance index. */
+function headerSource(h: HeaderExpr, g: CodeGen): string {
+  return h.code ? h.code(g) : `${g.ref(h.fn)}(p, l)`;
+}
+
+/** The counter, meter or register array a primitive names. */
+function namedArray<T>(
+  arrays: ReadonlyMap<string, T>,
+  node: unknown,
+  what: string,
+  ctx: ExprContext,
+): T {
+  const array = arrays.get(String((node as { value: unknown }).value));
+  if (!array) throw new ProgramError(ctx.where, `unknown ${what} array`);
+  return array;
 }
 
 function constantOf(e: DataExpr, ctx: ExprContext): number {
@@ -269,8 +487,7 @@ function compileLValue(node: unknown, ctx: ExprContext): LValue {
   if (type === "field") {
     const [h, f] = value as [string, string];
     const field = ctx.layout.field(h, f, ctx.where);
-    const slot = field.slot;
-    return { width: field.width, header: field.header, slot: () => slot, fixedSlot: slot };
+    return { width: field.width, fixedSlot: field.slot };
   }
   if (type === "expression") {
     const inner = (value as { type?: string; value?: unknown }) ?? {};
@@ -287,7 +504,6 @@ function compileLValue(node: unknown, ctx: ExprContext): LValue {
       const hf = h.fn;
       return {
         width: field.width,
-        header: -1,
         slot: (p, l) => headers[hf(p, l)]?.fields[offset]?.slot ?? field.slot,
       };
     }
@@ -296,30 +512,6 @@ function compileLValue(node: unknown, ctx: ExprContext): LValue {
   throw new UnsupportedConstructError(ctx.where, `cannot assign to a "${String(type)}" operand`, {
     source: ctx.source,
   });
-}
-
-/** Stores an expression into a field, truncated to the field's width. */
-function storer(dst: LValue, src: DataExpr): Step {
-  const w = dst.width;
-  const slot = dst.slot;
-  if (w <= MAX_NUMBER_BITS && src.num) {
-    const num = src.num;
-    if (src.nonneg && src.bits <= w)
-      return (p, l) => {
-        p.phv.values[slot(p, l)] = num(p, l);
-      };
-    return (p, l) => {
-      p.phv.values[slot(p, l)] = truncate(num(p, l), w) as number;
-    };
-  }
-  const big = src.big;
-  return (p, l) => {
-    writeSlot(p.phv, slot(p, l), w, truncate(big(p, l), w));
-  };
-}
-
-function headerArg(node: unknown, ctx: ExprContext) {
-  return asHeader(compileExpr(node, ctx), ctx).fn;
 }
 
 /** A header stack (elements are headers) or a header union stack (elements are unions). */
@@ -353,281 +545,58 @@ function unionArg(node: unknown, ctx: ExprContext) {
   return e.fn;
 }
 
-function compilePrimitive(call: PrimitiveCall, ctx: ExprContext, res: Resources): Step {
-  const { layout } = res;
-  switch (call.op) {
-    case "assign":
-    case "modify_field": {
-      const [dst, src] = params(call, 2, ctx);
-      return storer(compileLValue(dst, ctx), compileData(src, ctx));
-    }
-    case "assign_VL": {
-      const [dst, src] = params(call, 2, ctx);
-      const d = compileLValue(dst, ctx);
-      const s = compileLValue(src, ctx);
-      const dh = (dst as { value: [string, string] }).value[0];
-      const sh = (src as { value: [string, string] }).value[0];
-      const dIndex = layout.header(dh, ctx.where).index;
-      const sIndex = layout.header(sh, ctx.where).index;
-      return (p, l) => {
-        const value = readSlot(p.phv, s.slot(p, l), s.width);
-        writeSlot(p.phv, d.slot(p, l), d.width, truncate(value, d.width));
-        p.phv.varbitBits[dIndex] = p.phv.varbitBits[sIndex] as number;
-      };
-    }
-    case "assign_header":
-    case "copy_header": {
-      const [dst, src] = params(call, 2, ctx);
-      const d = headerArg(dst, ctx);
-      const s = headerArg(src, ctx);
-      return (p, l) => copyHeader(p, res, d(p, l), s(p, l));
-    }
-    case "add_header":
-    case "setValid": {
-      const [h] = params(call, 1, ctx);
-      const header = headerArg(h, ctx);
-      return (p, l) => {
-        const index = header(p, l);
-        if (p.phv.valid[index] === 1) return;
-        const info = layout.headers[index];
-        if (!info) return;
-        for (const f of info.fields) writeSlot(p.phv, f.slot, f.width, 0);
-        p.phv.varbitBits[index] = 0;
-        markValid(p, res, index);
-        p.packetLength += res.codecs[index]?.byteLength(p.phv) ?? 0;
-      };
-    }
-    case "add_header_fast": {
-      const [h] = params(call, 1, ctx);
-      const header = headerArg(h, ctx);
-      return (p, l) => markValid(p, res, header(p, l));
-    }
-    case "remove_header":
-    case "setInvalid": {
-      const [h] = params(call, 1, ctx);
-      const header = headerArg(h, ctx);
-      return (p, l) => {
-        const index = header(p, l);
-        if (p.phv.valid[index] !== 1) return;
-        p.packetLength -= res.codecs[index]?.byteLength(p.phv) ?? 0;
-        p.phv.valid[index] = 0;
-      };
-    }
-    case "assign_union": {
-      const [dst, src] = params(call, 2, ctx);
-      const d = unionArg(dst, ctx);
-      const s = unionArg(src, ctx);
-      return (p, l) => copyUnion(p, res, d(p, l), s(p, l));
-    }
-    case "assign_header_stack":
-    case "assign_union_stack": {
-      // bmv2 core assign_header_stack / assign_union_stack: `next`, then element by element.
-      const [dst, src] = params(call, 2, ctx);
-      const d = stackArg(dst, ctx);
-      const s = stackArg(src, ctx);
-      if (d.unions !== s.unions || d.elements.length !== s.elements.length) {
-        throw new ProgramError(ctx.where, "stacks of different kinds or depths", {
-          source: ctx.source,
-        });
-      }
-      const copy = d.unions ? copyUnion : copyHeader;
-      return (p) => {
-        const next = d.unions ? p.phv.unionStackNext : p.phv.stackNext;
-        next[d.index] = next[s.index] as number;
-        d.elements.forEach((e, i) => {
-          copy(p, res, e, s.elements[i] as number);
-        });
-      };
-    }
-    case "push":
-    case "pop": {
-      const [s, n] = params(call, 2, ctx);
-      const stack = stackArg(s, ctx);
-      const count = compileData(n, ctx).big;
-      const push = call.op === "push";
-      return (p, l) => shiftStack(p, res, stack, Number(count(p, l)), push);
-    }
-    case "mark_to_drop":
-    case "drop": {
-      const { spec, mcast } = dropSlots(layout, ctx.where);
-      const dropPort = res.dropPort;
-      return (p) => {
-        p.phv.values[spec] = dropPort;
-        if (mcast !== undefined) p.phv.values[mcast] = 0;
-      };
-    }
-    case "exit":
-      return (p) => {
-        p.exited = true;
-      };
-    case "no_op":
-      return () => {};
-    case "add_to_field":
-    case "subtract_from_field": {
-      const [dst, src] = params(call, 2, ctx);
-      const d = compileLValue(dst, ctx);
-      const cur = compileData(dst, ctx).big;
-      const v = compileData(src, ctx).big;
-      const sign = call.op === "add_to_field" ? 1n : -1n;
-      const w = d.width;
-      return (p, l) => {
-        writeSlot(p.phv, d.slot(p, l), w, truncate(cur(p, l) + sign * v(p, l), w));
-      };
-    }
-    case "add":
-    case "subtract":
-    case "bit_and":
-    case "bit_or":
-    case "bit_xor":
-    case "shift_left":
-    case "shift_right": {
-      const [dst, a, b] = params(call, 3, ctx);
-      const d = compileLValue(dst, ctx);
-      const x = compileData(a, ctx).big;
-      const y = compileData(b, ctx).big;
-      const op = binary(call.op);
-      const w = d.width;
-      return (p, l) => {
-        writeSlot(p.phv, d.slot(p, l), w, truncate(op(x(p, l), y(p, l)), w));
-      };
-    }
-    case "clone_ingress_pkt_to_egress":
-    case "clone_egress_pkt_to_egress": {
-      const [session, fieldList] = params(call, 2, ctx);
-      const s = compileData(session, ctx).big;
-      const fl = compileData(fieldList, ctx).big;
-      return (p, l) => {
-        // simple_switch keeps the session id with a valid bit (RegisterAccess).
-        p.cloneSession = (Number(BigInt.asUintN(16, s(p, l))) | 0x8000) >>> 0;
-        p.cloneFieldList = Number(BigInt.asUintN(16, fl(p, l)));
-      };
-    }
-    case "resubmit":
-    case "recirculate": {
-      const [fieldList] = params(call, 1, ctx);
-      const fl = compileData(fieldList, ctx).big;
-      const resubmit = call.op === "resubmit";
-      return (p, l) => {
-        const id = Number(BigInt.asUintN(16, fl(p, l)));
-        if (resubmit) p.resubmitFieldList = id;
-        else p.recirculateFieldList = id;
-      };
-    }
-    case "generate_digest": {
-      const [, learnId] = params(call, 2, ctx);
-      const id = compileData(learnId, ctx).big;
-      return (p, l) => {
-        p.learnList = Number(BigInt.asUintN(16, id(p, l)));
-      };
-    }
-    case "modify_field_with_hash_based_offset": {
-      const [dst, base, calc, size] = params(call, 4, ctx);
-      const d = compileLValue(dst, ctx);
-      const b = compileData(base, ctx).big;
-      const name = String((calc as { value: unknown }).value);
-      const calculation = res.calculations.get(name);
-      if (!calculation) throw new ProgramError(ctx.where, `unknown calculation "${name}"`);
-      const sz = compileData(size, ctx).big;
-      const w = d.width;
-      return (p, l) => {
-        let max = BigInt.asUintN(64, sz(p, l));
-        if (max === 0n) max = 1n; // bmv2: "hash max given as 0, but treating it as 1"
-        const v = (calculation.output(p) % max) + BigInt.asUintN(64, b(p, l));
-        writeSlot(p.phv, d.slot(p, l), w, truncate(v, w));
-      };
-    }
-    case "modify_field_rng_uniform": {
-      const [dst, lo, hi] = params(call, 3, ctx);
-      const d = compileLValue(dst, ctx);
-      const a = compileData(lo, ctx).big;
-      const b = compileData(hi, ctx).big;
-      const w = d.width;
-      return (p, l) => {
-        const x = a(p, l);
-        const y = b(p, l);
-        if (x > y) return; // bmv2 leaves the field alone ("not specified when lo > hi")
-        writeSlot(p.phv, d.slot(p, l), w, truncate(res.random(x, y), w));
-      };
-    }
-    case "count": {
-      const [array, index] = params(call, 2, ctx);
-      const counter = res.counters.get(String((array as { value: unknown }).value));
-      if (!counter) throw new ProgramError(ctx.where, "unknown counter array");
-      const i = compileData(index, ctx).big;
-      return (p, l) => counter.count(Number(i(p, l)), p.ingressLength);
-    }
-    case "execute_meter": {
-      const [array, index, dst] = params(call, 3, ctx);
-      const meter = res.meters.get(String((array as { value: unknown }).value));
-      if (!meter) throw new ProgramError(ctx.where, "unknown meter array");
-      const i = compileData(index, ctx).big;
-      const d = compileLValue(dst, ctx);
-      const w = d.width;
-      return (p, l) => {
-        const idx = Number(i(p, l));
-        if (idx >= meter.size) return;
-        writeSlot(p.phv, d.slot(p, l), w, truncate(meter.execute(idx, p.ingressLength), w));
-      };
-    }
-    case "register_read": {
-      const [dst, array, index] = params(call, 3, ctx);
-      const reg = res.registers.get(String((array as { value: unknown }).value));
-      if (!reg) throw new ProgramError(ctx.where, "unknown register array");
-      const d = compileLValue(dst, ctx);
-      const i = compileData(index, ctx).big;
-      const w = d.width;
-      return (p, l) => {
-        const idx = Number(i(p, l));
-        if (idx >= reg.size) return;
-        writeSlot(p.phv, d.slot(p, l), w, truncate(reg.read(idx), w));
-      };
-    }
-    case "register_write": {
-      const [array, index, src] = params(call, 3, ctx);
-      const reg = res.registers.get(String((array as { value: unknown }).value));
-      if (!reg) throw new ProgramError(ctx.where, "unknown register array");
-      const i = compileData(index, ctx).big;
-      const v = compileData(src, ctx).big;
-      return (p, l) => reg.write(Number(i(p, l)), v(p, l));
-    }
-    case "truncate": {
-      const [len] = params(call, 1, ctx);
-      const n = compileData(len, ctx).big;
-      return (p, l) => {
-        p.truncateLength = Math.min(p.truncateLength, toIndex(n(p, l)));
-      };
-    }
-    case "log_msg": {
-      // p4c writes an empty parameters_vector as {} rather than [].
-      const [format, args] = params(call, 2, ctx);
-      const text = String((format as { value: unknown }).value);
-      const list = (args as { value?: unknown }).value;
-      const values = (Array.isArray(list) ? list : []).map(
-        (a) => asData(compileExpr(a, ctx), ctx).big,
-      );
-      return (p, l) => {
-        let k = 0;
-        res.log(text.replace(/\{\}/g, () => String(values[k++]?.(p, l) ?? "")));
-      };
-    }
-    case "assert":
-    case "assume": {
-      // p4c passes the condition as data (b2d of it); bmv2 fails when it equals 0.
-      const [cond] = params(call, 1, ctx);
-      const c = compileCondition(cond, ctx);
-      const where = `${call.op} at ${ctx.source ?? ctx.where}`;
-      // bmv2 logs and aborts the whole switch; we log and drop only this packet (a fault).
-      return (p, l) => {
-        if (c(p, l)) return;
-        res.log(`${where} failed`);
-        throw new AssertionFailure(call.op, ctx.source ?? ctx.where);
-      };
-    }
-    default:
-      throw new UnsupportedConstructError(ctx.where, "primitive is not supported", {
-        source: ctx.source,
-      });
-  }
+const binaryOperators: Record<string, string> = {
+  add: "+",
+  subtract: "-",
+  bit_and: "&",
+  bit_or: "|",
+  bit_xor: "^",
+  shift_left: "<<",
+  shift_right: ">>",
+};
+
+/** bmv2 add_header / setValid: fields zeroed, varbit length 0, valid, the packet grows. */
+function addHeader(p: PacketState, res: Resources, index: number): void {
+  if (p.phv.valid[index] === 1) return;
+  const info = res.layout.headers[index];
+  if (!info) return;
+  for (const f of info.fields) writeSlot(p.phv, f.slot, f.width, 0);
+  p.phv.varbitBits[index] = 0;
+  markValid(p, res, index);
+  p.packetLength += res.codecs[index]?.byteLength(p.phv) ?? 0;
+}
+
+/** bmv2 remove_header / setInvalid: the packet shrinks by the header's current length. */
+function removeHeader(p: PacketState, res: Resources, index: number): void {
+  if (p.phv.valid[index] !== 1) return;
+  p.packetLength -= res.codecs[index]?.byteLength(p.phv) ?? 0;
+  p.phv.valid[index] = 0;
+}
+
+function assignStack(p: PacketState, res: Resources, d: StackRef, s: StackRef): void {
+  const next = d.unions ? p.phv.unionStackNext : p.phv.stackNext;
+  next[d.index] = next[s.index] as number;
+  const copy = d.unions ? copyUnion : copyHeader;
+  d.elements.forEach((e, i) => {
+    copy(p, res, e, s.elements[i] as number);
+  });
+}
+
+/** bmv2's hash-based offset: hash % max + base, a maximum of 0 read as 1. */
+function hashOffset(calculation: Calculation, p: PacketState, base: bigint, size: bigint): bigint {
+  let max = BigInt.asUintN(64, size);
+  if (max === 0n) max = 1n; // bmv2: "hash max given as 0, but treating it as 1"
+  return (calculation.output(p) % max) + BigInt.asUintN(64, base);
+}
+
+function logMessage(res: Resources, text: string, values: readonly bigint[]): void {
+  let k = 0;
+  res.log(text.replace(/\{\}/g, () => String(values[k++] ?? "")));
+}
+
+function assertionFailed(res: Resources, failure: { op: string; at: string }): never {
+  res.log(`${failure.op} at ${failure.at} failed`);
+  throw new AssertionFailure(failure.op, failure.at);
 }
 
 /** Raised by a failed assert/assume; the switch drops the packet and reports the fault. */
@@ -638,33 +607,6 @@ export class AssertionFailure extends Error {
   ) {
     super(`${primitive} failed at ${where}`);
     this.name = "AssertionFailure";
-  }
-}
-
-/** A condition given as a boolean or as data (true when non-zero). */
-function compileCondition(node: unknown, ctx: ExprContext): (p: PacketState, l: Locals) => boolean {
-  const e = compileExpr(node, ctx);
-  if (e.kind === "bool") return e.fn;
-  const big = asData(e, ctx).big;
-  return (p, l) => big(p, l) !== 0n;
-}
-
-function binary(op: string): (a: bigint, b: bigint) => bigint {
-  switch (op) {
-    case "add":
-      return (a, b) => a + b;
-    case "subtract":
-      return (a, b) => a - b;
-    case "bit_and":
-      return (a, b) => a & b;
-    case "bit_or":
-      return (a, b) => a | b;
-    case "bit_xor":
-      return (a, b) => a ^ b;
-    case "shift_left":
-      return (a, b) => a << b;
-    default:
-      return (a, b) => a >> b;
   }
 }
 

@@ -199,7 +199,7 @@ function generatePipeline(
     const t = g.local("t");
     let code = `let ${t};\n`;
     const d = node.state.defaultEntry;
-    if (node.defaultNext && d?.kind === "action" && d.action.code) {
+    if (node.defaultNext && d?.kind === "action") {
       // While the table has no entries and its default is the one the program gave (it may
       // be changed at run time), the default action runs inline with its data as constants.
       const state = g.ref(node.state);
@@ -224,7 +224,6 @@ function generatePipeline(
 
 /** An action's body in a block of its own, with `l` bound to its data. */
 function inlineAction(g: CodeGen, action: CompiledAction, data: string): string {
-  if (!action.code) return `${g.ref(action.run)}(p, ${data});\n`;
   return `{\nconst l = ${data};\n${action.code(g)}}\n`;
 }
 

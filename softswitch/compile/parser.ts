@@ -251,9 +251,8 @@ function opCode(
       return () => `${need(bytes)}pos += ${bytes};\n`;
     }
     case "primitive": {
-      const body = compileBody([params[0] as unknown as PrimitiveCall], res, [], ctx.where);
-      const code = body.code;
-      return code ? (g) => `{\n${code(g)}}\n` : (g) => `${g.ref(body.run)}(p, l);\n`;
+      const { code } = compileBody([params[0] as unknown as PrimitiveCall], res, [], ctx.where);
+      return (g) => `{\n${code(g)}}\n`;
     }
     default:
       return undefined;
