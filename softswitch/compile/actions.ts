@@ -5,7 +5,6 @@
  * simple_switch's (targets/simple_switch/primitives.cpp).
  */
 
-import type { PhvLayout } from "../core/layout.js";
 import { type PacketState, readSlot, writeSlot } from "../core/packet.js";
 import { type FieldValue, MAX_NUMBER_BITS, toIndex, truncate } from "../core/values.js";
 import { ProgramError, sourceOf, UnsupportedConstructError } from "../program/errors.js";
@@ -25,7 +24,7 @@ import {
   type Locals,
   numSource,
 } from "./expressions.js";
-import type { Resources } from "./resources.js";
+import type { JumpTo, PrimitiveCode, PrimitiveCompiler, Resources } from "./resources.js";
 
 export type ActionFn = (p: PacketState, data: Locals) => void;
 
@@ -105,303 +104,316 @@ export function compileBody(
   return { run: g.build<ActionFn>("p, l", PHV_PRELUDE + code(g)), code, exits };
 }
 
-/** Source that continues at primitive `target` (only inside a list with jumps). */
-type JumpTo = (target: number) => string;
 const noJumps: JumpTo = () => {
   throw new Error("a jump outside a list compiled with jumps");
 };
-/** A primitive's source; `jump` is for `_jump` and `_jump_if_zero`. */
-type PrimitiveCode = (g: CodeGen, jump: JumpTo) => string;
 
 /**
  * Every primitive, once, as the source it runs as (bmv2's core primitives, then
  * simple_switch's). The common forms are written out in place; the rest call the plain helpers
  * below them (stacks, unions, varbit headers, per-packet field locations).
  */
-function primitiveCode(call: PrimitiveCall, ctx: ExprContext, res: Resources): PrimitiveCode {
-  const { layout } = res;
-  switch (call.op) {
-    case "_jump": {
-      const target = constantOf(compileData(call.parameters[0], ctx), ctx);
-      return (_g, jump) => `${jump(target)}\n`;
-    }
-    case "_jump_if_zero": {
-      const cond = compileData(call.parameters[0], ctx);
-      const target = constantOf(compileData(call.parameters[1], ctx), ctx);
-      return (g, jump) => `if (${bigSource(cond, g)} === 0n) ${jump(target)}\n`;
-    }
-    case "assign":
-    case "modify_field": {
-      const [dst, src] = params(call, 2, ctx);
-      const d = compileLValue(dst, ctx);
-      const s = compileData(src, ctx);
-      if (d.fixedSlot !== undefined) return storeCode(d.fixedSlot, d.width, s);
-      return (g) =>
-        storeAt(d, s.num && d.width <= MAX_NUMBER_BITS ? numSource(s, g) : bigSource(s, g), g);
-    }
-    case "assign_VL": {
-      const [dst, src] = params(call, 2, ctx);
-      const d = compileLValue(dst, ctx);
-      const s = compileLValue(src, ctx);
-      const dIndex = layout.header((dst as { value: [string, string] }).value[0], ctx.where).index;
-      const sIndex = layout.header((src as { value: [string, string] }).value[0], ctx.where).index;
-      return (g) =>
-        `${storeAt(d, `${g.ref(readSlot)}(p.phv, ${slotOf(s, g)}, ${s.width})`, g)}` +
-        `p.phv.varbitBits[${dIndex}] = p.phv.varbitBits[${sIndex}];\n`;
-    }
-    case "assign_header":
-    case "copy_header": {
-      const [dst, src] = params(call, 2, ctx);
-      const d = asHeader(compileExpr(dst, ctx), ctx);
-      const s = asHeader(compileExpr(src, ctx), ctx);
-      const to = d.code ? layout.headers[d.typeOf] : undefined;
-      const from = s.code ? layout.headers[s.typeOf] : undefined;
-      if (!to || !from || to.union >= 0 || to.varbitSlot >= 0 || from.varbitSlot >= 0) {
-        return (g) =>
-          `${g.ref(copyHeader)}(p, ${g.ref(res)}, ${headerSource(d, g)}, ${headerSource(s, g)});\n`;
-      }
-      const copy = to.fields
-        .map(
-          (f, i) =>
-            `${slotSource(f.slot, f.width)} = ${slotSource(from.fields[i]?.slot ?? -1, f.width)}; `,
-        )
-        .join("");
-      return () =>
-        `if (V[${from.index}] !== 1) V[${to.index}] = 0; else { ${copy}V[${to.index}] = 1; }\n`;
-    }
-    case "add_header":
-    case "setValid": {
-      const [h] = params(call, 1, ctx);
-      const header = asHeader(compileExpr(h, ctx), ctx);
-      const info = header.code ? layout.headers[header.typeOf] : undefined;
-      // Varbit headers (their length varies) and union members (siblings) take the helper.
-      if (!info || info.varbitSlot >= 0 || info.union >= 0) {
-        return (g) => `${g.ref(addHeader)}(p, ${g.ref(res)}, ${headerSource(header, g)});\n`;
-      }
-      const zero = info.fields
-        .map(
-          (f) =>
-            `${slotSource(f.slot, f.width)} = ${literal(layout.zeroValues[f.slot] as FieldValue)}; `,
-        )
-        .join("");
-      const i = info.index;
-      return () =>
-        `if (V[${i}] !== 1) { ${zero}V[${i}] = 1; p.packetLength += ${info.fixedBits >>> 3}; }\n`;
-    }
-    case "add_header_fast": {
-      const [h] = params(call, 1, ctx);
-      const header = asHeader(compileExpr(h, ctx), ctx);
-      return (g) => `${g.ref(markValid)}(p, ${g.ref(res)}, ${headerSource(header, g)});\n`;
-    }
-    case "remove_header":
-    case "setInvalid": {
-      const [h] = params(call, 1, ctx);
-      const header = asHeader(compileExpr(h, ctx), ctx);
-      const info = header.code ? layout.headers[header.typeOf] : undefined;
-      if (!info || info.varbitSlot >= 0) {
-        return (g) => `${g.ref(removeHeader)}(p, ${g.ref(res)}, ${headerSource(header, g)});\n`;
-      }
-      const i = info.index;
-      return () =>
-        `if (V[${i}] === 1) { p.packetLength -= ${info.fixedBits >>> 3}; V[${i}] = 0; }\n`;
-    }
-    case "assign_union": {
-      const [dst, src] = params(call, 2, ctx);
-      const d = unionArg(dst, ctx);
-      const s = unionArg(src, ctx);
-      return (g) =>
-        `${g.ref(copyUnion)}(p, ${g.ref(res)}, ${g.ref(d)}(p, l), ${g.ref(s)}(p, l));\n`;
-    }
-    case "assign_header_stack":
-    case "assign_union_stack": {
-      // bmv2 core assign_header_stack / assign_union_stack: `next`, then element by element.
-      const [dst, src] = params(call, 2, ctx);
-      const d = stackArg(dst, ctx);
-      const s = stackArg(src, ctx);
-      if (d.unions !== s.unions || d.elements.length !== s.elements.length) {
-        throw new ProgramError(ctx.where, "stacks of different kinds or depths", {
-          source: ctx.source,
-        });
-      }
-      return (g) => `${g.ref(assignStack)}(p, ${g.ref(res)}, ${g.ref(d)}, ${g.ref(s)});\n`;
-    }
-    case "push":
-    case "pop": {
-      const [s, n] = params(call, 2, ctx);
-      const stack = stackArg(s, ctx);
-      const count = compileData(n, ctx);
-      const push = call.op === "push";
-      return (g) =>
-        `${g.ref(shiftStack)}(p, ${g.ref(res)}, ${g.ref(stack)}, Number(${bigSource(count, g)}), ${push});\n`;
-    }
-    case "mark_to_drop":
-    case "drop": {
-      const { spec, mcast } = dropSlots(layout, ctx.where);
-      const clear = mcast !== undefined ? ` v[${mcast}] = 0;` : "";
-      return () => `v[${spec}] = ${res.dropPort};${clear}\n`;
-    }
-    case "exit":
-      return () => "p.exited = true;\n";
-    case "no_op":
-      return () => "";
-    case "add_to_field":
-    case "subtract_from_field": {
-      const [dst, src] = params(call, 2, ctx);
-      const d = compileLValue(dst, ctx);
-      const cur = compileData(dst, ctx);
-      const v = compileData(src, ctx);
-      const op = call.op === "add_to_field" ? "+" : "-";
-      return (g) => storeAt(d, `(${bigSource(cur, g)} ${op} ${bigSource(v, g)})`, g);
-    }
-    case "add":
-    case "subtract":
-    case "bit_and":
-    case "bit_or":
-    case "bit_xor":
-    case "shift_left":
-    case "shift_right": {
-      const [dst, a, b] = params(call, 3, ctx);
-      const d = compileLValue(dst, ctx);
-      const x = compileData(a, ctx);
-      const y = compileData(b, ctx);
-      const op = binaryOperators[call.op];
-      return (g) => storeAt(d, `(${bigSource(x, g)} ${op} ${bigSource(y, g)})`, g);
-    }
-    case "clone_ingress_pkt_to_egress":
-    case "clone_egress_pkt_to_egress": {
-      const [session, fieldList] = params(call, 2, ctx);
-      const s = compileData(session, ctx);
-      const fl = compileData(fieldList, ctx);
-      // simple_switch keeps the session id with a valid bit (RegisterAccess).
-      return (g) =>
-        `p.cloneSession = (Number(BigInt.asUintN(16, ${bigSource(s, g)})) | 0x8000) >>> 0;\n` +
-        `p.cloneFieldList = Number(BigInt.asUintN(16, ${bigSource(fl, g)}));\n`;
-    }
-    case "resubmit":
-    case "recirculate": {
-      const [fieldList] = params(call, 1, ctx);
-      const fl = compileData(fieldList, ctx);
-      const register = call.op === "resubmit" ? "resubmitFieldList" : "recirculateFieldList";
-      return (g) => `p.${register} = Number(BigInt.asUintN(16, ${bigSource(fl, g)}));\n`;
-    }
-    case "generate_digest": {
-      const [, learnId] = params(call, 2, ctx);
-      const id = compileData(learnId, ctx);
-      return (g) => `p.learnList = Number(BigInt.asUintN(16, ${bigSource(id, g)}));\n`;
-    }
-    case "modify_field_with_hash_based_offset": {
-      const [dst, base, calc, size] = params(call, 4, ctx);
-      const d = compileLValue(dst, ctx);
-      const b = compileData(base, ctx);
-      const name = String((calc as { value: unknown }).value);
-      const calculation = res.calculations.get(name);
-      if (!calculation) throw new ProgramError(ctx.where, `unknown calculation "${name}"`);
-      const sz = compileData(size, ctx);
-      // The usual form, constant base and size with a hash of at most 32 bits, in numbers.
-      const output = calculation.outputNumber;
-      const max = sz.constant === undefined ? 0n : BigInt.asUintN(64, sz.constant) || 1n; // bmv2 treats a maximum of 0 as 1
-      const offset = b.constant === undefined ? 0n : BigInt.asUintN(64, b.constant);
-      if (
-        d.fixedSlot !== undefined &&
-        b.constant !== undefined &&
-        sz.constant !== undefined &&
-        output &&
-        max < 1n << 53n &&
-        offset < 1n << 52n
-      ) {
-        return (g) =>
-          `${slotSource(d.fixedSlot as number, d.width)} = ${g.ref(truncate)}(${g.ref(output)}(p) % ${max} + ${offset}, ${d.width});\n`;
-      }
-      return (g) =>
-        storeAt(
-          d,
-          `${g.ref(hashOffset)}(${g.ref(calculation)}, p, ${bigSource(b, g)}, ${bigSource(sz, g)})`,
-          g,
-        );
-    }
-    case "modify_field_rng_uniform": {
-      const [dst, lo, hi] = params(call, 3, ctx);
-      const d = compileLValue(dst, ctx);
-      const a = compileData(lo, ctx);
-      const b = compileData(hi, ctx);
-      // bmv2 leaves the field alone when lo > hi ("not specified").
-      return (g) => {
-        const x = g.local("lo");
-        const y = g.local("hi");
-        return `{ const ${x} = ${bigSource(a, g)}, ${y} = ${bigSource(b, g)};\nif (${x} <= ${y}) ${storeAt(d, `${g.ref(res)}.random(${x}, ${y})`, g)}}\n`;
-      };
-    }
-    case "count": {
-      const [array, index] = params(call, 2, ctx);
-      const counter = namedArray(res.counters, array, "counter", ctx);
-      const i = compileData(index, ctx);
-      return (g) =>
-        `${g.ref(counter)}.count(${i.num ? numSource(i, g) : `Number(${bigSource(i, g)})`}, p.ingressLength);\n`;
-    }
-    case "execute_meter": {
-      const [array, index, dst] = params(call, 3, ctx);
-      const meter = namedArray(res.meters, array, "meter", ctx);
-      const i = compileData(index, ctx);
-      const d = compileLValue(dst, ctx);
-      return (g) => readCell(d, meter, i, (m, idx) => `${m}.execute(${idx}, p.ingressLength)`, g);
-    }
-    case "register_read": {
-      const [dst, array, index] = params(call, 3, ctx);
-      const reg = namedArray(res.registers, array, "register", ctx);
-      const d = compileLValue(dst, ctx);
-      const i = compileData(index, ctx);
-      return (g) => readCell(d, reg, i, (r, idx) => `${r}.read(${idx})`, g);
-    }
-    case "register_write": {
-      const [array, index, src] = params(call, 3, ctx);
-      const reg = namedArray(res.registers, array, "register", ctx);
-      const i = compileData(index, ctx);
-      const v = compileData(src, ctx);
-      return (g) => `${g.ref(reg)}.write(Number(${bigSource(i, g)}), ${bigSource(v, g)});\n`;
-    }
-    case "truncate": {
-      const [len] = params(call, 1, ctx);
-      const n = compileData(len, ctx);
-      return (g) =>
-        `p.truncateLength = Math.min(p.truncateLength, ${g.ref(toIndex)}(${bigSource(n, g)}));\n`;
-    }
-    case "log_msg": {
-      // p4c writes an empty parameters_vector as {} rather than [].
-      const [format, args] = params(call, 2, ctx);
-      const text = String((format as { value: unknown }).value);
-      const list = (args as { value?: unknown }).value;
-      const values = (Array.isArray(list) ? list : []).map((a) => asData(compileExpr(a, ctx), ctx));
-      return (g) =>
-        `${g.ref(logMessage)}(${g.ref(res)}, ${g.ref(text)}, [${values.map((v) => bigSource(v, g)).join(", ")}]);\n`;
-    }
-    case "assert":
-    case "assume": {
-      // p4c passes the condition as data (b2d of it); bmv2 fails when it equals 0.
-      const [cond] = params(call, 1, ctx);
-      const c = compileExpr(cond, ctx);
-      const failure = { op: call.op, at: ctx.source ?? ctx.where };
-      const holds = (g: CodeGen) =>
-        c.kind === "bool" ? boolSource(c, g) : `${bigSource(asData(c, ctx), g)} !== 0n`;
-      // bmv2 logs and aborts the whole switch; we log and drop only this packet (a fault).
-      return (g) =>
-        `if (!(${holds(g)})) ${g.ref(assertionFailed)}(${g.ref(res)}, ${g.ref(failure)});\n`;
-    }
-    default:
-      throw new UnsupportedConstructError(ctx.where, "primitive is not supported", {
-        source: ctx.source,
-      });
-  }
-}
+const jump: PrimitiveCompiler = (call, ctx, _res) => {
+  const target = constantOf(compileData(call.parameters[0], ctx), ctx);
+  return (_g, jump) => `${jump(target)}\n`;
+};
 
-/**
- * What mark_to_drop writes: egress_spec gets the drop port, and the multicast group (under
- * either name v1model programs give it) is cleared, as bmv2 does.
- */
-function dropSlots(layout: PhvLayout, where: string): { spec: number; mcast: number | undefined } {
-  const mcast =
-    layout.optionalField("standard_metadata", "mcast_grp") ??
-    layout.optionalField("intrinsic_metadata", "mcast_grp");
-  return { spec: layout.field("standard_metadata", "egress_spec", where).slot, mcast: mcast?.slot };
+const jumpIfZero: PrimitiveCompiler = (call, ctx, _res) => {
+  const cond = compileData(call.parameters[0], ctx);
+  const target = constantOf(compileData(call.parameters[1], ctx), ctx);
+  return (g, jump) => `if (${bigSource(cond, g)} === 0n) ${jump(target)}\n`;
+};
+
+const assign: PrimitiveCompiler = (call, ctx, _res) => {
+  const [dst, src] = params(call, 2, ctx);
+  const d = compileLValue(dst, ctx);
+  const s = compileData(src, ctx);
+  if (d.fixedSlot !== undefined) return storeCode(d.fixedSlot, d.width, s);
+  return (g) =>
+    storeAt(d, s.num && d.width <= MAX_NUMBER_BITS ? numSource(s, g) : bigSource(s, g), g);
+};
+
+const assignVL: PrimitiveCompiler = (call, ctx, res) => {
+  const { layout } = res;
+  const [dst, src] = params(call, 2, ctx);
+  const d = compileLValue(dst, ctx);
+  const s = compileLValue(src, ctx);
+  const dIndex = layout.header((dst as { value: [string, string] }).value[0], ctx.where).index;
+  const sIndex = layout.header((src as { value: [string, string] }).value[0], ctx.where).index;
+  return (g) =>
+    `${storeAt(d, `${g.ref(readSlot)}(p.phv, ${slotOf(s, g)}, ${s.width})`, g)}` +
+    `p.phv.varbitBits[${dIndex}] = p.phv.varbitBits[${sIndex}];\n`;
+};
+
+const assignHeader: PrimitiveCompiler = (call, ctx, res) => {
+  const { layout } = res;
+  const [dst, src] = params(call, 2, ctx);
+  const d = asHeader(compileExpr(dst, ctx), ctx);
+  const s = asHeader(compileExpr(src, ctx), ctx);
+  const to = d.code ? layout.headers[d.typeOf] : undefined;
+  const from = s.code ? layout.headers[s.typeOf] : undefined;
+  if (!to || !from || to.union >= 0 || to.varbitSlot >= 0 || from.varbitSlot >= 0) {
+    return (g) =>
+      `${g.ref(copyHeader)}(p, ${g.ref(res)}, ${headerSource(d, g)}, ${headerSource(s, g)});\n`;
+  }
+  const copy = to.fields
+    .map(
+      (f, i) =>
+        `${slotSource(f.slot, f.width)} = ${slotSource(from.fields[i]?.slot ?? -1, f.width)}; `,
+    )
+    .join("");
+  return () =>
+    `if (V[${from.index}] !== 1) V[${to.index}] = 0; else { ${copy}V[${to.index}] = 1; }\n`;
+};
+
+const setValidPrimitive: PrimitiveCompiler = (call, ctx, res) => {
+  const { layout } = res;
+  const [h] = params(call, 1, ctx);
+  const header = asHeader(compileExpr(h, ctx), ctx);
+  const info = header.code ? layout.headers[header.typeOf] : undefined;
+  // Varbit headers (their length varies) and union members (siblings) take the helper.
+  if (!info || info.varbitSlot >= 0 || info.union >= 0) {
+    return (g) => `${g.ref(addHeader)}(p, ${g.ref(res)}, ${headerSource(header, g)});\n`;
+  }
+  const zero = info.fields
+    .map(
+      (f) =>
+        `${slotSource(f.slot, f.width)} = ${literal(layout.zeroValues[f.slot] as FieldValue)}; `,
+    )
+    .join("");
+  const i = info.index;
+  return () =>
+    `if (V[${i}] !== 1) { ${zero}V[${i}] = 1; p.packetLength += ${info.fixedBits >>> 3}; }\n`;
+};
+
+const addHeaderFast: PrimitiveCompiler = (call, ctx, res) => {
+  const [h] = params(call, 1, ctx);
+  const header = asHeader(compileExpr(h, ctx), ctx);
+  return (g) => `${g.ref(markValid)}(p, ${g.ref(res)}, ${headerSource(header, g)});\n`;
+};
+
+const setInvalidPrimitive: PrimitiveCompiler = (call, ctx, res) => {
+  const { layout } = res;
+  const [h] = params(call, 1, ctx);
+  const header = asHeader(compileExpr(h, ctx), ctx);
+  const info = header.code ? layout.headers[header.typeOf] : undefined;
+  if (!info || info.varbitSlot >= 0) {
+    return (g) => `${g.ref(removeHeader)}(p, ${g.ref(res)}, ${headerSource(header, g)});\n`;
+  }
+  const i = info.index;
+  return () => `if (V[${i}] === 1) { p.packetLength -= ${info.fixedBits >>> 3}; V[${i}] = 0; }\n`;
+};
+
+const assignUnion: PrimitiveCompiler = (call, ctx, res) => {
+  const [dst, src] = params(call, 2, ctx);
+  const d = unionArg(dst, ctx);
+  const s = unionArg(src, ctx);
+  return (g) => `${g.ref(copyUnion)}(p, ${g.ref(res)}, ${g.ref(d)}(p, l), ${g.ref(s)}(p, l));\n`;
+};
+
+const assignHeaderStack: PrimitiveCompiler = (call, ctx, res) => {
+  // bmv2 core assign_header_stack / assign_union_stack: `next`, then element by element.
+  const [dst, src] = params(call, 2, ctx);
+  const d = stackArg(dst, ctx);
+  const s = stackArg(src, ctx);
+  if (d.unions !== s.unions || d.elements.length !== s.elements.length) {
+    throw new ProgramError(ctx.where, "stacks of different kinds or depths", {
+      source: ctx.source,
+    });
+  }
+  return (g) => `${g.ref(assignStack)}(p, ${g.ref(res)}, ${g.ref(d)}, ${g.ref(s)});\n`;
+};
+
+const pushPrimitive: PrimitiveCompiler = (call, ctx, res) => {
+  const [s, n] = params(call, 2, ctx);
+  const stack = stackArg(s, ctx);
+  const count = compileData(n, ctx);
+  const push = call.op === "push";
+  return (g) =>
+    `${g.ref(shiftStack)}(p, ${g.ref(res)}, ${g.ref(stack)}, Number(${bigSource(count, g)}), ${push});\n`;
+};
+
+const exitPrimitive: PrimitiveCompiler = (_call, _ctx, _res) => {
+  return () => "p.exited = true;\n";
+};
+
+const noOp: PrimitiveCompiler = (_call, _ctx, _res) => {
+  return () => "";
+};
+
+const addToField: PrimitiveCompiler = (call, ctx, _res) => {
+  const [dst, src] = params(call, 2, ctx);
+  const d = compileLValue(dst, ctx);
+  const cur = compileData(dst, ctx);
+  const v = compileData(src, ctx);
+  const op = call.op === "add_to_field" ? "+" : "-";
+  return (g) => storeAt(d, `(${bigSource(cur, g)} ${op} ${bigSource(v, g)})`, g);
+};
+
+const addPrimitive: PrimitiveCompiler = (call, ctx, _res) => {
+  const [dst, a, b] = params(call, 3, ctx);
+  const d = compileLValue(dst, ctx);
+  const x = compileData(a, ctx);
+  const y = compileData(b, ctx);
+  const op = binaryOperators[call.op];
+  return (g) => storeAt(d, `(${bigSource(x, g)} ${op} ${bigSource(y, g)})`, g);
+};
+
+const modifyFieldWithHashBasedOffset: PrimitiveCompiler = (call, ctx, res) => {
+  const [dst, base, calc, size] = params(call, 4, ctx);
+  const d = compileLValue(dst, ctx);
+  const b = compileData(base, ctx);
+  const name = String((calc as { value: unknown }).value);
+  const calculation = res.calculations.get(name);
+  if (!calculation) throw new ProgramError(ctx.where, `unknown calculation "${name}"`);
+  const sz = compileData(size, ctx);
+  // The usual form, constant base and size with a hash of at most 32 bits, in numbers.
+  const output = calculation.outputNumber;
+  const max = sz.constant === undefined ? 0n : BigInt.asUintN(64, sz.constant) || 1n; // bmv2 treats a maximum of 0 as 1
+  const offset = b.constant === undefined ? 0n : BigInt.asUintN(64, b.constant);
+  if (
+    d.fixedSlot !== undefined &&
+    b.constant !== undefined &&
+    sz.constant !== undefined &&
+    output &&
+    max < 1n << 53n &&
+    offset < 1n << 52n
+  ) {
+    return (g) =>
+      `${slotSource(d.fixedSlot as number, d.width)} = ${g.ref(truncate)}(${g.ref(output)}(p) % ${max} + ${offset}, ${d.width});\n`;
+  }
+  return (g) =>
+    storeAt(
+      d,
+      `${g.ref(hashOffset)}(${g.ref(calculation)}, p, ${bigSource(b, g)}, ${bigSource(sz, g)})`,
+      g,
+    );
+};
+
+const modifyFieldRngUniform: PrimitiveCompiler = (call, ctx, res) => {
+  const [dst, lo, hi] = params(call, 3, ctx);
+  const d = compileLValue(dst, ctx);
+  const a = compileData(lo, ctx);
+  const b = compileData(hi, ctx);
+  // bmv2 leaves the field alone when lo > hi ("not specified").
+  return (g) => {
+    const x = g.local("lo");
+    const y = g.local("hi");
+    return `{ const ${x} = ${bigSource(a, g)}, ${y} = ${bigSource(b, g)};\nif (${x} <= ${y}) ${storeAt(d, `${g.ref(res)}.random(${x}, ${y})`, g)}}\n`;
+  };
+};
+
+const countPrimitive: PrimitiveCompiler = (call, ctx, res) => {
+  const [array, index] = params(call, 2, ctx);
+  const counter = namedArray(res.counters, array, "counter", ctx);
+  const i = compileData(index, ctx);
+  return (g) =>
+    `${g.ref(counter)}.count(${i.num ? numSource(i, g) : `Number(${bigSource(i, g)})`}, p.ingressLength);\n`;
+};
+
+const executeMeter: PrimitiveCompiler = (call, ctx, res) => {
+  const [array, index, dst] = params(call, 3, ctx);
+  const meter = namedArray(res.meters, array, "meter", ctx);
+  const i = compileData(index, ctx);
+  const d = compileLValue(dst, ctx);
+  return (g) => readCell(d, meter, i, (m, idx) => `${m}.execute(${idx}, p.ingressLength)`, g);
+};
+
+const registerRead: PrimitiveCompiler = (call, ctx, res) => {
+  const [dst, array, index] = params(call, 3, ctx);
+  const reg = namedArray(res.registers, array, "register", ctx);
+  const d = compileLValue(dst, ctx);
+  const i = compileData(index, ctx);
+  return (g) => readCell(d, reg, i, (r, idx) => `${r}.read(${idx})`, g);
+};
+
+const registerWrite: PrimitiveCompiler = (call, ctx, res) => {
+  const [array, index, src] = params(call, 3, ctx);
+  const reg = namedArray(res.registers, array, "register", ctx);
+  const i = compileData(index, ctx);
+  const v = compileData(src, ctx);
+  return (g) => `${g.ref(reg)}.write(Number(${bigSource(i, g)}), ${bigSource(v, g)});\n`;
+};
+
+const truncatePrimitive: PrimitiveCompiler = (call, ctx, _res) => {
+  const [len] = params(call, 1, ctx);
+  const n = compileData(len, ctx);
+  return (g) =>
+    `p.truncateLength = Math.min(p.truncateLength, ${g.ref(toIndex)}(${bigSource(n, g)}));\n`;
+};
+
+const logMsg: PrimitiveCompiler = (call, ctx, res) => {
+  // p4c writes an empty parameters_vector as {} rather than [].
+  const [format, args] = params(call, 2, ctx);
+  const text = String((format as { value: unknown }).value);
+  const list = (args as { value?: unknown }).value;
+  const values = (Array.isArray(list) ? list : []).map((a) => asData(compileExpr(a, ctx), ctx));
+  return (g) =>
+    `${g.ref(logMessage)}(${g.ref(res)}, ${g.ref(text)}, [${values.map((v) => bigSource(v, g)).join(", ")}]);\n`;
+};
+
+const assertPrimitive: PrimitiveCompiler = (call, ctx, res) => {
+  // p4c passes the condition as data (b2d of it); bmv2 fails when it equals 0.
+  const [cond] = params(call, 1, ctx);
+  const c = compileExpr(cond, ctx);
+  const failure = { op: call.op, at: ctx.source ?? ctx.where };
+  const holds = (g: CodeGen) =>
+    c.kind === "bool" ? boolSource(c, g) : `${bigSource(asData(c, ctx), g)} !== 0n`;
+  // bmv2 logs and aborts the whole switch; we log and drop only this packet (a fault).
+  return (g) =>
+    `if (!(${holds(g)})) ${g.ref(assertionFailed)}(${g.ref(res)}, ${g.ref(failure)});\n`;
+};
+
+/** bmv2's core primitives and simple_switch's, by name; the target adds its own (res.primitives). */
+export const corePrimitives: ReadonlyMap<string, PrimitiveCompiler> = new Map([
+  ["_jump", jump],
+  ["_jump_if_zero", jumpIfZero],
+  ["assign", assign],
+  ["modify_field", assign],
+  ["assign_VL", assignVL],
+  ["assign_header", assignHeader],
+  ["copy_header", assignHeader],
+  ["add_header", setValidPrimitive],
+  ["setValid", setValidPrimitive],
+  ["add_header_fast", addHeaderFast],
+  ["remove_header", setInvalidPrimitive],
+  ["setInvalid", setInvalidPrimitive],
+  ["assign_union", assignUnion],
+  ["assign_header_stack", assignHeaderStack],
+  ["assign_union_stack", assignHeaderStack],
+  ["push", pushPrimitive],
+  ["pop", pushPrimitive],
+  ["exit", exitPrimitive],
+  ["no_op", noOp],
+  ["add_to_field", addToField],
+  ["subtract_from_field", addToField],
+  ["add", addPrimitive],
+  ["subtract", addPrimitive],
+  ["bit_and", addPrimitive],
+  ["bit_or", addPrimitive],
+  ["bit_xor", addPrimitive],
+  ["shift_left", addPrimitive],
+  ["shift_right", addPrimitive],
+  ["modify_field_with_hash_based_offset", modifyFieldWithHashBasedOffset],
+  ["modify_field_rng_uniform", modifyFieldRngUniform],
+  ["count", countPrimitive],
+  ["execute_meter", executeMeter],
+  ["register_read", registerRead],
+  ["register_write", registerWrite],
+  ["truncate", truncatePrimitive],
+  ["log_msg", logMsg],
+  ["assert", assertPrimitive],
+  ["assume", assertPrimitive],
+]);
+
+function primitiveCode(call: PrimitiveCall, ctx: ExprContext, res: Resources): PrimitiveCode {
+  const compile = res.primitives.get(call.op) ?? corePrimitives.get(call.op);
+  if (!compile) {
+    throw new UnsupportedConstructError(ctx.where, "primitive is not supported", {
+      source: ctx.source,
+    });
+  }
+  return compile(call, ctx, res);
 }
 
 /** Source storing `src` into a slot of `width` bits, truncated as `truncate` does. */
@@ -474,7 +486,7 @@ function constantOf(e: DataExpr, ctx: ExprContext): number {
   return Number(e.constant);
 }
 
-function params(call: PrimitiveCall, count: number, ctx: ExprContext): unknown[] {
+export function params(call: PrimitiveCall, count: number, ctx: ExprContext): unknown[] {
   if (call.parameters.length !== count) {
     throw new ProgramError(ctx.where, `expects ${count} parameters, got ${call.parameters.length}`);
   }

@@ -10,7 +10,6 @@ import type { DigestListAck__Output } from "../../proto/gen/p4/v1/DigestListAck.
 import type { Entity, Entity__Output } from "../../proto/gen/p4/v1/Entity.js";
 import type { PacketIn } from "../../proto/gen/p4/v1/PacketIn.js";
 import type { PacketOut__Output } from "../../proto/gen/p4/v1/PacketOut.js";
-import type { StreamMessageResponse } from "../../proto/gen/p4/v1/StreamMessageResponse.js";
 import type { TableEntry__Output } from "../../proto/gen/p4/v1/TableEntry.js";
 import type { Update__Output } from "../../proto/gen/p4/v1/Update.js";
 import { ActionProfileManager } from "./action-profiles.js";

@@ -23,6 +23,7 @@ import { type CloneSession, ReplicationEngine } from "../core/pre.js";
 import { RegisterArray } from "../core/registers.js";
 import { type FieldValue, truncate, valueBytes } from "../core/values.js";
 import { loadProgram, type Program } from "../program/load.js";
+import { v1modelPrimitives } from "./primitives.js";
 
 /** v1model instance types (simple_switch.cpp PktInstanceType). */
 export const InstanceType = {
@@ -179,7 +180,7 @@ export class SimpleSwitch {
       meters: this.meters,
       registers: this.registers,
       calculations: this.calculations,
-      dropPort: this.dropPort,
+      primitives: v1modelPrimitives(this.dropPort),
       random: (lo, hi) => lo + BigInt(randomInt(0, Number(hi - lo) + 1)),
       log: options.log ?? (() => {}),
     };
