@@ -17,7 +17,7 @@ APT_PACKAGES := mininet bridge-utils iputils-ping iproute2 libpcap-dev python3-s
                 tshark tcpdump iperf3 ethtool python3-yaml python3-cryptography systemd etcd-server \
                 prometheus chromium openssl
 
-TS_SOURCES := $(shell find proto softswitch controller test bench topologies -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null)
+TS_SOURCES := $(shell find common proto softswitch controller test bench topologies -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null)
 TEST_FILES = $(shell find dist/test -name '*.test.js' | sort)
 
 # Loader options in proto/load.ts must match these flags.

@@ -46,11 +46,11 @@ function peakRssMb(pid: number): number {
 async function offlineOnly(file: string): Promise<void> {
   const { loadFabricText } = await import("../controller/intent/load.js");
   const { compileFabric } = await import("../controller/compile/compile.js");
-  const { loadPipeline } = await import("../controller/p4rt/pipeline.js");
+  const { loadNvgrePipeline } = await import("../controller/nvgre-build.js");
   const start = performance.now();
   const loaded = loadFabricText(readFileSync(file, "utf8"), file);
   const parsedMs = performance.now() - start;
-  compileFabric(loaded.fabric, loadPipeline().index);
+  compileFabric(loaded.fabric, loadNvgrePipeline().index);
   console.log(
     JSON.stringify({
       parseValidateMs: Math.round(parsedMs),

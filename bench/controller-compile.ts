@@ -19,7 +19,7 @@ import { recompile } from "../controller/compile/incremental.js";
 import { SwitchState } from "../controller/compile/state.js";
 import { validateDocument } from "../controller/intent/load.js";
 import type { FabricDocument } from "../controller/intent/schema.js";
-import { loadPipeline } from "../controller/p4rt/pipeline.js";
+import { loadNvgrePipeline } from "../controller/nvgre-build.js";
 import { diffStates, planSince, planSize } from "../controller/reconcile/diff.js";
 import { printTable } from "./report.js";
 import { syntheticFabric } from "./support/synthetic-fabric.js";
@@ -76,7 +76,7 @@ function movedOne(document: FabricDocument, index: number): FabricDocument {
 
 /** One measured run (worker process): prints its RunResult as JSON on stdout. */
 function worker(endpoints: number): void {
-  const pipeline = loadPipeline();
+  const pipeline = loadNvgrePipeline();
   const codec = codecFor(pipeline.index);
   const document = syntheticFabric(endpoints);
   const t0 = performance.now();

@@ -18,9 +18,9 @@ import { Daemon } from "../controller/daemon/daemon.js";
 import { moveEndpoint } from "../controller/daemon/intent-changes.js";
 import { openReplica } from "../controller/daemon/replica.js";
 import type { KvStore } from "../controller/intent/store/types.js";
-import { startBmv2 } from "../test/support/bmv2.js";
-import { startSoftswitch } from "../test/support/softswitch.js";
-import type { RunningSwitch } from "../test/support/switch-process.js";
+import { startBmv2 } from "../topologies/bmv2.js";
+import { startSoftswitch } from "../topologies/softswitch.js";
+import type { RunningSwitch } from "../topologies/switch-process.js";
 import { percentile, printTable } from "./report.js";
 import { benchTargets } from "./support/switches.js";
 

@@ -17,7 +17,6 @@ import Table from "cli-table3";
 import { Command } from "commander";
 import { EntityBuilder } from "../controller/p4rt/entities.js";
 import { ensurePipeline, loadPipeline } from "../controller/p4rt/pipeline.js";
-import { skipUnlessMininet } from "../test/e2e/mininet.js";
 import { ControllerDaemon } from "../topologies/demo/daemon.js";
 import {
   type BaselineInfo,
@@ -26,6 +25,7 @@ import {
   switchClient,
 } from "../topologies/demo/fabric.js";
 import { migrate } from "../topologies/demo/migration.js";
+import { skipUnlessMininet } from "../topologies/demo/mininet.js";
 import { hostAddress, iperf } from "../topologies/demo/traffic.js";
 import { benchTargets } from "./support/switches.js";
 

@@ -8,6 +8,7 @@
  */
 import { Command, Option } from "commander";
 import { printTable } from "./report.js";
+import { checkPath, measure, median, programmedDevice } from "./support/inprocess.js";
 import {
   buildTraffic,
   l2Pipeline,
@@ -15,8 +16,7 @@ import {
   programL2,
   programNvgreLeaf,
   SCALE,
-} from "./scenario.js";
-import { checkPath, measure, median, programmedDevice } from "./support/inprocess.js";
+} from "./support/scenario.js";
 
 async function main(): Promise<void> {
   const options = new Command("inprocess-pps")

@@ -10,8 +10,8 @@
  */
 import { Command, Option } from "commander";
 import { printTable } from "./report.js";
-import { buildTraffic, nvgrePipeline, programLeafEndpoints } from "./scenario.js";
 import { checkPath, measure, median, programmedDevice } from "./support/inprocess.js";
+import { buildTraffic, nvgrePipeline, programLeafEndpoints } from "./support/scenario.js";
 
 async function main(): Promise<void> {
   const options = new Command("leaf-scale")

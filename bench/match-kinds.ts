@@ -10,13 +10,13 @@
  *   node dist/bench/match-kinds.js [--entries 64000] [--batch 1000]
  */
 import { Command, Option } from "commander";
-import type { FieldValue } from "../softswitch/pipeline/values.js";
 import {
   type KeyField,
   type MatchParam,
   MatchTable,
   type TableMatchType,
-} from "../softswitch/runtime/match-table.js";
+} from "../softswitch/core/match-table.js";
+import type { FieldValue } from "../softswitch/core/values.js";
 import { printTable } from "./report.js";
 
 interface Kind {

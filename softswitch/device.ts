@@ -8,10 +8,11 @@
  */
 import { EventEmitter } from "node:events";
 import type { StreamMessageResponse } from "../proto/gen/p4/v1/StreamMessageResponse.js";
+import type { MicrosClock } from "./core/meters.js";
 import { DeviceManager } from "./p4runtime/device-manager.js";
 import { Code, describeError, P4RuntimeError } from "./p4runtime/errors.js";
-import type { MicrosClock } from "./runtime/meters.js";
-import { type OutputPacket, SimpleSwitch } from "./runtime/switch.js";
+import type { P4RuntimeTarget } from "./p4runtime/target.js";
+import { type OutputPacket, SimpleSwitch } from "./v1model/switch.js";
 
 /** Where frames leaving data ports go (and, for real ports, where received ones come from). */
 export interface PortBackend {
@@ -41,7 +42,7 @@ export interface DeviceEvents {
   pipeline: [];
 }
 
-export class SoftswitchDevice extends EventEmitter<DeviceEvents> {
+export class SoftswitchDevice extends EventEmitter<DeviceEvents> implements P4RuntimeTarget {
   readonly deviceId: bigint;
   readonly cpuPort: number | undefined;
   readonly dropPort: number;

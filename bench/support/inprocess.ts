@@ -7,7 +7,7 @@ import { P4RuntimeClient } from "../../controller/p4rt/client.js";
 import { forwardingPipelineConfig, type Pipeline } from "../../controller/p4rt/pipeline.js";
 import { SoftswitchDevice } from "../../softswitch/device.js";
 import { startP4RuntimeServer } from "../../softswitch/p4runtime/server.js";
-import type { Traffic } from "../scenario.js";
+import type { Traffic } from "./scenario.js";
 
 /** A device behind its own P4Runtime server, programmed by a client that then disconnects. */
 export async function programmedDevice(

@@ -8,9 +8,9 @@ import * as grpc from "@grpc/grpc-js";
 import type { EntityBuilder } from "../../controller/p4rt/entities.js";
 import type { Update } from "../../proto/gen/p4/v1/Update.js";
 import { p4runtimeProto } from "../../proto/load.js";
-import { type RunningSwitch, startBmv2 } from "../../test/support/bmv2.js";
-import { softswitchCli, startSoftswitch } from "../../test/support/softswitch.js";
-import { findTool } from "../../test/support/toolchain.js";
+import { type RunningSwitch, startBmv2 } from "../../topologies/bmv2.js";
+import { softswitchCli, startSoftswitch } from "../../topologies/softswitch.js";
+import { findTool } from "../../topologies/toolchain.js";
 
 export type BenchSwitch = RunningSwitch;
 

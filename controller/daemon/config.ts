@@ -26,7 +26,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { nvgreBuild } from "../p4rt/pipeline.js";
+import { nvgreBuild } from "../nvgre-build.js";
 import { defaultSocketPath } from "./api/socket-path.js";
 
 /** A config that cannot be used; the message names the field and the file. */

@@ -19,6 +19,7 @@ import type { StreamMessageRequest } from "../../proto/gen/p4/v1/StreamMessageRe
 import type { StreamMessageResponse__Output } from "../../proto/gen/p4/v1/StreamMessageResponse.js";
 import type { Update } from "../../proto/gen/p4/v1/Update.js";
 import { p4runtimeProto } from "../../proto/load.js";
+import { fromUint128, toUint128 } from "../../proto/uint128.js";
 import { NotPrimaryError, P4RuntimeRpcError, type UpdateFailure, WriteError } from "./errors.js";
 import { diagnoseTls, type TlsOptions } from "./tls-diagnosis.js";
 import { WriteRequestEncoder } from "./write-encoding.js";
@@ -77,15 +78,6 @@ export interface ClientEvents {
   digest: [DigestList__Output];
   "idle-timeout": [IdleTimeoutNotification__Output];
   "stream-error": [StreamError__Output];
-}
-
-/** Uint128 with decimal-string halves, the form the loader uses for 64-bit integers. */
-export function toUint128(value: bigint): { high: string; low: string } {
-  return { high: (value >> 64n).toString(), low: (value & 0xffff_ffff_ffff_ffffn).toString() };
-}
-
-export function fromUint128(value: { high: string; low: string } | null | undefined): bigint {
-  return value ? (BigInt(value.high) << 64n) | BigInt(value.low) : 0n;
 }
 
 const defaultMaxMessageBytes = 256 * 1024 * 1024;

@@ -5,7 +5,6 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { ForwardingPipelineConfig } from "../../proto/gen/p4/v1/ForwardingPipelineConfig.js";
 import type { P4RuntimeClient } from "./client.js";
 import { P4InfoIndex } from "./p4info.js";
@@ -18,13 +17,8 @@ export interface Pipeline {
   cookie: bigint;
 }
 
-/** The product's own compiled program (committed in p4/build; the controller runs from dist/). */
-export const nvgreBuild = {
-  json: fileURLToPath(new URL("../../../p4/build/nvgre.json", import.meta.url)),
-  p4info: fileURLToPath(new URL("../../../p4/build/nvgre.p4info.bin", import.meta.url)),
-};
-
-export function loadPipeline(paths: { json: string; p4info: string } = nvgreBuild): Pipeline {
+/** Reads a compiled program; the caller names its files (the product's own: ../nvgre-build.ts). */
+export function loadPipeline(paths: { json: string; p4info: string }): Pipeline {
   const p4infoBytes = readFileSync(paths.p4info);
   const deviceConfig = readFileSync(paths.json);
   const digest = createHash("sha256").update(p4infoBytes).update(deviceConfig).digest();

@@ -4,9 +4,9 @@
  * canonical bytestrings in P4Info order.
  */
 import type { Action, Action__Output } from "../../proto/gen/p4/v1/Action.js";
-import type { CompiledAction } from "../pipeline/actions.js";
-import type { ActionCall } from "../pipeline/control.js";
-import type { FieldValue } from "../pipeline/values.js";
+import type { CompiledAction } from "../compile/actions.js";
+import type { ActionCall } from "../compile/control.js";
+import type { FieldValue } from "../core/values.js";
 import { decodeField, encodeField } from "./bytes.js";
 import { invalidArgument } from "./errors.js";
 import type { ActionModel, ParamModel } from "./pipeline-model.js";

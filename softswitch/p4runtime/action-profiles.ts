@@ -23,7 +23,7 @@ import type {
   ActionProfileMember,
   ActionProfileMember__Output,
 } from "../../proto/gen/p4/v1/ActionProfileMember.js";
-import type { ActionCall } from "../pipeline/control.js";
+import type { ActionCall } from "../compile/control.js";
 import { actionCall, actionMessage } from "./action-data.js";
 import { Code, invalidArgument, invalidP4Id, P4RuntimeError } from "./errors.js";
 import type { ProfileModel, TableActionModel } from "./pipeline-model.js";

@@ -11,11 +11,12 @@
  * must be this switch's: PI would silently arbitrate a device that does not exist, which hides a
  * misconfigured controller until much later, so the softswitch answers NOT_FOUND at once.
  */
-import { fromUint128, toUint128 } from "../../controller/p4rt/client.js";
+
 import type { Any__Output } from "../../proto/gen/google/protobuf/Any.js";
 import type { MasterArbitrationUpdate__Output } from "../../proto/gen/p4/v1/MasterArbitrationUpdate.js";
 import type { StreamMessageResponse } from "../../proto/gen/p4/v1/StreamMessageResponse.js";
 import type { Uint128__Output } from "../../proto/gen/p4/v1/Uint128.js";
+import { fromUint128, toUint128 } from "../../proto/uint128.js";
 import { Code, P4RuntimeError } from "./errors.js";
 
 /** One StreamChannel, as arbitration sees it. */

@@ -12,7 +12,7 @@ import {
   encodeSafeInteger,
   encodeUnsigned,
 } from "../../proto/bytestring.js";
-import { type FieldValue, isNumberWidth, toBigInt, truncate } from "../pipeline/values.js";
+import { type FieldValue, isNumberWidth, toBigInt, truncate } from "../core/values.js";
 import { invalidArgument } from "./errors.js";
 
 function tooWide(bitwidth: number, what: string) {

@@ -15,11 +15,11 @@ import type { StreamMessageRequest__Output } from "../../proto/gen/p4/v1/StreamM
 import type { Update__Output } from "../../proto/gen/p4/v1/Update.js";
 import type { WriteRequest__Output } from "../../proto/gen/p4/v1/WriteRequest.js";
 import { p4runtimeProto } from "../../proto/load.js";
-import type { SoftswitchDevice } from "../device.js";
 import { ProgramError } from "../program/errors.js";
 import { asP4RuntimeError, Code, invalidArgument, P4RuntimeError } from "./errors.js";
 import { PipelineModel } from "./pipeline-model.js";
 import { PipelineState } from "./pipeline-state.js";
+import type { P4RuntimeTarget } from "./target.js";
 import { checkReportable, type WriteOutcome, writeStatus } from "./write-status.js";
 
 export type PipelineAction = SetForwardingPipelineConfigRequest__Output["action"];
@@ -31,7 +31,7 @@ export class DeviceManager {
   /** Saved by VERIFY_AND_SAVE, not yet running in the data plane (COMMIT does that). */
   private uncommitted = false;
 
-  constructor(private readonly device: SoftswitchDevice) {}
+  constructor(private readonly device: P4RuntimeTarget) {}
 
   get hasPipeline(): boolean {
     return this.state !== undefined;
@@ -156,7 +156,7 @@ export class DeviceManager {
   private verify(config: ForwardingPipelineConfig__Output | null): PipelineState {
     if (!config?.p4info) throw invalidArgument("Error when importing p4info", "no p4info given");
     const deviceConfig = config.p4_device_config;
-    let sw: ReturnType<SoftswitchDevice["createSwitch"]>;
+    let sw: ReturnType<P4RuntimeTarget["createSwitch"]>;
     try {
       sw = this.device.createSwitch(deviceConfig.toString("utf8"));
     } catch (error) {

@@ -11,11 +11,11 @@
 import type { DigestEntry, DigestEntry__Output } from "../../proto/gen/p4/v1/DigestEntry.js";
 import type { DigestListAck__Output } from "../../proto/gen/p4/v1/DigestListAck.js";
 import type { P4Data } from "../../proto/gen/p4/v1/P4Data.js";
-import type { DigestMessage } from "../runtime/learning.js";
+import type { DigestMessage } from "../core/learning.js";
 import type { UpdateType } from "./counters.js";
 import { Code, invalidArgument, P4RuntimeError } from "./errors.js";
 import type { DigestModel, PipelineModel } from "./pipeline-model.js";
-import type { StreamSink } from "./pipeline-state.js";
+import type { StreamSink } from "./target.js";
 
 /** PI's floor on both sweep periods. */
 const MIN_SWEEP_NS = 100_000_000n;

@@ -7,8 +7,8 @@
  * out together, each with its key, controller_metadata, metadata and idle_timeout_ns.
  */
 import type { TableEntry } from "../../proto/gen/p4/v1/TableEntry.js";
-import type { StreamSink } from "./pipeline-state.js";
 import type { TableEntries } from "./table-entries.js";
+import type { StreamSink } from "./target.js";
 
 /** bmv2 AgeingMonitor's default sweep interval. */
 export const SWEEP_INTERVAL_MS = 1000;

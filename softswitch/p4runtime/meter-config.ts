@@ -5,7 +5,7 @@
  * the meter (always GREEN); reading back multiplies by 10^6 and truncates, exactly as bmv2 does.
  */
 import type { MeterConfig, MeterConfig__Output } from "../../proto/gen/p4/v1/MeterConfig.js";
-import type { Meter, MeterRate } from "../runtime/meters.js";
+import type { Meter, MeterRate } from "../core/meters.js";
 import { Code, invalidArgument, P4RuntimeError } from "./errors.js";
 
 const U64 = 1n << 64n;

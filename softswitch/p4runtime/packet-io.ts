@@ -8,7 +8,7 @@
  */
 import type { PacketIn } from "../../proto/gen/p4/v1/PacketIn.js";
 import type { PacketOut__Output } from "../../proto/gen/p4/v1/PacketOut.js";
-import { readBits, writeBits } from "../pipeline/values.js";
+import { readBits, writeBits } from "../core/values.js";
 import { decodeField, encodeField } from "./bytes.js";
 import { invalidArgument } from "./errors.js";
 import type { ControllerHeaderModel } from "./pipeline-model.js";

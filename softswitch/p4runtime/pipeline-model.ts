@@ -10,15 +10,15 @@
 import type { P4Info__Output } from "../../proto/gen/p4/config/v1/P4Info.js";
 import type { Preamble__Output } from "../../proto/gen/p4/config/v1/Preamble.js";
 import type { Table__Output } from "../../proto/gen/p4/config/v1/Table.js";
-import type { CompiledAction } from "../pipeline/actions.js";
-import type { ActionCall, TableState } from "../pipeline/control.js";
-import type { ActionProfile } from "../runtime/action-profile.js";
-import type { CounterArray } from "../runtime/counters.js";
-import type { LearnList } from "../runtime/learning.js";
-import type { KeyKind } from "../runtime/match-table.js";
-import type { MeterArray } from "../runtime/meters.js";
-import type { RegisterArray } from "../runtime/registers.js";
-import type { SimpleSwitch } from "../runtime/switch.js";
+import type { CompiledAction } from "../compile/actions.js";
+import type { ActionCall, TableState } from "../compile/control.js";
+import type { ActionProfile } from "../core/action-profile.js";
+import type { CounterArray } from "../core/counters.js";
+import type { LearnList } from "../core/learning.js";
+import type { KeyKind } from "../core/match-table.js";
+import type { MeterArray } from "../core/meters.js";
+import type { RegisterArray } from "../core/registers.js";
+import type { SimpleSwitch } from "../v1model/switch.js";
 import { Code, invalidArgument, invalidP4Id, P4RuntimeError } from "./errors.js";
 
 export interface ParamModel {

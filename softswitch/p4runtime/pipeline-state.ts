@@ -10,7 +10,6 @@ import type { DigestListAck__Output } from "../../proto/gen/p4/v1/DigestListAck.
 import type { Entity, Entity__Output } from "../../proto/gen/p4/v1/Entity.js";
 import type { PacketIn } from "../../proto/gen/p4/v1/PacketIn.js";
 import type { PacketOut__Output } from "../../proto/gen/p4/v1/PacketOut.js";
-import type { StreamMessageResponse } from "../../proto/gen/p4/v1/StreamMessageResponse.js";
 import type { TableEntry__Output } from "../../proto/gen/p4/v1/TableEntry.js";
 import type { Update__Output } from "../../proto/gen/p4/v1/Update.js";
 import { ActionProfileManager } from "./action-profiles.js";
@@ -30,6 +29,7 @@ import type { PipelineModel } from "./pipeline-model.js";
 import { readRegisters, writeRegister } from "./registers.js";
 import { ReplicationEntries } from "./replication.js";
 import { TableEntries } from "./table-entries.js";
+import type { StreamSink } from "./target.js";
 
 export interface SavedConfig {
   p4info: P4Info__Output;
@@ -37,8 +37,6 @@ export interface SavedConfig {
   /** Absent when the client sent no cookie (then none is returned either, as in PI). */
   cookie: string | undefined;
 }
-
-export type StreamSink = (message: StreamMessageResponse) => void;
 
 /** An update that rebuilds part of the state (RECONCILE_AND_COMMIT replays them). */
 export interface ReplayUpdate {

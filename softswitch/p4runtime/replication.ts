@@ -20,7 +20,7 @@ import type {
   PacketReplicationEngineEntry__Output,
 } from "../../proto/gen/p4/v1/PacketReplicationEngineEntry.js";
 import type { Replica, Replica__Output } from "../../proto/gen/p4/v1/Replica.js";
-import type { ReplicationEngine } from "../runtime/pre.js";
+import type { ReplicationEngine } from "../core/pre.js";
 import type { UpdateType } from "./counters.js";
 import { Code, invalidArgument, P4RuntimeError } from "./errors.js";
 

@@ -14,9 +14,10 @@ import type { ReadResponse } from "../../proto/gen/p4/v1/ReadResponse.js";
 import type { StreamMessageRequest__Output } from "../../proto/gen/p4/v1/StreamMessageRequest.js";
 import type { StreamMessageResponse } from "../../proto/gen/p4/v1/StreamMessageResponse.js";
 import { p4runtimeProto } from "../../proto/load.js";
-import type { SoftswitchDevice } from "../device.js";
 import { Arbitration, type StreamPeer } from "./arbitration.js";
+import type { DeviceManager } from "./device-manager.js";
 import { asP4RuntimeError, Code, P4RuntimeError } from "./errors.js";
+import type { StreamSink } from "./target.js";
 import { decodeWriteRequest } from "./write-decoding.js";
 import { ERROR_SPACE } from "./write-status.js";
 
@@ -32,7 +33,7 @@ export interface ServerTlsOptions {
 }
 
 export interface P4RuntimeServerOptions {
-  device: SoftswitchDevice;
+  device: ServedDevice;
   /** host:port or unix:path; default 127.0.0.1:9559. Port 0 picks a free port. */
   address?: string;
   tls?: ServerTlsOptions;
@@ -58,8 +59,17 @@ function credentials(tls: ServerTlsOptions | undefined): grpc.ServerCredentials 
   );
 }
 
+/** The device as the gRPC server serves it: its id, its DeviceManager and its stream. */
+export interface ServedDevice {
+  readonly deviceId: bigint;
+  readonly p4runtime: DeviceManager;
+  on(event: "stream", listener: StreamSink): unknown;
+  off(event: "stream", listener: StreamSink): unknown;
+  logRefusal(error: P4RuntimeError): void;
+}
+
 /** The status of a refused request; its detail (beyond PI's message) goes to the log. */
-function statusOf(device: SoftswitchDevice, error: unknown): Partial<grpc.StatusObject> {
+function statusOf(device: ServedDevice, error: unknown): Partial<grpc.StatusObject> {
   const e = asP4RuntimeError(error);
   if (e.detail) device.logRefusal(e);
   return { code: e.code, details: e.message };

@@ -10,11 +10,11 @@ import type { ActionProfileActionSet__Output } from "../../proto/gen/p4/v1/Actio
 import type { FieldMatch } from "../../proto/gen/p4/v1/FieldMatch.js";
 import type { TableAction } from "../../proto/gen/p4/v1/TableAction.js";
 import type { TableEntry, TableEntry__Output } from "../../proto/gen/p4/v1/TableEntry.js";
-import type { CompiledAction } from "../pipeline/actions.js";
-import type { EntryAction } from "../pipeline/control.js";
-import { type FieldValue, toBigInt, truncate, zeroOf } from "../pipeline/values.js";
-import type { MatchParam, TableEntry as StoredEntry } from "../runtime/match-table.js";
-import type { MeterRate } from "../runtime/meters.js";
+import type { CompiledAction } from "../compile/actions.js";
+import type { EntryAction } from "../compile/control.js";
+import type { MatchParam, TableEntry as StoredEntry } from "../core/match-table.js";
+import type { MeterRate } from "../core/meters.js";
+import { type FieldValue, toBigInt, truncate, zeroOf } from "../core/values.js";
 import { actionCall, actionMessage } from "./action-data.js";
 import type { ActionProfileManager } from "./action-profiles.js";
 import { decodeBits, decodeField, encodeField } from "./bytes.js";

@@ -2,7 +2,7 @@
  * In-process ports for tests and benches: inject a frame on a port, get what leaves which port,
  * either as the return value or through listeners (per port or for all).
  */
-import type { OutputPacket, SimpleSwitch } from "../runtime/switch.js";
+import type { OutputPacket, SimpleSwitch } from "../v1model/switch.js";
 
 export type OutputListener = (packet: OutputPacket) => void;
 

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type ArbitrationState, P4RuntimeClient } from "../../controller/p4rt/client.js";
 import { NotPrimaryError } from "../../controller/p4rt/errors.js";
-import { type RunningSwitch, startBmv2 } from "../support/bmv2.js";
-import { skipUnless } from "../support/toolchain.js";
+import { type RunningSwitch, startBmv2 } from "../../topologies/bmv2.js";
+import { skipUnless } from "../../topologies/toolchain.js";
 
 // Skips are set per test so the runner counts them in its summary.
 const skip = skipUnless("simple_switch_grpc");

@@ -6,13 +6,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
+import { loadNvgrePipeline } from "../../controller/nvgre-build.js";
 import { P4RuntimeClient } from "../../controller/p4rt/client.js";
 import { WriteError } from "../../controller/p4rt/errors.js";
-import { ensurePipeline, loadPipeline, type Pipeline } from "../../controller/p4rt/pipeline.js";
+import { ensurePipeline, type Pipeline } from "../../controller/p4rt/pipeline.js";
 import { encodeUnsigned } from "../../proto/bytestring.js";
 import type { Update } from "../../proto/gen/p4/v1/Update.js";
-import { type RunningSwitch, startBmv2 } from "../support/bmv2.js";
-import { skipUnless } from "../support/toolchain.js";
+import { type RunningSwitch, startBmv2 } from "../../topologies/bmv2.js";
+import { skipUnless } from "../../topologies/toolchain.js";
 
 // Skips are set per test so the runner counts them in its summary.
 const skip = skipUnless("simple_switch_grpc");
@@ -24,7 +25,7 @@ describe("bmv2 simple_switch_grpc", () => {
 
   before(async () => {
     if (skip) return;
-    pipeline = loadPipeline();
+    pipeline = loadNvgrePipeline();
     sw = await startBmv2();
     client = new P4RuntimeClient({
       address: sw.address,

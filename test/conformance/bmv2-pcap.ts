@@ -17,9 +17,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { P4RuntimeClient } from "../../controller/p4rt/client.js";
 import { forwardingPipelineConfig, type Pipeline } from "../../controller/p4rt/pipeline.js";
-import { startSwitchProcess } from "../support/switch-process.js";
+import { startSwitchProcess } from "../../topologies/switch-process.js";
+import { findTool } from "../../topologies/toolchain.js";
 import type { Output } from "../support/targets.js";
-import { findTool } from "../support/toolchain.js";
 import type { StfPacketIo } from "./stf-p4runtime.js";
 
 /** How long bmv2 is given to process what was written before the next control command. */

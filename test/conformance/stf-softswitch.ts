@@ -4,12 +4,12 @@
  * packets run to completion as they are injected. Refusals mirror the bmv2 CLI's (a const default
  * action, entries of a const table, unknown groups and nodes).
  */
-import type { ActionCall, EntryAction, TableState } from "../../softswitch/pipeline/control.js";
-import { type FieldValue, truncate } from "../../softswitch/pipeline/values.js";
-import type { MatchParam } from "../../softswitch/runtime/match-table.js";
-import type { MeterRate } from "../../softswitch/runtime/meters.js";
-import type { ReplicationNode } from "../../softswitch/runtime/pre.js";
-import type { SimpleSwitch } from "../../softswitch/runtime/switch.js";
+import type { ActionCall, EntryAction, TableState } from "../../softswitch/compile/control.js";
+import type { MatchParam } from "../../softswitch/core/match-table.js";
+import type { MeterRate } from "../../softswitch/core/meters.js";
+import type { ReplicationNode } from "../../softswitch/core/pre.js";
+import { type FieldValue, truncate } from "../../softswitch/core/values.js";
+import type { SimpleSwitch } from "../../softswitch/v1model/switch.js";
 import type { CliCommandName } from "./stf-parser.js";
 import { stfInteger } from "./stf-parser.js";
 import {

@@ -5,12 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import { loadNvgrePipeline } from "../../controller/nvgre-build.js";
 import { P4RuntimeClient } from "../../controller/p4rt/client.js";
-import { ensurePipeline, loadPipeline } from "../../controller/p4rt/pipeline.js";
-import { startBmv2 } from "../support/bmv2.js";
-import { startSoftswitch } from "../support/softswitch.js";
-import type { RunningSwitch, SwitchProcessOptions } from "../support/switch-process.js";
-import { skipUnless } from "../support/toolchain.js";
+import { ensurePipeline } from "../../controller/p4rt/pipeline.js";
+import { startBmv2 } from "../../topologies/bmv2.js";
+import { startSoftswitch } from "../../topologies/softswitch.js";
+import type { RunningSwitch, SwitchProcessOptions } from "../../topologies/switch-process.js";
+import { skipUnless } from "../../topologies/toolchain.js";
 
 const kinds: {
   name: string;
@@ -42,7 +43,7 @@ for (const kind of kinds) {
         reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
       });
       assert.equal((await client.connect()).primary, true);
-      const pipeline = loadPipeline();
+      const pipeline = loadNvgrePipeline();
       assert.equal(await ensurePipeline(client, pipeline), true);
       assert.equal(await client.pipelineCookie(), pipeline.cookie);
 

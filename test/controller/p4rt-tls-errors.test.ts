@@ -14,7 +14,7 @@ import { P4RuntimeClient, type TlsOptions } from "../../controller/p4rt/client.j
 import { P4RuntimeRpcError } from "../../controller/p4rt/errors.js";
 import { SoftswitchDevice } from "../../softswitch/device.js";
 import { type ServerTlsOptions, startP4RuntimeServer } from "../../softswitch/p4runtime/server.js";
-import { repoRoot } from "../support/repo.js";
+import { repoRoot } from "../../topologies/repo.js";
 
 const fixture = (name: string) => readFileSync(join(repoRoot, "test/fixtures/tls", name));
 const serverTls: ServerTlsOptions = {

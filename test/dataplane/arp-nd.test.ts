@@ -8,11 +8,20 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { PacketIoCodec } from "../../controller/p4rt/packet-io.js";
-import { py, Scapy } from "../support/scapy.js";
+import {
+  addAccess,
+  addVsid,
+  leafBase,
+  PA4,
+  PA6,
+  SPINE_MAC,
+  SWITCH_MAC,
+  UPLINK,
+} from "../../topologies/leaf.js";
+import { Batch, puntReason } from "../../topologies/leaf-program.js";
+import { py, Scapy } from "../../topologies/scapy.js";
 import { type DataplaneTarget, targets } from "../support/targets.js";
-import { addAccess, addVsid, leafBase, PA4, PA6, SPINE_MAC, SWITCH_MAC, UPLINK } from "./leaf.js";
 import { sortedOutputs } from "./observe.js";
-import { Batch, puntReason } from "./program.js";
 
 const VSID = 0x5001; // ports 3, 4 (VLAN 100), 5
 const VM_A = "02:00:00:00:0a:01"; // 10.1.0.1, fd00:1::1, asks

@@ -7,10 +7,18 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { py, Scapy } from "../support/scapy.js";
+import {
+  addAccess,
+  addVsid,
+  leafBase,
+  PA4,
+  PA6,
+  SPINE_MAC,
+  SWITCH_MAC,
+} from "../../topologies/leaf.js";
+import { Batch, readCounter } from "../../topologies/leaf-program.js";
+import { py, Scapy } from "../../topologies/scapy.js";
 import { type DataplaneTarget, targets } from "../support/targets.js";
-import { addAccess, addVsid, leafBase, PA4, PA6, SPINE_MAC, SWITCH_MAC } from "./leaf.js";
-import { Batch, readCounter } from "./program.js";
 
 const VSID = 0x5001;
 const VSID_INDEX = 1;

@@ -7,8 +7,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { PacketIoCodec } from "../../controller/p4rt/packet-io.js";
-import { py, Scapy } from "../support/scapy.js";
-import { type DataplaneTarget, targets } from "../support/targets.js";
 import {
   addAccess,
   addNve,
@@ -21,9 +19,11 @@ import {
   PA6,
   SPINE_MAC,
   SWITCH_MAC,
-} from "./leaf.js";
+} from "../../topologies/leaf.js";
+import { allDropReasons, Batch, puntReason } from "../../topologies/leaf-program.js";
+import { py, Scapy } from "../../topologies/scapy.js";
+import { type DataplaneTarget, targets } from "../support/targets.js";
 import { DropCounters } from "./observe.js";
-import { allDropReasons, Batch, puntReason } from "./program.js";
 
 const FABRIC = [1, 2];
 const ACCESS = [3, 4, 5, 6, 7]; // port 8 is not configured

@@ -7,8 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { py, Scapy } from "../support/scapy.js";
-import { type DataplaneTarget, targets } from "../support/targets.js";
 import {
   addAccess,
   addSourcePa,
@@ -19,9 +17,11 @@ import {
   SPINE_MAC,
   SWITCH_MAC,
   UPLINK,
-} from "./leaf.js";
+} from "../../topologies/leaf.js";
+import { Batch, readCounter } from "../../topologies/leaf-program.js";
+import { py, Scapy } from "../../topologies/scapy.js";
+import { type DataplaneTarget, targets } from "../support/targets.js";
 import { DropCounters, sortedOutputs } from "./observe.js";
-import { Batch, readCounter } from "./program.js";
 
 const VSID_HER = 0x5001; // ports 3, 4 (VLAN 100), 5; NVEs 198.51.100.2 and 2001:db8:100::3
 const VSID_MCAST = 0x5002; // ports 6, 7; PA multicast group 239.1.1.1

@@ -8,8 +8,6 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { py, Scapy } from "../support/scapy.js";
-import { type DataplaneTarget, targets } from "../support/targets.js";
 import {
   addAccess,
   addNve,
@@ -20,9 +18,11 @@ import {
   SPINE_MAC,
   SWITCH_MAC,
   UPLINK,
-} from "./leaf.js";
+} from "../../topologies/leaf.js";
+import { Batch, readCounter } from "../../topologies/leaf-program.js";
+import { py, Scapy } from "../../topologies/scapy.js";
+import { type DataplaneTarget, targets } from "../support/targets.js";
 import { DropCounters } from "./observe.js";
-import { Batch, readCounter } from "./program.js";
 
 const VSID = 0x5001; // port 3; no flood group, so nothing is ever replicated
 const VM_A = "02:00:00:00:0a:01"; // port 3

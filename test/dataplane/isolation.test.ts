@@ -6,8 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { py, Scapy } from "../support/scapy.js";
-import { type DataplaneTarget, targets } from "../support/targets.js";
 import {
   addAccess,
   addNve,
@@ -18,9 +16,11 @@ import {
   SPINE_MAC,
   SWITCH_MAC,
   UPLINK,
-} from "./leaf.js";
+} from "../../topologies/leaf.js";
+import { Batch, readCounters } from "../../topologies/leaf-program.js";
+import { py, Scapy } from "../../topologies/scapy.js";
+import { type DataplaneTarget, targets } from "../support/targets.js";
 import { sortedOutputs } from "./observe.js";
-import { Batch, readCounters } from "./program.js";
 
 const RED = { vsid: 0x5001, index: 1, vrf: 1, ports: [3, 4], rid: 1 }; // tenant 1
 const BLUE = { vsid: 0x7001, index: 2, vrf: 2, ports: [5, 6], rid: 2 }; // tenant 2

@@ -8,8 +8,6 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { PacketIoCodec } from "../../controller/p4rt/packet-io.js";
 import { toInteger } from "../../controller/p4rt/values.js";
-import { py, Scapy } from "../support/scapy.js";
-import { type DataplaneTarget, targets } from "../support/targets.js";
 import {
   addAccess,
   addNve,
@@ -20,8 +18,10 @@ import {
   PA6,
   SPINE_MAC,
   SWITCH_MAC,
-} from "./leaf.js";
-import { Batch } from "./program.js";
+} from "../../topologies/leaf.js";
+import { Batch } from "../../topologies/leaf-program.js";
+import { py, Scapy } from "../../topologies/scapy.js";
+import { type DataplaneTarget, targets } from "../support/targets.js";
 
 const LEARNING = 0x5001; // ports 3, 4; learns on both sides
 const SILENT = 0x5002; // port 5; learning off

@@ -7,8 +7,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { PacketIoCodec } from "../../controller/p4rt/packet-io.js";
-import { py, Scapy } from "../support/scapy.js";
-import { type DataplaneTarget, targets } from "../support/targets.js";
 import {
   addAccess,
   addNve,
@@ -21,9 +19,11 @@ import {
   SPINE_MAC,
   SWITCH_MAC,
   UPLINK,
-} from "./leaf.js";
+} from "../../topologies/leaf.js";
+import { Batch, puntReason } from "../../topologies/leaf-program.js";
+import { py, Scapy } from "../../topologies/scapy.js";
+import { type DataplaneTarget, targets } from "../support/targets.js";
 import { DropCounters } from "./observe.js";
-import { Batch, puntReason } from "./program.js";
 
 const VSID = 0x5001;
 const MTU = 1000;

@@ -4,8 +4,13 @@
  * reason name, so a test states "this frame was dropped once, as GRE_FLAGS, and nothing
  * else was counted".
  */
+
+import {
+  allDropReasons,
+  type CounterValue,
+  readAllCounters,
+} from "../../topologies/leaf-program.js";
 import type { DataplaneTarget, Output } from "../support/targets.js";
-import { allDropReasons, type CounterValue, readAllCounters } from "./program.js";
 
 /** Outputs in a canonical order (port, then bytes) for comparing replicated copies. */
 export function sortedOutputs(outputs: Output[]): Output[] {

@@ -10,10 +10,10 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { nvgreBuild } from "../../controller/nvgre-build.js";
 import { P4InfoIndex } from "../../controller/p4rt/p4info.js";
-import { nvgreBuild } from "../../controller/p4rt/pipeline.js";
 import type { P4DataTypeSpec__Output } from "../../proto/gen/p4/config/v1/P4DataTypeSpec.js";
-import { repoRoot } from "../support/repo.js";
+import { repoRoot } from "../../topologies/repo.js";
 
 const goldenPath = join(repoRoot, "test/dataplane/golden/nvgre.p4info.golden");
 

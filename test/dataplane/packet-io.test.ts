@@ -7,8 +7,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { PacketIoCodec } from "../../controller/p4rt/packet-io.js";
-import { py, Scapy } from "../support/scapy.js";
-import { type DataplaneTarget, targets } from "../support/targets.js";
 import {
   addAccess,
   addNve,
@@ -20,8 +18,10 @@ import {
   SPINE_MAC,
   SWITCH_MAC,
   UPLINK,
-} from "./leaf.js";
-import { Batch, readCounters } from "./program.js";
+} from "../../topologies/leaf.js";
+import { Batch, readCounters } from "../../topologies/leaf-program.js";
+import { py, Scapy } from "../../topologies/scapy.js";
+import { type DataplaneTarget, targets } from "../support/targets.js";
 
 const VSID = 0x5001; // port 3 and, untagged, the CPU port
 const VM_A = "02:00:00:00:0a:01"; // port 3

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { repoRoot } from "../support/repo.js";
+import { repoRoot } from "../../topologies/repo.js";
 
 const requirements = Array.from({ length: 18 }, (_, i) => `R${i + 1}`);
 

@@ -7,8 +7,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { MatchValue } from "../../controller/p4rt/entities.js";
-import { py, Scapy } from "../support/scapy.js";
-import { type DataplaneTarget, targets } from "../support/targets.js";
 import {
   addAccess,
   addNve,
@@ -20,9 +18,11 @@ import {
   SPINE_MAC,
   SWITCH_MAC,
   UPLINK,
-} from "./leaf.js";
+} from "../../topologies/leaf.js";
+import { Batch, caFamily } from "../../topologies/leaf-program.js";
+import { py, Scapy } from "../../topologies/scapy.js";
+import { type DataplaneTarget, targets } from "../support/targets.js";
 import { DropCounters } from "./observe.js";
-import { Batch, caFamily } from "./program.js";
 
 const GUARDED = 0x5001; // ports 3 and 4 (VLAN 100), source guard on
 const VALIDATED = 0x5002; // port 5, PA validation on

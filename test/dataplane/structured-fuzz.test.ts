@@ -12,8 +12,6 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { py, Scapy } from "../support/scapy.js";
-import { type DataplaneTarget, targets } from "../support/targets.js";
 import {
   addAccess,
   addNve,
@@ -24,9 +22,11 @@ import {
   SPINE_MAC,
   SWITCH_MAC,
   UPLINK,
-} from "./leaf.js";
+} from "../../topologies/leaf.js";
+import { Batch, readCounter } from "../../topologies/leaf-program.js";
+import { py, Scapy } from "../../topologies/scapy.js";
+import { type DataplaneTarget, targets } from "../support/targets.js";
 import { DropCounters } from "./observe.js";
-import { Batch, readCounter } from "./program.js";
 
 const PER_SET = 200;
 /** The share of each fabric set that must pass the parser (the point of structuring). */

@@ -7,8 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { py, Scapy } from "../support/scapy.js";
-import { type DataplaneTarget, targets } from "../support/targets.js";
 import {
   addAccess,
   addNve,
@@ -19,9 +17,11 @@ import {
   SPINE_MAC,
   SWITCH_MAC,
   UPLINK,
-} from "./leaf.js";
+} from "../../topologies/leaf.js";
+import { Batch, readCounter } from "../../topologies/leaf-program.js";
+import { py, Scapy } from "../../topologies/scapy.js";
+import { type DataplaneTarget, targets } from "../support/targets.js";
 import { DropCounters } from "./observe.js";
-import { Batch, readCounter } from "./program.js";
 
 // Tenant 1 (routing domain 1): web (port 3), app (port 4 VLAN 200, and behind NVE1), and the
 // VSID of its VPN gateway (an NVE at NVE2).

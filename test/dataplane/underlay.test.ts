@@ -6,8 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { py, Scapy } from "../support/scapy.js";
-import { type DataplaneTarget, type Output, targets } from "../support/targets.js";
 import {
   addAccess,
   addNve,
@@ -17,9 +15,11 @@ import {
   PA4,
   REMOTE_PREFIX4,
   SWITCH_MAC,
-} from "./leaf.js";
+} from "../../topologies/leaf.js";
+import { Batch } from "../../topologies/leaf-program.js";
+import { py, Scapy } from "../../topologies/scapy.js";
+import { type DataplaneTarget, type Output, targets } from "../support/targets.js";
 import { sortedOutputs } from "./observe.js";
-import { Batch } from "./program.js";
 
 const NEXT_HOPS = [1, 2, 3, 4]; // ECMP members toward the remote NVEs
 const SPINE_PORT = 5; // where transit traffic comes from

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { repoRoot } from "../support/repo.js";
+import { repoRoot } from "../../topologies/repo.js";
 
 function run(command: string, args: string[], cwd = repoRoot) {
   const result = spawnSync(command, args, { cwd, encoding: "utf8", timeout: 300_000 });

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { repoRoot } from "../support/repo.js";
+import { repoRoot } from "../../topologies/repo.js";
 
 const dir = `${repoRoot}deploy/prometheus`;
 

@@ -24,9 +24,9 @@ import {
   REMOTE_PREFIX6,
   SPINE_MAC,
   SWITCH_MAC,
-} from "../dataplane/leaf.js";
-import { Batch, readAllCounters, readCounter } from "../dataplane/program.js";
-import { py, Scapy } from "../support/scapy.js";
+} from "../../topologies/leaf.js";
+import { Batch, readAllCounters, readCounter } from "../../topologies/leaf-program.js";
+import { py, Scapy } from "../../topologies/scapy.js";
 import { type DataplaneTarget, type Output, targets } from "../support/targets.js";
 
 const VSID_A = 0x5001; // ports 3, 4 (VLAN 100), 5; learning; tenant routing (VRF 1)

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { compileFabric } from "../../controller/compile/compile.js";
 import { loadFabricText } from "../../controller/intent/load.js";
-import { loadPipeline } from "../../controller/p4rt/pipeline.js";
+import { loadNvgrePipeline } from "../../controller/nvgre-build.js";
 import { fabricScript, systemPython } from "../../topologies/demo/fabric.js";
 
 function writtenFabric(args: string[] = []): string {
@@ -46,7 +46,7 @@ test("the default fabric file: two tenants sharing CAs and MACs, a routed tenant
     [6],
     "the last leaf has only an IPv6 PA",
   );
-  const compiled = compileFabric(fabric, loadPipeline().index);
+  const compiled = compileFabric(fabric, loadNvgrePipeline().index);
   assert.deepEqual(
     [...compiled.switches.keys()],
     fabric.switches.map((s) => s.name),
@@ -61,7 +61,7 @@ test("the fabric file of any size of leaf-spine is valid and compiles", () => {
     const text = writtenFabric(["--spines", String(spines), "--leaves", String(leaves)]);
     const { fabric } = loadFabricText(text, `${spines}x${leaves}`);
     assert.equal(fabric.switches.length, spines + leaves);
-    const compiled = compileFabric(fabric, loadPipeline().index);
+    const compiled = compileFabric(fabric, loadNvgrePipeline().index);
     assert.equal(compiled.switches.size, spines + leaves);
   }
 });

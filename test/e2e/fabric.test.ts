@@ -11,6 +11,7 @@ import { readPortCounters } from "../../topologies/demo/counters.js";
 import { ControllerDaemon } from "../../topologies/demo/daemon.js";
 import { Fabric } from "../../topologies/demo/fabric.js";
 import { migrate } from "../../topologies/demo/migration.js";
+import { fabricTargets } from "../../topologies/demo/mininet.js";
 import {
   hostAddress,
   ProbeListeners,
@@ -18,7 +19,6 @@ import {
   pingMatrix,
   sendProbe,
 } from "../../topologies/demo/traffic.js";
-import { fabricTargets } from "./mininet.js";
 
 /** Polls until `done()` or `ms` passed (arrival of frames), then lets stragglers arrive. */
 async function settle(done: () => boolean, ms = 5000, quietMs = 500): Promise<void> {

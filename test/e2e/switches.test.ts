@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { P4RuntimeClient } from "../../controller/p4rt/client.js";
 import { Fabric } from "../../topologies/demo/fabric.js";
-import { fabricTargets } from "./mininet.js";
+import { fabricTargets } from "../../topologies/demo/mininet.js";
 
 async function blankAndPrimary(address: string, deviceId: number): Promise<void> {
   const client = new P4RuntimeClient({

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import semver from "semver";
-import { repoRoot } from "../support/repo.js";
+import { repoRoot } from "../../topologies/repo.js";
 
 /** The oldest Node the project supports (package.json engines); every dependency must run on it. */
 const oldestNode = "20.10.0";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { test } from "node:test";
-import { repoRoot } from "../support/repo.js";
+import { repoRoot } from "../../topologies/repo.js";
 
 const skipped = new Set(["node_modules", "dist", ".git", "captures"]);
 

@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { repoRoot } from "../support/repo.js";
+import { repoRoot } from "../../topologies/repo.js";
 
 const cli = join(repoRoot, "dist/test/support/toolchain-cli.js");
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { runMake } from "../support/repo.js";
-import { skipUnless } from "../support/toolchain.js";
+import { runMake } from "../../topologies/repo.js";
+import { skipUnless } from "../../topologies/toolchain.js";
 
 test("committed p4/build and test/fixtures/build match what p4c makes of the sources (make p4-check)", {
   skip: skipUnless("p4c-bm2-ss"),

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { p4runtimeProto } from "../../proto/load.js";
-import { runMake } from "../support/repo.js";
+import { runMake } from "../../topologies/repo.js";
 
 test("the vendored P4Runtime v1.5.0 protos load with the P4Runtime service and its RPCs", () => {
   const proto = p4runtimeProto();

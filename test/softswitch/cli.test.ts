@@ -10,20 +10,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { loadNvgrePipeline, nvgreBuild } from "../../controller/nvgre-build.js";
 import { P4RuntimeClient } from "../../controller/p4rt/client.js";
 import { EntityBuilder } from "../../controller/p4rt/entities.js";
-import {
-  forwardingPipelineConfig,
-  loadPipeline,
-  nvgreBuild,
-} from "../../controller/p4rt/pipeline.js";
+import { forwardingPipelineConfig, loadPipeline } from "../../controller/p4rt/pipeline.js";
+import { JsonLinesProcess } from "../../topologies/json-lines.js";
+import { TestNamespace } from "../../topologies/netns.js";
+import { repoRoot } from "../../topologies/repo.js";
+import { debianPython, Scapy } from "../../topologies/scapy.js";
+import { softswitchCli } from "../../topologies/softswitch.js";
+import { freePort } from "../../topologies/switch-process.js";
 import { readCapture } from "../support/captures.js";
-import { JsonLinesProcess } from "../support/json-lines.js";
-import { TestNamespace } from "../support/netns.js";
-import { repoRoot } from "../support/repo.js";
-import { debianPython, Scapy } from "../support/scapy.js";
-import { softswitchCli } from "../support/softswitch.js";
-import { freePort } from "../support/switch-process.js";
 
 const l2Build = {
   json: join(repoRoot, "test/fixtures/build/l2_switch.json"),
@@ -127,7 +124,7 @@ describe("softswitch CLI on loopback", () => {
       await cli.waitFor("P4Runtime server listening");
       const arbitration = await client.connect();
       assert.equal(arbitration.primary, true);
-      const pipeline = loadPipeline();
+      const pipeline = loadNvgrePipeline();
       await client.setPipeline(forwardingPipelineConfig(pipeline));
       assert.equal(await client.pipelineCookie(), pipeline.cookie);
       client.close();

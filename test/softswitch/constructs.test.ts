@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { UnsupportedConstructError } from "../../softswitch/program/errors.js";
-import { SimpleSwitch } from "../../softswitch/runtime/switch.js";
+import { SimpleSwitch } from "../../softswitch/v1model/switch.js";
 
 const field = (h: string, f: string) => ({ type: "field", value: [h, f] });
 const hex = (value: string) => ({ type: "hexstr", value });
@@ -17,19 +17,40 @@ const expr = (op: string, left: unknown, right: unknown) => ({
 });
 const assign = (dst: unknown, src: unknown) => ({ op: "assign", parameters: [dst, src] });
 
+const standardMetadata = {
+  name: "standard_metadata",
+  id: 0,
+  fields: [
+    ["ingress_port", 9, false],
+    ["egress_spec", 9, false],
+    ["egress_port", 9, false],
+    ["instance_type", 32, false],
+    ["packet_length", 32, false],
+  ],
+};
+
+/** `h`: bytes a and b. */
+const hType = {
+  name: "h_t",
+  id: 1,
+  fields: [
+    ["a", 8, false],
+    ["b", 8, false],
+  ],
+};
+
+/** An ingress pipeline with these nodes, and an empty egress. */
+const pipelines = (ingress: Record<string, unknown>) => [
+  { name: "ingress", id: 0, action_profiles: [], tables: [], conditionals: [], ...ingress },
+  { name: "egress", id: 1, init_table: null, action_profiles: [], tables: [], conditionals: [] },
+];
+
 /**
  * A program whose parser extracts `h` (bytes a, b) then the union stack `us` of two unions of
  * `x` (8 bits) or `y` (16 bits) as byte `a` says (1: x then y, 2: y then x), and whose ingress
  * pipeline is `ingress` (nodes given by the test); the deparser emits everything.
  */
 function program(ingress: Record<string, unknown>, actions: unknown[]): Record<string, unknown> {
-  const std = [
-    ["ingress_port", 9, false],
-    ["egress_spec", 9, false],
-    ["egress_port", 9, false],
-    ["instance_type", 32, false],
-    ["packet_length", 32, false],
-  ];
   const headers = [
     { name: "standard_metadata", id: 0, header_type: "standard_metadata", metadata: true },
     { name: "h", id: 1, header_type: "h_t", metadata: false },
@@ -58,15 +79,8 @@ function program(ingress: Record<string, unknown>, actions: unknown[]): Record<s
   return {
     __meta__: { version: [2, 23] },
     header_types: [
-      { name: "standard_metadata", id: 0, fields: std },
-      {
-        name: "h_t",
-        id: 1,
-        fields: [
-          ["a", 8, false],
-          ["b", 8, false],
-        ],
-      },
+      standardMetadata,
+      hType,
       { name: "x_t", id: 2, fields: [["v", 8, false]] },
       { name: "y_t", id: 3, fields: [["v", 16, false]] },
     ],
@@ -120,17 +134,7 @@ function program(ingress: Record<string, unknown>, actions: unknown[]): Record<s
       { name: "deparser", id: 0, order: ["h", "us[0].x", "us[0].y", "us[1].x", "us[1].y"] },
     ],
     actions,
-    pipelines: [
-      { name: "ingress", id: 0, action_profiles: [], tables: [], conditionals: [], ...ingress },
-      {
-        name: "egress",
-        id: 1,
-        init_table: null,
-        action_profiles: [],
-        tables: [],
-        conditionals: [],
-      },
-    ],
+    pipelines: pipelines(ingress),
   };
 }
 
@@ -275,6 +279,101 @@ describe("bmv2 JSON constructs p4c does not emit", () => {
       ],
     );
     assert.deepEqual(send(json, "0100 55 abcd"), ["0:0155 55 abcd".replace(/ /g, "")]);
+  });
+
+  /** `program` whose ingress runs one action `act` with these primitives, then ends. */
+  const oneAction = (primitives: unknown[]) =>
+    program(
+      {
+        init_table: "act",
+        action_calls: [{ name: "act", id: 0, action_id: 0, next_node: null }],
+      },
+      [{ name: "act", id: 0, runtime_data: [], primitives }],
+    );
+
+  it("setValid on a union member zeroes it and invalidates its sibling (generated code)", () => {
+    // x then y: us[0] holds x = 55; making us[0].y valid drops x and adds y = 0000.
+    const json = oneAction([
+      { op: "add_header", parameters: [{ type: "header", value: "us[0].y" }] },
+    ]);
+    assert.deepEqual(send(json, "0100 55 abcd"), ["0:01000000abcd"]);
+    // Already valid: nothing changes.
+    const again = oneAction([
+      { op: "add_header", parameters: [{ type: "header", value: "us[1].y" }] },
+    ]);
+    assert.deepEqual(send(again, "0100 55 abcd"), ["0:010055abcd"]);
+  });
+
+  it("setValid on a varbit header resets its length to 0 (generated code)", () => {
+    // h.b bytes of varbit o follow h; the action removes o and adds it back, empty.
+    const json = {
+      __meta__: { version: [2, 23] },
+      header_types: [
+        standardMetadata,
+        hType,
+        { name: "o_t", id: 2, fields: [["d", "*"]], max_length: 4 },
+      ],
+      headers: [
+        { name: "standard_metadata", id: 0, header_type: "standard_metadata", metadata: true },
+        { name: "h", id: 1, header_type: "h_t", metadata: false },
+        { name: "o", id: 2, header_type: "o_t", metadata: false },
+      ],
+      parsers: [
+        {
+          name: "parser",
+          id: 0,
+          init_state: "start",
+          parse_states: [
+            {
+              name: "start",
+              id: 0,
+              parser_ops: [
+                { op: "extract", parameters: [{ type: "regular", value: "h" }] },
+                {
+                  op: "extract_VL",
+                  parameters: [
+                    { type: "regular", value: "o" },
+                    expr("<<", field("h", "b"), hex("0x03")),
+                  ],
+                },
+              ],
+              transition_key: [],
+              transitions: [{ type: "default", value: null, mask: null, next_state: null }],
+            },
+          ],
+        },
+      ],
+      deparsers: [{ name: "deparser", id: 0, order: ["h", "o"] }],
+      actions: [
+        {
+          name: "act",
+          id: 0,
+          runtime_data: [],
+          primitives: [
+            { op: "remove_header", parameters: [{ type: "header", value: "o" }] },
+            { op: "add_header", parameters: [{ type: "header", value: "o" }] },
+          ],
+        },
+      ],
+      pipelines: pipelines({
+        init_table: "act",
+        action_calls: [{ name: "act", id: 0, action_id: 0, next_node: null }],
+      }),
+    };
+    assert.deepEqual(send(json, "0102 abcd ef"), ["0:0102ef"]);
+    assert.deepEqual(send(json, "0100 ef"), ["0:0100ef"]);
+  });
+
+  it("runs _jump and _jump_if_zero inside an action body, falling through otherwise", () => {
+    // if (h.b == 0) h.a = 0x22 else h.a = 0x11, as p4c lowers a conditional inside an action.
+    const json = oneAction([
+      { op: "_jump_if_zero", parameters: [field("h", "b"), hex("0x03")] },
+      assign(field("h", "a"), hex("0x11")),
+      { op: "_jump", parameters: [hex("0x04")] },
+      assign(field("h", "a"), hex("0x22")),
+    ]);
+    assert.deepEqual(send(json, "0300"), ["0:2200"]);
+    assert.deepEqual(send(json, "0305"), ["0:1105"]);
   });
 
   it("rejects extern instances (simple_switch registers no extern types), naming them", () => {

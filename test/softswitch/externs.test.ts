@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AssertionFailure } from "../../softswitch/pipeline/actions.js";
-import type { DigestMessage } from "../../softswitch/runtime/learning.js";
+import { AssertionFailure } from "../../softswitch/compile/actions.js";
+import type { DigestMessage } from "../../softswitch/core/learning.js";
 import { fixtureSwitch } from "./fixture.js";
 
 /** Ethernet from 00:00:00:00:00:01, ctl with `op` and `arg`, payload dead. */

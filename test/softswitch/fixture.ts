@@ -4,12 +4,12 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { SimpleSwitch, type SwitchOptions } from "../../softswitch/runtime/switch.js";
+import { SimpleSwitch, type SwitchOptions } from "../../softswitch/v1model/switch.js";
+import { repoRoot } from "../../topologies/repo.js";
 import { parseStf, type StfCase, splitStfCases } from "../conformance/stf-parser.js";
 import { StfProgram } from "../conformance/stf-program.js";
 import { runStf, type StfRunResult, type StfTarget } from "../conformance/stf-runner.js";
 import { SoftswitchStfTarget } from "../conformance/stf-softswitch.js";
-import { repoRoot } from "../support/repo.js";
 
 export const fixtureBuild = join(repoRoot, "test/fixtures/build");
 const stfDir = join(repoRoot, "test/fixtures/stf");

@@ -8,9 +8,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { InProcessPorts } from "../../softswitch/ports/in-process.js";
-import { SimpleSwitch } from "../../softswitch/runtime/switch.js";
-import { repoRoot } from "../support/repo.js";
-import { skipUnless } from "../support/toolchain.js";
+import { SimpleSwitch } from "../../softswitch/v1model/switch.js";
+import { repoRoot } from "../../topologies/repo.js";
+import { skipUnless } from "../../topologies/toolchain.js";
 
 const jsonPath = join(repoRoot, "test/fixtures/build/forwarding.json");
 const skip = existsSync(jsonPath) ? false : skipUnless("p4c-bm2-ss");

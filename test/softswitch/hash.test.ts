@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { csum16, Hasher, identity, xor16 } from "../../softswitch/runtime/hash.js";
+import { csum16 } from "../../common/checksum.js";
+import { Hasher, identity, xor16 } from "../../softswitch/core/hash.js";
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 

@@ -6,7 +6,7 @@ import {
   UnsupportedConstructError,
 } from "../../softswitch/program/errors.js";
 import { loadProgram } from "../../softswitch/program/load.js";
-import { SimpleSwitch } from "../../softswitch/runtime/switch.js";
+import { SimpleSwitch } from "../../softswitch/v1model/switch.js";
 
 /** The smallest program the loader accepts; tests break one thing in it at a time. */
 function minimal(): Record<string, unknown> {

@@ -7,7 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { FieldValue } from "../../softswitch/pipeline/values.js";
 import {
   type KeyField,
   type KeyKind,
@@ -15,7 +14,8 @@ import {
   MatchTable,
   type TableEntry,
   type TableMatchType,
-} from "../../softswitch/runtime/match-table.js";
+} from "../../softswitch/core/match-table.js";
+import type { FieldValue } from "../../softswitch/core/values.js";
 
 /** mulberry32: a small seeded generator. */
 function rng(seed: number): () => number {

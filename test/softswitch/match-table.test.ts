@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MatchTable, TableError } from "../../softswitch/runtime/match-table.js";
+import { MatchTable, TableError } from "../../softswitch/core/match-table.js";
 
 describe("MatchTable", () => {
   it("exact: hits on the full key, rejects duplicates", () => {

@@ -10,9 +10,9 @@ import { describe, it } from "node:test";
 import { CaptureWriter } from "../../softswitch/ports/capture.js";
 import { InProcessPorts } from "../../softswitch/ports/in-process.js";
 import { PcapPorts, PortError, parsePortInterface } from "../../softswitch/ports/pcap.js";
-import { SimpleSwitch } from "../../softswitch/runtime/switch.js";
+import { SimpleSwitch } from "../../softswitch/v1model/switch.js";
+import { repoRoot } from "../../topologies/repo.js";
 import { readCapture } from "../support/captures.js";
-import { repoRoot } from "../support/repo.js";
 
 const l2Json = () => readFileSync(join(repoRoot, "test/fixtures/build/l2_switch.json"), "utf8");
 

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { piNodeOrder } from "../../softswitch/runtime/pi-node-order.js";
+import { piNodeOrder } from "../../softswitch/core/pi-node-order.js";
 
 describe("PI multicast node order (bmv2 replication order)", () => {
   it("matches what bmv2 did on INSERT", () => {

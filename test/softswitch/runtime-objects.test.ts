@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ActionProfile } from "../../softswitch/runtime/action-profile.js";
-import { type DigestMessage, LearnList } from "../../softswitch/runtime/learning.js";
-import { MeterArray } from "../../softswitch/runtime/meters.js";
-import { ReplicationEngine } from "../../softswitch/runtime/pre.js";
+import { ActionProfile } from "../../softswitch/core/action-profile.js";
+import { type DigestMessage, LearnList } from "../../softswitch/core/learning.js";
+import { MeterArray } from "../../softswitch/core/meters.js";
+import { ReplicationEngine } from "../../softswitch/core/pre.js";
 
 describe("action selector member choice", () => {
   it("orders members by handle and picks hash mod size; handles are lowest-free", () => {

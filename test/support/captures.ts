@@ -1,7 +1,7 @@
 /** Capture files (pcap) read back by Scapy, the tests' reference, not by the code that wrote them. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { debianPython } from "./scapy.js";
+import { debianPython } from "../../topologies/scapy.js";
 
 const READ = `
 import json, sys

@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "./switch-process.js";
+import { freePort } from "../../topologies/switch-process.js";
 
 export const ETCD_BINARY = "/usr/bin/etcd";
 

@@ -1,6 +1,6 @@
 """Packet agent for data-plane tests: runs inside the test's network namespace, holds one raw
 socket per host-side veth (the switch's data ports are the peers), and speaks JSON lines on
-stdin/stdout (test/support/json-lines.ts):
+stdin/stdout (topologies/json-lines.ts):
 
   {"op": "send", "port": P, "frames": [hex, ...], "quiet_ms": Q, "chunk": C, "chunk_quiet_ms": R}
       sends the frames out of port P's host end, C at a time, waiting after each chunk until

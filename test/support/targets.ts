@@ -23,24 +23,21 @@
  * 100 ms). Skipped, visibly, where simple_switch_grpc is not installed.
  */
 import { join } from "node:path";
+import { loadNvgrePipeline } from "../../controller/nvgre-build.js";
 import { P4RuntimeClient } from "../../controller/p4rt/client.js";
-import {
-  forwardingPipelineConfig,
-  loadPipeline,
-  type Pipeline,
-} from "../../controller/p4rt/pipeline.js";
+import { forwardingPipelineConfig, type Pipeline } from "../../controller/p4rt/pipeline.js";
 import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
 import type { PacketIn__Output } from "../../proto/gen/p4/v1/PacketIn.js";
 import type { PacketMetadata } from "../../proto/gen/p4/v1/PacketMetadata.js";
 import { SoftswitchDevice } from "../../softswitch/device.js";
 import { SoftswitchMetrics } from "../../softswitch/metrics.js";
 import { startP4RuntimeServer } from "../../softswitch/p4runtime/server.js";
-import { CPU_PORT, type RunningSwitch, startBmv2 } from "./bmv2.js";
-import { JsonLinesProcess } from "./json-lines.js";
-import { TestNamespace } from "./netns.js";
-import { repoRoot } from "./repo.js";
-import { debianPython } from "./scapy.js";
-import { skipUnless } from "./toolchain.js";
+import { CPU_PORT, type RunningSwitch, startBmv2 } from "../../topologies/bmv2.js";
+import { JsonLinesProcess } from "../../topologies/json-lines.js";
+import { TestNamespace } from "../../topologies/netns.js";
+import { repoRoot } from "../../topologies/repo.js";
+import { debianPython } from "../../topologies/scapy.js";
+import { skipUnless } from "../../topologies/toolchain.js";
 
 export type TargetKind = "softswitch" | "bmv2";
 
@@ -149,7 +146,8 @@ async function connectController(
   try {
     const arbitration = await client.connect();
     if (!arbitration.primary) throw new Error(`${address}: the test client is not primary`);
-    const pipeline = options.pipeline === false ? undefined : (options.pipeline ?? loadPipeline());
+    const pipeline =
+      options.pipeline === false ? undefined : (options.pipeline ?? loadNvgrePipeline());
     if (pipeline) await client.setPipeline(forwardingPipelineConfig(pipeline));
     return { client, pipeline, packetIns, digests };
   } catch (error) {

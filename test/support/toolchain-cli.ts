@@ -6,8 +6,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { Command } from "commander";
-import { repoRoot } from "./repo.js";
-import { allTools, findTool, p4cCompileArgs } from "./toolchain.js";
+import { repoRoot } from "../../topologies/repo.js";
+import { allTools, findTool, p4cCompileArgs } from "../../topologies/toolchain.js";
 
 /** Every P4 program the repository commits compiled: the product and the softswitch fixtures. */
 function programs(): { source: string; outDir: string }[] {

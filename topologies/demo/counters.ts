@@ -3,8 +3,9 @@
  * fabric switch over P4Runtime. A Read needs no arbitration, so this never competes with the
  * controller for primary.
  */
+
+import { loadNvgrePipeline } from "../../controller/nvgre-build.js";
 import { EntityBuilder } from "../../controller/p4rt/entities.js";
-import { loadPipeline } from "../../controller/p4rt/pipeline.js";
 import { type SwitchInfo, switchClient } from "./fabric.js";
 
 export interface PortCount {
@@ -15,7 +16,7 @@ export interface PortCount {
 let builder: EntityBuilder | undefined;
 
 function entities(): EntityBuilder {
-  builder ??= new EntityBuilder(loadPipeline().index);
+  builder ??= new EntityBuilder(loadNvgrePipeline().index);
   return builder;
 }
 

@@ -18,7 +18,7 @@ import type { FabricDocument } from "../../intent/schema.js";
 import { decodeFabricBytes } from "../../intent/source-text.js";
 import { openStore } from "../../intent/store/open.js";
 import type { KvStore } from "../../intent/store/types.js";
-import { loadPipeline } from "../../p4rt/pipeline.js";
+import { loadNvgrePipeline } from "../../nvgre-build.js";
 import { diffStates } from "../../reconcile/diff.js";
 import type { CliContext } from "../context.js";
 import { CliError, ExitCode } from "../exit-codes.js";
@@ -50,7 +50,7 @@ export async function validateFile(
     const loaded = loadFabricText(text, source);
     const compiled = compileFabric(
       loaded.fabric,
-      loadPipeline().index,
+      loadNvgrePipeline().index,
       undefined,
       defaultCompileOptions,
     );
@@ -82,7 +82,7 @@ export async function planOffline(
   const { text, source } = await readFabricInput(file, options.maxBytes);
   const stored = options.against === undefined ? undefined : await readStored(options.against);
   const result = offline(() => {
-    const pipeline = loadPipeline();
+    const pipeline = loadNvgrePipeline();
     const codec = codecFor(pipeline.index);
     const loaded = loadFabricText(text, source);
     const next = stored ? withLearned(loaded, stored.document) : loaded.fabric;

@@ -3,7 +3,7 @@
  * Ethernet header (tagged or not), the ICMPv6 checksum over its pseudo-header, and which
  * addresses an answer may be sent to or from.
  */
-import { csum16 } from "../../../softswitch/runtime/hash.js";
+import { csum16 } from "../../../common/checksum.js";
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_IPV6 = 0x86dd;

@@ -12,7 +12,7 @@
  * PA multicast group (R10) is local too, but is not answered from). IPv4 options of the
  * request are not reflected (record route / timestamp are a SHOULD; an NVE drops them).
  */
-import { csum16 } from "../../../softswitch/runtime/hash.js";
+import { csum16 } from "../../../common/checksum.js";
 import {
   DEFAULT_TTL,
   ETHERTYPE_IPV4,

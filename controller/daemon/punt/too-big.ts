@@ -8,7 +8,7 @@
  * the Ethernet addresses swapped, so the VM's stack accepts it as if the path had said so; no
  * address of the fabric ever shows up in a tenant's network (R18).
  */
-import { csum16 } from "../../../softswitch/runtime/hash.js";
+import { csum16 } from "../../../common/checksum.js";
 import {
   DEFAULT_TTL,
   ETHERTYPE_IPV4,

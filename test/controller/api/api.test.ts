@@ -14,7 +14,7 @@ import { openApiDocument } from "../../../controller/api/openapi.js";
 import { daemonRoutes } from "../../../controller/api/routes.js";
 import { responses } from "../../../controller/api/schemas.js";
 import { type ApiServer, startApiServer } from "../../../controller/api/server.js";
-import { repoRoot } from "../../support/repo.js";
+import { repoRoot } from "../../../topologies/repo.js";
 import { targets } from "../../support/targets.js";
 import { daemonOnTarget } from "../daemon/daemon-on-target.js";
 import { call } from "./http.js";

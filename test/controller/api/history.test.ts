@@ -23,8 +23,8 @@ import type {
   TablesResponse,
 } from "../../../controller/daemon/api/protocol.js";
 import { type Pem, ThrowawayPki } from "../../../topologies/pki.js";
+import { runCaptured } from "../../support/cli-capture.js";
 import { targets } from "../../support/targets.js";
-import { runCaptured } from "../cli/capture.js";
 import { daemonOnTarget } from "../daemon/daemon-on-target.js";
 import { type Answer, call, type Door } from "./http.js";
 import { oneLeafFabric } from "./one-leaf-fabric.js";

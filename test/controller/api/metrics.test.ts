@@ -14,13 +14,13 @@ import { pino } from "pino";
 import { DaemonMetrics } from "../../../controller/api/metrics.js";
 import { daemonRoutes, metricsRoutes } from "../../../controller/api/routes.js";
 import { type ApiServer, startApiServer } from "../../../controller/api/server.js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { EntityBuilder } from "../../../controller/p4rt/entities.js";
-import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
 import { ThrowawayPki } from "../../../topologies/pki.js";
+import { repoRoot } from "../../../topologies/repo.js";
+import { py, Scapy } from "../../../topologies/scapy.js";
+import { softswitchCli } from "../../../topologies/softswitch.js";
 import { TestPrometheus } from "../../support/prometheus.js";
-import { repoRoot } from "../../support/repo.js";
-import { py, Scapy } from "../../support/scapy.js";
-import { softswitchCli } from "../../support/softswitch.js";
 import { targets } from "../../support/targets.js";
 import { daemonOnTarget } from "../daemon/daemon-on-target.js";
 
@@ -155,7 +155,7 @@ scrape_configs:
     assert.equal(dropOut.length, 0, "a GRE packet without key was not dropped");
 
     // The switch's counters, read over P4Runtime by the target's own client (not the daemon).
-    const builder = new EntityBuilder(loadPipeline().index);
+    const builder = new EntityBuilder(loadNvgrePipeline().index);
     const index = harness.daemon?.allocations?.pools["leaf1/vsid-index"]?.ids["20481"];
     assert.notEqual(index, undefined, "no counter index for VSID 0x5001");
     const expected: Record<string, { packets: number; bytes: number }> = {};

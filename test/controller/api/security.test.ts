@@ -14,9 +14,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { peerUid } from "../../../controller/api/peer-credentials.js";
 import { type Pem, ThrowawayPki } from "../../../topologies/pki.js";
-import { startSoftswitch } from "../../support/softswitch.js";
-import type { RunningSwitch } from "../../support/switch-process.js";
-import { runCaptured } from "../cli/capture.js";
+import { startSoftswitch } from "../../../topologies/softswitch.js";
+import type { RunningSwitch } from "../../../topologies/switch-process.js";
+import { runCaptured } from "../../support/cli-capture.js";
 import { cliMain, type DaemonProcess, startDaemon } from "./daemon-process.js";
 import { call } from "./http.js";
 

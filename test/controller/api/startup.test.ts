@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { compileFabric } from "../../../controller/compile/compile.js";
 import { loadFabricText } from "../../../controller/intent/load.js";
-import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { ThrowawayPki } from "../../../topologies/pki.js";
 import { spawnDaemon } from "./daemon-process.js";
 
@@ -59,7 +59,7 @@ virtualSubnets:
   - { vsid: 0x5001, name: web, tenant: contoso }
 `;
     const loaded = loadFabricText(text);
-    const compiled = compileFabric(loaded.fabric, loadPipeline().index);
+    const compiled = compileFabric(loaded.fabric, loadNvgrePipeline().index);
     // The daemon's switch, stored as a daemon of the previous version left it (imported at start).
     mkdirSync(stateDir, { recursive: true });
     writeFileSync(

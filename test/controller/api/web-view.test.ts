@@ -23,9 +23,9 @@ import { Daemon } from "../../../controller/daemon/daemon.js";
 import { openReplica } from "../../../controller/daemon/replica.js";
 import type { KvStore } from "../../../controller/intent/store/types.js";
 import { ThrowawayPki } from "../../../topologies/pki.js";
-import { py, Scapy } from "../../support/scapy.js";
+import { py, Scapy } from "../../../topologies/scapy.js";
+import { runCaptured } from "../../support/cli-capture.js";
 import { type DataplaneTarget, targets } from "../../support/targets.js";
-import { runCaptured } from "../cli/capture.js";
 
 const chromiumPath = "/usr/bin/chromium";
 const vsids = [

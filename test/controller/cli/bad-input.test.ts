@@ -10,9 +10,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { StatusResponse } from "../../../controller/daemon/api/protocol.js";
+import { runCaptured } from "../../support/cli-capture.js";
 import { targets } from "../../support/targets.js";
 import { daemonOnTarget } from "../daemon/daemon-on-target.js";
-import { runCaptured } from "./capture.js";
 
 /** leaf1: access ports 1 and 2 in VSID 0x5001, port 3 a fabric link. */
 function fabricText(address: string, deviceId: number): string {

@@ -27,7 +27,7 @@ import type {
   StatusResponse,
   SwitchPlan,
 } from "../../../controller/daemon/api/protocol.js";
-import { runCaptured } from "./capture.js";
+import { runCaptured } from "../../support/cli-capture.js";
 
 const cliMain = fileURLToPath(new URL("../../../controller/cli/main.js", import.meta.url));
 

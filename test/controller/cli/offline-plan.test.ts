@@ -10,9 +10,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { ChangeResult } from "../../../controller/daemon/api/protocol.js";
+import { runCaptured } from "../../support/cli-capture.js";
 import { targets } from "../../support/targets.js";
 import { daemonOnTarget } from "../daemon/daemon-on-target.js";
-import { runCaptured } from "./capture.js";
 
 function fabricText(address: string, deviceId: number, endpoints: number): string {
   const rows = Array.from(

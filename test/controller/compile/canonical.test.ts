@@ -8,14 +8,14 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { codecFor, compileFabric } from "../../../controller/compile/compile.js";
 import { loadFabricText } from "../../../controller/intent/load.js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { EntitySpecError } from "../../../controller/p4rt/errors.js";
 import { P4InfoLookupError } from "../../../controller/p4rt/p4info.js";
-import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
 import type { Entity, Entity__Output } from "../../../proto/gen/p4/v1/Entity.js";
 import { p4runtimeProto } from "../../../proto/load.js";
-import { repoRoot } from "../../support/repo.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
-const pipeline = loadPipeline();
+const pipeline = loadNvgrePipeline();
 const codec = codecFor(pipeline.index);
 const ids = pipeline.index;
 const E = p4runtimeProto().p4.v1.Entity;

@@ -16,11 +16,11 @@ import {
 import type { SwitchState } from "../../../controller/compile/state.js";
 import { formatPath, IntentError } from "../../../controller/intent/errors.js";
 import { validateDocument } from "../../../controller/intent/load.js";
-import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { diffStates } from "../../../controller/reconcile/diff.js";
-import { repoRoot } from "../../support/repo.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
-const pipeline = loadPipeline();
+const pipeline = loadNvgrePipeline();
 const codec = codecFor(pipeline.index);
 // biome-ignore lint/suspicious/noExplicitAny: tests reach into arbitrary parts of the document
 type Doc = Record<string, any>;

@@ -11,12 +11,12 @@ import { describe, test } from "node:test";
 import { codecFor, compileFabric } from "../../../controller/compile/compile.js";
 import type { SwitchState } from "../../../controller/compile/state.js";
 import { loadFabricText } from "../../../controller/intent/load.js";
-import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
-import { repoRoot } from "../../support/repo.js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
 const fixtures = join(repoRoot, "test/fixtures/fabric");
 const update = process.env.UPDATE_GOLDENS === "1";
-const pipeline = loadPipeline();
+const pipeline = loadNvgrePipeline();
 const codec = codecFor(pipeline.index);
 
 function render(state: SwitchState): string {

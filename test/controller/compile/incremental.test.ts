@@ -19,11 +19,11 @@ import type { SwitchState } from "../../../controller/compile/state.js";
 import { IntentError } from "../../../controller/intent/errors.js";
 import { validateDocument } from "../../../controller/intent/load.js";
 import type { FabricDocument } from "../../../controller/intent/schema.js";
-import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { diffStates, planSince, type SwitchPlan } from "../../../controller/reconcile/diff.js";
-import { repoRoot } from "../../support/repo.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
-const pipeline = loadPipeline();
+const pipeline = loadNvgrePipeline();
 const codec = codecFor(pipeline.index);
 type EndpointDoc = NonNullable<FabricDocument["endpoints"]>[number];
 type RouteDoc = NonNullable<FabricDocument["routes"]>[number];

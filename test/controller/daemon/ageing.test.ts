@@ -17,9 +17,9 @@ import {
 } from "../../../controller/daemon/learning.js";
 import { loadFabricText, validateDocument } from "../../../controller/intent/load.js";
 import type { FabricDocument } from "../../../controller/intent/schema.js";
-import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { p4runtimeProto } from "../../../proto/load.js";
-import { py, Scapy } from "../../support/scapy.js";
+import { py, Scapy } from "../../../topologies/scapy.js";
 import { targets } from "../../support/targets.js";
 import { daemonOnTarget } from "./daemon-on-target.js";
 import { learnSample } from "./learn-sample.js";
@@ -145,7 +145,7 @@ describe("learned-endpoint ageing: decisions and compiled idle timeouts", () => 
   });
 
   test("compiled: learned endpoints' learned_mac entries time out where their frames enter; declared ones and 0 never", () => {
-    const pipeline = loadPipeline();
+    const pipeline = loadNvgrePipeline();
     const codec = codecFor(pipeline.index);
     const learnedMacs = (timeoutNs: number) => {
       const compiled = compileFabric(fabric, pipeline.index, undefined, {
@@ -188,7 +188,7 @@ describe("learned-endpoint ageing: decisions and compiled idle timeouts", () => 
   });
 
   test("the idle timeout reaches the switch as idle_timeout_ns and reads back to the same value", () => {
-    const pipeline = loadPipeline();
+    const pipeline = loadNvgrePipeline();
     const codec = codecFor(pipeline.index);
     const compiled = compileFabric(fabric, pipeline.index, undefined, {
       learnedIdleTimeoutNs: 2e9,

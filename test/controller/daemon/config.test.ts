@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { loadDaemonConfig } from "../../../controller/daemon/config.js";
-import { nvgreBuild } from "../../../controller/p4rt/pipeline.js";
+import { nvgreBuild } from "../../../controller/nvgre-build.js";
 
 const dir = mkdtempSync(join(tmpdir(), "nvgre-daemon-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -19,8 +19,8 @@ import { Daemon } from "../../../controller/daemon/daemon.js";
 import type { DaemonEvent } from "../../../controller/daemon/events.js";
 import { openReplica } from "../../../controller/daemon/replica.js";
 import type { KvStore } from "../../../controller/intent/store/types.js";
+import { runCaptured } from "../../support/cli-capture.js";
 import type { DataplaneTarget, TargetFactory } from "../../support/targets.js";
-import { runCaptured } from "../cli/capture.js";
 import { type P4RuntimeRecorder, startRecorder } from "./p4runtime-recorder.js";
 
 export interface DaemonOnTargetOptions {

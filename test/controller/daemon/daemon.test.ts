@@ -18,18 +18,18 @@ import { codecFor, compileFabric } from "../../../controller/compile/compile.js"
 import type { SwitchState } from "../../../controller/compile/state.js";
 import type { ChangeResult, StatusResponse } from "../../../controller/daemon/api/protocol.js";
 import { loadFabricText } from "../../../controller/intent/load.js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { P4RuntimeClient } from "../../../controller/p4rt/client.js";
-import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
 import { readSwitchState } from "../../../controller/reconcile/read.js";
-import { startBmv2 } from "../../support/bmv2.js";
-import { softswitchCli, startSoftswitch } from "../../support/softswitch.js";
-import type { RunningSwitch, SwitchProcessOptions } from "../../support/switch-process.js";
-import { skipUnless } from "../../support/toolchain.js";
-import { runCaptured } from "../cli/capture.js";
+import { startBmv2 } from "../../../topologies/bmv2.js";
+import { softswitchCli, startSoftswitch } from "../../../topologies/softswitch.js";
+import type { RunningSwitch, SwitchProcessOptions } from "../../../topologies/switch-process.js";
+import { skipUnless } from "../../../topologies/toolchain.js";
+import { runCaptured } from "../../support/cli-capture.js";
 import { type P4RuntimeRecorder, startRecorder } from "./p4runtime-recorder.js";
 
 const cliMain = fileURLToPath(new URL("../../../controller/cli/main.js", import.meta.url));
-const pipeline = loadPipeline();
+const pipeline = loadNvgrePipeline();
 const codec = codecFor(pipeline.index);
 
 /** Two leaves joined by a fabric link, one VSID, two endpoints (plus ports to move to). */

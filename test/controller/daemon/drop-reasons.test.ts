@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadDropReasons } from "../../../controller/daemon/drop-reasons.js";
-import { repoRoot } from "../../support/repo.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
 test("every DROP_ constant of defines.p4 has a named, described drop reason", () => {
   const source = readFileSync(join(repoRoot, "p4/include/defines.p4"), "utf8");

@@ -8,9 +8,9 @@ import { describe, test } from "node:test";
 import { codecFor } from "../../../controller/compile/compile.js";
 import { SwitchState } from "../../../controller/compile/state.js";
 import { planFromKnown } from "../../../controller/daemon/known-state.js";
-import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 
-const codec = codecFor(loadPipeline().index);
+const codec = codecFor(loadNvgrePipeline().index);
 const MAC = "table:mac";
 
 function leaf(): SwitchState {

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { py, Scapy } from "../../support/scapy.js";
+import { py, Scapy } from "../../../topologies/scapy.js";
 import { targets } from "../../support/targets.js";
 import { daemonOnTarget } from "./daemon-on-target.js";
 import type { P4RuntimeRecorder } from "./p4runtime-recorder.js";

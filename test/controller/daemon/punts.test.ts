@@ -1,7 +1,7 @@
 /**
  * The daemon's answers to punted packets (controller/daemon/punt): R12 ICMP frag-needed /
  * ICMPv6 packet-too-big for MTU punts, and what is not answered. Input frames and expected
- * answers are both built by Scapy (test/support/scapy.ts), never by the code under test.
+ * answers are both built by Scapy (topologies/scapy.ts), never by the code under test.
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
@@ -12,7 +12,7 @@ import {
   PUNT_VSID_FFFFFF,
   type PuntSwitchView,
 } from "../../../controller/daemon/punt/handler.js";
-import { py, Scapy } from "../../support/scapy.js";
+import { py, Scapy } from "../../../topologies/scapy.js";
 
 const vm1 = { mac: "02:00:00:00:01:01", v4: "10.1.0.1", v6: "2001:db8:1::1" };
 const vm2 = { mac: "02:00:00:00:01:02", v4: "10.1.0.2", v6: "2001:db8:1::2" };

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { fabricJsonSchema } from "../../../controller/intent/json-schema.js";
-import { repoRoot } from "../../support/repo.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
 test("controller/intent/fabric.schema.json is fresh (regenerate with `make fabric-schema`)", () => {
   // Compared as JSON: the committed file is laid out by the project's formatter.

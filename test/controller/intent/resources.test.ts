@@ -17,8 +17,8 @@ import {
   resourceKey,
 } from "../../../controller/intent/resources.js";
 import type { FabricDocument } from "../../../controller/intent/schema.js";
-import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
-import { repoRoot } from "../../support/repo.js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
 const small = (): FabricDocument =>
   parse(readFileSync(`${repoRoot}test/fixtures/fabric/small.yaml`, "utf8")) as FabricDocument;
@@ -67,7 +67,7 @@ describe("intent resources", () => {
     assert.deepEqual(b, a);
     const names = (a.endpoints ?? []).map((e) => e.name);
     assert.deepEqual(names, [...names].sort(), "endpoints sorted by name");
-    const pipeline = loadPipeline();
+    const pipeline = loadNvgrePipeline();
     const compile = (doc: FabricDocument) => {
       const compiled = compileFabric(validateDocument(doc), pipeline.index);
       return [...compiled.switches.values()].map((state) => [

@@ -796,7 +796,7 @@ describe("fabric validation", () => {
 
   test("the committed example fabric and the compiler fixture are valid", async () => {
     const { readFileSync } = await import("node:fs");
-    const { repoRoot } = await import("../../support/repo.js");
+    const { repoRoot } = await import("../../../topologies/repo.js");
     for (const file of [
       "controller/intent/fabric.example.yaml",
       "test/fixtures/fabric/small.yaml",

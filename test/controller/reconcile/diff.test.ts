@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { codecFor } from "../../../controller/compile/compile.js";
 import { SwitchState } from "../../../controller/compile/state.js";
-import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { diffStates, planSize } from "../../../controller/reconcile/diff.js";
 
-const codec = codecFor(loadPipeline().index);
+const codec = codecFor(loadNvgrePipeline().index);
 
 function state(entries: [string, string, string][]): SwitchState {
   const s = new SwitchState("leaf1");

@@ -19,8 +19,8 @@ import {
 import type { SwitchState } from "../../../controller/compile/state.js";
 import { IntentError } from "../../../controller/intent/errors.js";
 import { loadFabricText } from "../../../controller/intent/load.js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { P4RuntimeClient } from "../../../controller/p4rt/client.js";
-import { loadPipeline } from "../../../controller/p4rt/pipeline.js";
 import { diffStates, planSize } from "../../../controller/reconcile/diff.js";
 import { readSwitchState } from "../../../controller/reconcile/read.js";
 import {
@@ -29,12 +29,12 @@ import {
 } from "../../../controller/reconcile/reconcile.js";
 import { SoftswitchDevice } from "../../../softswitch/device.js";
 import { startP4RuntimeServer } from "../../../softswitch/p4runtime/server.js";
-import { startBmv2 } from "../../support/bmv2.js";
-import { repoRoot } from "../../support/repo.js";
-import { CPU_PORT, type RunningSwitch } from "../../support/switch-process.js";
-import { skipUnless } from "../../support/toolchain.js";
+import { startBmv2 } from "../../../topologies/bmv2.js";
+import { repoRoot } from "../../../topologies/repo.js";
+import { CPU_PORT, type RunningSwitch } from "../../../topologies/switch-process.js";
+import { skipUnless } from "../../../topologies/toolchain.js";
 
-const pipeline = loadPipeline();
+const pipeline = loadNvgrePipeline();
 const codec = codecFor(pipeline.index);
 const fixture = readFileSync(`${repoRoot}test/fixtures/fabric/small.yaml`, "utf8");
 /** The two leaves that get a switch; the rest of the fabric is compiled but has none. */

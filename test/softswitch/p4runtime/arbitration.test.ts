@@ -5,11 +5,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import {
-  type ArbitrationState,
-  type P4RuntimeClient,
-  toUint128,
-} from "../../../controller/p4rt/client.js";
+import type { ArbitrationState, P4RuntimeClient } from "../../../controller/p4rt/client.js";
+import { toUint128 } from "../../../proto/uint128.js";
 import {
   client,
   type RunningTarget,

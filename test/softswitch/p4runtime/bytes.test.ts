@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeUnsigned, encodeUnsigned } from "../../../proto/bytestring.js";
+import { toBigInt } from "../../../softswitch/core/values.js";
 import { decodeField, encodeField } from "../../../softswitch/p4runtime/bytes.js";
 import { P4RuntimeError } from "../../../softswitch/p4runtime/errors.js";
-import { toBigInt } from "../../../softswitch/pipeline/values.js";
 
 /** Deterministic pseudo-random bigints below 2^64 (xorshift), so failures reproduce. */
 function* values(count: number): Generator<bigint> {

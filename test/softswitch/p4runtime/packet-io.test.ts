@@ -8,22 +8,19 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import type { P4RuntimeClient } from "../../../controller/p4rt/client.js";
 import { EntityBuilder } from "../../../controller/p4rt/entities.js";
 import { PacketIoCodec } from "../../../controller/p4rt/packet-io.js";
-import {
-  forwardingPipelineConfig,
-  loadPipeline,
-  type Pipeline,
-} from "../../../controller/p4rt/pipeline.js";
+import { forwardingPipelineConfig, type Pipeline } from "../../../controller/p4rt/pipeline.js";
 import type { DigestList__Output } from "../../../proto/gen/p4/v1/DigestList.js";
 import type { IdleTimeoutNotification__Output } from "../../../proto/gen/p4/v1/IdleTimeoutNotification.js";
 import type { PacketIn__Output } from "../../../proto/gen/p4/v1/PacketIn.js";
 import type { StreamError__Output } from "../../../proto/gen/p4/v1/StreamError.js";
 import type { Update } from "../../../proto/gen/p4/v1/Update.js";
 import type { PortBackend } from "../../../softswitch/device.js";
-import { PA4, SPINE_MAC, SWITCH_MAC } from "../../dataplane/leaf.js";
-import { py, Scapy } from "../../support/scapy.js";
+import { PA4, SPINE_MAC, SWITCH_MAC } from "../../../topologies/leaf.js";
+import { py, Scapy } from "../../../topologies/scapy.js";
 import {
   CPU_PORT,
   client,
@@ -369,7 +366,7 @@ describe("P4Runtime packet I/O, softswitch only", () => {
   });
 
   test("R6: NVGRE with VSID 0xFFFFFF is punted as received, with its punt reason", async () => {
-    const nvgre = loadPipeline();
+    const nvgre = loadNvgrePipeline();
     const b = new EntityBuilder(nvgre.index);
     const io = new PacketIoCodec(nvgre.index);
     await c.setPipeline(forwardingPipelineConfig(nvgre));

@@ -7,10 +7,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import { toUint128 } from "../../../controller/p4rt/client.js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { EntityBuilder } from "../../../controller/p4rt/entities.js";
-import { forwardingPipelineConfig, loadPipeline } from "../../../controller/p4rt/pipeline.js";
+import { forwardingPipelineConfig } from "../../../controller/p4rt/pipeline.js";
 import type { SetForwardingPipelineConfigRequest } from "../../../proto/gen/p4/v1/SetForwardingPipelineConfigRequest.js";
+import { toUint128 } from "../../../proto/uint128.js";
 import {
   fixturePipeline,
   type RunningTarget,
@@ -111,7 +112,7 @@ for (const target of targets) {
     test("VERIFY changes nothing; a config without a cookie reads back without one", {
       skip,
     }, async () => {
-      const nvgre = loadPipeline();
+      const nvgre = loadNvgrePipeline();
       const before = (await ses.get("COOKIE_ONLY")).response?.config?.cookie;
       assert.equal((await ses.set("VERIFY", forwardingPipelineConfig(nvgre))).code, 0);
       assert.deepEqual((await ses.get("COOKIE_ONLY")).response?.config?.cookie, before);
@@ -173,7 +174,7 @@ describe("P4Runtime pipeline config, softswitch only", () => {
     const fixture = fixturePipeline();
     const mixed = await ses.set("VERIFY_AND_COMMIT", {
       ...forwardingPipelineConfig(fixture),
-      p4_device_config: loadPipeline().deviceConfig,
+      p4_device_config: loadNvgrePipeline().deviceConfig,
     });
     assert.equal(mixed.code, grpc.status.INVALID_ARGUMENT);
     assert.match(
@@ -198,7 +199,7 @@ describe("P4Runtime pipeline config, softswitch only", () => {
   test("the data plane keeps the old program until COMMIT", async () => {
     const before = running.device?.switch;
     assert.equal(
-      (await ses.set("VERIFY_AND_SAVE", forwardingPipelineConfig(loadPipeline()))).code,
+      (await ses.set("VERIFY_AND_SAVE", forwardingPipelineConfig(loadNvgrePipeline()))).code,
       0,
     );
     assert.equal(running.device?.switch, before);
@@ -261,7 +262,10 @@ describe("P4Runtime pipeline config, softswitch only", () => {
     assert.notEqual(running.device?.switch, sw, "a new program instance runs");
     assert.deepEqual(await readAll(), before);
 
-    const other = await ses.set("RECONCILE_AND_COMMIT", forwardingPipelineConfig(loadPipeline()));
+    const other = await ses.set(
+      "RECONCILE_AND_COMMIT",
+      forwardingPipelineConfig(loadNvgrePipeline()),
+    );
     assert.equal(other.code, grpc.status.FAILED_PRECONDITION);
     assert.match(other.details, /Error when reconciling config/);
     assert.deepEqual(await readAll(), before);

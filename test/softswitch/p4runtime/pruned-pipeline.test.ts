@@ -15,7 +15,7 @@ import { EntityBuilder } from "../../../controller/p4rt/entities.js";
 import { WriteError } from "../../../controller/p4rt/errors.js";
 import { forwardingPipelineConfig, loadPipeline } from "../../../controller/p4rt/pipeline.js";
 import type { Entity } from "../../../proto/gen/p4/v1/Entity.js";
-import { repoRoot } from "../../support/repo.js";
+import { repoRoot } from "../../../topologies/repo.js";
 import { client, type RunningTarget, targets } from "./targets.js";
 
 const base = join(repoRoot, "test/fixtures/build/pi_compat");

@@ -5,16 +5,17 @@
  */
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { P4RuntimeClient, toUint128 } from "../../../controller/p4rt/client.js";
+import { P4RuntimeClient } from "../../../controller/p4rt/client.js";
 import { loadPipeline, type Pipeline } from "../../../controller/p4rt/pipeline.js";
 import type { P4RuntimeClient as Stub } from "../../../proto/gen/p4/v1/P4Runtime.js";
 import type { StreamMessageResponse__Output } from "../../../proto/gen/p4/v1/StreamMessageResponse.js";
 import { p4runtimeProto } from "../../../proto/load.js";
+import { toUint128 } from "../../../proto/uint128.js";
 import { SoftswitchDevice } from "../../../softswitch/device.js";
 import { startP4RuntimeServer } from "../../../softswitch/p4runtime/server.js";
-import { CPU_PORT, startBmv2 } from "../../support/bmv2.js";
-import { repoRoot } from "../../support/repo.js";
-import { skipUnless } from "../../support/toolchain.js";
+import { CPU_PORT, startBmv2 } from "../../../topologies/bmv2.js";
+import { repoRoot } from "../../../topologies/repo.js";
+import { skipUnless } from "../../../topologies/toolchain.js";
 
 export { CPU_PORT };
 

@@ -16,7 +16,7 @@ import {
   type ServerTlsOptions,
   startP4RuntimeServer,
 } from "../../../softswitch/p4runtime/server.js";
-import { repoRoot } from "../../support/repo.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
 const file = (name: string) => readFileSync(join(repoRoot, "test/fixtures/tls", name));
 const serverTls: ServerTlsOptions = {

@@ -5,10 +5,11 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { P4RuntimeClient, P4RuntimeTimeoutError } from "../../../controller/p4rt/client.js";
 import { EntityBuilder } from "../../../controller/p4rt/entities.js";
 import { P4RuntimeRpcError, WriteError } from "../../../controller/p4rt/errors.js";
-import { forwardingPipelineConfig, loadPipeline } from "../../../controller/p4rt/pipeline.js";
+import { forwardingPipelineConfig } from "../../../controller/p4rt/pipeline.js";
 import type { Update } from "../../../proto/gen/p4/v1/Update.js";
 import { MAX_UPDATES_PER_WRITE } from "../../../softswitch/p4runtime/write-status.js";
 import { client, type RunningTarget, softswitchTarget } from "./targets.js";
@@ -26,7 +27,7 @@ function macInserts(builder: EntityBuilder, from: number, count: number): Update
 describe("every Write is answered", () => {
   let target: RunningTarget;
   let writer: P4RuntimeClient;
-  const pipeline = loadPipeline();
+  const pipeline = loadNvgrePipeline();
   const builder = new EntityBuilder(pipeline.index);
 
   const macTableId = pipeline.index.tables.id("mac");

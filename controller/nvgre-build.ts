@@ -1,0 +1,17 @@
+/**
+ * Where the product's own compiled program lies (committed in p4/build; the controller runs from
+ * dist/). The P4Runtime client library (p4rt/) takes paths from its caller; the daemon's config,
+ * the CLI and the tests take this default.
+ */
+import { fileURLToPath } from "node:url";
+import { loadPipeline, type Pipeline } from "./p4rt/pipeline.js";
+
+export const nvgreBuild = {
+  json: fileURLToPath(new URL("../../p4/build/nvgre.json", import.meta.url)),
+  p4info: fileURLToPath(new URL("../../p4/build/nvgre.p4info.bin", import.meta.url)),
+};
+
+/** The NVGRE program's P4Info, bmv2 JSON and cookie. */
+export function loadNvgrePipeline(): Pipeline {
+  return loadPipeline(nvgreBuild);
+}
