@@ -2,13 +2,14 @@
  * The only place that speaks HTTP about failures: an ApiError carries the status and code the
  * client sees; the daemon's domain errors (daemon/errors.ts) are mapped to one here.
  */
-import type { ApiErrorBody, ApiErrorCode } from "../daemon/api/protocol.js";
+
 import {
   IntentConflictError,
   IntentInvalidError,
   NotFoundError,
   SwitchUnavailableError,
 } from "../daemon/errors.js";
+import type { ApiErrorBody, ApiErrorCode } from "../daemon/protocol.js";
 
 /** An API failure with the status and code the client sees. */
 export class ApiError extends Error {

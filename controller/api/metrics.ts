@@ -15,9 +15,9 @@
  * gauges have no labels (each replica reports itself; Prometheus's instance tells them apart).
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { ClusterStatus, CountersResponse, DropsResponse } from "../daemon/api/protocol.js";
 import type { Daemon, ReconcileObserver } from "../daemon/daemon.js";
 import type { DaemonEvent } from "../daemon/events.js";
+import type { ClusterStatus, CountersResponse, DropsResponse } from "../daemon/protocol.js";
 import { readCounters, readDrops } from "../daemon/switch-reads.js";
 
 export interface DaemonMetricsOptions {

@@ -1,20 +1,9 @@
 /**
- * The API's routes (daemon/api/protocol.ts lists them): each names its request and answer
+ * The API's routes (daemon/protocol.ts lists them): each names its request and answer
  * schemas (schemas.ts; Fastify validates the request, 400 naming the field) and hands the
  * work to the daemon, whose domain errors errors.ts maps to statuses.
  */
 import type { z } from "zod";
-import type {
-  ApplyStreamLine,
-  DiffResponse,
-  EndpointAddRequest,
-  GetKind,
-  HistoryResponse,
-  RollbackRequest,
-  RouteAddRequest,
-  RouteDeleteRequest,
-  VsidAddRequest,
-} from "../daemon/api/protocol.js";
 import type { Daemon } from "../daemon/daemon.js";
 import type { EventKind } from "../daemon/events.js";
 import {
@@ -26,6 +15,17 @@ import {
   deleteVsid,
   moveEndpoint,
 } from "../daemon/intent-changes.js";
+import type {
+  ApplyStreamLine,
+  DiffResponse,
+  EndpointAddRequest,
+  GetKind,
+  HistoryResponse,
+  RollbackRequest,
+  RouteAddRequest,
+  RouteDeleteRequest,
+  VsidAddRequest,
+} from "../daemon/protocol.js";
 import { recordedChanges } from "../daemon/stored-intent.js";
 import {
   pickSessions,

@@ -1,7 +1,7 @@
 /**
  * The API's request and response shapes as zod schemas: the same schema validates a request
  * (400 naming the field) and describes it in the OpenAPI document (openapi.ts). The response
- * schemas describe what the daemon answers (daemon/api/protocol.ts's types); the API test
+ * schemas describe what the daemon answers (daemon/protocol.ts's types); the API test
  * checks real answers against them.
  */
 import { z } from "zod";

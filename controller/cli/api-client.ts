@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { createInterface } from "node:readline";
-import type { ApiErrorBody, IntentIssueView } from "../daemon/api/protocol.js";
+import type { ApiErrorBody, IntentIssueView } from "../daemon/protocol.js";
 import { CliError, ExitCode, type ExitStatus } from "./exit-codes.js";
 import { issueLine } from "./intent-errors.js";
 

@@ -3,7 +3,7 @@
  * the CLI did offline (`validate`, `apply --offline`, a file that is not UTF-8): the summary
  * line, then one line per issue with its line and column.
  */
-import type { IntentIssueView } from "../daemon/api/protocol.js";
+import type { IntentIssueView } from "../daemon/protocol.js";
 import { formatPath, type IntentError } from "../intent/errors.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 

@@ -5,9 +5,9 @@
  * imported when it runs, so `--help` and `status` start without what they do not use.
  */
 import { Argument, Command, Option } from "commander";
-import { type GetKind, getKinds } from "../daemon/api/protocol.js";
-import { defaultSocketPath, socketEnvVar } from "../daemon/api/socket-path.js";
 import type { EventKind } from "../daemon/events.js";
+import { type GetKind, getKinds } from "../daemon/protocol.js";
+import { defaultSocketPath, socketEnvVar } from "../daemon/socket-path.js";
 import { DEFAULT_MAX_INTENT_BYTES, maxIntentBytesEnvVar } from "../intent/limits.js";
 import { ApiClient, type ApiTarget } from "./api-client.js";
 import {
@@ -25,10 +25,10 @@ import { type OutputFormat, outputFormats, useColour } from "./output.js";
 
 export const version = "0.1.0";
 
-const changes = () => import("./commands/changes.js");
-const observe = () => import("./commands/observe.js");
-const completion = () => import("./commands/completion.js");
-const audit = () => import("./commands/history.js");
+const changes = () => import("./changes.js");
+const observe = () => import("./observe.js");
+const completion = () => import("./completion.js");
+const audit = () => import("./history.js");
 
 const parseRevision = parseInteger("a revision", 0, Number.MAX_SAFE_INTEGER);
 
@@ -141,7 +141,7 @@ export function buildProgram(io: CliIo): Command {
       if (!options.dryRun) {
         throw new CliError("--offline and --against only plan: add --dry-run", ExitCode.usage);
       }
-      const { planOffline } = await import("./commands/offline.js");
+      const { planOffline } = await import("./offline.js");
       return planOffline(context, options.file, options);
     }
     return (await changes()).applyFile(context, options.file, options);
@@ -156,7 +156,7 @@ export function buildProgram(io: CliIo): Command {
       .requiredOption("-f, --file <path>", "fabric file (YAML or JSON; - for stdin)")
       .addOption(outputOption()),
   ).action(async (options) => {
-    const { validateFile } = await import("./commands/offline.js");
+    const { validateFile } = await import("./offline.js");
     return validateFile(context, options.file, options);
   });
 

@@ -27,7 +27,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { nvgreBuild } from "../nvgre-build.js";
-import { defaultSocketPath } from "./api/socket-path.js";
+import { defaultSocketPath } from "./socket-path.js";
 
 /** A config that cannot be used; the message names the field and the file. */
 export class DaemonConfigError extends Error {

@@ -48,14 +48,6 @@ import { loadPipeline, type Pipeline } from "../p4rt/pipeline.js";
 import { planSize } from "../reconcile/diff.js";
 import { reconcileSwitch, type SwitchReconcileResult } from "../reconcile/reconcile.js";
 import { AgeingNoticeError, learnedMacKey, matchedWithin } from "./ageing.js";
-import type {
-  ChangeResult,
-  IntentIssueView,
-  ReconcileSummary,
-  ResourceDiff,
-  StatusResponse,
-  SwitchPlan,
-} from "./api/protocol.js";
 import type { DaemonConfig } from "./config.js";
 import { IntentConflictError, IntentInvalidError } from "./errors.js";
 import { EventRing } from "./events.js";
@@ -70,6 +62,14 @@ import {
   recordLearned,
   removeLearned,
 } from "./learning.js";
+import type {
+  ChangeResult,
+  IntentIssueView,
+  ReconcileSummary,
+  ResourceDiff,
+  StatusResponse,
+  SwitchPlan,
+} from "./protocol.js";
 import { handlePunt, PUNT_VSID_FFFFFF } from "./punt/handler.js";
 import { TokenBucket } from "./punt/rate-limit.js";
 import { SwitchSession } from "./session.js";

@@ -2,7 +2,7 @@
  * What the daemon refuses, as domain errors carrying what failed. The daemon never speaks
  * HTTP: the API layer (controller/api/errors.ts) maps each of these to a status and code.
  */
-import type { IntentIssueView } from "./api/protocol.js";
+import type { IntentIssueView } from "./protocol.js";
 
 /** The intent a change would produce is invalid; `issues` name each problem (path, line). */
 export class IntentInvalidError extends Error {

@@ -9,14 +9,14 @@
 import { isDeepStrictEqual } from "node:util";
 import { parseMac } from "../intent/addresses.js";
 import type { FabricDocument } from "../intent/schema.js";
+import { IntentConflictError, NotFoundError } from "./errors.js";
 import type {
   EndpointAddRequest,
   EndpointLocationSpec,
   RouteAddRequest,
   RouteDeleteRequest,
   VsidAddRequest,
-} from "./api/protocol.js";
-import { IntentConflictError, NotFoundError } from "./errors.js";
+} from "./protocol.js";
 
 type EndpointDoc = NonNullable<FabricDocument["endpoints"]>[number];
 type SubnetDoc = NonNullable<FabricDocument["virtualSubnets"]>[number];

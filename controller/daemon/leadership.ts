@@ -12,7 +12,7 @@ import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { backupElectionId, leaderElectionId } from "../cluster/election-id.js";
 import type { Election, Leadership as Lease, MemberInfo } from "../cluster/types.js";
-import type { ClusterStatus } from "./api/protocol.js";
+import type { ClusterStatus } from "./protocol.js";
 
 export interface LeadershipHooks {
   record(level: "info" | "warn" | "error", message: string, data?: Record<string, unknown>): void;

@@ -16,9 +16,9 @@ import type { PacketIn__Output } from "../../proto/gen/p4/v1/PacketIn.js";
 import type { Update } from "../../proto/gen/p4/v1/Update.js";
 import { type ArbitrationState, P4RuntimeClient, type TlsOptions } from "../p4rt/client.js";
 import type { SwitchReconcileResult } from "../reconcile/reconcile.js";
-import type { ReconcileSummary } from "./api/protocol.js";
 import type { EventRing } from "./events.js";
 import type { KnownState } from "./known-state.js";
+import type { ReconcileSummary } from "./protocol.js";
 
 export interface SessionTarget {
   name: string;

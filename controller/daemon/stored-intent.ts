@@ -37,8 +37,8 @@ import {
 import type { FabricDocument } from "../intent/schema.js";
 import { StoreConflictError } from "../intent/store/errors.js";
 import type { KvStore, Watch, WatchBatch } from "../intent/store/types.js";
-import type { RecordedChange } from "./api/protocol.js";
 import { NotFoundError } from "./errors.js";
+import type { RecordedChange } from "./protocol.js";
 
 /** Everything of the intent lives under one prefix, apart from the cluster's own keys. */
 const INTENT_PREFIX = "intent/";

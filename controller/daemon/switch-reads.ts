@@ -10,15 +10,15 @@ import type { Fabric } from "../intent/model.js";
 import { EntityBuilder } from "../p4rt/entities.js";
 import { P4RuntimeRpcError } from "../p4rt/errors.js";
 import type { Pipeline } from "../p4rt/pipeline.js";
+import { loadDropReasons } from "./drop-reasons.js";
+import { NotFoundError, SwitchUnavailableError } from "./errors.js";
 import type {
   CounterCells,
   CountersResponse,
   DropsResponse,
   TableEntriesResponse,
   TablesResponse,
-} from "./api/protocol.js";
-import { loadDropReasons } from "./drop-reasons.js";
-import { NotFoundError, SwitchUnavailableError } from "./errors.js";
+} from "./protocol.js";
 import type { SwitchSession } from "./session.js";
 
 type Cells = Map<number, CounterCells>;

@@ -4,7 +4,7 @@
  */
 import type { Fabric, Switch } from "../intent/model.js";
 import { formatVsid } from "../intent/schema.js";
-import type { GetKind, GetResponse } from "./api/protocol.js";
+import type { GetKind, GetResponse } from "./protocol.js";
 
 type Rows = GetResponse["rows"];
 

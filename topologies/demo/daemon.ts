@@ -9,7 +9,7 @@ import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "../../controller/cli/api-client.js";
-import type { ChangeResult, StatusResponse } from "../../controller/daemon/api/protocol.js";
+import type { ChangeResult, StatusResponse } from "../../controller/daemon/protocol.js";
 import { type Pem, pkcs12, ThrowawayPki } from "../pki.js";
 import type { Fabric } from "./fabric.js";
 

@@ -21,7 +21,7 @@ import type {
   HistoryResponse,
   TableEntriesResponse,
   TablesResponse,
-} from "../../../controller/daemon/api/protocol.js";
+} from "../../../controller/daemon/protocol.js";
 import { type Pem, ThrowawayPki } from "../../../topologies/pki.js";
 import { runCaptured } from "../../support/cli-capture.js";
 import { targets } from "../../support/targets.js";

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import type { StatusResponse } from "../../../controller/daemon/api/protocol.js";
+import type { StatusResponse } from "../../../controller/daemon/protocol.js";
 import { runCaptured } from "../../support/cli-capture.js";
 import { targets } from "../../support/targets.js";
 import { daemonOnTarget } from "../daemon/daemon-on-target.js";

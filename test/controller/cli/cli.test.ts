@@ -26,7 +26,7 @@ import type {
   GetResponse,
   StatusResponse,
   SwitchPlan,
-} from "../../../controller/daemon/api/protocol.js";
+} from "../../../controller/daemon/protocol.js";
 import { runCaptured } from "../../support/cli-capture.js";
 
 const cliMain = fileURLToPath(new URL("../../../controller/cli/main.js", import.meta.url));

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { termOf } from "../../../controller/cluster/election-id.js";
-import type { ChangeResult, StatusResponse } from "../../../controller/daemon/api/protocol.js";
+import type { ChangeResult, StatusResponse } from "../../../controller/daemon/protocol.js";
 import { P4RuntimeClient } from "../../../controller/p4rt/client.js";
 import { SoftswitchDevice } from "../../../softswitch/device.js";
 import { startP4RuntimeServer } from "../../../softswitch/p4runtime/server.js";

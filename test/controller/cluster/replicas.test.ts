@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ChangeResult, HistoryResponse } from "../../../controller/daemon/api/protocol.js";
+import type { ChangeResult, HistoryResponse } from "../../../controller/daemon/protocol.js";
 import { Scapy } from "../../../topologies/scapy.js";
 import { call } from "../api/http.js";
 import { ClusterHarness, LEASE_TTL_SECONDS, type Leaf, type Replica } from "./replica-harness.js";

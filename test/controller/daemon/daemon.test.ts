@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import type { Allocations } from "../../../controller/compile/allocate.js";
 import { codecFor, compileFabric } from "../../../controller/compile/compile.js";
 import type { SwitchState } from "../../../controller/compile/state.js";
-import type { ChangeResult, StatusResponse } from "../../../controller/daemon/api/protocol.js";
+import type { ChangeResult, StatusResponse } from "../../../controller/daemon/protocol.js";
 import { loadFabricText } from "../../../controller/intent/load.js";
 import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { P4RuntimeClient } from "../../../controller/p4rt/client.js";

@@ -9,10 +9,10 @@ import type {
   HistoryResponse,
   RecordedChange,
   ResourceDiff,
-} from "../../daemon/api/protocol.js";
-import type { CliContext } from "../context.js";
-import { colour, formatData, type OutputFormat, renderTable } from "../output.js";
+} from "../daemon/protocol.js";
 import { type ChangeOptions, sendChange } from "./changes.js";
+import type { CliContext } from "./context.js";
+import { colour, formatData, type OutputFormat, renderTable } from "./output.js";
 
 const opSigns: Record<RecordedChange["op"], string> = { added: "+", changed: "~", deleted: "-" };
 

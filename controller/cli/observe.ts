@@ -3,7 +3,8 @@
  * daemon and prints a table, JSON or YAML; nothing here changes the fabric.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { termOf } from "../../cluster/election-id.js";
+import { termOf } from "../cluster/election-id.js";
+import type { DaemonEvent } from "../daemon/events.js";
 import type {
   ClusterStatus,
   CountersResponse,
@@ -15,10 +16,9 @@ import type {
   SwitchStatus,
   TableEntriesResponse,
   TablesResponse,
-} from "../../daemon/api/protocol.js";
-import type { DaemonEvent } from "../../daemon/events.js";
-import type { CliContext } from "../context.js";
-import { CliError, ExitCode } from "../exit-codes.js";
+} from "../daemon/protocol.js";
+import type { CliContext } from "./context.js";
+import { CliError, ExitCode } from "./exit-codes.js";
 import {
   type Column,
   colour,
@@ -27,7 +27,7 @@ import {
   type OutputFormat,
   renderRows,
   renderTable,
-} from "../output.js";
+} from "./output.js";
 
 /** The table columns of each `get` kind (JSON and YAML print every field of the rows). */
 const getColumns: Record<GetKind, Column[]> = {

@@ -11,10 +11,10 @@ import type {
   EndpointLocationSpec,
   EntityChange,
   SwitchPlan,
-} from "../../daemon/api/protocol.js";
-import type { CliContext } from "../context.js";
-import { CliError, ExitCode } from "../exit-codes.js";
-import { colour, formatData, type OutputFormat, renderTable } from "../output.js";
+} from "../daemon/protocol.js";
+import type { CliContext } from "./context.js";
+import { CliError, ExitCode } from "./exit-codes.js";
+import { colour, formatData, type OutputFormat, renderTable } from "./output.js";
 import { readFabricInput } from "./read-input.js";
 
 export interface ChangeOptions {

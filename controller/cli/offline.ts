@@ -6,25 +6,25 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { codecFor, compileFabric } from "../../compile/compile.js";
-import { SwitchState } from "../../compile/state.js";
-import type { ChangeResult, SwitchPlan } from "../../daemon/api/protocol.js";
-import { carryLearnedEndpoints } from "../../daemon/intent-changes.js";
-import { StoredIntent } from "../../daemon/stored-intent.js";
-import { IntentError } from "../../intent/errors.js";
-import { loadFabricText, validateDocument } from "../../intent/load.js";
-import type { Fabric } from "../../intent/model.js";
-import type { FabricDocument } from "../../intent/schema.js";
-import { decodeFabricBytes } from "../../intent/source-text.js";
-import { openStore } from "../../intent/store/open.js";
-import type { KvStore } from "../../intent/store/types.js";
-import { loadNvgrePipeline } from "../../nvgre-build.js";
-import { diffStates } from "../../reconcile/diff.js";
-import type { CliContext } from "../context.js";
-import { CliError, ExitCode } from "../exit-codes.js";
-import { invalidIntentError } from "../intent-errors.js";
-import { formatData, type OutputFormat } from "../output.js";
+import { codecFor, compileFabric } from "../compile/compile.js";
+import { SwitchState } from "../compile/state.js";
+import { carryLearnedEndpoints } from "../daemon/intent-changes.js";
+import type { ChangeResult, SwitchPlan } from "../daemon/protocol.js";
+import { StoredIntent } from "../daemon/stored-intent.js";
+import { IntentError } from "../intent/errors.js";
+import { loadFabricText, validateDocument } from "../intent/load.js";
+import type { Fabric } from "../intent/model.js";
+import type { FabricDocument } from "../intent/schema.js";
+import { decodeFabricBytes } from "../intent/source-text.js";
+import { openStore } from "../intent/store/open.js";
+import type { KvStore } from "../intent/store/types.js";
+import { loadNvgrePipeline } from "../nvgre-build.js";
+import { diffStates } from "../reconcile/diff.js";
 import { type ChangeOptions, printChangeResult } from "./changes.js";
+import type { CliContext } from "./context.js";
+import { CliError, ExitCode } from "./exit-codes.js";
+import { invalidIntentError } from "./intent-errors.js";
+import { formatData, type OutputFormat } from "./output.js";
 import { readFabricInput } from "./read-input.js";
 
 /** The daemon's default ageing of learned endpoints (learned_mac idle timeout), as it compiles. */

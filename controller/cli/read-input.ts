@@ -3,11 +3,11 @@
  * the configured limit is read (`apply -f /dev/zero` stops there), then the bytes must be UTF-8.
  */
 import { createReadStream } from "node:fs";
-import { IntentError } from "../../intent/errors.js";
-import { maxIntentBytesEnvVar } from "../../intent/limits.js";
-import { decodeFabricBytes } from "../../intent/source-text.js";
-import { CliError, ExitCode } from "../exit-codes.js";
-import { invalidIntentError } from "../intent-errors.js";
+import { IntentError } from "../intent/errors.js";
+import { maxIntentBytesEnvVar } from "../intent/limits.js";
+import { decodeFabricBytes } from "../intent/source-text.js";
+import { CliError, ExitCode } from "./exit-codes.js";
+import { invalidIntentError } from "./intent-errors.js";
 
 function mebibytes(bytes: number): string {
   return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;

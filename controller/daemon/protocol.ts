@@ -25,7 +25,7 @@
  * Mutations take `dryRun` (plan only) and `expectedRevision` (refuse with 409 when the intent
  * changed since the caller read it). With a query `stream=1` they answer JSON lines like apply.
  */
-import type { DaemonEvent } from "../events.js";
+import type { DaemonEvent } from "./events.js";
 
 export type ApiErrorCode =
   | "bad-request"

@@ -6,9 +6,9 @@
  * through bashcompinit, so both shells complete the same way.
  */
 import type { Command, Option } from "commander";
-import type { GetResponse } from "../../daemon/api/protocol.js";
-import type { CliContext } from "../context.js";
-import { hexVsid } from "../output.js";
+import type { GetResponse } from "../daemon/protocol.js";
+import type { CliContext } from "./context.js";
+import { hexVsid } from "./output.js";
 
 /** Options and positional arguments whose values are names the daemon knows. */
 const optionNames: Record<string, string> = {
