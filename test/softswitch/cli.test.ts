@@ -17,13 +17,13 @@ import {
   loadPipeline,
   nvgreBuild,
 } from "../../controller/p4rt/pipeline.js";
+import { freePort } from "../../topologies/free-port.js";
 import { readCapture } from "../support/captures.js";
 import { JsonLinesProcess } from "../support/json-lines.js";
 import { TestNamespace } from "../support/netns.js";
 import { repoRoot } from "../support/repo.js";
 import { debianPython, Scapy } from "../support/scapy.js";
 import { softswitchCli } from "../support/softswitch.js";
-import { freePort } from "../support/switch-process.js";
 
 const l2Build = {
   json: join(repoRoot, "test/fixtures/build/l2_switch.json"),

@@ -18,7 +18,7 @@ import type { ChangeResult, StatusResponse } from "../../../controller/daemon/ap
 import { P4RuntimeClient } from "../../../controller/p4rt/client.js";
 import { SoftswitchDevice } from "../../../softswitch/device.js";
 import { startP4RuntimeServer } from "../../../softswitch/p4runtime/server.js";
-import { type EtcdCluster, startEtcdCluster } from "../../support/etcd.js";
+import { type EtcdCluster, startEtcdCluster } from "../../../topologies/etcd.js";
 import { CPU_PORT } from "../../support/switch-process.js";
 import { runCaptured } from "../cli/capture.js";
 import { type P4RuntimeRecorder, startRecorder } from "../daemon/p4runtime-recorder.js";
