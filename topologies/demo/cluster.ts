@@ -5,10 +5,10 @@
  * the fabric, so a killed demo leaves nothing that `make clean-net` cannot end.
  */
 import { join } from "node:path";
-import { termOf } from "../../controller/cluster/election-id.js";
 import { type EtcdCluster, startEtcdCluster } from "../etcd.js";
+import { primaryTerm } from "../primary-term.js";
 import { ControllerDaemon, ControllerError } from "./daemon.js";
-import { type Fabric, switchClient } from "./fabric.js";
+import type { Fabric } from "./fabric.js";
 
 export interface ClusterOptions {
   replicas: number;
@@ -19,27 +19,11 @@ export interface ClusterOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * The leader's term every switch's primary carries (its election id's upper half), or
- * undefined while the switches do not all name one leader's primary. Asked as the switch
- * answers a backup joining its election for a moment (election id 2, below every replica's).
- */
-export async function primaryTermOnEverySwitch(fabric: Fabric): Promise<number | undefined> {
-  const terms = await Promise.all(
-    fabric.description.switches.map(async (sw) => {
-      const client = switchClient(sw, 2n);
-      try {
-        return termOf((await client.connect()).primaryElectionId);
-      } catch {
-        return undefined;
-      } finally {
-        client.close();
-      }
-    }),
+/** The leader's term every switch of the fabric names as its primary's (undefined: none yet). */
+export function primaryTermOnEverySwitch(fabric: Fabric): Promise<number | undefined> {
+  return primaryTerm(
+    fabric.description.switches.map((s) => ({ address: s.grpc_address, deviceId: s.device_id })),
   );
-  const distinct = new Set(terms);
-  const [term] = distinct;
-  return distinct.size === 1 && term !== undefined && term > 0 ? term : undefined;
 }
 
 export class ControllerCluster {
