@@ -67,6 +67,41 @@ async function measureMoves(
   };
 }
 
+interface Applied {
+  entries: number;
+  seconds: number;
+  applies: number;
+}
+
+/** Applies the fabric of `endpoints` endpoints, growing by `chunk` endpoints per apply (one
+ * apply when chunk ≥ endpoints); every apply must converge on every switch. */
+async function applyFabric(
+  daemon: Daemon,
+  addresses: string[],
+  endpoints: number,
+  chunk: number,
+): Promise<Applied> {
+  const total: Applied = { entries: 0, seconds: 0, applies: 0 };
+  for (let count = Math.min(chunk, endpoints); ; count = Math.min(count + chunk, endpoints)) {
+    const t0 = process.hrtime.bigint();
+    const applied = await daemon.applyText(fabricText(addresses, count), "bench", {
+      trigger: "bench apply",
+    });
+    total.seconds += Number(process.hrtime.bigint() - t0) / 1e9;
+    total.entries += applied.switches.reduce((sum, s) => sum + s.written, 0);
+    total.applies++;
+    if (applied.switches.length === 0) {
+      throw new Error("the fabric was stored but not applied: the daemon stopped leading");
+    }
+    if (applied.switches.some((s) => !s.reachable || s.error)) {
+      throw new Error(
+        `apply did not converge: ${JSON.stringify(applied.switches.map((s) => s.error))}`,
+      );
+    }
+    if (count === endpoints) return total;
+  }
+}
+
 /** The daemon's store: its embedded one, or a key prefix of its own on the etcd cluster. */
 type StoreChoice =
   | { kind: "embedded" }
@@ -129,12 +164,25 @@ async function main(): Promise<void> {
     .option("--stores <list>", "intent stores: embedded, etcd", "embedded,etcd")
     .option("--targets <list>", "switch kinds", "softswitch,bmv2")
     .option(
+      "--chunk <n>",
+      "when one apply of a whole fabric is refused, apply it growing by this many endpoints",
+      (v) => Number.parseInt(v, 10),
+      4000,
+    )
+    .option(
       "--lease-ttl <s>",
       "the etcd leadership lease; a leader that cannot renew it within about 3/4 of it steps down (large applies on a loaded machine stall that long)",
       "10",
     )
     .parse()
-    .opts<{ sizes: string; moves: string; stores: string; targets: string; leaseTtl: string }>();
+    .opts<{
+      sizes: string;
+      moves: string;
+      stores: string;
+      targets: string;
+      chunk: number;
+      leaseTtl: string;
+    }>();
   const sizes = opts.sizes.split(",").map(Number);
   const moves = Number(opts.moves);
   const stores = opts.stores.split(",");
@@ -167,28 +215,24 @@ async function main(): Promise<void> {
           const label = [`2 × ${target.name}`, store === "etcd" ? "etcd (3 members)" : store];
           try {
             await withDaemon(target.name, choice, async (daemon, addresses) => {
-              const t0 = process.hrtime.bigint();
-              const applied = await daemon.applyText(fabricText(addresses, endpoints), "bench", {
-                trigger: "bench apply",
-              });
-              const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-              const entries = applied.switches.reduce((sum, s) => sum + s.written, 0);
-              if (applied.switches.length === 0) {
-                throw new Error(
-                  "the fabric was stored but not applied: the daemon stopped leading",
-                );
-              }
-              if (applied.switches.some((s) => !s.reachable || s.error)) {
-                throw new Error(
-                  `apply did not converge: ${JSON.stringify(applied.switches.map((s) => s.error))}`,
-                );
+              let applied: Applied;
+              try {
+                applied = await applyFabric(daemon, addresses, endpoints, endpoints);
+              } catch (error) {
+                // A change refused whole changes nothing: the same fabric again, in parts.
+                const why = (error as Error).message.split("\n")[0]?.slice(0, 200);
+                console.log(`  one apply of ${endpoints} endpoints refused: ${why}`);
+                applyRows.push([...label, endpoints, `refused (${why})`, "-", "-"]);
+                applied = await applyFabric(daemon, addresses, endpoints, opts.chunk);
               }
               applyRows.push([
                 ...label,
-                endpoints,
-                entries,
-                seconds.toFixed(2),
-                Math.round(entries / seconds),
+                applied.applies === 1
+                  ? endpoints
+                  : `${endpoints} (${applied.applies} applies of ≤ ${opts.chunk})`,
+                applied.entries,
+                applied.seconds.toFixed(2),
+                Math.round(applied.entries / applied.seconds),
               ]);
               const figures = await measureMoves(daemon, endpoints, moves);
               moveRows.push([
