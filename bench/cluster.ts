@@ -125,6 +125,16 @@ class Bench {
     return found as Replica;
   }
 
+  /** Resolves once both replicas run and the follower has loaded the leader's intent revision:
+   * ready to take over, so a takeover's figure holds no start-up of the follower. */
+  async bothReady(): Promise<void> {
+    await until("both replicas hold the same intent revision", async () => {
+      const statuses = await Promise.all(this.replicas.map((r) => r.status()));
+      const revisions = statuses.map((s) => s?.daemon.intentRevision ?? 0);
+      return revisions.every((r) => r > 0 && r === revisions[0]);
+    });
+  }
+
   /** ms from the signal until every switch's primary carries a newer term than before. */
   async timeTakeover(leader: Replica, signal: "SIGTERM" | "SIGKILL"): Promise<number> {
     const oldTerm = (await primaryTerm(this.switches)) ?? 0;
@@ -203,15 +213,11 @@ async function main(): Promise<void> {
     const coldStart: number[] = [];
     for (let round = 1; round <= rounds; round++) {
       const first = await bench.leader();
-      await until("both replicas answer", async () =>
-        (await Promise.all(bench?.replicas.map((r) => r.status()) ?? [])).every(Boolean),
-      );
+      await bench.bothReady();
       handover.push(await bench.timeTakeover(first, "SIGTERM"));
       first.start();
       const second = await bench.leader();
-      await until(`${first.id} answers as a follower`, async () => {
-        return (await first.status())?.cluster?.role === "follower";
-      });
+      await bench.bothReady();
       failover.push(await bench.timeTakeover(second, "SIGKILL"));
       // Cold start: no replica left, then a new process on the stored fabric.
       const last = await bench.leader();
