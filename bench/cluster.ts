@@ -153,8 +153,15 @@ async function main(): Promise<void> {
     .option("--rounds <n>", "rounds of handover, failover and cold start", "5")
     .option("--lease-ttl <s>", "the replicas' leadership lease (seconds)", "2")
     .option("--chunk <n>", "endpoints added per apply while the fabric is set up", "4000")
+    .option("--keep-logs", "keep the replicas' logs (their directory is printed)", false)
     .parse()
-    .opts<{ endpoints: string; rounds: string; leaseTtl: string; chunk: string }>();
+    .opts<{
+      endpoints: string;
+      rounds: string;
+      leaseTtl: string;
+      chunk: string;
+      keepLogs: boolean;
+    }>();
   const chunk = Number(opts.chunk);
   const endpoints = Number(opts.endpoints);
   const rounds = Number(opts.rounds);
@@ -264,7 +271,8 @@ async function main(): Promise<void> {
     for (const replica of bench?.replicas ?? []) await replica.signal("SIGKILL");
     for (const sw of started) await sw.stop();
     await etcd?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (opts.keepLogs) console.log(`replica logs kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

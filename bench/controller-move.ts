@@ -177,8 +177,8 @@ async function main(): Promise<void> {
     )
     .option(
       "--lease-ttl <s>",
-      "the etcd leadership lease; a leader that cannot renew it within about 3/4 of it steps down (large applies on a loaded machine stall that long)",
-      "10",
+      "the etcd leadership lease (s); a leader that cannot renew it within 3/4 of it steps down, and parsing a large fabric file stalls the daemon's event loop that long (bench/README.md)",
+      "30",
     )
     .parse()
     .opts<{
