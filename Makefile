@@ -30,6 +30,7 @@ PROTO_ROOTS := p4/v1/p4runtime.proto google/rpc/code.proto
 help:
 	@echo "make demo    set up, then run the demo fabric (README's first command)"
 	@echo "             SWITCH=bmv2 runs it on simple_switch_grpc; CAPTURE=1 writes captures/*.pcap"
+	@echo "             STORE=etcd runs the controller as 2 replicas on a 3-member etcd, then a failover"
 	@echo "make lab     the demo fabric left up with the Mininet CLI and the controller running"
 	@echo "make test    set up, build, lint and run every test (README's second command)"
 	@echo "make setup   install Debian and npm dependencies, build, report the p4lang toolchain"
@@ -83,11 +84,13 @@ test: setup lint
 
 # The demo fabric's switch target (softswitch | bmv2); CAPTURE=1 also captures a fabric link.
 SWITCH ?= softswitch
+# The controller's store: embedded (one daemon) | etcd (3 etcd members, 2 replicas, a failover).
+STORE ?= embedded
 # Mininet needs root; sudo's PATH may not hold node, so it is given by its full path.
-DEMO := $(SUDO) $(shell command -v $(NODE)) dist/topologies/demo/main.js --switch $(SWITCH)
+DEMO := $(SUDO) $(shell command -v $(NODE)) dist/topologies/demo/main.js --switch $(SWITCH) --store $(STORE)
 
 # Benchmarks print figures; they assert nothing and are never part of `make test`.
-BENCHES := cli-startup p4rt-writes controller-compile controller-move apply-rss inprocess-pps leaf-scale match-kinds switch-tables veth-pps fabric store
+BENCHES := cli-startup p4rt-writes controller-compile controller-move apply-rss inprocess-pps leaf-scale match-kinds switch-tables veth-pps fabric store cluster
 
 bench: setup
 	@for b in $(BENCHES); do echo "== bench/$$b"; $(NODE) dist/bench/$$b.js; done

@@ -15,7 +15,7 @@ import { Command } from "commander";
 import { openEmbeddedStore } from "../controller/intent/store/embedded.js";
 import { openEtcdStore } from "../controller/intent/store/etcd.js";
 import type { KvStore, WatchBatch } from "../controller/intent/store/types.js";
-import { startEtcdCluster } from "../test/support/etcd.js";
+import { startEtcdCluster } from "../topologies/etcd.js";
 import { percentile, printTable } from "./report.js";
 
 const options = new Command()

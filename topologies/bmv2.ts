@@ -14,7 +14,7 @@ import {
 } from "./switch-process.js";
 import { findTool } from "./toolchain.js";
 
-export { CPU_PORT, freePort, type RunningSwitch } from "./switch-process.js";
+export { CPU_PORT, type RunningSwitch } from "./switch-process.js";
 
 export interface Bmv2Options extends SwitchProcessOptions {
   /** Run inside this namespace with its veth ends as data ports. */

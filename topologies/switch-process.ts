@@ -5,9 +5,9 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./free-port.js";
 
 /** The CPU port every switch of the project runs with (the P4 program's CPU_PORT). */
 export const CPU_PORT = 510;
@@ -20,20 +20,6 @@ export interface RunningSwitch {
   /** The switch's log so far, for assertion messages. */
   log(): string;
   stop(): Promise<void>;
-}
-
-/** A free TCP port on loopback (bound and released; the switch binds it right after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(),
-      );
-    });
-  });
 }
 
 export interface SwitchProcessOptions {

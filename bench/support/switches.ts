@@ -19,7 +19,7 @@ export interface BenchTarget {
   available: boolean;
   /** Why the target cannot run here, when it cannot. */
   reason: string;
-  start(): Promise<BenchSwitch>;
+  start(options?: { deviceId?: number }): Promise<BenchSwitch>;
 }
 
 /** The benchmark fixture with one 128K-entry exact table (test/fixtures/p4/write_scale.p4). */
@@ -99,7 +99,7 @@ export function benchTargets(names: string[]): BenchTarget[] {
           name,
           available: existsSync(softswitchCli),
           reason: `${softswitchCli} is not built`,
-          start: () => startSoftswitch(),
+          start: (options) => startSoftswitch(options),
         };
       case "bmv2": {
         const tool = findTool("simple_switch_grpc");
@@ -107,7 +107,7 @@ export function benchTargets(names: string[]): BenchTarget[] {
           name,
           available: tool.found,
           reason: tool.found ? "" : tool.reason,
-          start: () => startBmv2(),
+          start: (options) => startBmv2(options),
         };
       }
       default:

@@ -16,12 +16,7 @@ import { importProblems, importSpecifiers } from "./import-graph.js";
  * Breaches that other branches are removing, each with why it is still here; nothing else may be.
  * Remove an entry when its breach is gone.
  */
-const known = new Map<string, string>([
-  [
-    "bench/store.ts → test/support/etcd.ts (benchmarks use topologies/, never the tests' own code)",
-    "test/support/etcd.ts moves to topologies/ on another branch",
-  ],
-]);
+const known = new Map<string, string>([]);
 
 describe("import guard", () => {
   test("the repository's imports keep the layers and form no circle", () => {

@@ -14,12 +14,12 @@ import { loadNvgrePipeline, nvgreBuild } from "../../controller/nvgre-build.js";
 import { P4RuntimeClient } from "../../controller/p4rt/client.js";
 import { EntityBuilder } from "../../controller/p4rt/entities.js";
 import { forwardingPipelineConfig, loadPipeline } from "../../controller/p4rt/pipeline.js";
+import { freePort } from "../../topologies/free-port.js";
 import { JsonLinesProcess } from "../../topologies/json-lines.js";
 import { TestNamespace } from "../../topologies/netns.js";
 import { repoRoot } from "../../topologies/repo.js";
 import { debianPython, Scapy } from "../../topologies/scapy.js";
 import { softswitchCli } from "../../topologies/softswitch.js";
-import { freePort } from "../../topologies/switch-process.js";
 import { readCapture } from "../support/captures.js";
 
 const l2Build = {

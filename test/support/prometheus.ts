@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../topologies/switch-process.js";
+import { freePort } from "../../topologies/free-port.js";
 
 export interface Sample {
   labels: Record<string, string>;

@@ -3,13 +3,21 @@
  * with its state and API socket in the fabric's run directory, its log there too, recorded in
  * the run's registry like every other process of the fabric; and `nvgre-ctl` commands against
  * it. Benchmarks that time the controller itself talk to the same API with its client, as an
- * orchestrator would, so the CLI's own start-up is not in their figures.
+ * orchestrator would, so the CLI's own start-up is not in their figures. A replica of a
+ * controller cluster (`make demo STORE=etcd`, cluster.ts) is the same daemon on an etcd store,
+ * its files named after its member id.
  */
+import type { ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApiClient } from "../../controller/cli/api-client.js";
-import type { ChangeResult, StatusResponse } from "../../controller/daemon/protocol.js";
+import type { DaemonEvent } from "../../controller/daemon/events.js";
+import type {
+  ChangeResult,
+  EventsResponse,
+  StatusResponse,
+} from "../../controller/daemon/protocol.js";
 import { type Pem, pkcs12, ThrowawayPki } from "../pki.js";
 import type { Fabric } from "./fabric.js";
 
@@ -43,29 +51,45 @@ export interface WebAccess {
   p12: string;
 }
 
+/** A replica of a controller cluster: its member id, the etcd store's URL, the lease TTL. */
+export interface ReplicaOptions {
+  member: string;
+  store: string;
+  leaseTtlS: number;
+}
+
+export interface DaemonOptions {
+  reconcileIntervalS?: number;
+  timeoutMs?: number;
+  /** Run as a cluster replica on etcd (default: alone, on the embedded store). */
+  replica?: ReplicaOptions;
+}
+
 export class ControllerDaemon {
   readonly api: ApiClient;
   web: WebAccess | undefined;
 
   private constructor(
     private readonly fabric: Fabric,
+    /** The replica's member id, or "controller" for the daemon alone. */
+    readonly name: string,
     readonly socket: string,
     readonly logPath: string,
+    private readonly child: ChildProcess,
     private readonly exited: Promise<void>,
-    private readonly stopProcess: () => void,
   ) {
     this.api = new ApiClient({ socket });
   }
 
   /** Starts the daemon with an empty intent; resolves once its API answers. */
-  static async start(
-    fabric: Fabric,
-    options: { reconcileIntervalS?: number; timeoutMs?: number } = {},
-  ): Promise<ControllerDaemon> {
-    const socket = join(fabric.runDir, "nvgre-ctl.sock");
-    const logPath = join(fabric.runDir, "controller.log");
+  static async start(fabric: Fabric, options: DaemonOptions = {}): Promise<ControllerDaemon> {
+    const replica = options.replica;
+    // The daemon alone keeps the names operators know from the README; replicas are suffixed.
+    const suffix = replica ? `-${replica.member}` : "";
+    const socket = join(fabric.runDir, `nvgre-ctl${suffix}.sock`);
+    const logPath = join(fabric.runDir, `controller${suffix}.log`);
     // The API's TCP listener (mTLS only) for the web view, with a CA made for this run.
-    const pkiDir = join(fabric.runDir, "pki");
+    const pkiDir = join(fabric.runDir, `pki${suffix}`);
     mkdirSync(pkiDir, { recursive: true, mode: 0o700 });
     const pki = new ThrowawayPki(pkiDir, "nvgre-demo");
     const server = pki.issue("daemon", "/CN=localhost", { server: true });
@@ -81,7 +105,13 @@ export class ControllerDaemon {
         socket,
         "run",
         "--state-dir",
-        join(fabric.runDir, "controller"),
+        join(fabric.runDir, `controller${suffix}`),
+        ...(replica
+          ? [
+              ...["--store", replica.store, "--member", replica.member],
+              ...["--lease-ttl", String(replica.leaseTtlS)],
+            ]
+          : []),
         "--reconcile-interval",
         String(options.reconcileIntervalS ?? 5),
         ...["--listen", "127.0.0.1:0", "--listen-cert", server.cert, "--listen-key", server.key],
@@ -91,8 +121,13 @@ export class ControllerDaemon {
     );
     closeSync(log);
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    const daemon = new ControllerDaemon(fabric, socket, logPath, exited, () =>
-      child.kill("SIGTERM"),
+    const daemon = new ControllerDaemon(
+      fabric,
+      replica?.member ?? "controller",
+      socket,
+      logPath,
+      child,
+      exited,
     );
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     for (;;) {
@@ -106,7 +141,7 @@ export class ControllerDaemon {
         return daemon;
       } catch (error) {
         if (Date.now() > deadline) {
-          daemon.stop();
+          await daemon.stop();
           throw new ControllerError(
             `the nvgre daemon did not answer on ${socket}: ${String(error)}`,
           );
@@ -118,6 +153,16 @@ export class ControllerDaemon {
 
   status(): Promise<StatusResponse> {
     return this.api.call<StatusResponse>("GET", "/v1/status");
+  }
+
+  /** The daemon's recent events of one kind, oldest first. */
+  async events(kind: DaemonEvent["kind"]): Promise<DaemonEvent[]> {
+    return (await this.api.call<EventsResponse>("GET", `/v1/events?kind=${kind}`)).events;
+  }
+
+  /** Whether its process still runs. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** Runs `nvgre-ctl <args>` against this daemon; never throws on a non-zero exit. */
@@ -165,8 +210,13 @@ export class ControllerDaemon {
   }
 
   /** Stops the daemon (SIGTERM: it closes its sessions and leaves the switches as they are). */
-  async stop(): Promise<void> {
-    this.stopProcess();
+  stop(): Promise<void> {
+    return this.signal("SIGTERM");
+  }
+
+  /** Sends a signal (SIGKILL: the host died) and waits until the process has ended. */
+  async signal(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
+    if (this.running) this.child.kill(signal);
     await this.exited;
   }
 }

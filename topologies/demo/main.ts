@@ -2,8 +2,10 @@
  * `make demo` / `make lab`: a leaf-spine fabric of P4 switches in Mininet, programmed only by
  * the controller from the fabric file the topology writes, then a report that proves
  * reachability, tenant isolation, throughput, ECMP and live migration; or (lab) the Mininet
- * CLI with the controller running. Whatever happens (failure, Ctrl-C), the fabric is torn
- * down and nothing is left behind.
+ * CLI with the controller running. With `--store etcd` the controller is a cluster (a 3-member
+ * etcd, 2 replicas) and the report ends with a failover: the leader killed during a ping
+ * stream. Whatever happens (failure, Ctrl-C), the fabric is torn down and nothing is left
+ * behind.
  */
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -14,9 +16,11 @@ import {
   decodeCapture,
   type LinkCapture,
 } from "./capture.js";
+import { ControllerCluster } from "./cluster.js";
 import { spinePackets } from "./counters.js";
 import { ControllerDaemon, type CtlResult, nvgreCtl, type WebAccess } from "./daemon.js";
 import { Fabric, isRunning, type RecordedProcess, repoRoot, type SwitchTarget } from "./fabric.js";
+import { killLeader } from "./failover.js";
 import { migrate } from "./migration.js";
 import * as report from "./report.js";
 import { pc } from "./report.js";
@@ -28,7 +32,12 @@ interface DemoOptions {
   leaves: number;
   capture: boolean;
   lab: boolean;
+  /** Where the controller keeps the intent: its embedded store, or etcd with 2 replicas. */
+  store: "embedded" | "etcd";
 }
+
+/** The cluster's leadership lease: a killed leader is replaced within it (plus about 1 s). */
+const LEASE_TTL_S = 2;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const step = (line: string) => say(pc.dim(`-- ${line}`));
@@ -37,6 +46,7 @@ const step = (line: string) => say(pc.dim(`-- ${line}`));
 async function runReport(
   fabric: Fabric,
   controller: ControllerDaemon,
+  cluster: ControllerCluster | undefined,
   options: DemoOptions,
 ): Promise<boolean> {
   let ok = true;
@@ -115,6 +125,33 @@ async function runReport(
   checks.push(migrationLine);
   say(migrationLine);
 
+  if (cluster) {
+    say(
+      report.heading(
+        `Failover: the leading replica is killed (SIGKILL) during a 10 ms ping stream`,
+      ),
+    );
+    const failover = await killLeader(fabric, cluster);
+    say(report.failoverText(failover));
+    const verdicts: [boolean, string][] = [
+      [
+        failover.failoverMs < (failover.leaseTtlS + 1) * 1000,
+        `${failover.successor} is primary on every switch ${failover.failoverMs.toFixed(0)} ms after the SIGKILL (goal: under the lease TTL + 1 s = ${failover.leaseTtlS + 1} s)`,
+      ],
+      [failover.lost === 0, `${failover.lost} pings lost during the failover`],
+      [
+        failover.rewritten === 0,
+        `${failover.rewritten} P4Runtime entries rewritten by the new leader`,
+      ],
+    ];
+    for (const [passed, text] of verdicts) {
+      const line = report.verdict(passed, text);
+      ok &&= passed;
+      checks.push(line);
+      say(line);
+    }
+  }
+
   if (capture) {
     await capture.stop();
     say(report.heading("Capture of a fabric link, decoded by tshark"));
@@ -169,13 +206,17 @@ async function main(options: DemoOptions): Promise<number> {
     terminal: options.lab,
   });
   let controller: ControllerDaemon | undefined;
+  let cluster: ControllerCluster | undefined;
+  const stopControllers = async () => {
+    await (cluster ? cluster.stop() : controller?.stop());
+  };
   let ok = false;
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;
     say(pc.yellow(`\n${signal}: tearing the fabric down`));
-    void (controller?.stop() ?? Promise.resolve())
+    void stopControllers()
       .then(() => fabric.stop({ keepRunDir: true }))
       .then(() => process.exit(130));
   };
@@ -186,22 +227,32 @@ async function main(options: DemoOptions): Promise<number> {
     say(report.heading("Fabric"));
     say(report.fabricTables(fabric.description));
     say(`fabric file (written from the topology): ${fabric.fabricFile}`);
-    step("starting the controller (nvgre-ctl run) and applying the fabric file");
-    controller = await ControllerDaemon.start(fabric);
+    if (options.store === "etcd") {
+      step(
+        `starting a 3-member etcd and 2 controller replicas on it (nvgre-ctl run --store etcd://… --lease-ttl ${LEASE_TTL_S})`,
+      );
+      cluster = await ControllerCluster.start(fabric, { replicas: 2, leaseTtlS: LEASE_TTL_S });
+      controller = await cluster.waitForLeader(10_000);
+      say(clusterText(cluster, controller));
+      step(`applying the fabric file through the leader, ${controller.name}`);
+    } else {
+      step("starting the controller (nvgre-ctl run) and applying the fabric file");
+      controller = await ControllerDaemon.start(fabric);
+    }
     if (controller.web) say(webViewText(controller.web));
     say(report.commandText(await controller.apply(fabric.fabricFile)));
     if (options.lab) {
       await lab(fabric, controller);
       ok = true;
     } else {
-      ok = await runReport(fabric, controller, options);
+      ok = await runReport(fabric, controller, cluster, options);
     }
   } catch (error) {
     say(pc.red(`demo failed: ${error instanceof Error ? error.message : String(error)}`));
     say(`switch logs kept in ${fabric.runDir}`);
   } finally {
     if (!interrupted) {
-      await controller?.stop();
+      await stopControllers();
       step("tearing the fabric down");
       // Read before the stop: a run that went well removes its directory.
       const processes = fabric.recordedProcesses();
@@ -219,6 +270,17 @@ async function main(options: DemoOptions): Promise<number> {
     }
   }
   return ok ? 0 : 1;
+}
+
+/** The cluster as started: etcd's members and the replicas with their sockets and logs. */
+function clusterText(cluster: ControllerCluster, leader: ControllerDaemon): string {
+  return [
+    `etcd members: ${cluster.etcd.endpoints.join(", ")} (data and logs in ${cluster.etcd.dir})`,
+    ...cluster.replicas.map(
+      (r) =>
+        `replica ${r.name}${r === leader ? " (leader)" : ""}: socket ${r.socket}, log ${r.logPath}`,
+    ),
+  ].join("\n");
 }
 
 /** Where the daemon's web view is, and the client certificate it asks for. */
@@ -257,6 +319,14 @@ const program = new Command("demo")
   .option("--leaves <n>", "number of leaves", (v) => Number.parseInt(v, 10), 3)
   .option("--capture", "capture a fabric link into captures/ and decode it with tshark", false)
   .option("--lab", "leave the fabric up with the Mininet CLI and the controller running", false)
+  .addOption(
+    new Option(
+      "--store <kind>",
+      "the controller's store: embedded (one daemon), or etcd (a 3-member etcd and 2 replicas; the report adds a failover)",
+    )
+      .choices(["embedded", "etcd"])
+      .default("embedded"),
+  )
   .action(async (options: DemoOptions) => {
     process.exitCode = await main(options);
   });

@@ -8,6 +8,7 @@ import { stdoutPalette } from "../../controller/cli/colour.js";
 import type { CaptureSummary } from "./capture.js";
 import type { CtlResult } from "./daemon.js";
 import type { FabricDescription } from "./fabric.js";
+import type { FailoverResult } from "./failover.js";
 import type { MigrationResult } from "./migration.js";
 import type { IperfResult, MatrixCell } from "./traffic.js";
 
@@ -148,6 +149,26 @@ export function migrationText(result: MigrationResult): string {
     {
       "controller command": `${result.commandMs} ms (stored, compiled, the difference written to every switch)`,
     },
+  );
+  return table.toString();
+}
+
+export function failoverText(result: FailoverResult): string {
+  const table = new Table(plain);
+  const perSwitch = [...result.written].map(([name, n]) => `${name} ${n}`).join(", ");
+  table.push(
+    { killed: `${result.killed} (leader, term ${result.oldTerm}), SIGKILL` },
+    { observer: `${result.from} → ${result.to}, one ping every ${result.intervalMs} ms` },
+    {
+      "new primary everywhere": `${result.failoverMs.toFixed(0)} ms until every switch's primary was ${result.successor} (term ${result.newTerm}; lease TTL ${result.leaseTtlS} s)`,
+    },
+    {
+      reconciled: `${result.reconciledMs.toFixed(0)} ms until ${result.successor} had reconciled every switch`,
+    },
+    {
+      "packets lost": `${result.lost} of ${result.transmitted} (not counted: ${result.inFlight} sent after the last reply, still in flight when ping stopped)`,
+    },
+    { "entries rewritten": `${result.rewritten} (${perSwitch})` },
   );
   return table.toString();
 }

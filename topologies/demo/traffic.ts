@@ -289,8 +289,14 @@ export async function iperf(
 }
 
 export interface ContinuousPing {
-  /** Ends the ping; resolves with every reply's arrival time (Unix ms) and the counts. */
-  stop(): Promise<{ replies: number[]; transmitted: number; received: number }>;
+  /** Ends the ping; resolves with every reply's arrival time (Unix ms), the counts, and the
+   * highest sequence number answered (requests after it were unanswered when ping stopped). */
+  stop(): Promise<{
+    replies: number[];
+    transmitted: number;
+    received: number;
+    lastAnswered: number;
+  }>;
 }
 
 /**
@@ -305,12 +311,16 @@ export function continuousPing(
 ): ContinuousPing {
   const child = fabric.spawnInVm(from, ["ping", "-n", "-D", "-i", String(intervalS), address]);
   const replies: number[] = [];
+  let lastAnswered = 0;
   let output = "";
   child.stdout?.setEncoding("utf8");
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
     output += `${line}\n`;
-    const reply = /^\[(\d+\.\d+)\] \d+ bytes from/.exec(line);
-    if (reply) replies.push(Number(reply[1]) * 1000);
+    const reply = /^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+)/.exec(line);
+    if (reply) {
+      replies.push(Number(reply[1]) * 1000);
+      lastAnswered = Math.max(lastAnswered, Number(reply[2]));
+    }
   });
   const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
   return {
@@ -318,7 +328,12 @@ export function continuousPing(
       child.kill("SIGINT");
       await closed;
       const summary = parsePingSummary(output);
-      return { replies, transmitted: summary.transmitted, received: summary.received };
+      return {
+        replies,
+        transmitted: summary.transmitted,
+        received: summary.received,
+        lastAnswered,
+      };
     },
   };
 }

@@ -11,7 +11,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createEtcdElection } from "../../../controller/cluster/election.js";
 import { openEtcdStore } from "../../../controller/intent/store/etcd.js";
-import { type EtcdCluster, startEtcdCluster } from "../../support/etcd.js";
+import { type EtcdCluster, startEtcdCluster } from "../../../topologies/etcd.js";
 
 const candidateScript = fileURLToPath(
   new URL("../../support/election-candidate.js", import.meta.url),

@@ -18,9 +18,9 @@ import type { ChangeResult, StatusResponse } from "../../../controller/daemon/pr
 import { P4RuntimeClient } from "../../../controller/p4rt/client.js";
 import { SoftswitchDevice } from "../../../softswitch/device.js";
 import { startP4RuntimeServer } from "../../../softswitch/p4runtime/server.js";
+import { type EtcdCluster, startEtcdCluster } from "../../../topologies/etcd.js";
 import { CPU_PORT } from "../../../topologies/switch-process.js";
 import { runCaptured } from "../../support/cli-capture.js";
-import { type EtcdCluster, startEtcdCluster } from "../../support/etcd.js";
 import { type P4RuntimeRecorder, startRecorder } from "../daemon/p4runtime-recorder.js";
 
 const cliMain = fileURLToPath(new URL("../../../controller/cli/main.js", import.meta.url));

@@ -18,7 +18,7 @@ import { openEmbeddedStore } from "../../../controller/intent/store/embedded.js"
 import { StoreCompactedError } from "../../../controller/intent/store/errors.js";
 import { type EtcdKvStore, openEtcdStore } from "../../../controller/intent/store/etcd.js";
 import type { KvStore } from "../../../controller/intent/store/types.js";
-import { type EtcdCluster, startEtcdCluster } from "../../support/etcd.js";
+import { type EtcdCluster, startEtcdCluster } from "../../../topologies/etcd.js";
 
 const dir = mkdtempSync(join(tmpdir(), "nvgre-stored-history-"));
 const opened: KvStore[] = [];

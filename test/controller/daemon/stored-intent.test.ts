@@ -15,7 +15,7 @@ import type { FabricDocument } from "../../../controller/intent/schema.js";
 import { openEmbeddedStore } from "../../../controller/intent/store/embedded.js";
 import { openEtcdStore } from "../../../controller/intent/store/etcd.js";
 import type { KvStore, Txn, WatchBatch } from "../../../controller/intent/store/types.js";
-import { type EtcdCluster, startEtcdCluster } from "../../support/etcd.js";
+import { type EtcdCluster, startEtcdCluster } from "../../../topologies/etcd.js";
 
 const NO_IDS = { pools: {} };
 const author = (trigger: string) => ({ trigger, actor: "test" });

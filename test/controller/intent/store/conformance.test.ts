@@ -27,7 +27,7 @@ import {
   MAX_VALUE_BYTES,
   type WatchBatch,
 } from "../../../../controller/intent/store/types.js";
-import { type EtcdCluster, startEtcdCluster } from "../../../support/etcd.js";
+import { type EtcdCluster, startEtcdCluster } from "../../../../topologies/etcd.js";
 
 const writerScript = fileURLToPath(new URL("../../../support/kv-writer.js", import.meta.url));
 

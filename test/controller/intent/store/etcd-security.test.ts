@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { StoreError, StoreUnavailableError } from "../../../../controller/intent/store/errors.js";
 import { type EtcdStoreOptions, openEtcdStore } from "../../../../controller/intent/store/etcd.js";
 import { openStore } from "../../../../controller/intent/store/open.js";
-import { type EtcdCluster, startEtcdCluster } from "../../../support/etcd.js";
+import { type EtcdCluster, startEtcdCluster } from "../../../../topologies/etcd.js";
 
 const dir = mkdtempSync(join(tmpdir(), `nvgre-etcd-tls-${process.pid}-`));
 const file = (name: string) => join(dir, name);

@@ -1,17 +1,18 @@
 /**
- * Runs a real etcd cluster (Debian's /usr/bin/etcd, 3.4) of 1 or 3 members for a test or a
- * benchmark: free loopback ports, data dirs in a temporary directory, never the Debian service.
+ * Runs a real etcd cluster (Debian's /usr/bin/etcd, 3.4) of 1 or 3 members for a test, a
+ * benchmark or the demo: free loopback ports, data dirs in a temporary directory (or one the
+ * caller names), never the Debian service.
  * Members can be killed, stopped, paused (SIGSTOP) and resumed by their pid; stop() ends every
  * member and removes the directory, and a process exit kills whatever is still running.
  *
  *   const cluster = await startEtcdCluster({ members: 3 });
  *   try { ... cluster.endpoints ... await cluster.members[0].kill(); } finally { await cluster.stop(); }
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../topologies/switch-process.js";
+import { freePort } from "./free-port.js";
 
 export const ETCD_BINARY = "/usr/bin/etcd";
 
@@ -53,6 +54,10 @@ export interface EtcdClusterOptions {
   tls?: { ca: string; cert: string; key: string };
   /** etcd's --max-txn-ops (default 20,000: the store's largest transactions). */
   maxTxnOps?: number;
+  /** Where the members' data dirs and logs go (kept by stop()); a new temporary one by default. */
+  dir?: string;
+  /** How a member's process is started (the demo records it in its run's registry). */
+  spawn?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
 }
 
 const running = new Set<ChildProcess>();
@@ -62,7 +67,8 @@ process.on("exit", () => {
 
 export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
   const count = options.members ?? 1;
-  const dir = mkdtempSync(join(tmpdir(), "nvgre-etcd-"));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "nvgre-etcd-"));
+  if (options.dir) mkdirSync(options.dir, { recursive: true });
   const token = `nvgre-test-${process.pid}-${Date.now()}`;
   const specs: { name: string; clientPort: number; peerPort: number; metricsPort: number }[] = [];
   for (let i = 0; i < count; i++) {
@@ -110,6 +116,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
           "--log-level=warn",
         ],
         join(dir, `${spec.name}.log`),
+        options.spawn ?? spawn,
       ),
   );
   const cluster: EtcdCluster = {
@@ -123,7 +130,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
       ),
     async stop() {
       await Promise.all(members.map((m) => m.kill()));
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
   try {
@@ -148,6 +155,7 @@ class Member implements EtcdMember {
     metricsPort: number,
     private readonly args: string[],
     private readonly logFile: string,
+    private readonly spawnProcess: NonNullable<EtcdClusterOptions["spawn"]>,
   ) {
     this.endpoint = `127.0.0.1:${clientPort}`;
     this.metricsEndpoint = `127.0.0.1:${metricsPort}`;
@@ -161,7 +169,7 @@ class Member implements EtcdMember {
 
   spawn(): void {
     const log = openSync(this.logFile, "a");
-    const child = spawn(ETCD_BINARY, this.args, { stdio: ["ignore", log, log] });
+    const child = this.spawnProcess(ETCD_BINARY, this.args, { stdio: ["ignore", log, log] });
     running.add(child);
     child.once("exit", () => running.delete(child));
     this.child = child;
