@@ -246,6 +246,13 @@ export const changeResult = z.object({
   dryRun: z.boolean(),
   revision: z.int(),
   switches: z.array(switchPlan),
+  leader: z
+    .string()
+    .nullable()
+    .optional()
+    .describe(
+      "Set when this replica does not lead: the leader that writes the change to the switches, or null while none leads",
+    ),
 });
 
 export const responses = {

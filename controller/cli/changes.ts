@@ -141,6 +141,17 @@ export function printChangeResult(
         ? `dry run: nothing was changed (intent revision ${result.revision})\n`
         : `intent revision ${result.revision}\n`,
     );
+    if (result.leader) {
+      io.out(
+        `stored by a replica that does not lead: ${result.leader} writes it to the switches (\`nvgre-ctl status\` shows when they are in sync)\n`,
+      );
+    }
+  }
+  if (result.leader === null) {
+    throw new CliError(
+      `stored as intent revision ${result.revision}, but no replica leads now: the next leader writes it to the switches`,
+      ExitCode.notConverged,
+    );
   }
   const failed = result.switches.filter((plan) => !plan.reachable || plan.error);
   if (failed.length > 0) {

@@ -719,7 +719,8 @@ export class Daemon {
     this.syncSessions();
     if (!this.leading) {
       // The leader applies it from the store; this replica has nothing to write.
-      return { dryRun: false, revision: committed.revision, switches: [] };
+      const leader = await this.leadership.leaderId().catch(() => null);
+      return { dryRun: false, revision: committed.revision, switches: [], leader };
     }
     return {
       dryRun: false,

@@ -57,6 +57,11 @@ export class Leadership {
     return ordinal === undefined ? BigInt(NO_ORDINAL) : backupElectionId(ordinal);
   }
 
+  /** The leading member's id, or null while none leads. */
+  async leaderId(): Promise<string | null> {
+    return (await this.cluster.leader())?.memberId ?? null;
+  }
+
   /** True when `memberId` is no longer among the cluster's live members. */
   async isGone(memberId: string): Promise<boolean> {
     return !(await this.cluster.members()).some((member) => member.id === memberId);

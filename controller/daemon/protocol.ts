@@ -199,6 +199,11 @@ export interface ChangeResult {
   /** The intent's revision after the change (unchanged on a dry run). */
   revision: number;
   switches: SwitchPlan[];
+  /**
+   * Set when the replica that took the change does not lead (its `switches` are empty): the
+   * member that writes it to the switches, or null while no replica leads (the next leader does).
+   */
+  leader?: string | null;
 }
 
 export interface ApplyRequest {

@@ -168,11 +168,16 @@ describe("nvgre-ctl against a scripted daemon", () => {
           const stream = context.stream();
           stream.write({ type: "plan", switches: plans });
           stream.write({ type: "progress", switch: "leaf1", done: 2, total: 2 });
-          const result: ChangeResult = {
-            dryRun: body.dryRun,
-            revision: body.dryRun ? 7 : 8,
-            switches: plans,
-          };
+          // A follower's answer: it stored the change; the leader (or, with none, the next) writes it.
+          const follower = /follower-(\w+)/.exec(body.text)?.[1];
+          const result: ChangeResult = follower
+            ? {
+                dryRun: false,
+                revision: 9,
+                switches: [],
+                leader: follower === "leaderless" ? null : follower,
+              }
+            : { dryRun: body.dryRun, revision: body.dryRun ? 7 : 8, switches: plans };
           stream.write({ type: "result", result });
           return undefined;
         },
@@ -338,6 +343,21 @@ describe("nvgre-ctl against a scripted daemon", () => {
     const missing = await run("apply", "-f", join(dir, "nope.yaml"));
     assert.equal(missing.code, 1);
     assert.match(missing.err, /cannot read .*nope\.yaml: ENOENT/);
+  });
+
+  test("apply through a follower names the leader that writes it; with no leader, exit 5", async () => {
+    const file = join(dir, "follower.yaml");
+    writeFileSync(file, "follower-r2\n");
+    const stored = await run("apply", "-f", file);
+    assert.equal(stored.code, 0, stored.err);
+    assert.match(stored.out, /intent revision 9\n.*r2 writes it to the switches/s);
+    writeFileSync(file, "follower-leaderless\n");
+    const leaderless = await run("apply", "-f", file);
+    assert.equal(leaderless.code, 5);
+    assert.match(
+      leaderless.err,
+      /stored as intent revision 9, but no replica leads now: the next leader writes it/,
+    );
   });
 
   test("endpoint move sends the new location; a conflict is exit 6", async () => {

@@ -107,7 +107,9 @@ describe("controller cluster: 3 replicas on a 3-member etcd, 2 softswitches", ()
     const follower = followers()[0] as Replica;
     const result = await follower.cli("endpoint", "move", "web-2", "--to", "leaf2:2", "-o", "json");
     assert.equal(result.code, 0, `${result.err}${result.out}`);
-    const { revision } = JSON.parse(result.out) as ChangeResult;
+    const { revision, switches, leader: writer } = JSON.parse(result.out) as ChangeResult;
+    assert.deepEqual(switches, [], "the follower writes nothing itself");
+    assert.equal(writer, leader.id, "it names the leader that writes it");
     await cluster.until("the leader applied the move", async () => {
       const status = await leader.status();
       return (status?.daemon.intentRevision ?? 0) >= revision && (await cluster.converged());
