@@ -36,7 +36,8 @@ import {
 import { recompile } from "../compile/incremental.js";
 import type { SwitchState } from "../compile/state.js";
 import { formatPath, IntentError } from "../intent/errors.js";
-import { loadFabricText, validateDocument } from "../intent/load.js";
+import { validateDocument } from "../intent/load.js";
+import { loadFabricDocument } from "../intent/load-off-thread.js";
 import type { Fabric } from "../intent/model.js";
 import { DuplicateResourceError, ResourceSet } from "../intent/resources.js";
 import type { FabricDocument } from "../intent/schema.js";
@@ -894,13 +895,19 @@ export class Daemon {
   }
 
   /** `apply -f`: the file is the new intent; learned endpoints carry over where they still fit. */
-  applyText(text: string, source: string, options: ChangeOptions): Promise<ChangeResult> {
+  async applyText(text: string, source: string, options: ChangeOptions): Promise<ChangeResult> {
+    // Parsed (off the event loop when large) before the change queue: the file's own problems,
+    // with their lines, do not wait for other changes.
+    let document: FabricDocument;
+    try {
+      document = await loadFabricDocument(text, source);
+    } catch (error) {
+      if (error instanceof IntentError) throw invalidIntent(error);
+      throw error;
+    }
     return this.change((current) => {
-      const loaded = loadFabricText(text, source);
-      const merged = carryLearnedEndpoints(loaded.document, current);
-      return merged === loaded.document
-        ? loaded.document
-        : validateWithoutMisfits(merged, loaded.document);
+      const merged = carryLearnedEndpoints(document, current);
+      return merged === document ? document : validateWithoutMisfits(merged, document);
     }, options);
   }
 
