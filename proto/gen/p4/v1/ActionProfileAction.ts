@@ -1,6 +1,6 @@
 // Original file: proto/p4/v1/p4runtime.proto
 
-import type { Action as _p4_v1_Action, Action__Output as _p4_v1_Action__Output } from './Action.js';
+import type { Action as _p4_v1_Action, Action__Output as _p4_v1_Action__Output } from '../../p4/v1/Action.js';
 
 export interface ActionProfileAction {
   'action'?: (_p4_v1_Action | null);

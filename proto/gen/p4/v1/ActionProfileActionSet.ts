@@ -1,6 +1,6 @@
 // Original file: proto/p4/v1/p4runtime.proto
 
-import type { ActionProfileAction as _p4_v1_ActionProfileAction, ActionProfileAction__Output as _p4_v1_ActionProfileAction__Output } from './ActionProfileAction.js';
+import type { ActionProfileAction as _p4_v1_ActionProfileAction, ActionProfileAction__Output as _p4_v1_ActionProfileAction__Output } from '../../p4/v1/ActionProfileAction.js';
 
 // Original file: proto/p4/v1/p4runtime.proto
 

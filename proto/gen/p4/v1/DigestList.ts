@@ -1,6 +1,6 @@
 // Original file: proto/p4/v1/p4runtime.proto
 
-import type { P4Data as _p4_v1_P4Data, P4Data__Output as _p4_v1_P4Data__Output } from './P4Data.js';
+import type { P4Data as _p4_v1_P4Data, P4Data__Output as _p4_v1_P4Data__Output } from '../../p4/v1/P4Data.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface DigestList {

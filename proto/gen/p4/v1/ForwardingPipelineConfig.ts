@@ -1,6 +1,6 @@
 // Original file: proto/p4/v1/p4runtime.proto
 
-import type { P4Info as _p4_config_v1_P4Info, P4Info__Output as _p4_config_v1_P4Info__Output } from '../config/v1/P4Info.js';
+import type { P4Info as _p4_config_v1_P4Info, P4Info__Output as _p4_config_v1_P4Info__Output } from '../../p4/config/v1/P4Info.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface _p4_v1_ForwardingPipelineConfig_Cookie {

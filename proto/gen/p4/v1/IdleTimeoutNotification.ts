@@ -1,6 +1,6 @@
 // Original file: proto/p4/v1/p4runtime.proto
 
-import type { TableEntry as _p4_v1_TableEntry, TableEntry__Output as _p4_v1_TableEntry__Output } from './TableEntry.js';
+import type { TableEntry as _p4_v1_TableEntry, TableEntry__Output as _p4_v1_TableEntry__Output } from '../../p4/v1/TableEntry.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface IdleTimeoutNotification {

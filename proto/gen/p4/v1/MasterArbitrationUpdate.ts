@@ -1,7 +1,7 @@
 // Original file: proto/p4/v1/p4runtime.proto
 
-import type { Role as _p4_v1_Role, Role__Output as _p4_v1_Role__Output } from './Role.js';
-import type { Uint128 as _p4_v1_Uint128, Uint128__Output as _p4_v1_Uint128__Output } from './Uint128.js';
+import type { Role as _p4_v1_Role, Role__Output as _p4_v1_Role__Output } from '../../p4/v1/Role.js';
+import type { Uint128 as _p4_v1_Uint128, Uint128__Output as _p4_v1_Uint128__Output } from '../../p4/v1/Uint128.js';
 import type { Status as _google_rpc_Status, Status__Output as _google_rpc_Status__Output } from '../../google/rpc/Status.js';
 import type { Long } from '@grpc/proto-loader';
 

@@ -1,11 +1,11 @@
 // Original file: proto/p4/v1/p4data.proto
 
-import type { P4Varbit as _p4_v1_P4Varbit, P4Varbit__Output as _p4_v1_P4Varbit__Output } from './P4Varbit.js';
-import type { P4StructLike as _p4_v1_P4StructLike, P4StructLike__Output as _p4_v1_P4StructLike__Output } from './P4StructLike.js';
-import type { P4Header as _p4_v1_P4Header, P4Header__Output as _p4_v1_P4Header__Output } from './P4Header.js';
-import type { P4HeaderUnion as _p4_v1_P4HeaderUnion, P4HeaderUnion__Output as _p4_v1_P4HeaderUnion__Output } from './P4HeaderUnion.js';
-import type { P4HeaderStack as _p4_v1_P4HeaderStack, P4HeaderStack__Output as _p4_v1_P4HeaderStack__Output } from './P4HeaderStack.js';
-import type { P4HeaderUnionStack as _p4_v1_P4HeaderUnionStack, P4HeaderUnionStack__Output as _p4_v1_P4HeaderUnionStack__Output } from './P4HeaderUnionStack.js';
+import type { P4Varbit as _p4_v1_P4Varbit, P4Varbit__Output as _p4_v1_P4Varbit__Output } from '../../p4/v1/P4Varbit.js';
+import type { P4StructLike as _p4_v1_P4StructLike, P4StructLike__Output as _p4_v1_P4StructLike__Output } from '../../p4/v1/P4StructLike.js';
+import type { P4Header as _p4_v1_P4Header, P4Header__Output as _p4_v1_P4Header__Output } from '../../p4/v1/P4Header.js';
+import type { P4HeaderUnion as _p4_v1_P4HeaderUnion, P4HeaderUnion__Output as _p4_v1_P4HeaderUnion__Output } from '../../p4/v1/P4HeaderUnion.js';
+import type { P4HeaderStack as _p4_v1_P4HeaderStack, P4HeaderStack__Output as _p4_v1_P4HeaderStack__Output } from '../../p4/v1/P4HeaderStack.js';
+import type { P4HeaderUnionStack as _p4_v1_P4HeaderUnionStack, P4HeaderUnionStack__Output as _p4_v1_P4HeaderUnionStack__Output } from '../../p4/v1/P4HeaderUnionStack.js';
 
 export interface P4Data {
   'bitstring'?: (Buffer | Uint8Array | string);

@@ -1,7 +1,7 @@
 // Original file: proto/p4/v1/p4runtime.proto
 
-import type { Index as _p4_v1_Index, Index__Output as _p4_v1_Index__Output } from './Index.js';
-import type { P4Data as _p4_v1_P4Data, P4Data__Output as _p4_v1_P4Data__Output } from './P4Data.js';
+import type { Index as _p4_v1_Index, Index__Output as _p4_v1_Index__Output } from '../../p4/v1/Index.js';
+import type { P4Data as _p4_v1_P4Data, P4Data__Output as _p4_v1_P4Data__Output } from '../../p4/v1/P4Data.js';
 
 export interface RegisterEntry {
   'register_id'?: (number);

@@ -1,6 +1,6 @@
 // Original file: proto/p4/v1/p4runtime.proto
 
-import type { BackupReplica as _p4_v1_BackupReplica, BackupReplica__Output as _p4_v1_BackupReplica__Output } from './BackupReplica.js';
+import type { BackupReplica as _p4_v1_BackupReplica, BackupReplica__Output as _p4_v1_BackupReplica__Output } from '../../p4/v1/BackupReplica.js';
 
 export interface Replica {
   'egress_port'?: (number);

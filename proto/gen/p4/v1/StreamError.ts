@@ -1,8 +1,8 @@
 // Original file: proto/p4/v1/p4runtime.proto
 
-import type { PacketOutError as _p4_v1_PacketOutError, PacketOutError__Output as _p4_v1_PacketOutError__Output } from './PacketOutError.js';
-import type { DigestListAckError as _p4_v1_DigestListAckError, DigestListAckError__Output as _p4_v1_DigestListAckError__Output } from './DigestListAckError.js';
-import type { StreamOtherError as _p4_v1_StreamOtherError, StreamOtherError__Output as _p4_v1_StreamOtherError__Output } from './StreamOtherError.js';
+import type { PacketOutError as _p4_v1_PacketOutError, PacketOutError__Output as _p4_v1_PacketOutError__Output } from '../../p4/v1/PacketOutError.js';
+import type { DigestListAckError as _p4_v1_DigestListAckError, DigestListAckError__Output as _p4_v1_DigestListAckError__Output } from '../../p4/v1/DigestListAckError.js';
+import type { StreamOtherError as _p4_v1_StreamOtherError, StreamOtherError__Output as _p4_v1_StreamOtherError__Output } from '../../p4/v1/StreamOtherError.js';
 
 export interface StreamError {
   'canonical_code'?: (number);

@@ -1,11 +1,11 @@
 // Original file: proto/p4/v1/p4runtime.proto
 
-import type { MasterArbitrationUpdate as _p4_v1_MasterArbitrationUpdate, MasterArbitrationUpdate__Output as _p4_v1_MasterArbitrationUpdate__Output } from './MasterArbitrationUpdate.js';
-import type { PacketIn as _p4_v1_PacketIn, PacketIn__Output as _p4_v1_PacketIn__Output } from './PacketIn.js';
-import type { DigestList as _p4_v1_DigestList, DigestList__Output as _p4_v1_DigestList__Output } from './DigestList.js';
-import type { IdleTimeoutNotification as _p4_v1_IdleTimeoutNotification, IdleTimeoutNotification__Output as _p4_v1_IdleTimeoutNotification__Output } from './IdleTimeoutNotification.js';
+import type { MasterArbitrationUpdate as _p4_v1_MasterArbitrationUpdate, MasterArbitrationUpdate__Output as _p4_v1_MasterArbitrationUpdate__Output } from '../../p4/v1/MasterArbitrationUpdate.js';
+import type { PacketIn as _p4_v1_PacketIn, PacketIn__Output as _p4_v1_PacketIn__Output } from '../../p4/v1/PacketIn.js';
+import type { DigestList as _p4_v1_DigestList, DigestList__Output as _p4_v1_DigestList__Output } from '../../p4/v1/DigestList.js';
+import type { IdleTimeoutNotification as _p4_v1_IdleTimeoutNotification, IdleTimeoutNotification__Output as _p4_v1_IdleTimeoutNotification__Output } from '../../p4/v1/IdleTimeoutNotification.js';
 import type { Any as _google_protobuf_Any, Any__Output as _google_protobuf_Any__Output } from '../../google/protobuf/Any.js';
-import type { StreamError as _p4_v1_StreamError, StreamError__Output as _p4_v1_StreamError__Output } from './StreamError.js';
+import type { StreamError as _p4_v1_StreamError, StreamError__Output as _p4_v1_StreamError__Output } from '../../p4/v1/StreamError.js';
 
 export interface StreamMessageResponse {
   'arbitration'?: (_p4_v1_MasterArbitrationUpdate | null);

@@ -1,7 +1,7 @@
 // Original file: proto/p4/v1/p4runtime.proto
 
-import type { Action as _p4_v1_Action, Action__Output as _p4_v1_Action__Output } from './Action.js';
-import type { ActionProfileActionSet as _p4_v1_ActionProfileActionSet, ActionProfileActionSet__Output as _p4_v1_ActionProfileActionSet__Output } from './ActionProfileActionSet.js';
+import type { Action as _p4_v1_Action, Action__Output as _p4_v1_Action__Output } from '../../p4/v1/Action.js';
+import type { ActionProfileActionSet as _p4_v1_ActionProfileActionSet, ActionProfileActionSet__Output as _p4_v1_ActionProfileActionSet__Output } from '../../p4/v1/ActionProfileActionSet.js';
 
 export interface TableAction {
   'action'?: (_p4_v1_Action | null);

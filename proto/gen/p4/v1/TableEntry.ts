@@ -1,10 +1,10 @@
 // Original file: proto/p4/v1/p4runtime.proto
 
-import type { FieldMatch as _p4_v1_FieldMatch, FieldMatch__Output as _p4_v1_FieldMatch__Output } from './FieldMatch.js';
-import type { TableAction as _p4_v1_TableAction, TableAction__Output as _p4_v1_TableAction__Output } from './TableAction.js';
-import type { MeterConfig as _p4_v1_MeterConfig, MeterConfig__Output as _p4_v1_MeterConfig__Output } from './MeterConfig.js';
-import type { CounterData as _p4_v1_CounterData, CounterData__Output as _p4_v1_CounterData__Output } from './CounterData.js';
-import type { MeterCounterData as _p4_v1_MeterCounterData, MeterCounterData__Output as _p4_v1_MeterCounterData__Output } from './MeterCounterData.js';
+import type { FieldMatch as _p4_v1_FieldMatch, FieldMatch__Output as _p4_v1_FieldMatch__Output } from '../../p4/v1/FieldMatch.js';
+import type { TableAction as _p4_v1_TableAction, TableAction__Output as _p4_v1_TableAction__Output } from '../../p4/v1/TableAction.js';
+import type { MeterConfig as _p4_v1_MeterConfig, MeterConfig__Output as _p4_v1_MeterConfig__Output } from '../../p4/v1/MeterConfig.js';
+import type { CounterData as _p4_v1_CounterData, CounterData__Output as _p4_v1_CounterData__Output } from '../../p4/v1/CounterData.js';
+import type { MeterCounterData as _p4_v1_MeterCounterData, MeterCounterData__Output as _p4_v1_MeterCounterData__Output } from '../../p4/v1/MeterCounterData.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface _p4_v1_TableEntry_IdleTimeout {

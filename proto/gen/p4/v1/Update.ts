@@ -1,6 +1,6 @@
 // Original file: proto/p4/v1/p4runtime.proto
 
-import type { Entity as _p4_v1_Entity, Entity__Output as _p4_v1_Entity__Output } from './Entity.js';
+import type { Entity as _p4_v1_Entity, Entity__Output as _p4_v1_Entity__Output } from '../../p4/v1/Entity.js';
 
 // Original file: proto/p4/v1/p4runtime.proto
 

@@ -1,7 +1,7 @@
 // Original file: proto/p4/v1/p4runtime.proto
 
-import type { Uint128 as _p4_v1_Uint128, Uint128__Output as _p4_v1_Uint128__Output } from './Uint128.js';
-import type { Update as _p4_v1_Update, Update__Output as _p4_v1_Update__Output } from './Update.js';
+import type { Uint128 as _p4_v1_Uint128, Uint128__Output as _p4_v1_Uint128__Output } from '../../p4/v1/Uint128.js';
+import type { Update as _p4_v1_Update, Update__Output as _p4_v1_Update__Output } from '../../p4/v1/Update.js';
 import type { Long } from '@grpc/proto-loader';
 
 // Original file: proto/p4/v1/p4runtime.proto

@@ -1,6 +1,6 @@
 // Original file: proto/p4/config/v1/p4info.proto
 
-import type { Preamble as _p4_config_v1_Preamble, Preamble__Output as _p4_config_v1_Preamble__Output } from './Preamble.js';
+import type { Preamble as _p4_config_v1_Preamble, Preamble__Output as _p4_config_v1_Preamble__Output } from '../../../p4/config/v1/Preamble.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface _p4_config_v1_ActionProfile_SumOfMembers {

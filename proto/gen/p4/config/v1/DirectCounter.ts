@@ -1,7 +1,7 @@
 // Original file: proto/p4/config/v1/p4info.proto
 
-import type { Preamble as _p4_config_v1_Preamble, Preamble__Output as _p4_config_v1_Preamble__Output } from './Preamble.js';
-import type { CounterSpec as _p4_config_v1_CounterSpec, CounterSpec__Output as _p4_config_v1_CounterSpec__Output } from './CounterSpec.js';
+import type { Preamble as _p4_config_v1_Preamble, Preamble__Output as _p4_config_v1_Preamble__Output } from '../../../p4/config/v1/Preamble.js';
+import type { CounterSpec as _p4_config_v1_CounterSpec, CounterSpec__Output as _p4_config_v1_CounterSpec__Output } from '../../../p4/config/v1/CounterSpec.js';
 
 export interface DirectCounter {
   'preamble'?: (_p4_config_v1_Preamble | null);

@@ -1,7 +1,7 @@
 // Original file: proto/p4/config/v1/p4info.proto
 
-import type { Preamble as _p4_config_v1_Preamble, Preamble__Output as _p4_config_v1_Preamble__Output } from './Preamble.js';
-import type { MeterSpec as _p4_config_v1_MeterSpec, MeterSpec__Output as _p4_config_v1_MeterSpec__Output } from './MeterSpec.js';
+import type { Preamble as _p4_config_v1_Preamble, Preamble__Output as _p4_config_v1_Preamble__Output } from '../../../p4/config/v1/Preamble.js';
+import type { MeterSpec as _p4_config_v1_MeterSpec, MeterSpec__Output as _p4_config_v1_MeterSpec__Output } from '../../../p4/config/v1/MeterSpec.js';
 
 export interface DirectMeter {
   'preamble'?: (_p4_config_v1_Preamble | null);

@@ -1,6 +1,6 @@
 // Original file: proto/p4/config/v1/p4types.proto
 
-import type { KeyValuePair as _p4_config_v1_KeyValuePair, KeyValuePair__Output as _p4_config_v1_KeyValuePair__Output } from './KeyValuePair.js';
+import type { KeyValuePair as _p4_config_v1_KeyValuePair, KeyValuePair__Output as _p4_config_v1_KeyValuePair__Output } from '../../../p4/config/v1/KeyValuePair.js';
 
 export interface KeyValuePairList {
   'kv_pairs'?: (_p4_config_v1_KeyValuePair)[];

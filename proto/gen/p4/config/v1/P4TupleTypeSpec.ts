@@ -1,6 +1,6 @@
 // Original file: proto/p4/config/v1/p4types.proto
 
-import type { P4DataTypeSpec as _p4_config_v1_P4DataTypeSpec, P4DataTypeSpec__Output as _p4_config_v1_P4DataTypeSpec__Output } from './P4DataTypeSpec.js';
+import type { P4DataTypeSpec as _p4_config_v1_P4DataTypeSpec, P4DataTypeSpec__Output as _p4_config_v1_P4DataTypeSpec__Output } from '../../../p4/config/v1/P4DataTypeSpec.js';
 
 export interface P4TupleTypeSpec {
   'members'?: (_p4_config_v1_P4DataTypeSpec)[];

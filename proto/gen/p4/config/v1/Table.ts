@@ -1,9 +1,9 @@
 // Original file: proto/p4/config/v1/p4info.proto
 
-import type { Preamble as _p4_config_v1_Preamble, Preamble__Output as _p4_config_v1_Preamble__Output } from './Preamble.js';
-import type { MatchField as _p4_config_v1_MatchField, MatchField__Output as _p4_config_v1_MatchField__Output } from './MatchField.js';
-import type { ActionRef as _p4_config_v1_ActionRef, ActionRef__Output as _p4_config_v1_ActionRef__Output } from './ActionRef.js';
-import type { TableActionCall as _p4_config_v1_TableActionCall, TableActionCall__Output as _p4_config_v1_TableActionCall__Output } from './TableActionCall.js';
+import type { Preamble as _p4_config_v1_Preamble, Preamble__Output as _p4_config_v1_Preamble__Output } from '../../../p4/config/v1/Preamble.js';
+import type { MatchField as _p4_config_v1_MatchField, MatchField__Output as _p4_config_v1_MatchField__Output } from '../../../p4/config/v1/MatchField.js';
+import type { ActionRef as _p4_config_v1_ActionRef, ActionRef__Output as _p4_config_v1_ActionRef__Output } from '../../../p4/config/v1/ActionRef.js';
+import type { TableActionCall as _p4_config_v1_TableActionCall, TableActionCall__Output as _p4_config_v1_TableActionCall__Output } from '../../../p4/config/v1/TableActionCall.js';
 import type { Any as _google_protobuf_Any, Any__Output as _google_protobuf_Any__Output } from '../../../google/protobuf/Any.js';
 import type { Long } from '@grpc/proto-loader';
 
