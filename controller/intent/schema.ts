@@ -5,6 +5,7 @@
  * for the tools that generate fabric files.
  */
 import { z } from "zod";
+import { targetNames } from "../targets/profiles.js";
 import {
   AddressSyntaxError,
   isGroupMac,
@@ -187,9 +188,13 @@ const switchSchema = z.strictObject({
       "the switch's own MAC on fabric links (outer source MAC, ARP/ND answers for its PAs)",
   }),
   providerAddresses: z.array(providerAddress).default([]),
-  cpuPort: portNumber.default(510).meta({
+  target: z.enum(targetNames).optional().meta({
     description:
-      "port the switch hands packets to the controller on (simple_switch_grpc --cpu-port)",
+      "what runs the switch, deciding the program and device config pushed: softswitch | bmv2 (v1model, the default) | tofino | tofino2 (TNA / T2NA on bf_switchd)",
+  }),
+  cpuPort: portNumber.optional().meta({
+    description:
+      "port the switch hands packets to the controller on (default per target: 510 = simple_switch_grpc --cpu-port; tofino 320, the PCIe CPU port of 4-pipe parts (192 on 2-pipe parts); tofino2 0); a Tofino program must be compiled with the same CPU_PORT",
   }),
   ports: z.array(z.discriminatedUnion("kind", [accessPort, fabricPort])).default([]),
 });
