@@ -45,7 +45,8 @@ export function loadFabricText(text: string, source = "fabric"): LoadedFabric {
 
 /** Validates a document already in memory (e.g. read back from an intent store). */
 export function validateDocument(document: unknown, source?: string): Fabric {
-  const parsed = fabricFileSchema.safeParse(document ?? {});
+  // reportInput: so a field of the wrong type is told apart from a missing one (zodIssues).
+  const parsed = fabricFileSchema.safeParse(document ?? {}, { reportInput: true });
   if (!parsed.success) throw new IntentError(zodIssues(parsed.error), source);
   return validateFabric(parsed.data as FabricFile, source);
 }
