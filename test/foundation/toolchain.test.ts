@@ -45,3 +45,12 @@ test("compile-p4 without p4c exits 3 (reported as a skip by make p4-check), nami
   assert.equal(result.status, 3);
   assert.match(result.stderr, /p4c-bm2-ss not on PATH/);
 });
+
+test("compile-tofino without bf-p4c exits 3 and says which Tofino targets it skipped", () => {
+  const result = spawnSync(process.execPath, [cli, "compile-tofino", tmpdir()], {
+    encoding: "utf8",
+    env: { ...process.env, PATH: "/nonexistent", BF_P4C: "" },
+  });
+  assert.equal(result.status, 3);
+  assert.match(result.stderr, /SKIPPED tofino, tofino2: bf-p4c or p4c-barefoot not on PATH/);
+});
