@@ -30,6 +30,12 @@ export interface TargetProfile {
    * `egress_port` uint32 that every PI release reads (the one bf_switchd links may predate 1.4).
    */
   replicaPort: "bytes" | "uint32";
+  /**
+   * Clone / mirror session the program punts MTU drops through (R12); the controller makes it a
+   * session to the CPU port. v1model: CPU_CLONE_SESSION_ID of p4/v1model/arch.p4; TNA:
+   * CPU_MIRROR_SESSION of p4/tna/arch.p4. Tofino 2's mirror ids are 8 bits, so not 511 there.
+   */
+  cpuCloneSession: number;
   lacks: ReadonlySet<TargetLack>;
 }
 
@@ -69,6 +75,7 @@ export const targetProfiles: Readonly<Record<TargetName, TargetProfile>> = {
     defaultCpuPort: 510,
     portProblem: v1modelPortProblem,
     replicaPort: "bytes",
+    cpuCloneSession: 511,
     lacks: new Set(["atomic-batches"]),
   },
   bmv2: {
@@ -77,6 +84,7 @@ export const targetProfiles: Readonly<Record<TargetName, TargetProfile>> = {
     defaultCpuPort: 510,
     portProblem: v1modelPortProblem,
     replicaPort: "bytes",
+    cpuCloneSession: 511,
     lacks: new Set(["atomic-batches"]),
   },
   tofino: {
@@ -85,6 +93,7 @@ export const targetProfiles: Readonly<Record<TargetName, TargetProfile>> = {
     defaultCpuPort: 320,
     portProblem: tofinoPortProblem,
     replicaPort: "uint32",
+    cpuCloneSession: 511,
     lacks: tofinoLacks,
   },
   tofino2: {
@@ -93,6 +102,7 @@ export const targetProfiles: Readonly<Record<TargetName, TargetProfile>> = {
     defaultCpuPort: 0,
     portProblem: tofinoPortProblem,
     replicaPort: "uint32",
+    cpuCloneSession: 250,
     lacks: tofinoLacks,
   },
 };

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { CanonicalCodec } from "../../../controller/compile/canonical.js";
+import { compileFabric } from "../../../controller/compile/compile.js";
 import { formatPath, IntentError } from "../../../controller/intent/errors.js";
 import { validateDocument } from "../../../controller/intent/load.js";
 import { EntityBuilder } from "../../../controller/p4rt/entities.js";
@@ -194,6 +195,19 @@ describe("writes for a target's P4Runtime server", () => {
       },
     } as never);
     assert.equal(back?.value, "104:7,3:0");
+  });
+
+  test("R12: the MTU punt session is the target's (Tofino 2 mirror ids are 8 bits), to its CPU port", () => {
+    const doc = base();
+    switchOf(doc, "leaf1").target = "tofino2";
+    switchOf(doc, "leaf2").target = "tofino";
+    const compiled = compileFabric(validateDocument(doc), pipeline.index);
+    const clone = (name: string) => [
+      ...(compiled.switches.get(name)?.collections.get("clone") ?? []),
+    ];
+    assert.deepEqual(clone("leaf1"), [["250", "0:0;0"]]);
+    assert.deepEqual(clone("leaf2"), [["511", "140:0;0"]]);
+    assert.deepEqual(clone("leaf3"), [["511", "1fe:0;0"]]);
   });
 
   test("what a Tofino lacks (register and value-set writes) is refused before any write", () => {
