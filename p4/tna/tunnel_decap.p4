@@ -112,9 +112,8 @@ control TunnelTermination(inout headers_t hdr, inout local_metadata_t meta) {
                 meta.fabric_action = FABRIC_TRANSIT;
             }
         } else if (hdr.ipv6.isValid()) {
-            if (bad_length) {
-                set_drop(DROP_IP_LENGTH);
-            } else if (local_pa_v6.apply().hit) {
+            // No frame-independent IPv6 length check exists (payload_len is all there is).
+            if (local_pa_v6.apply().hit) {
                 if (hdr.ipv6.next_hdr == IP_PROTO_GRE ||
                     (hdr.ipv6_frag.isValid() && hdr.ipv6_frag.next_hdr == IP_PROTO_GRE)) {
                     meta.fabric_action = FABRIC_DECAP;
