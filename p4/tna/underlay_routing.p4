@@ -84,9 +84,14 @@ control UnderlayRouting(inout headers_t hdr, inout local_metadata_t meta) {
     // CRC-32, not CRC-16, for the reason p4/v1model/arch.p4 gives; 16 bits of it select.
     Hash<bit<16>>(HashAlgorithm_t.CRC32) ecmp_hash;
 
-    @name(".ecmp_selector")
-    @max_group_size(ECMP_MAX_GROUP_SIZE)
-    ActionSelector(ECMP_SELECTOR_SIZE, ecmp_hash, SelectorMode_t.FAIR) ecmp_selector;
+    // P4Runtime sees one action profile with a selector, named and numbered after the action
+    // profile (bf-p4c --p4runtime-force-std-externs); the id is v1model's ecmp_selector's.
+    @name(".ecmp_selector") @id(0x3d3b54)
+    ActionProfile(ECMP_SELECTOR_SIZE) ecmp_members;
+
+    @name(".ecmp_group_selector")
+    ActionSelector(ecmp_members, ecmp_hash, SelectorMode_t.FAIR, ECMP_MAX_GROUP_SIZE,
+                   ECMP_GROUP_TABLE_SIZE) ecmp_selector;
 
     @name(".ecmp")
     table ecmp {
