@@ -16,7 +16,6 @@
  *   per routing domain served: tenant_route_v4/v6, tenant_nexthop, mac for remote targets
  *   nve (every tunnel destination used), src_pa (default PAs, per-VSID PAs of R8)
  */
-
 import type { IpAddress, IpFamily } from "../intent/addresses.js";
 import { IntentError, type IntentIssue, type IntentPath } from "../intent/errors.js";
 import {

@@ -4,7 +4,6 @@
  * for NVGRE's overhead, routes that would cross tenants (R18), NVEs with no common PA family.
  * Every problem is collected with its path; the result is the resolved Fabric model.
  */
-
 import { targetProfile } from "../targets/profiles.js";
 import {
   type IpAddress,
