@@ -3,7 +3,6 @@
  * validate.ts builds it from a FabricFile; the compiler reads only this. Each object keeps the
  * path of its spec so later stages (the compiler) can still point at the line at fault.
  */
-
 import type { TargetName } from "../targets/profiles.js";
 import type { IpAddress, IpFamily, IpPrefix, MacAddress } from "./addresses.js";
 import type { IntentPath } from "./errors.js";
