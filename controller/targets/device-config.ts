@@ -16,7 +16,6 @@
  * len) each) and their pi_imp.c read no more; the trailing zero length is harmless there and
  * required by the newer reader, so it is always written.
  */
-
 import { ProtoWriter } from "../p4rt/write-encoding.js";
 
 /** p4.tmp.P4DeviceConfig's field number of device_data. */
