@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 
-export type ToolName = "p4c-bm2-ss" | "simple_switch_grpc" | "simple_switch_CLI";
+export type ToolName = "p4c-bm2-ss" | "simple_switch_grpc" | "simple_switch_CLI" | "bf-p4c";
 
 interface ToolSpec {
   /** Executables tried on PATH, best first. */
@@ -33,6 +33,14 @@ const specs: Record<ToolName, ToolSpec> = {
     versionArgs: ["--version"],
     missingMeans:
       "tests and benches that compare the softswitch with bmv2 are skipped; the softswitch runs everything else",
+  },
+  "bf-p4c": {
+    // p4lang/p4c built with -DENABLE_TOFINO=ON installs the driver as p4c-barefoot too.
+    candidates: ["bf-p4c", "p4c-barefoot"],
+    envVar: "BF_P4C",
+    versionArgs: ["--version"],
+    missingMeans:
+      "the Tofino (tofino, tofino2) programs are not compiled: `make p4` and `make p4-check` skip them, and tests of the committed Tofino build are skipped while p4/build/tna is absent",
   },
   simple_switch_CLI: {
     candidates: ["simple_switch_CLI"],
@@ -107,7 +115,12 @@ export function findTool(name: ToolName): ToolStatus {
   return status;
 }
 
-export const allTools: ToolName[] = ["p4c-bm2-ss", "simple_switch_grpc", "simple_switch_CLI"];
+export const allTools: ToolName[] = [
+  "p4c-bm2-ss",
+  "simple_switch_grpc",
+  "simple_switch_CLI",
+  "bf-p4c",
+];
 
 /**
  * For node:test's `skip` option: false when every named tool is present, otherwise the reason,
@@ -124,4 +137,44 @@ export function skipUnless(...names: ToolName[]): false | string {
 /** The argument list that compiles a v1model program for bmv2 with p4c-bm2-ss. */
 export function p4cCompileArgs(source: string, outJson: string, p4infoFiles: string[]): string[] {
   return ["--arch", "v1model", "--p4runtime-files", p4infoFiles.join(","), "-o", outJson, source];
+}
+
+/** A Tofino profile of the TNA program: its bf-p4c target and architecture. */
+export interface TofinoProfile {
+  target: "tofino" | "tofino2";
+  arch: "tna" | "t2na";
+}
+
+export const tofinoProfiles: TofinoProfile[] = [
+  { target: "tofino", arch: "tna" },
+  { target: "tofino2", arch: "t2na" },
+];
+
+/**
+ * bf-p4c's arguments for one Tofino profile: P4Info with the standard P4Runtime externs (what
+ * PI on bf_switchd serves), BF-RT schema, and `-g` for the resource logs.
+ */
+export function bfP4cCompileArgs(
+  source: string,
+  profile: TofinoProfile,
+  outDir: string,
+  p4infoFiles: string[],
+): string[] {
+  return [
+    "--std",
+    "p4-16",
+    "--target",
+    profile.target,
+    "--arch",
+    profile.arch,
+    "-g",
+    "--p4runtime-force-std-externs",
+    "--p4runtime-files",
+    p4infoFiles.join(","),
+    "--bf-rt-schema",
+    join(outDir, "bfrt.json"),
+    "-o",
+    outDir,
+    source,
+  ];
 }

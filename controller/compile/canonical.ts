@@ -142,8 +142,11 @@ export class CanonicalCodec {
   readonly builder: EntityBuilder;
   private readonly tables = new Map<string, TableSchema>();
 
-  constructor(readonly p4info: P4InfoIndex) {
-    this.builder = new EntityBuilder(p4info);
+  constructor(
+    readonly p4info: P4InfoIndex,
+    replicaPort: "bytes" | "uint32" = "bytes",
+  ) {
+    this.builder = new EntityBuilder(p4info, replicaPort);
   }
 
   private tableSchema(name: string): TableSchema {

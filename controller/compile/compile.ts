@@ -30,6 +30,7 @@ import {
 } from "../intent/model.js";
 import { formatVsid } from "../intent/schema.js";
 import type { P4InfoIndex } from "../p4rt/p4info.js";
+import { targetProfile } from "../targets/profiles.js";
 import { type Allocations, IdAllocator, IdExhaustedError, type IdPool } from "./allocate.js";
 import {
   CanonicalCodec,
@@ -44,9 +45,6 @@ import { DesiredStateConflictError, type EntitySink, SwitchState } from "./state
 import type { DomainRoute, RoutingDomain } from "./tenant-routes.js";
 import { multicastMac, type NextHop, type Underlay, UnderlayError } from "./underlay.js";
 import { type TableWriters, tableWriters } from "./writers.js";
-
-/** CPU_CLONE_SESSION_ID of p4/v1model/arch.p4: egress clones MTU punts (R12) into it. */
-export const CPU_CLONE_SESSION_ID = 511;
 
 /** learn_t digest delivery (max timeout ns, max list size, ack timeout ns): batch up to 64 samples or 1 ms; resend unacknowledged after 1 s. */
 export const LEARN_DIGEST_CONFIG = "1000000,64,1000000000";
@@ -396,7 +394,7 @@ export class FabricCompiler {
     );
     state.add(
       "clone",
-      String(CPU_CLONE_SESSION_ID),
+      String(targetProfile(sw.target).cpuCloneSession),
       `${replicasText([{ port: sw.cpuPort, instance: 0 }])};0`,
     );
     state.add(`digest:${this.w.learnDigest}`, "", LEARN_DIGEST_CONFIG);

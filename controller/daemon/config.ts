@@ -21,6 +21,7 @@
  *   icmpAnswersPerSecond: 100           # punts handled per switch and second: ICMP too-big and echo answers (RFC 1812 §4.3.2.8)
  *   logLevel: info
  *   pipeline: { json: …, p4info: … }    # default: the committed p4/build/nvgre.*
+ *   targetBuilds: { tna: …, t2na: … }   # bf-p4c builds for Tofino switches (default p4/build/tna, t2na)
  *   tls: { rootCert: …, privateKey: …, certChain: … }   # PEM files; plaintext when absent
  */
 import { readFileSync } from "node:fs";
@@ -81,6 +82,9 @@ const schema = z.strictObject({
   icmpAnswersPerSecond: z.number().positive().default(100),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
   pipeline: z.strictObject({ json: z.string(), p4info: z.string() }).optional(),
+  targetBuilds: z
+    .strictObject({ tna: z.string().optional(), t2na: z.string().optional() })
+    .optional(),
   tls: z
     .strictObject({
       rootCert: z.string().optional(),
@@ -112,6 +116,8 @@ export interface DaemonConfig {
   icmpAnswersPerSecond: number;
   logLevel: string;
   pipeline: { json: string; p4info: string };
+  /** bf-p4c build directories for Tofino switches (default p4/build/tna, p4/build/t2na). */
+  targetBuilds?: { tna?: string; t2na?: string };
   tls: { rootCert?: Buffer; privateKey?: Buffer; certChain?: Buffer } | undefined;
 }
 
@@ -197,6 +203,7 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
     icmpAnswersPerSecond: c.icmpAnswersPerSecond,
     logLevel: c.logLevel,
     pipeline: c.pipeline ?? nvgreBuild,
+    targetBuilds: c.targetBuilds ?? {},
     tls: c.tls ? readTls(c.tls) : undefined,
   };
 }

@@ -35,6 +35,11 @@ import {
 } from "../compile/compile.js";
 import { recompile } from "../compile/incremental.js";
 import type { SwitchState } from "../compile/state.js";
+import {
+  checkWritable,
+  type TargetPipeline,
+  TargetPipelines,
+} from "../compile/target-pipelines.js";
 import { formatPath, IntentError } from "../intent/errors.js";
 import { validateDocument } from "../intent/load.js";
 import { loadFabricDocument } from "../intent/load-off-thread.js";
@@ -45,7 +50,7 @@ import { StoreConflictError } from "../intent/store/errors.js";
 import type { KvStore, Watch } from "../intent/store/types.js";
 import { P4RuntimeClient } from "../p4rt/client.js";
 import { PacketIoCodec } from "../p4rt/packet-io.js";
-import { loadPipeline, type Pipeline } from "../p4rt/pipeline.js";
+import type { Pipeline } from "../p4rt/pipeline.js";
 import { planSize } from "../reconcile/diff.js";
 import { reconcileSwitch, type SwitchReconcileResult } from "../reconcile/reconcile.js";
 import { AgeingNoticeError, learnedMacKey, matchedWithin } from "./ageing.js";
@@ -140,7 +145,9 @@ const CHANGE_IN_PROGRESS_WAIT_MS = 30_000;
 export class Daemon {
   readonly events: EventRing;
   readonly reconcileObservers = new Set<ReconcileObserver>();
+  /** The v1model pipeline: the compiler's P4Info (every target's P4Info has its names). */
   readonly pipeline: Pipeline;
+  private readonly targets: TargetPipelines;
   readonly codec: CanonicalCodec;
   readonly sessions = new Map<string, SwitchSession>();
   readonly startedAt = new Date();
@@ -162,7 +169,8 @@ export class Daemon {
     readonly logger: Logger,
   ) {
     this.events = new EventRing(config.eventCapacity);
-    this.pipeline = loadPipeline(config.pipeline);
+    this.targets = new TargetPipelines(config.pipeline, config.targetBuilds);
+    this.pipeline = this.targets.of(undefined).pipeline;
     this.codec = codecFor(this.pipeline.index);
     this.packetIo = new PacketIoCodec(this.pipeline.index);
     this.compileOptions = { learnedIdleTimeoutNs: Math.round(config.learnedAgeingSeconds * 1e9) };
@@ -515,6 +523,20 @@ export class Daemon {
     }
   }
 
+  /**
+   * The pipeline and codec of a switch's target (controller/targets), refusing desired state
+   * the target cannot take before anything is written.
+   */
+  private targetOf(
+    name: string,
+    desired: SwitchState,
+    fabric: Fabric | undefined = this.intent?.fabric,
+  ): TargetPipeline {
+    const entry = this.targets.of(fabric?.switchByName.get(name)?.target);
+    checkWritable(entry.profile, desired.collections.keys());
+    return entry;
+  }
+
   /** One reconcile of one switch (call inside session.exclusive); records what it found. */
   private async reconcileSession(
     session: SwitchSession,
@@ -523,14 +545,14 @@ export class Daemon {
     dryRun: boolean,
     trustKnown = false,
   ): Promise<SwitchReconcileResult> {
+    const { pipeline, codec } = this.targetOf(session.name, desired);
     const fromKnown =
       trustKnown && !dryRun && session.known
-        ? await reconcileFromKnown(session.client, this.codec, desired, session.known)
+        ? await reconcileFromKnown(session.client, codec, desired, session.known)
         : undefined;
     const started = performance.now();
     const result =
-      fromKnown ??
-      (await reconcileSwitch(session.client, this.pipeline, this.codec, desired, { dryRun }));
+      fromKnown ?? (await reconcileSwitch(session.client, pipeline, codec, desired, { dryRun }));
     const size = planSize(result.plan);
     if (dryRun) return result;
     const seconds = (performance.now() - started) / 1000;
@@ -539,21 +561,21 @@ export class Daemon {
     session.lastResult = result;
     session.reconciles++;
     session.drift = result.rejected.length;
-    session.pipelineCookie = this.pipeline.cookie;
+    session.pipelineCookie = pipeline.cookie;
     if (result.pipelinePushed) {
       session.record(
         "pipeline",
         "info",
-        `pushed pipeline ${this.pipeline.cookie} (the switch ran another or none)`,
+        `pushed pipeline ${pipeline.cookie} (the switch ran another or none)`,
         {
-          cookie: this.pipeline.cookie.toString(),
+          cookie: pipeline.cookie.toString(),
         },
       );
     }
     const counts = `${result.plan.inserts} inserted, ${result.plan.modifies} modified, ${result.plan.deletes} deleted`;
     if (result.rejected.length > 0) {
       const first = result.rejected[0];
-      session.lastError = `${result.rejected.length} updates rejected; first: ${first?.codeName}: ${first?.message} (${first ? this.codec.describe(first.update.collection, first.update.key, first.update.value) : ""})`;
+      session.lastError = `${result.rejected.length} updates rejected; first: ${first?.codeName}: ${first?.message} (${first ? codec.describe(first.update.collection, first.update.key, first.update.value) : ""})`;
       session.record(
         "reconcile",
         "error",
@@ -781,8 +803,10 @@ export class Daemon {
     return Promise.all(
       [...compiled.switches.values()].map(async (desired) => {
         const session = this.sessions.get(desired.switchName);
-        const plan = (client: P4RuntimeClient) =>
-          reconcileSwitch(client, this.pipeline, this.codec, desired, { dryRun: true });
+        const plan = (client: P4RuntimeClient) => {
+          const { pipeline, codec } = this.targetOf(desired.switchName, desired, fabric);
+          return reconcileSwitch(client, pipeline, codec, desired, { dryRun: true });
+        };
         try {
           if (session?.connected)
             return this.planOf(await session.exclusive(() => plan(session.client)), verbose);
@@ -1214,7 +1238,9 @@ export class Daemon {
             ? { primaryElectionId: session.arbitration.primaryElectionId.toString() }
             : {}),
           ...(cookie === undefined ? {} : { pipelineCookie: cookie.toString() }),
-          pipelineCurrent: cookie === this.pipeline.cookie,
+          pipelineCurrent:
+            cookie ===
+            this.targets.cookieOf(this.intent?.fabric.switchByName.get(session.name)?.target),
           ...(drift === undefined ? {} : { drift }),
           ...(session.lastReconcile ? { lastReconcile: session.lastReconcile } : {}),
           ...(session.lastError ? { lastError: session.lastError } : {}),

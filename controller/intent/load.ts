@@ -154,7 +154,7 @@ export function nestingBeyond(text: string, limit: number): number | undefined {
 
 /** Validates a document already in memory (e.g. read back from an intent store). */
 export function validateDocument(document: unknown, source?: string): Fabric {
-  // reportInput: type errors say what was written ("got the string \"one\"").
+  // reportInput: so a field of the wrong type is told apart from a missing one (zodIssues).
   const parsed = fabricFileSchema.safeParse(document ?? {}, { reportInput: true });
   if (!parsed.success) throw new IntentError(zodIssues(parsed.error), source);
   return validateFabric(parsed.data as FabricFile, source);

@@ -3,6 +3,7 @@
  * validate.ts builds it from a FabricFile; the compiler reads only this. Each object keeps the
  * path of its spec so later stages (the compiler) can still point at the line at fault.
  */
+import type { TargetName } from "../targets/profiles.js";
 import type { IpAddress, IpFamily, IpPrefix, MacAddress } from "./addresses.js";
 import type { IntentPath } from "./errors.js";
 
@@ -40,6 +41,8 @@ export interface Switch extends TunnelEndpointBase {
   role: "leaf" | "spine";
   p4runtime: { address: string; deviceId: number };
   routerMac: MacAddress;
+  /** What runs it (the fabric file's target, or the default): decides the pipeline pushed. */
+  target: TargetName;
   cpuPort: number;
   accessPorts: AccessPort[];
   fabricPorts: FabricPort[];

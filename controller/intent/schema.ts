@@ -5,6 +5,7 @@
  * for the tools that generate fabric files.
  */
 import { z } from "zod";
+import { targetNames } from "../targets/profiles.js";
 import {
   AddressSyntaxError,
   isGroupMac,
@@ -119,13 +120,13 @@ const interfaceAddress = z
   .meta({ description: "gateway address with its subnet's prefix length, e.g. 10.1.1.1/24" });
 
 const portRangeMessage = (issue: { input?: unknown }) =>
-  `port ${String(issue.input)} is outside 0–${PORT_MAX} (bmv2 and the softswitch; 511 is the target's drop port)`;
+  `port ${String(issue.input)} is outside 0–${PORT_MAX} (ports are 9 bits on every target; 511 is the drop port of bmv2 and the softswitch)`;
 
 const portNumber = z
   .int()
   .min(0, { error: portRangeMessage })
   .max(PORT_MAX, { error: portRangeMessage })
-  .meta({ description: `data-plane port number (bmv2, softswitch: 0–${PORT_MAX})` });
+  .meta({ description: `data-plane port number (0–${PORT_MAX}; a target may allow fewer)` });
 
 const vlanId = z
   .int()
@@ -196,9 +197,13 @@ const switchSchema = z.strictObject({
       "the switch's own MAC on fabric links (outer source MAC, ARP/ND answers for its PAs)",
   }),
   providerAddresses: z.array(providerAddress).default([]),
-  cpuPort: portNumber.default(510).meta({
+  target: z.enum(targetNames).optional().meta({
     description:
-      "port the switch hands packets to the controller on (simple_switch_grpc --cpu-port)",
+      "what runs the switch, deciding the program and device config pushed: softswitch | bmv2 (v1model, the default) | tofino | tofino2 (TNA / T2NA on bf_switchd)",
+  }),
+  cpuPort: portNumber.optional().meta({
+    description:
+      "port the switch hands packets to the controller on (default per target: 510 = simple_switch_grpc --cpu-port; tofino 320, the PCIe CPU port of 4-pipe parts (192 on 2-pipe parts); tofino2 0); a Tofino program must be compiled with the same CPU_PORT",
   }),
   ports: z.array(z.discriminatedUnion("kind", [accessPort, fabricPort])).default([]),
 });

@@ -4,6 +4,7 @@
  * for NVGRE's overhead, routes that would cross tenants (R18), NVEs with no common PA family.
  * Every problem is collected with its path; the result is the resolved Fabric model.
  */
+import { targetProfile } from "../targets/profiles.js";
 import {
   type IpAddress,
   parseInterfaceAddress,
@@ -234,6 +235,9 @@ class Validator {
       if (macOwner)
         this.add([...path, "routerMac"], `router MAC ${routerMac.text} is already ${macOwner}'s`);
       routerMacs.set(routerMac.text, spec.name);
+      const target = targetProfile(spec.target);
+      const cpuPort = spec.cpuPort ?? target.defaultCpuPort;
+      this.targetPorts(spec, path, cpuPort);
       const sw: Switch = {
         kind: "switch",
         name: spec.name,
@@ -241,13 +245,14 @@ class Validator {
         role: spec.role,
         p4runtime: spec.p4runtime,
         routerMac,
-        cpuPort: spec.cpuPort,
+        target: target.name,
+        cpuPort,
         providerAddresses: this.providerAddresses(
           spec.providerAddresses,
           [...path, "providerAddresses"],
           `switch ${spec.name}`,
         ),
-        ...this.ports(spec, path),
+        ...this.ports(spec, path, cpuPort),
       };
       if (sw.role === "leaf" && sw.providerAddresses.length === 0) {
         this.add(
@@ -266,7 +271,20 @@ class Validator {
     });
   }
 
-  private ports(spec: SwitchSpec, path: IntentPath) {
+  /** Every port of the switch, the CPU port included, exists on its target. */
+  private targetPorts(spec: SwitchSpec, path: IntentPath, cpuPort: number) {
+    const target = targetProfile(spec.target);
+    const problem = (at: IntentPath, port: number) => {
+      const reason = target.portProblem(port);
+      if (reason) this.add(at, `${reason} (target ${target.name})`);
+    };
+    problem([...path, spec.cpuPort === undefined ? "target" : "cpuPort"], cpuPort);
+    spec.ports.forEach((port, j) => {
+      problem([...path, "ports", j, "port"], port.port);
+    });
+  }
+
+  private ports(spec: SwitchSpec, path: IntentPath, cpuPort: number) {
     const accessPorts: AccessPort[] = [];
     const fabricPorts: FabricPort[] = [];
     const seen = new Set<number>();
@@ -277,7 +295,7 @@ class Validator {
         return;
       }
       seen.add(port.port);
-      if (port.port === spec.cpuPort) {
+      if (port.port === cpuPort) {
         this.add([...at, "port"], `port ${port.port} is ${spec.name}'s CPU port`);
         return;
       }

@@ -79,7 +79,11 @@ export class EntityBuilder {
   private readonly tablePlans = new Map<string, TablePlan>();
   private readonly actionPlans = new Map<string, ActionPlan>();
 
-  constructor(readonly p4info: P4InfoIndex) {}
+  constructor(
+    readonly p4info: P4InfoIndex,
+    /** Replica ports as P4Runtime 1.4's bytes, or the uint32 egress_port (PI on bf_switchd). */
+    readonly replicaPort: "bytes" | "uint32" = "bytes",
+  ) {}
 
   tableEntry(tableName: string, spec: TableEntrySpec): Entity {
     const plan = this.tablePlan(tableName);
@@ -192,7 +196,7 @@ export class EntityBuilder {
       packet_replication_engine_entry: {
         multicast_group_entry: {
           multicast_group_id: groupId,
-          replicas: replicaMessages(replicas),
+          replicas: replicaMessages(replicas, this.replicaPort),
         },
       },
     };
@@ -207,7 +211,7 @@ export class EntityBuilder {
       packet_replication_engine_entry: {
         clone_session_entry: {
           session_id: sessionId,
-          replicas: replicaMessages(replicas),
+          replicas: replicaMessages(replicas, this.replicaPort),
           packet_length_bytes: truncateBytes,
         },
       },
@@ -444,9 +448,19 @@ function entryOf(entity: Entity, what: string) {
   return entity.table_entry;
 }
 
-/** PRE replicas; P4Runtime 1.4+ carries the port as a bytestring (v1model ports fit 32 bits). */
-function replicaMessages(replicas: { port: number; instance: number }[]) {
-  return replicas.map((r) => ({ port: toBytes(r.port, 32, "replica port"), instance: r.instance }));
+/**
+ * PRE replicas; P4Runtime 1.4+ carries the port as a bytestring (v1model ports fit 32 bits),
+ * earlier releases as the uint32 egress_port, which every PI still reads.
+ */
+function replicaMessages(
+  replicas: { port: number; instance: number }[],
+  portField: "bytes" | "uint32",
+) {
+  return replicas.map((r) =>
+    portField === "uint32"
+      ? { egress_port: r.port, instance: r.instance }
+      : { port: toBytes(r.port, 32, "replica port"), instance: r.instance },
+  );
 }
 
 function isObject(value: MatchValue): value is Exclude<MatchValue, P4Value> {

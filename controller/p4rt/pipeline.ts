@@ -19,11 +19,15 @@ export interface Pipeline {
 
 /** Reads a compiled program; the caller names its files (the product's own: ../nvgre-build.ts). */
 export function loadPipeline(paths: { json: string; p4info: string }): Pipeline {
-  const p4infoBytes = readFileSync(paths.p4info);
-  const deviceConfig = readFileSync(paths.json);
+  return pipelineOf(paths.p4info, readFileSync(paths.json));
+}
+
+/** A pipeline from its binary P4Info file and the target's device config (see controller/targets). */
+export function pipelineOf(p4infoPath: string, deviceConfig: Buffer): Pipeline {
+  const p4infoBytes = readFileSync(p4infoPath);
   const digest = createHash("sha256").update(p4infoBytes).update(deviceConfig).digest();
   return {
-    index: P4InfoIndex.fromBinaryFile(paths.p4info),
+    index: P4InfoIndex.fromBinaryFile(p4infoPath),
     p4infoBytes,
     deviceConfig,
     cookie: digest.readBigUInt64BE(0),

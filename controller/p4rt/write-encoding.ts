@@ -30,7 +30,7 @@ const updateTypes: Record<string | number, number> = {
 };
 
 /** A growable byte buffer with protobuf's primitives; reused from one request to the next. */
-class ProtoWriter {
+export class ProtoWriter {
   private buf = new Uint8Array(64 * 1024);
   pos = 0;
 

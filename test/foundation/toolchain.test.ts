@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { type TofinoArch, tofinoBuildFiles } from "../../controller/compile/target-pipelines.js";
 import { repoRoot } from "../../topologies/repo.js";
 
 const cli = join(repoRoot, "dist/test/support/toolchain-cli.js");
@@ -44,4 +45,68 @@ test("compile-p4 without p4c exits 3 (reported as a skip by make p4-check), nami
   });
   assert.equal(result.status, 3);
   assert.match(result.stderr, /p4c-bm2-ss not on PATH/);
+});
+
+test("compile-tofino without bf-p4c exits 3 and says which Tofino targets it skipped", () => {
+  const result = spawnSync(process.execPath, [cli, "compile-tofino", tmpdir()], {
+    encoding: "utf8",
+    env: { ...process.env, PATH: "/nonexistent", BF_P4C: "" },
+  });
+  assert.equal(result.status, 3);
+  assert.match(result.stderr, /SKIPPED tofino, tofino2: bf-p4c or p4c-barefoot not on PATH/);
+});
+
+test("compile-tofino lays out what bf-p4c writes as the controller loads it, binaries included", () => {
+  const dir = mkdtempSync(join(tmpdir(), "toolchain-"));
+  try {
+    // A stand-in for bf-p4c writing the files the real one writes, named by its arguments.
+    const fake = join(dir, "bf-p4c");
+    writeFileSync(
+      fake,
+      `#!/bin/sh
+set -e
+while [ $# -gt 1 ]; do
+  case "$1" in
+    -o) out="$2"; shift ;;
+    --target) target="$2"; shift ;;
+    --bf-rt-schema) bfrt="$2"; shift ;;
+    --p4runtime-files) files="$2"; shift ;;
+  esac
+  shift
+done
+bin=tofino.bin; [ "$target" = tofino2 ] && bin=tofino2.bin
+mkdir -p "$out/pipe/logs"
+echo "$target" > "$out/pipe/$bin"; echo '{}' > "$out/pipe/context.json"; echo '{}' > "$bfrt"
+echo '{}' > "$out/pipe/logs/table_summary.log"; echo x > "$out/pipe/logs/other.log"
+for f in $(echo "$files" | tr , ' '); do echo p4info > "$f"; done
+`,
+    );
+    chmodSync(fake, 0o755);
+    const out = join(dir, "out");
+    const result = spawnSync(process.execPath, [cli, "compile-tofino", out], {
+      encoding: "utf8",
+      env: { ...process.env, BF_P4C: fake },
+    });
+    assert.equal(result.status, 0, result.stderr);
+    for (const [arch, bin] of [
+      ["tna", "tofino.bin"],
+      ["t2na", "tofino2.bin"],
+    ]) {
+      const build = join(out, "p4/build", arch as string);
+      assert.deepEqual(readdirSync(build).sort(), [
+        "bfrt.json",
+        "nvgre.p4info.bin",
+        "nvgre.p4info.txtpb",
+        "pipe",
+        "resources",
+      ]);
+      assert.deepEqual(readdirSync(join(build, "pipe")).sort(), [bin, "context.json"].sort());
+      assert.deepEqual(readdirSync(join(build, "resources")), ["table_summary.log"]);
+      for (const file of Object.values(tofinoBuildFiles(arch as TofinoArch, build)))
+        assert.ok(existsSync(file), `the controller's ${file} is there`);
+    }
+    assert.match(result.stdout, /compiled p4\/tna\/nvgre\.p4 for tofino2 → p4\/build\/t2na/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -3,11 +3,18 @@
  * `compile-p4` (make p4 / make p4-check), so detection and the compile command live in one place.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Command } from "commander";
 import { repoRoot } from "../../topologies/repo.js";
-import { allTools, findTool, p4cCompileArgs } from "../../topologies/toolchain.js";
+import {
+  allTools,
+  bfP4cCompileArgs,
+  findTool,
+  p4cCompileArgs,
+  tofinoProfiles,
+} from "../../topologies/toolchain.js";
 
 /** Every P4 program the repository commits compiled: the product and the softswitch fixtures. */
 function programs(): { source: string; outDir: string }[] {
@@ -65,6 +72,54 @@ program
       // wherever the repository is cloned.
       execFileSync(p4c.path, args, { cwd: repoRoot, stdio: "inherit" });
       console.log(`compiled ${source} → ${join(outDir, `${name}.json`)}`);
+    }
+  });
+
+/** The TNA program; bf-p4c's __TARGET_TOFINO__ selects its Tofino 2 profile. */
+const tofinoSource = "p4/tna/nvgre.p4";
+
+program
+  .command("compile-tofino")
+  .description(
+    "compile the TNA program for tofino (p4/build/tna) and tofino2 (p4/build/t2na) with bf-p4c",
+  )
+  .argument("[out-root]", "directory that receives p4/build/tna and p4/build/t2na", repoRoot)
+  .action((outRoot: string) => {
+    const bfP4c = findTool("bf-p4c");
+    if (!bfP4c.found) {
+      const skipped = tofinoProfiles.map((p) => p.target).join(", ");
+      console.error(`compile-tofino: SKIPPED ${skipped}: ${bfP4c.reason}`);
+      process.exit(3);
+    }
+    for (const profile of tofinoProfiles) {
+      const work = mkdtempSync(join(tmpdir(), `bf-p4c-${profile.target}-`));
+      try {
+        const name = basename(tofinoSource, ".p4");
+        const args = bfP4cCompileArgs(tofinoSource, profile, work, [
+          join(work, `${name}.p4info.txtpb`),
+          join(work, `${name}.p4info.bin`),
+        ]);
+        execFileSync(bfP4c.path, args, { cwd: repoRoot, stdio: "inherit" });
+        const out = join(outRoot, "p4/build", profile.arch);
+        rmSync(out, { recursive: true, force: true });
+        mkdirSync(join(out, "pipe"), { recursive: true });
+        mkdirSync(join(out, "resources"), { recursive: true });
+        // Committed: P4Info, BF-RT schema, context.json, resource summaries. The binary is
+        // copied for the controller on this machine and kept out of git (.gitignore).
+        const binary = profile.target === "tofino" ? "tofino.bin" : "tofino2.bin";
+        for (const file of [`${name}.p4info.txtpb`, `${name}.p4info.bin`, "bfrt.json"])
+          copyFileSync(join(work, file), join(out, file));
+        for (const file of ["context.json", binary])
+          copyFileSync(join(work, "pipe", file), join(out, "pipe", file));
+        const logs = join(work, "pipe/logs");
+        for (const file of existsSync(logs) ? readdirSync(logs).sort() : []) {
+          if (/summary|^resources\.json$/.test(file))
+            copyFileSync(join(logs, file), join(out, "resources", file));
+        }
+        console.log(`compiled ${tofinoSource} for ${profile.target} → p4/build/${profile.arch}`);
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
     }
   });
 

@@ -79,7 +79,8 @@ const cases: Case[] = [
     name: "the target's drop port 511 as an access port",
     file: (good) => good.replace("{ port: 2, kind: access", "{ port: 511, kind: access"),
     code: 4,
-    message: /port 511 is outside 0–510 \(bmv2 and the softswitch; 511 is the target's drop port\)/,
+    message:
+      /port 511 is outside 0–510 \(ports are 9 bits on every target; 511 is the drop port of bmv2 and the softswitch\)/,
   },
   {
     name: "the CPU port as a fabric port",

@@ -320,7 +320,7 @@ describe("compiler", () => {
     doc.endpoints.find((e: Doc) => e.name === "db-2").location.port = 600;
     const issues = compileIssues(doc);
     const message =
-      "port 600 is outside 0–510 (bmv2 and the softswitch; 511 is the target's drop port)";
+      "port 600 is outside 0–510 (ports are 9 bits on every target; 511 is the drop port of bmv2 and the softswitch)";
     assert.deepEqual(issues, [
       { path: "switches[4].ports[0].port", message },
       { path: "endpoints[4].location.port", message },

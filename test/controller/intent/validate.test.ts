@@ -519,7 +519,8 @@ const cases: { title: string; change: (doc: Doc) => void; path: string; message:
       sw(d, 1).ports[0].port = 511;
     },
     path: "switches[1].ports[0].port",
-    message: /port 511 is outside 0–510 \(bmv2 and the softswitch; 511 is the target's drop port\)/,
+    message:
+      /port 511 is outside 0–510 \(ports are 9 bits on every target; 511 is the drop port of bmv2 and the softswitch\)/,
   },
   {
     title: "the CPU port as an access port",
