@@ -697,8 +697,11 @@ function txnSize(store: KvStore): [ops: number, bytes: number] {
   return [store.limits.ops - TXN_OPS_SPARE, Math.floor(store.limits.bytes * 0.75)];
 }
 
+/** Bytes as the store counts them (encodeTxn: UTF-8), so a run never exceeds its limit. */
 const opBytes = (op: StoreOp) =>
-  op.key.length + (op.value === undefined ? 0 : JSON.stringify(op.value).length) + 16;
+  Buffer.byteLength(op.key) +
+  (op.value === undefined ? 0 : Buffer.byteLength(JSON.stringify(op.value))) +
+  16;
 
 /**
  * The audit record of a change: who, when, which resources it wrote and deleted, and the values
