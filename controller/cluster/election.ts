@@ -27,6 +27,7 @@ import type { EtcdKvStore } from "../intent/store/etcd.js";
 import { prefixRangeEnd } from "../intent/store/etcd.js";
 import type { Watch } from "../intent/store/types.js";
 import { LeaseLostError, LeaseSession } from "./lease.js";
+import { LeaseKeeper } from "./lease-keeper.js";
 import type { Election, LeaderInfo, Leadership, MemberInfo, MemberStatus } from "./types.js";
 
 export type { Election, LeaderInfo, Leadership, MemberInfo, MemberStatus } from "./types.js";
@@ -36,6 +37,11 @@ export interface EtcdElectionOptions {
   ttlSeconds?: number;
   /** Stop leading this long before the lease could expire (default a quarter of the TTL, ≥ 250 ms). */
   safetyMarginMs?: number;
+  /**
+   * Give the lease up when this process's event loop has been blocked this long (default 15 s):
+   * shorter stalls (a large compile) keep the leadership, a wedged leader does not.
+   */
+  maxStallSeconds?: number;
 }
 
 const CAMPAIGN = "election/campaign/";
@@ -54,6 +60,9 @@ export function createEtcdElection(
 export class EtcdElection implements Election {
   readonly ttlSeconds: number;
   private readonly marginMs: number;
+  /** Grants and keeps this member's leases off the event loop; started by the first grant. */
+  private keeper: LeaseKeeper | undefined;
+  private readonly maxStallMs: number;
   private session: LeaseSession | undefined;
   private registeredIn: LeaseSession | undefined;
   private info: MemberInfo | undefined;
@@ -70,6 +79,7 @@ export class EtcdElection implements Election {
   ) {
     this.ttlSeconds = options.ttlSeconds ?? 2;
     this.marginMs = options.safetyMarginMs ?? Math.max(250, (this.ttlSeconds * 1000) / 4);
+    this.maxStallMs = (options.maxStallSeconds ?? 15) * 1000;
   }
 
   async join(info: MemberInfo): Promise<void> {
@@ -164,6 +174,16 @@ export class EtcdElection implements Election {
     clearTimeout(this.reportTimer);
     this.leadership?.end("this member closed its election");
     await this.session?.revoke("the election was closed");
+    await this.keeper?.close();
+  }
+
+  private leaseKeeper(): LeaseKeeper {
+    this.keeper ??= new LeaseKeeper(this.store.options, this.maxStallMs, (report) => {
+      // Reports name the lease; "*" (the keeper thread died) concerns the current one.
+      const session = this.session;
+      if (session && (report.lease === session.id || report.lease === "*")) session.report(report);
+    });
+    return this.keeper;
   }
 
   /** The live session, granting a new lease (and registering again) when the last was lost. */
@@ -171,7 +191,12 @@ export class EtcdElection implements Election {
     if (this.closed) throw new StoreError("the election was closed");
     if (!this.session || this.session.ended) {
       const old = this.session;
-      this.session = await LeaseSession.grant(this.store, this.ttlSeconds * 1000, this.marginMs);
+      this.session = await LeaseSession.grant(
+        this.store,
+        this.leaseKeeper(),
+        this.ttlSeconds * 1000,
+        this.marginMs,
+      );
       if (old) void old.revoke("replaced"); // in case etcd still holds it: its keys must go
     }
     const session = this.session;

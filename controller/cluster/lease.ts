@@ -1,14 +1,15 @@
 /**
- * One etcd lease and its keepalives, for the election (election.ts). A leader must stop BEFORE
- * another can win: etcd expires the lease at the earliest TTL after it received the last
- * keepalive, which is after we sent it; so `lost` resolves at (send time of the last successful
- * keepalive) + TTL − margin, on this process's monotonic clock — also when the process was
- * paused (SIGSTOP) and resumes late.
+ * One etcd lease, for the election (election.ts). A leader must stop BEFORE another can win:
+ * etcd expires the lease at the earliest TTL after it received the last keepalive, which is
+ * after we sent it; so `lost` resolves at (send time of the last successful keepalive) + TTL −
+ * margin — also when the process was paused (SIGSTOP) and resumes late.
+ *
+ * The keepalives run in a worker thread (lease-keeper.ts), so a busy event loop does not lose
+ * the lease; they share the last confirmation and this thread's heartbeat through memory.
  */
-import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
-import { StoreError, StoreUnavailableError } from "../intent/store/errors.js";
+import { StoreError } from "../intent/store/errors.js";
 import type { EtcdKvStore } from "../intent/store/etcd.js";
+import { CONFIRMED_AT, type KeptLease, type LeaseKeeper, monotonicMicros } from "./lease-keeper.js";
 
 /** The session's lease is gone: whatever depended on it must start over. */
 export class LeaseLostError extends StoreError {
@@ -21,33 +22,32 @@ export class LeaseSession {
   private resolveLost!: (why: string) => void;
   private reason: string | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
-  /** performance.now() after which the lease may have expired (less the safety margin). */
-  private deadline = 0;
   private lastError = "";
 
   private constructor(
     private readonly store: EtcdKvStore,
-    readonly id: string,
-    private readonly ttlMs: number,
+    private readonly keeper: LeaseKeeper,
+    private readonly lease: KeptLease,
     private readonly marginMs: number,
-    confirmedAt: number,
   ) {
     this.lost = new Promise((resolve) => {
       this.resolveLost = resolve;
     });
-    this.confirmed(confirmedAt);
-    void this.keepaliveLoop();
+    this.armDeadline();
   }
 
-  static async grant(store: EtcdKvStore, ttlMs: number, marginMs: number): Promise<LeaseSession> {
-    const sentAt = performance.now();
-    const response = await store.call(() =>
-      store.client.leaseClient.leaseGrant({ TTL: ttlMs / 1000 }),
-    );
-    if (response.error)
-      throw new StoreError(`${store.location}: lease grant refused: ${response.error}`);
-    const grantedMs = Number(response.TTL) * 1000;
-    return new LeaseSession(store, response.ID, Math.max(ttlMs, grantedMs), marginMs, sentAt);
+  /** A new lease, kept alive by `keeper` until the session ends. */
+  static async grant(
+    store: EtcdKvStore,
+    keeper: LeaseKeeper,
+    ttlMs: number,
+    marginMs: number,
+  ): Promise<LeaseSession> {
+    return new LeaseSession(store, keeper, await keeper.grant(ttlMs, store.location), marginMs);
+  }
+
+  get id(): string {
+    return this.lease.id;
   }
 
   get ended(): boolean {
@@ -59,10 +59,17 @@ export class LeaseSession {
     return BigInt(this.id).toString(16);
   }
 
+  /** What the keeper reported about this lease. */
+  report(report: { ended: string } | { error: string } | { ok: true }): void {
+    if ("ended" in report) this.end(report.ended);
+    else this.lastError = "error" in report ? report.error : "";
+  }
+
   end(why: string): void {
     if (this.reason !== undefined) return;
     this.reason = why;
     clearTimeout(this.deadlineTimer);
+    this.keeper.stop(this.id);
     this.resolveLost(why);
   }
 
@@ -74,83 +81,36 @@ export class LeaseSession {
       .catch(() => undefined); // an unreachable etcd expires it after the TTL anyway
   }
 
-  private confirmed(sentAt: number): void {
-    this.deadline = sentAt + this.ttlMs - this.marginMs;
-    this.armDeadline();
+  /** When the lease may have expired, less the margin, in monotonicMicros(). */
+  private deadline(): bigint {
+    const confirmedAt = Atomics.load(this.lease.shared, CONFIRMED_AT);
+    return confirmedAt + BigInt((this.lease.ttlMs - this.marginMs) * 1000);
   }
 
   /**
-   * Node's timers can fire a little early by performance.now() (the event loop's clock is read
-   * once per turn), so an early wake-up re-arms for the rest instead of giving up.
+   * Checked by a timer that re-arms itself for the latest deadline the keeper confirmed; it
+   * also runs when a paused process resumes, and then finds the deadline passed.
    */
   private armDeadline(): void {
     clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = setTimeout(
-      () => this.expireIfOverdue(),
-      Math.max(1, this.deadline - performance.now()),
-    );
+    const waitMs = Number(this.deadline() - monotonicMicros()) / 1000;
+    this.deadlineTimer = setTimeout(() => this.expireIfOverdue(), Math.max(1, waitMs));
   }
 
   private expireIfOverdue(): void {
     if (this.ended) return;
-    if (performance.now() < this.deadline) {
+    if (monotonicMicros() < this.deadline()) {
       this.armDeadline();
       return;
     }
+    const ttlMs = this.lease.ttlMs;
+    const stalled = this.keeper.stallOf(this.lease);
+    if (stalled) {
+      this.end(stalled);
+      return;
+    }
     this.end(
-      `the etcd lease could not be kept alive for ${this.ttlMs - this.marginMs} ms (etcd unreachable or quorum lost), so it may expire (TTL ${this.ttlMs} ms)${this.lastError ? `: ${this.lastError}` : ""}`,
+      `the etcd lease could not be kept alive for ${ttlMs - this.marginMs} ms (etcd unreachable or quorum lost), so it may expire (TTL ${ttlMs} ms)${this.lastError ? `: ${this.lastError}` : ""}`,
     );
-  }
-
-  private async keepaliveLoop(): Promise<void> {
-    while (!this.ended) {
-      const sentAt = performance.now();
-      try {
-        const ttl = await this.keepaliveOnce(Math.min(1000, this.ttlMs / 3));
-        if (this.ended) return;
-        if (ttl <= 0) {
-          this.end(`etcd says the lease expired (${this.store.location})`);
-          return;
-        }
-        this.lastError = "";
-        this.confirmed(sentAt);
-        await sleep(this.ttlMs / 6); // several tries fit in TTL − margin if etcd stalls
-      } catch (error) {
-        this.lastError = this.store.mapError(error).message;
-        this.expireIfOverdue();
-        await sleep(50); // try again at once (another member may answer)
-      }
-    }
-  }
-
-  private async keepaliveOnce(timeoutMs: number): Promise<number> {
-    const stream = await this.store.client.leaseClient.leaseKeepAlive({
-      deadline: Date.now() + timeoutMs,
-    });
-    try {
-      return await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(
-          () =>
-            reject(
-              new StoreUnavailableError(
-                this.store.location,
-                `lease keepalive unanswered for ${timeoutMs} ms (no leader or quorum lost?)`,
-              ),
-            ),
-          timeoutMs,
-        );
-        stream.on("data", (response) => {
-          clearTimeout(timer);
-          resolve(Number(response.TTL));
-        });
-        stream.on("error", (error) => {
-          clearTimeout(timer);
-          reject(error);
-        });
-        stream.write({ ID: this.id });
-      });
-    } finally {
-      stream.end();
-    }
   }
 }

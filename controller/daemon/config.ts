@@ -9,6 +9,7 @@
  *                                       #   maxTxnOps (the members' --max-txn-ops, default 128) } }
  *   memberId: <host>-<pid>              # this replica's name in the cluster
  *   leaseTtlSeconds: 3                  # etcd leadership lease: a dead leader is replaced within it
+ *   leaderMaxStallSeconds: 15           # a leader whose event loop is blocked this long gives the lease up
  *   socket: /run/nvgre/nvgre-ctl.sock   # local API, mode 0600
  *   listen: 0.0.0.0:9701                # optional TCP API, TLS with client certificates only:
  *   listenTls: { cert: …, key: …, clientCa: … }   # its PEM files (required with listen)
@@ -27,6 +28,12 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import {
+  type EtcdLocation,
+  etcdLocationSchema,
+  parseStoreUrl,
+  type StoreLocation,
+} from "../intent/store/open.js";
 import { nvgreBuild } from "../nvgre-build.js";
 import { defaultSocketPath } from "./socket-path.js";
 
@@ -35,32 +42,10 @@ export class DaemonConfigError extends Error {
   override readonly name = "DaemonConfigError";
 }
 
-const etcdStore = z.strictObject({
-  endpoints: z
-    .array(
-      z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { error: "host:port" }),
-    )
-    .min(1, { error: "at least one etcd endpoint (host:port)" }),
-  prefix: z
-    .string()
-    .regex(/^\/.*\/$/, { error: 'a key prefix starts and ends with "/", e.g. /nvgre/demo/' })
-    .default("/nvgre/default/"),
-  caFile: z.string().optional(),
-  certFile: z.string().optional(),
-  keyFile: z.string().optional(),
-  username: z.string().optional(),
-  passwordFile: z.string().optional(),
-  dialTimeoutSeconds: z.number().positive().default(5),
-  // The members' --max-txn-ops: changes with more keys are staged in several transactions.
-  maxTxnOps: z.int().min(16).default(128),
-});
-
-export type EtcdStoreConfig = z.output<typeof etcdStore>;
-
 const schema = z.strictObject({
   stateDir: z.string().min(1).default("/var/lib/nvgre"),
   store: z
-    .union([z.literal("embedded"), z.strictObject({ etcd: etcdStore })], {
+    .union([z.literal("embedded"), z.strictObject({ etcd: etcdLocationSchema })], {
       error: 'store is "embedded" or { etcd: { endpoints: [host:port, …], prefix } }',
     })
     .default("embedded"),
@@ -69,6 +54,7 @@ const schema = z.strictObject({
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/, { error: "letters, digits, '-', '_', '.', ':'" })
     .optional(),
   leaseTtlSeconds: z.int().min(2).max(60).default(3),
+  leaderMaxStallSeconds: z.int().min(1).max(600).default(15),
   socket: z.string().min(1).optional(),
   listen: z.string().optional(),
   listenTls: z.strictObject({ cert: z.string(), key: z.string(), clientCa: z.string() }).optional(),
@@ -99,9 +85,10 @@ export type DaemonConfigInput = z.input<typeof schema>;
 export interface DaemonConfig {
   stateDir: string;
   /** Where the intent lives: the embedded store in stateDir, or an etcd cluster. */
-  store: "embedded" | { etcd: EtcdStoreConfig };
+  store: "embedded" | { etcd: EtcdLocation };
   memberId: string | undefined;
   leaseTtlSeconds: number;
+  leaderMaxStallSeconds: number;
   socketPath: string;
   /** The TCP API (mTLS only): address and PEM contents. */
   listen: { address: string; cert: Buffer; key: Buffer; clientCa: Buffer } | undefined;
@@ -192,6 +179,7 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
     store: c.store,
     memberId: c.memberId,
     leaseTtlSeconds: c.leaseTtlSeconds,
+    leaderMaxStallSeconds: c.leaderMaxStallSeconds,
     socketPath: c.socket ?? defaultSocketPath(),
     listen: listenOf(c.listen, c.listenTls),
     role: c.role || undefined,
@@ -209,29 +197,28 @@ export function loadDaemonConfig(overrides: DaemonOverrides): DaemonConfig {
 }
 
 /**
- * `--store`: "embedded", or etcd://host:port[,host:port…][/prefix/]. The URL's endpoints and
- * prefix replace the config file's; its TLS and credential settings stay.
+ * `--store`: "embedded", or a store URL (intent/store/open.ts). What the URL says replaces the
+ * config file's; the file's other etcd settings (TLS, credentials) stay.
  */
 function storeOf(text: string, fromFile: unknown): unknown {
   if (text === "embedded") return text;
-  const match = /^etcd:\/\/([^/]+)(\/.*)?$/.exec(text);
-  if (!match) {
+  let location: StoreLocation;
+  try {
+    location = parseStoreUrl(text);
+  } catch (error) {
+    throw new DaemonConfigError(`--store: ${(error as Error).message}`);
+  }
+  if (location.kind === "embedded") {
     throw new DaemonConfigError(
-      `--store ${text}: expected "embedded" or etcd://host:port[,host:port…][/prefix/]`,
+      `--store ${text}: the embedded store's directory is --state-dir; --store takes "embedded" or etcd://…`,
     );
   }
   const file =
     typeof fromFile === "object" && fromFile !== null && "etcd" in fromFile
       ? ((fromFile as { etcd: Record<string, unknown> }).etcd ?? {})
       : {};
-  const prefix = match[2] && match[2] !== "/" ? match[2].replace(/\/?$/, "/") : undefined;
-  return {
-    etcd: {
-      ...file,
-      endpoints: (match[1] as string).split(","),
-      ...(prefix ? { prefix } : {}),
-    },
-  };
+  const { kind: _, ...etcd } = location;
+  return { etcd: { ...file, ...etcd } };
 }
 
 /**

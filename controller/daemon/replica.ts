@@ -12,8 +12,9 @@ import type { Allocations } from "../compile/allocate.js";
 import type { FabricDocument } from "../intent/schema.js";
 import { openEmbeddedStore } from "../intent/store/embedded.js";
 import { openEtcdStore } from "../intent/store/etcd.js";
+import { etcdStoreOptions } from "../intent/store/open.js";
 import type { KvStore } from "../intent/store/types.js";
-import { type DaemonConfig, DaemonConfigError, type EtcdStoreConfig } from "./config.js";
+import type { DaemonConfig } from "./config.js";
 import { StoredIntent } from "./stored-intent.js";
 
 export interface Replica {
@@ -29,38 +30,12 @@ export async function openReplica(config: DaemonConfig): Promise<Replica> {
     return { store, election: new LocalElection(store) };
   }
   const etcd = config.store.etcd;
-  const store = await openEtcdStore(etcdOptions(etcd));
-  return { store, election: new EtcdElection(store, { ttlSeconds: config.leaseTtlSeconds }) };
-}
-
-function etcdOptions(etcd: EtcdStoreConfig) {
-  const read = (field: string, path: string | undefined) => {
-    if (!path) return undefined;
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new DaemonConfigError(
-        `store.etcd.${field}: cannot read ${path}: ${(error as Error).message}`,
-      );
-    }
-  };
-  const password = read("passwordFile", etcd.passwordFile)?.toString("utf8").trim();
-  const ca = read("caFile", etcd.caFile);
-  const cert = read("certFile", etcd.certFile);
-  const key = read("keyFile", etcd.keyFile);
-  if (Boolean(cert) !== Boolean(key)) {
-    throw new DaemonConfigError("store.etcd: a client certificate needs both certFile and keyFile");
-  }
-  if (cert && !ca)
-    throw new DaemonConfigError("store.etcd: certFile and keyFile need caFile (TLS)");
-  return {
-    endpoints: etcd.endpoints,
-    prefix: etcd.prefix,
-    dialTimeoutMs: etcd.dialTimeoutSeconds * 1000,
-    maxTxnOps: etcd.maxTxnOps,
-    ...(ca ? { tls: { ca, ...(cert && key ? { cert, key } : {}) } } : {}),
-    ...(etcd.username ? { username: etcd.username, password: password ?? "" } : {}),
-  };
+  const store = await openEtcdStore(etcdStoreOptions(etcd));
+  const election = new EtcdElection(store, {
+    ttlSeconds: config.leaseTtlSeconds,
+    maxStallSeconds: config.leaderMaxStallSeconds,
+  });
+  return { store, election };
 }
 
 /**

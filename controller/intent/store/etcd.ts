@@ -98,7 +98,8 @@ export class EtcdKvStore implements KvStore {
   readonly client: Etcd3;
   readonly requestTimeoutMs: number;
 
-  constructor(options: EtcdStoreOptions) {
+  /** `options`: kept so another thread can open its own client (cluster/lease-keeper.ts). */
+  constructor(readonly options: EtcdStoreOptions) {
     this.prefix = options.prefix;
     this.location = `etcd ${options.endpoints.join(",")} (prefix ${options.prefix})`;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;

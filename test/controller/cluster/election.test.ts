@@ -19,7 +19,7 @@ const candidateScript = fileURLToPath(
 const TTL_SECONDS = 2;
 
 interface CandidateEvent {
-  event: "joined" | "leading" | "lost";
+  event: "joined" | "leading" | "lost" | "unblocked";
   term?: number;
   ordinal?: number;
   why?: string;
@@ -38,6 +38,7 @@ class Candidate {
     readonly id: string,
     endpoints: string[],
     prefix: string,
+    maxStallSeconds?: number,
   ) {
     this.child = spawn(process.execPath, [
       candidateScript,
@@ -45,6 +46,7 @@ class Candidate {
       prefix,
       id,
       String(TTL_SECONDS),
+      ...(maxStallSeconds === undefined ? [] : [String(maxStallSeconds)]),
     ]);
     this.child.stderr.on("data", (chunk) => {
       this.stderr = (this.stderr + chunk).slice(-4000);
@@ -67,7 +69,7 @@ class Candidate {
   }
 
   get leading(): boolean {
-    const last = this.events.filter((e) => e.event !== "joined").at(-1);
+    const last = this.events.filter((e) => e.event === "leading" || e.event === "lost").at(-1);
     return last?.event === "leading";
   }
 
@@ -94,7 +96,7 @@ class Candidate {
     }
   }
 
-  send(command: "resign" | "campaign" | "close"): void {
+  send(command: "resign" | "campaign" | "close" | `block ${number}`): void {
     this.child.stdin.write(`${command}\n`);
   }
 
@@ -131,9 +133,13 @@ after(async () => {
 });
 
 /** Three candidates on a fresh prefix; resolves once all joined and one of them leads. */
-async function startCandidates(): Promise<{ prefix: string; all: Candidate[]; leader: Candidate }> {
+async function startCandidates(
+  maxStallSeconds?: number,
+): Promise<{ prefix: string; all: Candidate[]; leader: Candidate }> {
   const prefix = `/nvgre/election-${++prefixes}/`;
-  candidates = ["r1", "r2", "r3"].map((id) => new Candidate(id, cluster.endpoints, prefix));
+  candidates = ["r1", "r2", "r3"].map(
+    (id) => new Candidate(id, cluster.endpoints, prefix, maxStallSeconds),
+  );
   await Promise.all(candidates.map((c) => c.waitFor((e) => e.event === "joined", 15_000)));
   const leader = await currentLeader(candidates, 15_000);
   return { prefix, all: candidates, leader };
@@ -270,6 +276,42 @@ describe("leader election on a 3-member etcd cluster", () => {
       all.filter((c) => c.leading),
       [next],
     );
+  });
+
+  test("a leader whose event loop is blocked for twice the lease TTL keeps leading: its keepalives run in their own thread", async () => {
+    const { all, leader } = await startCandidates();
+    const term = termOf(leader);
+    const seen = leader.events.length;
+    leader.send(`block ${TTL_SECONDS * 2000 + 500}`);
+    await leader.waitFor((e) => e.event === "unblocked", 20_000, seen);
+    // Past another TTL: a lease that had lapsed during the stall would be noticed by now.
+    await new Promise((resolve) => setTimeout(resolve, TTL_SECONDS * 1000));
+    assert.deepEqual(
+      leader.events.slice(seen).map((e) => e.event),
+      ["unblocked"],
+    );
+    assert.deepEqual(
+      all.filter((c) => c.leading),
+      [leader],
+    );
+    assert.equal(termOf(leader), term);
+  });
+
+  test("a leader blocked past its stall limit gives the lease up: another leads before the stall ends", async () => {
+    const { all, leader } = await startCandidates(1);
+    const oldTerm = termOf(leader);
+    const seen = leader.events.length;
+    leader.send("block 6000");
+    const next = await currentLeader(
+      all.filter((c) => c !== leader),
+      15_000,
+    );
+    assert.ok(termOf(next) > oldTerm, `term ${termOf(next)} after ${oldTerm}`);
+    const unblocked = await leader.waitFor((e) => e.event === "unblocked", 20_000, seen);
+    const took = next.events.filter((e) => e.event === "leading").at(-1) as CandidateEvent;
+    assert.ok(took.at < unblocked.at, "the new leader was elected while the old one was stuck");
+    const lost = await leader.waitFor((e) => e.event === "lost", 5000, seen);
+    assert.match(lost.why ?? "", /event loop was blocked for \d+ ms \(limit 1000 ms\)/);
   });
 
   test("one etcd member (not etcd's own raft leader) killed: the leader keeps leading", async () => {

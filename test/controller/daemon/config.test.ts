@@ -16,6 +16,7 @@ test("defaults: the embedded store in /var/lib/nvgre, drift check every 30 s, le
   assert.equal(config.store, "embedded");
   assert.equal(config.memberId, undefined);
   assert.equal(config.leaseTtlSeconds, 3);
+  assert.equal(config.leaderMaxStallSeconds, 15);
   assert.equal(config.socketPath, "/tmp/x.sock");
   assert.equal(config.reconcileIntervalMs, 30_000);
   assert.deepEqual(config.pipeline, nvgreBuild);
@@ -41,12 +42,13 @@ test("a YAML file, then command-line options over it", () => {
   writeFileSync(pem, "not really a PEM");
   writeFileSync(
     file,
-    `stateDir: /srv/nvgre\nleaseTtlSeconds: 5\nreconcileIntervalSeconds: 5\nlisten: 127.0.0.1:9701\nlistenTls: { cert: ${pem}, key: ${pem}, clientCa: ${pem} }\nlogLevel: debug\n`,
+    `stateDir: /srv/nvgre\nleaseTtlSeconds: 5\nleaderMaxStallSeconds: 40\nreconcileIntervalSeconds: 5\nlisten: 127.0.0.1:9701\nlistenTls: { cert: ${pem}, key: ${pem}, clientCa: ${pem} }\nlogLevel: debug\n`,
   );
   const config = loadDaemonConfig({ config: file, reconcileInterval: "0", leaseTtl: "4" });
   assert.equal(config.stateDir, "/srv/nvgre");
   assert.equal(config.reconcileIntervalMs, 0);
   assert.equal(config.leaseTtlSeconds, 4);
+  assert.equal(config.leaderMaxStallSeconds, 40);
   assert.equal(config.listen?.address, "127.0.0.1:9701");
   assert.equal(config.listen?.clientCa.toString(), "not really a PEM");
   assert.equal(config.logLevel, "debug");
@@ -67,8 +69,6 @@ test("etcd store: from the file with TLS and credentials, --store replaces endpo
       caFile: "/etc/nvgre/ca.pem",
       username: "nvgre",
       passwordFile: "/etc/nvgre/etcd.pass",
-      dialTimeoutSeconds: 5,
-      maxTxnOps: 128,
     },
   });
   const overridden = loadDaemonConfig({
@@ -83,26 +83,38 @@ test("etcd store: from the file with TLS and credentials, --store replaces endpo
       caFile: "/etc/nvgre/ca.pem",
       username: "nvgre",
       passwordFile: "/etc/nvgre/etcd.pass",
-      dialTimeoutSeconds: 5,
-      maxTxnOps: 128,
     },
   });
   assert.equal(overridden.memberId, "ctl-a");
   assert.deepEqual(loadDaemonConfig({ store: "etcd://h:2379" }).store, {
-    etcd: {
-      endpoints: ["h:2379"],
-      prefix: "/nvgre/default/",
-      dialTimeoutSeconds: 5,
-      maxTxnOps: 128,
-    },
+    etcd: { endpoints: ["h:2379"] },
   });
   assert.throws(
     () => loadDaemonConfig({ store: "zookeeper://h:2181" }),
-    /--store zookeeper:\/\/h:2181: expected/,
+    /--store: store URL zookeeper:\/\/h:2181: expected embedded:<dir> or etcd:\/\//,
   );
   assert.throws(
     () => loadDaemonConfig({ store: "etcd://h" }),
-    /store\.etcd\.endpoints\.0: host:port/,
+    /--store: store URL etcd:\/\/h: endpoints\.0: host:port/,
+  );
+  assert.throws(
+    () => loadDaemonConfig({ store: "embedded:/srv/nvgre" }),
+    /the embedded store's directory is --state-dir/,
+  );
+  // The URL's own settings win over the file's; the file's others stay.
+  assert.deepEqual(
+    loadDaemonConfig({ config: file, store: "etcd://h:2379/nvgre/x/?username=other&maxTxnOps=256" })
+      .store,
+    {
+      etcd: {
+        endpoints: ["h:2379"],
+        prefix: "/nvgre/x/",
+        caFile: "/etc/nvgre/ca.pem",
+        username: "other",
+        passwordFile: "/etc/nvgre/etcd.pass",
+        maxTxnOps: 256,
+      },
+    },
   );
   assert.throws(() => loadDaemonConfig({ leaseTtl: "1" }), /leaseTtlSeconds: /);
 });
