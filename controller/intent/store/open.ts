@@ -1,78 +1,104 @@
 /**
- * Opens the store a URL names, so a flag or config file can choose it:
+ * Where an intent store is, said the same way everywhere (`nvgre-ctl run --store`, the daemon's
+ * config file, `--against`):
  *
  *   embedded:/var/lib/nvgre          the embedded SQLite store in that directory
- *   etcd://h1:2379,h2:2379/?prefix=/nvgre/demo/&ca=/etc/nvgre/ca.pem&cert=…&key=…&user=…&password=…&dialTimeoutMs=3000&maxTxnOps=128
- *                                    etcd; the endpoints in the authority, all else as query
- *                                    parameters (ca/cert/key are PEM file paths; with ca the
- *                                    connection uses TLS). `prefix` defaults to /nvgre/<fabric>/.
+ *   etcd://h1:2379,h2:2379/nvgre/prod/?caFile=/etc/nvgre/ca.pem&certFile=…&keyFile=…&username=…&passwordFile=…
+ *                                    etcd: the members in the authority, the key prefix as the
+ *                                    path (default /nvgre/<fabric>/), everything else as query
+ *                                    parameters named like the config file's `store.etcd` fields
+ *                                    (PEM and password files by path: no secret in a URL)
  */
 import { readFileSync } from "node:fs";
+import { z } from "zod";
 import { type EmbeddedStoreOptions, openEmbeddedStore } from "./embedded.js";
 import { StoreError } from "./errors.js";
 import { defaultEtcdPrefix, type EtcdStoreOptions, openEtcdStore } from "./etcd.js";
 import type { KvStore } from "./types.js";
 
-export type StoreConfig =
-  | ({ kind: "embedded"; dir: string } & EmbeddedStoreOptions)
-  | ({ kind: "etcd" } & EtcdStoreOptions);
+/** An etcd cluster as settings name it (the config file's `store.etcd`, a URL's query). */
+export const etcdLocationSchema = z.strictObject({
+  endpoints: z
+    .array(
+      z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { error: "host:port" }),
+    )
+    .min(1, { error: "at least one etcd endpoint (host:port)" }),
+  prefix: z
+    .string()
+    .regex(/^\/.*\/$/, { error: 'a key prefix starts and ends with "/", e.g. /nvgre/demo/' })
+    .optional(),
+  caFile: z.string().optional(),
+  certFile: z.string().optional(),
+  keyFile: z.string().optional(),
+  username: z.string().optional(),
+  passwordFile: z.string().optional(),
+  dialTimeoutSeconds: z.coerce.number().positive().optional(),
+  // The members' --max-txn-ops: changes with more keys are staged in several transactions.
+  maxTxnOps: z.coerce.number().int().min(16).optional(),
+});
 
-/** Parses a store URL (see above); `fabricName` gives etcd's default prefix. */
-export function parseStoreUrl(url: string, fabricName = "default"): StoreConfig {
+export type EtcdLocation = z.output<typeof etcdLocationSchema>;
+
+export type StoreLocation =
+  | ({ kind: "embedded"; dir: string } & EmbeddedStoreOptions)
+  | ({ kind: "etcd" } & EtcdLocation);
+
+const URL_FORMS = "embedded:<dir> or etcd://host:port[,host:port…][/prefix/][?caFile=…&…]";
+
+/** Parses a store URL (see above). */
+export function parseStoreUrl(url: string): StoreLocation {
   if (url.startsWith("embedded:")) {
     const dir = url.slice("embedded:".length).replace(/^\/\/(?=\/)/, "");
     if (dir === "") throw new StoreError(`store URL ${url}: no directory after "embedded:"`);
     return { kind: "embedded", dir };
   }
-  const match = /^etcds?:\/\/([^/?]+)\/?(?:\?(.*))?$/.exec(url);
-  if (!match) {
-    throw new StoreError(
-      `store URL ${url}: expected embedded:<dir> or etcd://host:port[,host:port…]/?prefix=…`,
-    );
+  const match = /^etcd:\/\/([^/?]+)(\/[^?]*)?(?:\?(.*))?$/.exec(url);
+  if (!match) throw new StoreError(`store URL ${url}: expected ${URL_FORMS}`);
+  const path = match[2] ?? "/";
+  const fields: Record<string, unknown> = Object.fromEntries(new URLSearchParams(match[3] ?? ""));
+  fields.endpoints = (match[1] as string).split(",");
+  if (path !== "/") fields.prefix = path.endsWith("/") ? path : `${path}/`;
+  const parsed = etcdLocationSchema.safeParse(fields);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+    const what =
+      issue.code === "unrecognized_keys"
+        ? `unknown parameter ${issue.keys.join(", ")} (known: ${Object.keys(etcdLocationSchema.shape).join(", ")})`
+        : `${issue.path.join(".")}: ${issue.message}`;
+    throw new StoreError(`store URL ${url}: ${what}`);
   }
-  const params = new URLSearchParams(match[2] ?? "");
-  const known = new Set([
-    "prefix",
-    "ca",
-    "cert",
-    "key",
-    "user",
-    "password",
-    "dialTimeoutMs",
-    "maxTxnOps",
-  ]);
-  for (const name of params.keys()) {
-    if (!known.has(name))
-      throw new StoreError(
-        `store URL ${url}: unknown parameter ${name} (known: ${[...known].join(", ")})`,
-      );
-  }
-  const file = (name: string): Buffer | undefined => {
-    const path = params.get(name);
-    if (path === null) return undefined;
+  return { kind: "etcd", ...parsed.data };
+}
+
+/**
+ * The client options of an etcd location: reads its PEM and password files (StoreError naming
+ * the field and file otherwise). `fabricName` gives the default prefix.
+ */
+export function etcdStoreOptions(location: EtcdLocation, fabricName = "default"): EtcdStoreOptions {
+  const read = (field: string, path: string | undefined) => {
+    if (!path) return undefined;
     try {
       return readFileSync(path);
     } catch (error) {
-      throw new StoreError(`store URL ${url}: ${name} file ${path}: ${(error as Error).message}`);
+      throw new StoreError(`store.etcd.${field}: cannot read ${path}: ${(error as Error).message}`);
     }
   };
-  const config: StoreConfig = {
-    kind: "etcd",
-    endpoints: (match[1] as string).split(","),
-    prefix: params.get("prefix") ?? defaultEtcdPrefix(fabricName),
+  const ca = read("caFile", location.caFile);
+  const cert = read("certFile", location.certFile);
+  const key = read("keyFile", location.keyFile);
+  const password = read("passwordFile", location.passwordFile)?.toString("utf8").trim();
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new StoreError("store.etcd: a client certificate needs both certFile and keyFile");
+  }
+  if (cert && !ca) throw new StoreError("store.etcd: certFile and keyFile need caFile (TLS)");
+  return {
+    endpoints: location.endpoints,
+    prefix: location.prefix ?? defaultEtcdPrefix(fabricName),
+    ...(location.dialTimeoutSeconds && { dialTimeoutMs: location.dialTimeoutSeconds * 1000 }),
+    ...(location.maxTxnOps && { maxTxnOps: location.maxTxnOps }),
+    ...(ca && { tls: { ca, ...(cert && key && { cert, key }) } }),
+    ...(location.username && { username: location.username, password: password ?? "" }),
   };
-  const ca = file("ca");
-  if (ca)
-    config.tls = {
-      ca,
-      ...(params.has("cert") && { cert: file("cert") }),
-      ...(params.has("key") && { key: file("key") }),
-    };
-  if (params.has("user")) config.username = params.get("user") as string;
-  if (params.has("password")) config.password = params.get("password") as string;
-  if (params.has("dialTimeoutMs")) config.dialTimeoutMs = Number(params.get("dialTimeoutMs"));
-  if (params.has("maxTxnOps")) config.maxTxnOps = Number(params.get("maxTxnOps"));
-  return config;
 }
 
 export interface OpenStoreOptions {
@@ -83,10 +109,10 @@ export interface OpenStoreOptions {
 }
 
 export async function openStore(
-  config: StoreConfig | string,
+  location: StoreLocation | string,
   options: OpenStoreOptions = {},
 ): Promise<KvStore> {
-  const resolved = typeof config === "string" ? parseStoreUrl(config, options.fabricName) : config;
+  const resolved = typeof location === "string" ? parseStoreUrl(location) : location;
   if (resolved.kind === "embedded") {
     const { dir, kind: _, ...embedded } = resolved;
     return openEmbeddedStore(dir, {
@@ -95,5 +121,5 @@ export async function openStore(
     });
   }
   const { kind: _, ...etcd } = resolved;
-  return openEtcdStore(etcd);
+  return openEtcdStore(etcdStoreOptions(etcd, options.fabricName));
 }

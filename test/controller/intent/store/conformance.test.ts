@@ -74,7 +74,7 @@ const implementations: Implementation[] = [
       );
       return {
         store,
-        url: `etcd://${cluster.endpoints.join(",")}/?prefix=${prefix}&maxTxnOps=20000`,
+        url: `etcd://${cluster.endpoints.join(",")}${prefix}?maxTxnOps=20000`,
       };
     },
     async compact(store, revision) {

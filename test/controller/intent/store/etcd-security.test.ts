@@ -102,7 +102,7 @@ function options(extra: Partial<EtcdStoreOptions> = {}): EtcdStoreOptions {
 
 describe("etcd store security options", () => {
   test("mTLS: with the CA and a client certificate the store works; without the certificate it is refused", async () => {
-    const url = `etcd://${cluster?.endpoints.join(",")}/?prefix=/nvgre/secure/&ca=${file("ca.pem")}&cert=${file("client.pem")}&key=${file("client.key")}`;
+    const url = `etcd://${cluster?.endpoints.join(",")}/nvgre/secure/?caFile=${file("ca.pem")}&certFile=${file("client.pem")}&keyFile=${file("client.key")}`;
     const store = await openStore(url);
     try {
       const revision = await store.commit({
