@@ -58,7 +58,7 @@ import type { DaemonConfig } from "./config.js";
 import { IntentConflictError, IntentInvalidError } from "./errors.js";
 import { EventRing } from "./events.js";
 import { carryLearnedEndpoints } from "./intent-changes.js";
-import { knownAfter, reconcileFromKnown } from "./known-state.js";
+import { knownAfter, planFromKnown, reconcileFromKnown } from "./known-state.js";
 import { Leadership } from "./leadership.js";
 import {
   type AgeingDecision,
@@ -560,8 +560,6 @@ export class Daemon {
     session.known = result.rejected.length === 0 ? knownAfter(desired, result.plan) : undefined;
     session.lastResult = result;
     session.reconciles++;
-    session.drift = result.rejected.length;
-    session.pipelineCookie = pipeline.cookie;
     if (result.pipelinePushed) {
       session.record(
         "pipeline",
@@ -1207,7 +1205,23 @@ export class Daemon {
 
   // ------------------------------------------------------------------ status
 
-  /** Per switch: session state and a live drift check (a dry run against what it holds). */
+  /**
+   * Entities the switch lacks or holds wrongly. Known from what this replica last read and wrote
+   * when it can be (status and metrics ask often; reading every table of a large fabric each
+   * time would keep the switches and this replica busy), else by reading the switch (a dry run).
+   * Changes made behind the controller's back show at the next read: the periodic drift check.
+   */
+  private async driftOf(session: SwitchSession, desired: SwitchState): Promise<number> {
+    const known = session.known;
+    const plan = known && planFromKnown(desired, known, this.targetOf(session.name, desired).codec);
+    if (plan) return planSize(plan);
+    const result = await session.exclusive(() =>
+      this.reconcileSession(session, desired, "status", true),
+    );
+    return planSize(result.plan) + (result.pipelinePushed ? 1 : 0);
+  }
+
+  /** Per switch: session state and how far it is from the intent (driftOf). */
   async status(): Promise<StatusResponse> {
     const switches = await Promise.all(
       [...this.sessions.values()].map(async (session) => {
@@ -1217,12 +1231,7 @@ export class Daemon {
         if (session.connected && desired) {
           try {
             cookie = await session.client.pipelineCookie();
-            if (session.primary) {
-              const result = await session.exclusive(() =>
-                this.reconcileSession(session, desired, "status", true),
-              );
-              drift = planSize(result.plan) + (result.pipelinePushed ? 1 : 0);
-            }
+            if (session.primary) drift = await this.driftOf(session, desired);
           } catch (error) {
             session.lastError = (error as Error).message;
           }

@@ -77,7 +77,11 @@ export interface SwitchStatus {
   /** The pipeline cookie the switch runs (undefined: none or unknown) and whether it is ours. */
   pipelineCookie?: string;
   pipelineCurrent: boolean;
-  /** Entities that differ from the intent at the last check; undefined before the first. */
+  /**
+   * Entities the switch lacks or holds wrongly: from what this replica last read and wrote to
+   * it (changes made behind its back show after the next read, the periodic drift check);
+   * undefined while not primary.
+   */
   drift?: number;
   lastReconcile?: ReconcileSummary;
   lastError?: string;

@@ -20,6 +20,9 @@ import type { EventRing } from "./events.js";
 import type { KnownState } from "./known-state.js";
 import type { ReconcileSummary } from "./protocol.js";
 
+/** How long close() lets queued work finish before it cancels it. */
+const CLOSE_GRACE_MS = 1000;
+
 export interface SessionTarget {
   name: string;
   address: string;
@@ -85,10 +88,6 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
   /** The last reconcile that wrote (not a dry run), and how many there were. */
   lastResult: SwitchReconcileResult | undefined;
   reconciles = 0;
-  /** Entities found different from the intent by the last plan; undefined before the first. */
-  drift: number | undefined;
-  /** The cookie the switch reported at the last reconcile. */
-  pipelineCookie: bigint | undefined;
   private closed = false;
   private queue: Promise<unknown> = Promise.resolve();
   private waiting: { triggers: string[]; done: Promise<void> } | undefined;
@@ -275,9 +274,14 @@ export class SwitchSession extends EventEmitter<SessionEvents> {
     this.log[level]({ event: kind, ...data }, message);
   }
 
+  /**
+   * Lets queued work finish for a moment, then closes the connection, cancelling what is still
+   * in flight (a reconcile's read of a large table, a counters read): a stopping replica has
+   * already given up its leadership, and whoever leads next reconciles.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await this.idle();
+    await Promise.race([this.idle(), sleep(CLOSE_GRACE_MS)]);
     this.client.close();
     this.removeAllListeners();
   }

@@ -242,6 +242,24 @@ for (const kind of kinds) {
       }
     });
 
+    test("status (metrics use it too) reads no table of a switch whose state the leader knows (it wrote it and nothing was refused)", {
+      skip,
+    }, async () => {
+      for (const r of recorders) r.reset();
+      for (let i = 0; i < 3; i++) {
+        const status = JSON.parse((await cli("status", "-o", "json")).out) as StatusResponse;
+        assert.deepEqual(
+          status.switches.map((s) => s.drift),
+          [0, 0],
+        );
+      }
+      assert.deepEqual(
+        recorders.map((r) => r.reads),
+        [0, 0],
+        "no Read RPC reached the switches",
+      );
+    });
+
     test("apply the same file again: nothing is written, the revision stays", {
       skip,
     }, async () => {

@@ -22,6 +22,8 @@ export interface P4RuntimeRecorder {
   address: string;
   updates: RecordedUpdate[];
   pipelinePushes: number;
+  /** Read RPCs (each a read of one or more tables). */
+  reads: number;
   /** Forgets what was recorded so far. */
   reset(): void;
   close(): Promise<void>;
@@ -39,9 +41,11 @@ export async function startRecorder(upstreamAddress: string): Promise<P4RuntimeR
     address: "",
     updates: [] as RecordedUpdate[],
     pipelinePushes: 0,
+    reads: 0,
     reset() {
       recorder.updates = [];
       recorder.pipelinePushes = 0;
+      recorder.reads = 0;
     },
     close: async () => {},
   };
@@ -68,6 +72,7 @@ export async function startRecorder(upstreamAddress: string): Promise<P4RuntimeR
       }
     }),
     Read: ((call: grpc.ServerWritableStream<unknown, unknown>) => {
+      recorder.reads++;
       const reading = upstream.Read(call.request as never);
       reading.on("data", (response) => call.write(response));
       reading.on("end", () => call.end());
