@@ -78,16 +78,18 @@ export async function writePlan(
   let written = 0;
   const rejected: UpdateRejection[] = [];
   for (const step of plan.steps) {
-    const updates: Update[] = step.map((u) => ({
-      type: u.type,
-      entity: codec.toEntity(u.collection, u.key, u.value),
-    }));
+    // Built lazily, batch by batch, while the switch applies the batch before (client.write).
+    const updates = (function* (): Generator<Update> {
+      for (const u of step) {
+        yield { type: u.type, entity: codec.toEntity(u.collection, u.key, u.value) };
+      }
+    })();
     try {
       await client.write(updates, { batchSize: options.batchSize ?? 1000 });
-      written += updates.length;
+      written += step.length;
     } catch (error) {
       if (!(error instanceof WriteError)) throw error;
-      written += updates.length - error.failures.length;
+      written += step.length - error.failures.length;
       for (const failure of error.failures) {
         rejected.push({
           update: step[failure.index] as PlannedUpdate,
