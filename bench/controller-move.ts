@@ -26,7 +26,7 @@ import { startSoftswitch } from "../topologies/softswitch.js";
 import type { RunningSwitch } from "../topologies/switch-process.js";
 import { percentile, printTable } from "./report.js";
 import { benchTargets } from "./support/switches.js";
-import { fabricText, trunkPorts, vsids } from "./support/two-leaf-fabric.js";
+import { fabricText, movedEndpoint } from "./support/two-leaf-fabric.js";
 
 interface MoveFigures {
   medianMs: number;
@@ -42,16 +42,9 @@ async function measureMoves(
   const latencies: number[] = [];
   let written = 0;
   for (let i = 0; i < moves; i++) {
-    const j = (i * 7919) % endpoints;
-    const v = j % vsids;
-    // Across leaves and ports, so each move changes entries on both switches.
-    const location = {
-      switch: `leaf${((j + i + 1) % 2) + 1}`,
-      port: 1 + ((i + 3) % trunkPorts),
-      vlan: 100 + v,
-    };
+    const { name, location } = movedEndpoint(i, endpoints);
     const t0 = process.hrtime.bigint();
-    const result = await daemon.editDocument(moveEndpoint(`ep-${j}`, location), {
+    const result = await daemon.editDocument(moveEndpoint(name, location), {
       trigger: "bench move",
     });
     latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
