@@ -113,11 +113,16 @@ export class DeviceManager {
   }
 
   /** The entities matching each requested (possibly wildcard) entity, in request order. */
-  read(entities: Entity__Output[]): Entity[] {
+  /**
+   * The entities a ReadRequest returns. Every part of the request is checked first (an invalid
+   * one fails the read before anything is sent); table entries are built as they are taken.
+   */
+  read(entities: Entity__Output[]): Iterable<Entity> {
     const state = this.pipeline();
-    const out: Entity[] = [];
-    for (const entity of entities) for (const e of state.read(entity)) out.push(e);
-    return out;
+    const parts = entities.map((entity) => state.read(entity));
+    return (function* () {
+      for (const part of parts) yield* part;
+    })();
   }
 
   /** Packet-out and digest acks from the primary; errors go back to the sender's stream. */

@@ -171,13 +171,17 @@ export class PipelineState {
   }
 
   /** The entities matching one requested (possibly wildcard) entity. */
-  read(entity: Entity__Output): Entity[] {
+  /** What a read of `entity` returns; a request is checked whole before anything is built. */
+  read(entity: Entity__Output): Iterable<Entity> {
     switch (entity.entity) {
       case "table_entry": {
         const request = present(entity.table_entry);
         const selected =
           request.table_id === 0 ? [...this.tables.values()] : [this.table(request.table_id)];
-        return selected.flatMap((t) => t.read(request)).map((table_entry) => ({ table_entry }));
+        const tables = selected.map((t) => t.read(request));
+        return (function* () {
+          for (const entries of tables) for (const table_entry of entries) yield { table_entry };
+        })();
       }
       case "action_profile_member": {
         const m = present(entity.action_profile_member);

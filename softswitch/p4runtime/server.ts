@@ -9,6 +9,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { CapabilitiesResponse } from "../../proto/gen/p4/v1/CapabilitiesResponse.js";
+import type { Entity } from "../../proto/gen/p4/v1/Entity.js";
 import type { P4RuntimeHandlers } from "../../proto/gen/p4/v1/P4Runtime.js";
 import type { ReadResponse } from "../../proto/gen/p4/v1/ReadResponse.js";
 import type { StreamMessageRequest__Output } from "../../proto/gen/p4/v1/StreamMessageRequest.js";
@@ -66,6 +67,31 @@ export interface ServedDevice {
   on(event: "stream", listener: StreamSink): unknown;
   off(event: "stream", listener: StreamSink): unknown;
   logRefusal(error: P4RuntimeError): void;
+}
+
+/**
+ * Writes one response of a stream, then yields: at the reader's pace when it is behind.
+ * Resolves false once the reader has gone (cancelled): nothing more is to be sent.
+ */
+function send(
+  call: grpc.ServerWritableStream<unknown, ReadResponse>,
+  response: ReadResponse,
+): Promise<boolean> {
+  if (call.cancelled) return Promise.resolve(false);
+  if (call.write(response)) {
+    return new Promise((resolve) => setImmediate(() => resolve(!call.cancelled)));
+  }
+  return new Promise((resolve) => {
+    const done = (open: boolean) => () => {
+      call.off("drain", drained);
+      call.off("cancelled", cancelled);
+      resolve(open);
+    };
+    const drained = done(true);
+    const cancelled = done(false);
+    call.once("drain", drained);
+    call.once("cancelled", cancelled);
+  });
 }
 
 /** The status of a refused request; its detail (beyond PI's message) goes to the log. */
@@ -141,14 +167,22 @@ export async function startP4RuntimeServer(
       }
     },
 
-    Read(call) {
+    async Read(call) {
       try {
         checkDevice(call.request.device_id);
         const entities = manager.read(call.request.entities);
-        for (let start = 0; start === 0 || start < entities.length; start += batchSize) {
-          const response: ReadResponse = { entities: entities.slice(start, start + batchSize) };
-          call.write(response);
+        // One response per batch; between batches the switch serves everything else (a new
+        // primary's arbitration, packets), and a slow reader holds the next batch back.
+        let batch: Entity[] = [];
+        let sent = 0;
+        for (const entity of entities) {
+          batch.push(entity);
+          if (batch.length < batchSize) continue;
+          if (!(await send(call, { entities: batch }))) return;
+          batch = [];
+          sent++;
         }
+        if (batch.length > 0 || sent === 0) call.write({ entities: batch });
         call.end();
       } catch (error) {
         call.emit("error", statusOf(device, error));

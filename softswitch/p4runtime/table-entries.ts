@@ -199,7 +199,7 @@ export class TableEntries {
   // ---- reads -------------------------------------------------------------------------------
 
   /** The entries a read of this table with `request` as filter returns. */
-  read(request: TableEntry__Output): TableEntry[] {
+  read(request: TableEntry__Output): Iterable<TableEntry> {
     if (request.is_default_action) {
       if (request.time_since_last_hit) {
         throw invalidArgument(
@@ -227,9 +227,18 @@ export class TableEntries {
       meters: request.meter_config !== null,
       elapsed: request.time_since_last_hit !== null,
     };
-    const out: TableEntry[] = [];
-    for (const entry of entries) out.push(this.entryMessage(entry, with_));
-    return out;
+    return this.messages(entries, with_);
+  }
+
+  /**
+   * Built as the reply is sent (server.ts), not all at once: a large table's read would
+   * otherwise hold the switch for seconds, arbitration and writes waiting behind it.
+   */
+  private *messages(
+    entries: Iterable<StoredEntry<EntryAction>>,
+    with_: { counters: boolean; meters: boolean; elapsed: boolean },
+  ): Generator<TableEntry> {
+    for (const entry of entries) yield this.entryMessage(entry, with_);
   }
 
   /** Every entry written by clients, as INSERTs that rebuild them (RECONCILE_AND_COMMIT). */
