@@ -55,8 +55,13 @@ export class CodeGen {
   }
 }
 
+/** Binds the names generated code uses for the header vector `phv` (source of a Phv). */
+export function vectorPrelude(phv: string): string {
+  return `const v = ${phv}.values, w = ${phv}.wide, V = ${phv}.valid;\n`;
+}
+
 /** The prelude every generated packet function starts with. */
-export const PHV_PRELUDE = "const v = p.phv.values, w = p.phv.wide, V = p.phv.valid;\n";
+export const PHV_PRELUDE = vectorPrelude("p.phv");
 
 /** Source of a field's place in generated code (`v` or `w` by its width, as Phv keeps it). */
 export function slotSource(slot: number, width: number): string {
