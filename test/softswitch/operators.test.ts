@@ -37,6 +37,7 @@ interface Parts {
   tables?: unknown[];
   actions?: unknown[];
   deparserPrimitives?: unknown[];
+  calculations?: unknown[];
 }
 
 /**
@@ -89,6 +90,7 @@ function program(parts: Parts): Record<string, unknown> {
     ],
     header_stacks: [{ name: "st", id: 0, header_type: "x_t", size: 2, header_ids: [2, 3] }],
     register_arrays: [{ name: "r", id: 0, size: 4, bitwidth: 8 }],
+    calculations: parts.calculations ?? [],
     parsers: parser([
       parseState(
         "start",
@@ -265,6 +267,35 @@ describe("bmv2 JSON operators no fixture program uses", () => {
   it("runs the deparser's primitives before it emits the headers", () => {
     const json = program({ deparserPrimitives: [assign(field("h", "b"), hex("0x99"))] });
     assert.deepEqual(send(json, "01 00 00"), ["0:019900"]);
+  });
+
+  it("builds hash inputs of whole headers and constants, skipping invalid headers' fields", () => {
+    // identity: the input's first 8 bytes as a number; here at most 3 bytes, spread over h.
+    const input = [header("st[0]"), field("st[1]", "v"), { ...hex("0x5"), bitwidth: 4 }];
+    const hash = {
+      op: "modify_field_with_hash_based_offset",
+      parameters: [
+        field("m", "u"),
+        hex("0x00"),
+        { type: "calculation", value: "c" },
+        hex("0x1000000"),
+      ],
+    };
+    const primitives = [
+      hash,
+      assign(field("h", "a"), expr(">>", field("m", "u"), hex("0x10"))),
+      assign(field("h", "b"), expr(">>", field("m", "u"), hex("0x08"))),
+      assign(field("h", "c"), field("m", "u")),
+    ];
+    const json = program({
+      primitives,
+      calculations: [{ name: "c", id: 0, algo: "identity", input }],
+    });
+    // st[0], st[1].v, then 0x5 in the high half of the last byte.
+    assert.deepEqual(send(json, "00 00 02 11 22"), ["0:1122501122"]);
+    // st[1] not extracted: its field is left out.
+    assert.deepEqual(send(json, "00 00 01 11"), ["0:00115011"]);
+    assert.deepEqual(send(json, "00 00 00"), ["0:000050"]);
   });
 
   it("matches a 40-bit lookahead transition key exactly and under a mask", () => {
