@@ -64,14 +64,18 @@ export function compileByteBuilder(inputs: readonly unknown[], ctx: BuilderConte
       });
     }
   }
-  // One generated function (codegen.ts): the inputs at constant offsets in a reused buffer
-  // while that fits, at running offsets in a new buffer otherwise.
+  // Generated code (codegen.ts): the inputs at running offsets in a new buffer, and in front
+  // of that, for the usual inputs, at constant offsets in a reused buffer while that fits (a
+  // function of its own, small enough for V8 to inline where the hash is taken).
   const g = new CodeGen("hash_input");
-  const packed = withPayload ? undefined : packedWhenValid(g, entries);
-  return g.build<ByteBuilder>(
+  const general = g.build<ByteBuilder>(
     "p",
-    PHV_PRELUDE + (packed ?? "") + built(g, entries, withPayload, ctx.codecs),
+    PHV_PRELUDE + built(g, entries, withPayload, ctx.codecs),
   );
+  if (withPayload) return general;
+  const packed = new CodeGen("hash_input_packed");
+  const code = packedWhenValid(packed, entries, packed.ref(general));
+  return code === undefined ? general : packed.build<ByteBuilder>("p", PHV_PRELUDE + code);
 }
 
 /**
@@ -114,10 +118,14 @@ function built(
 /**
  * The usual input, fields of fixed width and constants: while every header they come from is
  * valid, the bytes are packed at constant offsets into one buffer reused from packet to packet
- * (a hash reads it at once and keeps nothing). Undefined for inputs with whole headers or varbit
- * fields.
+ * (a hash reads it at once and keeps nothing); the `general` builder (source) otherwise.
+ * Undefined for inputs with whole headers or varbit fields.
  */
-function packedWhenValid(g: CodeGen, entries: readonly Entry[]): string | undefined {
+function packedWhenValid(
+  g: CodeGen,
+  entries: readonly Entry[],
+  general: string,
+): string | undefined {
   const items: PackItem[] = [];
   const headers = new Set<number>();
   for (const e of entries) {
@@ -132,8 +140,12 @@ function packedWhenValid(g: CodeGen, entries: readonly Entry[]): string | undefi
   const valid = [...headers].map((h) => `V[${h}] === 1`).join(" && ") || "true";
   // Bits of a partial last byte are merged by writeBits: it starts from zero.
   const clear = bits % 8 === 0 ? "" : `o[${scratch.length - 1}] = 0;\n`;
+  const buffer = g.ref(scratch);
   const view = g.ref(new DataView(scratch.buffer));
-  return `if (${valid}) {\nconst o = ${g.ref(scratch)};\n${clear}${packCode(g, items, "o", "0", view)}return o;\n}\n`;
+  return `if (!(${valid})) return ${general}(p);
+const o = ${buffer};
+${clear}${packCode(g, items, "o", "0", view)}return o;
+`;
 }
 
 export interface Calculation {
