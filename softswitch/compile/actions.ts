@@ -12,15 +12,15 @@ import type { ActionSpec, PrimitiveCall } from "../program/schema.js";
 import type { Calculation } from "./calculations.js";
 import { type Code, CodeGen, literal, PHV_PRELUDE, slotSource } from "./codegen.js";
 import {
+  accessedField,
   asData,
   asHeader,
+  asUnion,
   bigSource,
-  boolSource,
   compileData,
   compileExpr,
   type DataExpr,
   type ExprContext,
-  type HeaderExpr,
   type Locals,
   numSource,
 } from "./expressions.js";
@@ -42,39 +42,33 @@ export interface CompiledAction {
 /** An assignable location: a fixed slot, or one computed per packet (stack element fields). */
 interface LValue {
   width: number;
+  /** Source of the slot. */
+  slot: Code;
   /** The slot, when it is the same for every packet. */
   fixedSlot?: number;
-  /** The slot per packet, otherwise. */
-  slot?: (p: PacketState, l: Locals) => number;
 }
 
+/** An action: its body as source, and as one generated function of its own (table hits). */
 export function compileAction(spec: ActionSpec, res: Resources): CompiledAction {
   const paramWidths = spec.runtime_data.map((r) => r.bitwidth);
-  const body = compileBody(spec.primitives, res, paramWidths, `action "${spec.name}"`);
-  return { id: spec.id, name: spec.name, paramWidths, ...body };
-}
-
-/** Compiles a primitive list (an action body, a parser method call, deparser primitives). */
-export function compilePrimitives(
-  calls: readonly PrimitiveCall[],
-  res: Resources,
-  paramWidths: readonly number[],
-  owner: string,
-): ActionFn {
-  return compileBody(calls, res, paramWidths, owner).run;
+  const owner = `action "${spec.name}"`;
+  const { code, exits } = compileBody(spec.primitives, res, paramWidths, owner);
+  const g = new CodeGen(owner);
+  const run = g.build<ActionFn>("p, l", PHV_PRELUDE + code(g));
+  return { id: spec.id, name: spec.name, paramWidths, run, code, exits };
 }
 
 /**
- * Compiles a primitive list into source, and into one generated function built from it. Lists
- * with jumps (`_jump`, `_jump_if_zero`) become a `switch` over the primitive index in a loop,
- * each case falling through to the next.
+ * Compiles a primitive list (an action body, a parser method call, deparser primitives) into
+ * source. Lists with jumps (`_jump`, `_jump_if_zero`) become a `switch` over the primitive index
+ * in a loop, each case falling through to the next.
  */
 export function compileBody(
   calls: readonly PrimitiveCall[],
   res: Resources,
   paramWidths: readonly number[],
   owner: string,
-): { run: ActionFn; code: Code; exits: boolean } {
+): { code: Code; exits: boolean } {
   const exits = calls.some((c) => c.op === "exit");
   const hasJumps = calls.some((c) => c.op === "_jump" || c.op === "_jump_if_zero");
   const codes = calls.map((call) => {
@@ -83,11 +77,7 @@ export function compileBody(
       where: `primitive "${call.op}" in ${owner}`,
       source: sourceOf(call),
       localWidths: paramWidths,
-      registerReader: (name) => {
-        const reg = res.registers.get(name);
-        if (!reg) throw new ProgramError(ctx.where, `unknown register array "${name}"`);
-        return { width: reg.width, read: (i) => reg.read(i) };
-      },
+      registers: res.registers,
     };
     return primitiveCode(call, ctx, res);
   });
@@ -100,8 +90,7 @@ export function compileBody(
         return `let ${pc} = 0;\n${loop}: for (;;) {\nswitch (${pc}) {\n${cases}}\nbreak;\n}\n`;
       }
     : (g) => codes.map((c) => c(g, noJumps)).join("");
-  const g = new CodeGen(owner);
-  return { run: g.build<ActionFn>("p, l", PHV_PRELUDE + code(g)), code, exits };
+  return { code, exits };
 }
 
 const noJumps: JumpTo = () => {
@@ -141,7 +130,7 @@ const assignVL: PrimitiveCompiler = (call, ctx, res) => {
   const dIndex = layout.header((dst as { value: [string, string] }).value[0], ctx.where).index;
   const sIndex = layout.header((src as { value: [string, string] }).value[0], ctx.where).index;
   return (g) =>
-    `${storeAt(d, `${g.ref(readSlot)}(p.phv, ${slotOf(s, g)}, ${s.width})`, g)}` +
+    `${storeAt(d, `${g.ref(readSlot)}(p.phv, ${s.slot(g)}, ${s.width})`, g)}` +
     `p.phv.varbitBits[${dIndex}] = p.phv.varbitBits[${sIndex}];\n`;
 };
 
@@ -150,11 +139,10 @@ const assignHeader: PrimitiveCompiler = (call, ctx, res) => {
   const [dst, src] = params(call, 2, ctx);
   const d = asHeader(compileExpr(dst, ctx), ctx);
   const s = asHeader(compileExpr(src, ctx), ctx);
-  const to = d.code ? layout.headers[d.typeOf] : undefined;
-  const from = s.code ? layout.headers[s.typeOf] : undefined;
+  const to = d.index !== undefined ? layout.headers[d.index] : undefined;
+  const from = s.index !== undefined ? layout.headers[s.index] : undefined;
   if (!to || !from || to.union >= 0 || to.varbitSlot >= 0 || from.varbitSlot >= 0) {
-    return (g) =>
-      `${g.ref(copyHeader)}(p, ${g.ref(res)}, ${headerSource(d, g)}, ${headerSource(s, g)});\n`;
+    return (g) => `${g.ref(copyHeader)}(p, ${g.ref(res)}, ${d.code(g)}, ${s.code(g)});\n`;
   }
   const copy = to.fields
     .map(
@@ -170,10 +158,10 @@ const setValidPrimitive: PrimitiveCompiler = (call, ctx, res) => {
   const { layout } = res;
   const [h] = params(call, 1, ctx);
   const header = asHeader(compileExpr(h, ctx), ctx);
-  const info = header.code ? layout.headers[header.typeOf] : undefined;
+  const info = header.index !== undefined ? layout.headers[header.index] : undefined;
   // Varbit headers (their length varies) and union members (siblings) take the helper.
   if (!info || info.varbitSlot >= 0 || info.union >= 0) {
-    return (g) => `${g.ref(addHeader)}(p, ${g.ref(res)}, ${headerSource(header, g)});\n`;
+    return (g) => `${g.ref(addHeader)}(p, ${g.ref(res)}, ${header.code(g)});\n`;
   }
   const zero = info.fields
     .map(
@@ -189,16 +177,16 @@ const setValidPrimitive: PrimitiveCompiler = (call, ctx, res) => {
 const addHeaderFast: PrimitiveCompiler = (call, ctx, res) => {
   const [h] = params(call, 1, ctx);
   const header = asHeader(compileExpr(h, ctx), ctx);
-  return (g) => `${g.ref(markValid)}(p, ${g.ref(res)}, ${headerSource(header, g)});\n`;
+  return (g) => `${g.ref(markValid)}(p, ${g.ref(res)}, ${header.code(g)});\n`;
 };
 
 const setInvalidPrimitive: PrimitiveCompiler = (call, ctx, res) => {
   const { layout } = res;
   const [h] = params(call, 1, ctx);
   const header = asHeader(compileExpr(h, ctx), ctx);
-  const info = header.code ? layout.headers[header.typeOf] : undefined;
+  const info = header.index !== undefined ? layout.headers[header.index] : undefined;
   if (!info || info.varbitSlot >= 0) {
-    return (g) => `${g.ref(removeHeader)}(p, ${g.ref(res)}, ${headerSource(header, g)});\n`;
+    return (g) => `${g.ref(removeHeader)}(p, ${g.ref(res)}, ${header.code(g)});\n`;
   }
   const i = info.index;
   return () => `if (V[${i}] === 1) { p.packetLength -= ${info.fixedBits >>> 3}; V[${i}] = 0; }\n`;
@@ -206,9 +194,9 @@ const setInvalidPrimitive: PrimitiveCompiler = (call, ctx, res) => {
 
 const assignUnion: PrimitiveCompiler = (call, ctx, res) => {
   const [dst, src] = params(call, 2, ctx);
-  const d = unionArg(dst, ctx);
-  const s = unionArg(src, ctx);
-  return (g) => `${g.ref(copyUnion)}(p, ${g.ref(res)}, ${g.ref(d)}(p, l), ${g.ref(s)}(p, l));\n`;
+  const d = asUnion(compileExpr(dst, ctx), ctx);
+  const s = asUnion(compileExpr(src, ctx), ctx);
+  return (g) => `${g.ref(copyUnion)}(p, ${g.ref(res)}, ${d.code(g)}, ${s.code(g)});\n`;
 };
 
 const assignHeaderStack: PrimitiveCompiler = (call, ctx, res) => {
@@ -358,7 +346,7 @@ const assertPrimitive: PrimitiveCompiler = (call, ctx, res) => {
   const c = compileExpr(cond, ctx);
   const failure = { op: call.op, at: ctx.source ?? ctx.where };
   const holds = (g: CodeGen) =>
-    c.kind === "bool" ? boolSource(c, g) : `${bigSource(asData(c, ctx), g)} !== 0n`;
+    c.kind === "bool" ? c.code(g) : `${bigSource(asData(c, ctx), g)} !== 0n`;
   // bmv2 logs and aborts the whole switch; we log and drop only this packet (a fault).
   return (g) =>
     `if (!(${holds(g)})) ${g.ref(assertionFailed)}(${g.ref(res)}, ${g.ref(failure)});\n`;
@@ -434,14 +422,9 @@ export function storeCode(slot: number, width: number, src: DataExpr): Code {
   return (g) => `w[${slot}] = BigInt.asUintN(${width}, ${bigSource(src, g)});\n`;
 }
 
-/** Source of an lvalue's slot number. */
-function slotOf(d: LValue, g: CodeGen): string {
-  return d.fixedSlot !== undefined ? String(d.fixedSlot) : `${g.ref(d.slot)}(p, l)`;
-}
-
 /** Source storing the value source `value` (number or bigint) into `d`, truncated to its width. */
 function storeAt(d: LValue, value: string, g: CodeGen): string {
-  return `${g.ref(writeTruncated)}(p, ${slotOf(d, g)}, ${d.width}, ${value});\n`;
+  return `${g.ref(writeTruncated)}(p, ${d.slot(g)}, ${d.width}, ${value});\n`;
 }
 
 /**
@@ -462,11 +445,6 @@ function readCell(
 
 function writeTruncated(p: PacketState, slot: number, width: number, value: FieldValue): void {
   writeSlot(p.phv, slot, width, truncate(value, width));
-}
-
-/** Source of a header operand's instance index. */
-function headerSource(h: HeaderExpr, g: CodeGen): string {
-  return h.code ? h.code(g) : `${g.ref(h.fn)}(p, l)`;
 }
 
 /** The counter, meter or register array a primitive names. */
@@ -499,7 +477,7 @@ function compileLValue(node: unknown, ctx: ExprContext): LValue {
   if (type === "field") {
     const [h, f] = value as [string, string];
     const field = ctx.layout.field(h, f, ctx.where);
-    return { width: field.width, fixedSlot: field.slot };
+    return { width: field.width, slot: () => String(field.slot), fixedSlot: field.slot };
   }
   if (type === "expression") {
     const inner = (value as { type?: string; value?: unknown }) ?? {};
@@ -508,16 +486,12 @@ function compileLValue(node: unknown, ctx: ExprContext): LValue {
         ? (inner.value as { op?: string; left?: unknown; right?: unknown })
         : undefined;
     if (op?.op === "access_field" && typeof op.right === "number") {
-      const h = asHeader(compileExpr(op.left, ctx), ctx);
-      const offset = op.right;
-      const field = ctx.layout.headers[h.typeOf]?.fields[offset];
-      if (!field) throw new ProgramError(ctx.where, `access_field offset ${offset} out of range`);
-      const headers = ctx.layout.headers;
-      const hf = h.fn;
-      return {
-        width: field.width,
-        slot: (p, l) => headers[hf(p, l)]?.fields[offset]?.slot ?? field.slot,
-      };
+      const { width, slot, fixedSlot } = accessedField(
+        asHeader(compileExpr(op.left, ctx), ctx),
+        op.right,
+        ctx,
+      );
+      return fixedSlot === undefined ? { width, slot } : { width, slot, fixedSlot };
     }
     return compileLValue(inner, ctx);
   }
@@ -545,16 +519,6 @@ function stackArg(node: unknown, ctx: ExprContext): StackRef {
   throw new ProgramError(ctx.where, `expected a header stack or union stack, got ${e.kind}`, {
     source: ctx.source,
   });
-}
-
-function unionArg(node: unknown, ctx: ExprContext) {
-  const e = compileExpr(node, ctx);
-  if (e.kind !== "union") {
-    throw new ProgramError(ctx.where, `expected a header union, got ${e.kind}`, {
-      source: ctx.source,
-    });
-  }
-  return e.fn;
 }
 
 const binaryOperators: Record<string, string> = {

@@ -7,7 +7,7 @@
 
 import { Hasher, isSupportedAlgorithm } from "../core/hash.js";
 import type { PhvLayout } from "../core/layout.js";
-import { type PacketState, type Phv, readSlot } from "../core/packet.js";
+import type { PacketState } from "../core/packet.js";
 import { type FieldValue, parseHexstr, truncate, writeBits } from "../core/values.js";
 import { ProgramError, sourceOf, UnsupportedConstructError } from "../program/errors.js";
 import type { CalculationSpec } from "../program/schema.js";
@@ -64,54 +64,72 @@ export function compileByteBuilder(inputs: readonly unknown[], ctx: BuilderConte
       });
     }
   }
-  const codecs = ctx.codecs;
-  const general: ByteBuilder = (p) => {
-    const phv = p.phv;
-    let bits = 0;
-    for (const e of entries) {
-      if (e.kind === "constant") bits += e.width;
-      else if (phv.valid[e.header] === 1) {
-        bits +=
-          e.kind === "field"
-            ? fieldBits(phv, e)
-            : (codecs[e.header] as HeaderCodec).byteLength(phv) * 8;
-      }
+  // Generated code (codegen.ts): the inputs at running offsets in a new buffer, and in front
+  // of that, for the usual inputs, at constant offsets in a reused buffer while that fits (a
+  // function of its own, small enough for V8 to inline where the hash is taken).
+  const g = new CodeGen("hash_input");
+  const general = g.build<ByteBuilder>(
+    "p",
+    PHV_PRELUDE + built(g, entries, withPayload, ctx.codecs),
+  );
+  if (withPayload) return general;
+  const packed = new CodeGen("hash_input_packed");
+  const code = packedWhenValid(packed, entries, packed.ref(general));
+  return code === undefined ? general : packed.build<ByteBuilder>("p", PHV_PRELUDE + code);
+}
+
+/**
+ * Source returning the input in a new buffer, each item at the offset the ones before it leave:
+ * fields and headers of invalid headers are skipped, a varbit field takes its current length.
+ */
+function built(
+  g: CodeGen,
+  entries: readonly Entry[],
+  withPayload: boolean,
+  codecs: readonly HeaderCodec[],
+): string {
+  let size = "let bits = 0;\n";
+  let write = "let at = 0;\n";
+  const bitWriter = g.ref(writeBits);
+  for (const e of entries) {
+    if (e.kind === "constant") {
+      size += `bits += ${e.width};\n`;
+      write += `${bitWriter}(out, at, ${e.width}, ${literal(e.value)});\nat += ${e.width};\n`;
+      continue;
     }
-    const headerBytes = (bits + 7) >>> 3;
-    const out = new Uint8Array(headerBytes + (withPayload ? p.payload.length : 0));
-    let at = 0;
-    for (const e of entries) {
-      if (e.kind === "constant") {
-        writeBits(out, at, e.width, e.value);
-        at += e.width;
-      } else if (phv.valid[e.header] === 1) {
-        if (e.kind === "field") {
-          const width = fieldBits(phv, e);
-          writeBits(out, at, width, readSlot(phv, e.slot, e.width));
-          at += width;
-        } else {
-          const codec = codecs[e.header] as HeaderCodec;
-          codec.emitBits(phv, out, at);
-          at += codec.byteLength(phv) * 8;
-        }
-      }
+    const ifValid = `if (V[${e.header}] === 1)`;
+    if (e.kind === "field") {
+      const width = e.varbit ? `p.phv.varbitBits[${e.header}]` : String(e.width);
+      size += `${ifValid} bits += ${width};\n`;
+      const value = slotSource(e.slot, e.width);
+      write += `${ifValid} { ${bitWriter}(out, at, ${width}, ${value}); at += ${width}; }\n`;
+      continue;
     }
-    if (withPayload) out.set(p.payload, headerBytes);
-    return out;
-  };
-  return withPayload ? general : packedWhenValid(entries, general);
+    const codec = g.ref(codecs[e.header]);
+    size += `${ifValid} bits += ${codec}.byteLength(p.phv) * 8;\n`;
+    write += `${ifValid} { ${codec}.emitBits(p.phv, out, at); at += ${codec}.byteLength(p.phv) * 8; }\n`;
+  }
+  const payload = withPayload ? " + p.payload.length" : "";
+  const allocate = `const headerBytes = (bits + 7) >>> 3;\nconst out = new Uint8Array(headerBytes${payload});\n`;
+  const tail = withPayload ? "out.set(p.payload, headerBytes);\n" : "";
+  return `${size}${allocate}${write}${tail}return out;\n`;
 }
 
 /**
  * The usual input, fields of fixed width and constants: while every header they come from is
  * valid, the bytes are packed at constant offsets into one buffer reused from packet to packet
- * (a hash reads it at once and keeps nothing); the general builder otherwise.
+ * (a hash reads it at once and keeps nothing); the `general` builder (source) otherwise.
+ * Undefined for inputs with whole headers or varbit fields.
  */
-function packedWhenValid(entries: readonly Entry[], general: ByteBuilder): ByteBuilder {
+function packedWhenValid(
+  g: CodeGen,
+  entries: readonly Entry[],
+  general: string,
+): string | undefined {
   const items: PackItem[] = [];
   const headers = new Set<number>();
   for (const e of entries) {
-    if (e.kind === "header" || (e.kind === "field" && e.varbit)) return general;
+    if (e.kind === "header" || (e.kind === "field" && e.varbit)) return undefined;
     if (e.kind === "field") {
       headers.add(e.header);
       items.push({ width: e.width, src: slotSource(e.slot, e.width), slot: e.slot });
@@ -119,19 +137,15 @@ function packedWhenValid(entries: readonly Entry[], general: ByteBuilder): ByteB
   }
   const bits = items.reduce((n, item) => n + item.width, 0);
   const scratch = new Uint8Array((bits + 7) >>> 3);
-  const g = new CodeGen("hash_input");
   const valid = [...headers].map((h) => `V[${h}] === 1`).join(" && ") || "true";
   // Bits of a partial last byte are merged by writeBits: it starts from zero.
   const clear = bits % 8 === 0 ? "" : `o[${scratch.length - 1}] = 0;\n`;
-  const body = `${PHV_PRELUDE}if (!(${valid})) return ${g.ref(general)}(p);
-const o = ${g.ref(scratch)};
-${clear}${packCode(g, items, "o", "0", g.ref(new DataView(scratch.buffer)))}return o;
+  const buffer = g.ref(scratch);
+  const view = g.ref(new DataView(scratch.buffer));
+  return `if (!(${valid})) return ${general}(p);
+const o = ${buffer};
+${clear}${packCode(g, items, "o", "0", view)}return o;
 `;
-  return g.build<ByteBuilder>("p", body);
-}
-
-function fieldBits(phv: Phv, e: Extract<Entry, { kind: "field" }>): number {
-  return e.varbit ? (phv.varbitBits[e.header] as number) : e.width;
 }
 
 export interface Calculation {

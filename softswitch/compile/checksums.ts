@@ -7,7 +7,7 @@ import type { PacketState } from "../core/packet.js";
 import { truncate } from "../core/values.js";
 import { ProgramError, sourceOf } from "../program/errors.js";
 import { CodeGen, PHV_PRELUDE, slotSource } from "./codegen.js";
-import { asBool, boolSource, compileExpr, type ExprContext, NO_LOCALS } from "./expressions.js";
+import { asBool, compileExpr, type ExprContext, NO_LOCALS } from "./expressions.js";
 import type { Resources } from "./resources.js";
 
 export interface CompiledChecksums {
@@ -27,7 +27,7 @@ export function compileChecksums(res: Resources): CompiledChecksums {
     return {
       verify: spec.verify !== false,
       update: spec.update !== false,
-      cond: (g: CodeGen) => (cond ? boolSource(cond, g) : "true"),
+      cond: (g: CodeGen) => (cond ? cond.code(g) : "true"),
       output: outputNumber ?? output,
       target: slotSource(field.slot, field.width),
       width: field.width,

@@ -1,15 +1,16 @@
 /**
- * Load-time code generation: compiled constructs that can describe themselves as JavaScript
- * source are joined into one straight-line function per action, control or parser, built with
- * `new Function` once per program. Per packet that removes the closure call (and the megamorphic
- * call site) per expression node, and lets V8 optimise a whole control as one function.
+ * Load-time code generation, the one way the softswitch runs a program: every compiled construct
+ * (operand, operator, primitive, parser operation, table key) is JavaScript source, joined into
+ * one straight-line function per action, control, parser and deparser, built with `new Function`
+ * once per program. Per packet there is no closure call (nor megamorphic call site) per
+ * expression node, and V8 optimises a whole control as one function.
  *
  * Generated code sees these names: `p` (the PacketState), `l` (the action data), `v` and `w`
  * (the header vector's field values up to 53 bits and wider, `p.phv.values` and `.wide`) and
  * `V` (its validity flags, `p.phv.valid`).
- * Anything without source of its own is called as the closure it was compiled to, passed in as a
- * constant of the generated function, so every construct keeps exactly one implementation of its
- * semantics for the uncommon cases.
+ * What one expression or statement cannot say (per-packet stack elements, unions, varbit headers,
+ * table lookups and their counters and meters) is a call of a plain helper function, passed in as
+ * a constant of the generated function (`ref`): each construct has one implementation.
  */
 
 import { MAX_NUMBER_BITS } from "../core/values.js";
@@ -17,7 +18,7 @@ import { MAX_NUMBER_BITS } from "../core/values.js";
 /** Emits source for a construct, registering the constants it needs with `g`. */
 export type Code = (g: CodeGen) => string;
 
-/** The constants (closures, tables, arrays) generated code refers to, and the function builder. */
+/** The constants (helpers, tables, arrays) generated code refers to, and the function builder. */
 export class CodeGen {
   private readonly values: unknown[] = [];
 
@@ -54,8 +55,13 @@ export class CodeGen {
   }
 }
 
+/** Binds the names generated code uses for the header vector `phv` (source of a Phv). */
+export function vectorPrelude(phv: string): string {
+  return `const v = ${phv}.values, w = ${phv}.wide, V = ${phv}.valid;\n`;
+}
+
 /** The prelude every generated packet function starts with. */
-export const PHV_PRELUDE = "const v = p.phv.values, w = p.phv.wide, V = p.phv.valid;\n";
+export const PHV_PRELUDE = vectorPrelude("p.phv");
 
 /** Source of a field's place in generated code (`v` or `w` by its width, as Phv keeps it). */
 export function slotSource(slot: number, width: number): string {

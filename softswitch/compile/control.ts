@@ -3,28 +3,22 @@
  * conditionals.cpp) into one generated function (codegen.ts): conditionals become `if`s, the
  * bodies of actions run by keyless tables (p4c's `tbl_*` wrappers, most nodes a packet visits)
  * are inlined with their data as constants, and a node reached from one place only is emitted
- * in that place, so a packet runs long straight stretches of code. Tables with keys run their
- * lookup closure, which returns the next node.
+ * in that place, so a packet runs long straight stretches of code. A table's key is built and
+ * looked up in place; what follows a lookup (counters, meters, profiles, the action) is the
+ * table's `apply` helper, which returns the next node.
  */
 
 import { ActionProfile } from "../core/action-profile.js";
 import { type KeyField, MatchTable, type TableEntry } from "../core/match-table.js";
 import { Meter, type MicrosClock } from "../core/meters.js";
-import { type PacketState, readSlot, writeSlot } from "../core/packet.js";
+import { type PacketState, writeSlot } from "../core/packet.js";
 import { type FieldValue, hexstrValue, parseHexstr, truncate } from "../core/values.js";
 import { ProgramError, sourceOf } from "../program/errors.js";
 import type { PipelineSpec, TableSpec } from "../program/schema.js";
 import type { CompiledAction } from "./actions.js";
 import { compileHash } from "./calculations.js";
-import { type Code, CodeGen, PHV_PRELUDE, slotSource } from "./codegen.js";
-import {
-  asBool,
-  type BoolExpr,
-  boolSource,
-  compileExpr,
-  type ExprContext,
-  NO_LOCALS,
-} from "./expressions.js";
+import { type Code, CodeGen, literal, PHV_PRELUDE, slotSource } from "./codegen.js";
+import { asBool, type BoolExpr, compileExpr, type ExprContext, NO_LOCALS } from "./expressions.js";
 import type { Resources } from "./resources.js";
 
 /** An action with its data, as a table entry, default entry or profile member holds it. */
@@ -82,21 +76,17 @@ export interface CompiledPipeline {
   apply(p: PacketState): void;
 }
 
-type Node = (p: PacketState) => number;
-
 /** A node of the control graph as the generator sees it. */
 type GraphNode =
   | {
       kind: "table";
       state: TableState;
-      /** Lookup, action and next node, as a closure. */
-      general: Node;
+      /** Source of the lookup, the action and the next node, evaluating to the next node. */
+      code: Code;
       /** Next nodes the table can go to. */
       next: number[];
       /** Keyless table (no action profile): the default action's next node. */
       defaultNext?: (action: CompiledAction) => number;
-      /** Source evaluating to the next node (the same as `general`), for tables with keys. */
-      code?: Code;
       exits: boolean;
     }
   | { kind: "conditional"; cond: BoolExpr; next: [number, number] }
@@ -191,7 +181,7 @@ function generatePipeline(
     if (node.kind === "conditional") {
       const [t, f] = node.next;
       if (t === f) return goTo(t);
-      return `if (${boolSource(node.cond, g)}) {\n${goTo(t)}} else {\n${goTo(f)}}\n`;
+      return `if (${node.cond.code(g)}) {\n${goTo(t)}} else {\n${goTo(f)}}\n`;
     }
     if (node.kind === "call") {
       return `${inlineAction(g, node.action, g.ref([]))}${exitCheck(node.action.exits)}${goTo(node.next)}`;
@@ -206,9 +196,8 @@ function generatePipeline(
       const entries = g.ref(node.state.entries);
       code += `if (${entries}.entryCount === 0 && ${state}.defaultEntry === ${g.ref(d)}) {\n`;
       code += `${inlineAction(g, d.action, g.ref(d.data))}${t} = ${node.defaultNext(d.action)};\n`;
-      code += `} else ${t} = ${g.ref(node.general)}(p);\n`;
-    } else if (node.code) code += `${t} = ${node.code(g)};\n`;
-    else code += `${t} = ${g.ref(node.general)}(p);\n`;
+      code += `} else ${t} = ${node.code(g)};\n`;
+    } else code += `${t} = ${node.code(g)};\n`;
     return `${code}${exitCheck(node.exits)}${dispatch(t, successors(node))}`;
   };
   const cases = nodes
@@ -216,7 +205,7 @@ function generatePipeline(
     .filter((n) => labelled(n) && (n === init || (preds[n] as number) > 0))
     .map((n) => `case ${n}: {\n${emit(n)}}\n`);
   if (init < 0) return () => {};
-  // Conditions outside actions see no action data (closures called from here take `l`).
+  // Conditions outside actions see no action data.
   // `m`: the temporary of exact lookups (MatchTable.exactLookupSource).
   const body = `${PHV_PRELUDE}const l = ${g.ref(NO_LOCALS)};\nlet m;\nif (p.exited) return;\nlet n = ${init};\nL: for (;;) switch (n) {\n${cases.join("")}default: return;\n}\n`;
   return g.build<(p: PacketState) => void>("p", body);
@@ -312,28 +301,23 @@ function compileTable(
 ): GraphNode {
   const t = state.spec;
   const where = `table "${t.name}"`;
-  /** Each key field's value, as a closure and as source (codegen.ts). */
-  const keyParts = t.key.map((k): { fn: (p: PacketState) => FieldValue; code: Code } => {
+  /** Source of each key field's value (codegen.ts). */
+  const keyParts = t.key.map((k): Code => {
     if (k.match_type === "valid" || !Array.isArray(k.target)) {
       const header = res.layout.header(String(k.target), where).index;
-      return { fn: (p) => p.phv.valid[header] as number, code: () => `V[${header}]` };
+      return () => `V[${header}]`;
     }
     const [h, f] = k.target;
     if (f === "$valid$") {
       const header = res.layout.header(h, where).index;
-      return { fn: (p) => p.phv.valid[header] as number, code: () => `V[${header}]` };
+      return () => `V[${header}]`;
     }
     const field = res.layout.field(h, f, where);
-    const slot = field.slot;
-    const w = field.width;
-    if (!k.mask) {
-      return { fn: (p) => readSlot(p.phv, slot, w), code: () => slotSource(slot, w) };
-    }
-    const mask = parseHexstr(k.mask);
-    const fn = (p: PacketState) => truncate(BigInt(readSlot(p.phv, slot, w)) & mask, w);
-    return { fn, code: (g) => `${g.ref(fn)}(p)` };
+    const value = slotSource(field.slot, field.width);
+    if (!k.mask) return () => value;
+    const mask = literal(parseHexstr(k.mask));
+    return (g) => `${g.ref(truncate)}(BigInt(${value}) & ${mask}, ${field.width})`;
   });
-  const keyFns = keyParts.map((k) => k.fn);
   const hitMiss = "__HIT__" in t.next_tables;
   const nextHit = indexOf(t.next_tables.__HIT__);
   const nextMiss = hitMiss ? indexOf(t.next_tables.__MISS__) : indexOf(t.base_default_next);
@@ -351,7 +335,7 @@ function compileTable(
     : undefined;
   const meterPackets = meter?.type === "packets";
   const profile = state.profile;
-  const key: FieldValue[] = new Array(keyFns.length);
+  const key: FieldValue[] = new Array(keyParts.length);
 
   /** Resolves an entry action to the call to run (a profile member, or a selector's choice). */
   const resolve = (p: PacketState, a: EntryAction): ActionCall | undefined => {
@@ -384,30 +368,23 @@ function compileTable(
     call.action.run(p, call.data);
     return hitMiss ? nextMiss : (nextByAction[call.action.id] ?? nextMiss);
   };
-  const general: Node = (p) => {
-    for (let i = 0; i < keyFns.length; i++)
-      key[i] = (keyFns[i] as (p: PacketState) => FieldValue)(p);
-    return apply(p, state.entries.size > 0 ? state.entries.lookup(key) : undefined);
-  };
   const next = [nextMiss, ...t.action_ids.map((id) => nextByAction[id] ?? -1)];
   if (hitMiss) next.push(nextHit);
   const exits = [...state.actions.values()].some((a) => a.exits);
-  const node: GraphNode = { kind: "table", state, general, next, exits };
-  if (keyParts.length > 0) {
-    // The key built inline: exact keys in the table's composite form, others into `key`.
-    node.code = (g) => {
-      const entries = g.ref(state.entries);
-      const parts = keyParts.map((k) => k.code(g));
-      const lookup =
-        t.match_type === "exact"
-          ? state.entries.exactLookupSource(g.ref(state.entries.exactRoot), parts, "m")
-          : `(${parts.map((part, i) => `${g.ref(key)}[${i}] = ${part}`).join(", ")}, ${entries}.lookup(${g.ref(key)}))`;
-      return `${g.ref(apply)}(p, ${entries}.entryCount > 0 ? ${lookup} : undefined)`;
-    };
-  }
+  // The key built inline: exact keys in the table's composite form, others into `key`.
+  const code: Code = (g) => {
+    const entries = g.ref(state.entries);
+    const parts = keyParts.map((k) => k(g));
+    const lookup =
+      t.match_type === "exact" && parts.length > 0
+        ? state.entries.exactLookupSource(g.ref(state.entries.exactRoot), parts, "m")
+        : `(${[...parts.map((part, i) => `${g.ref(key)}[${i}] = ${part}`), `${entries}.lookup(${g.ref(key)})`].join(", ")})`;
+    return `${g.ref(apply)}(p, ${entries}.entryCount > 0 ? ${lookup} : undefined)`;
+  };
+  const node: GraphNode = { kind: "table", state, code, next, exits };
   // No key: p4c's wrappers for actions called outside a table (tbl_*). The default action and
-  // its next node are what the general path gives on a miss.
-  if (keyFns.length === 0 && !profile) {
+  // its next node are what a miss gives.
+  if (keyParts.length === 0 && !profile) {
     node.defaultNext = (action) => (hitMiss ? nextMiss : (nextByAction[action.id] ?? nextMiss));
   }
   return node;

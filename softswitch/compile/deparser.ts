@@ -6,7 +6,7 @@
 import type { HeaderLayout } from "../core/layout.js";
 import type { PacketState } from "../core/packet.js";
 import { ProgramError } from "../program/errors.js";
-import { compilePrimitives } from "./actions.js";
+import { compileBody } from "./actions.js";
 import type { CompiledChecksums } from "./checksums.js";
 import { CodeGen, PHV_PRELUDE } from "./codegen.js";
 import { NO_LOCALS } from "./expressions.js";
@@ -19,12 +19,12 @@ export function compileDeparser(res: Resources, checksums: CompiledChecksums): D
   const spec = res.program.spec.deparsers.find((d) => d.name === "deparser");
   if (!spec) throw new ProgramError('deparser "deparser"', "missing");
   const order = spec.order.map((name) => res.layout.header(name, `deparser "${spec.name}"`).index);
-  const primitives = compilePrimitives(spec.primitives ?? [], res, [], `deparser "${spec.name}"`);
+  const primitives = compileBody(spec.primitives ?? [], res, [], `deparser "${spec.name}"`);
   // One generated function: fixed-size headers are written field by field at constant offsets
   // from their start; headers with a varbit field go through their codec.
   const g = new CodeGen("deparser");
-  let size = `${g.ref(checksums.update)}(p);\n${g.ref(primitives)}(p, ${g.ref(NO_LOCALS)});\n`;
-  size += `${PHV_PRELUDE}const phv = p.phv;\nlet size = p.payloadLength;\n`;
+  let size = `${g.ref(checksums.update)}(p);\n${PHV_PRELUDE}const l = ${g.ref(NO_LOCALS)};\n`;
+  size += `{\n${primitives.code(g)}}\nconst phv = p.phv;\nlet size = p.payloadLength;\n`;
   let write = "let at = 0;\n";
   for (const i of order) {
     const header = res.layout.headers[i] as HeaderLayout;

@@ -1,12 +1,14 @@
 /**
  * Header (de)serialisation between packet bytes and the header vector, compiled per header type:
- * byte-aligned fields read and write whole bytes; others go through the bit helpers.
+ * source for the generated parser and deparser (byte-aligned fields read and written as whole
+ * bytes, others through the bit helpers), and a codec per header for what is chosen per packet
+ * (stack elements, varbit headers, whole headers in hash inputs).
  */
 
 import type { HeaderLayout } from "../core/layout.js";
 import { type Phv, readSlot, writeSlot } from "../core/packet.js";
-import { type FieldValue, readBits, truncate, writeBits } from "../core/values.js";
-import { type CodeGen, slotSource } from "./codegen.js";
+import { readBits, truncate, writeBits } from "../core/values.js";
+import { CodeGen, slotSource, vectorPrelude } from "./codegen.js";
 
 export interface HeaderCodec {
   /** Size in bytes of the header as it is now (fixed part + current varbit length). */
@@ -19,119 +21,45 @@ export interface HeaderCodec {
   emitBits(phv: Phv, out: Uint8Array, bitOffset: number): void;
 }
 
-type Reader = (bytes: Uint8Array, at: number) => FieldValue;
-
-function readerFor(bitOffset: number, width: number): Reader {
-  if ((bitOffset & 7) === 0 && (width & 7) === 0 && width <= 48) {
-    const start = bitOffset >>> 3;
-    const n = width >>> 3;
-    return (bytes, at) => {
-      let v = 0;
-      const base = at + start;
-      for (let i = 0; i < n; i++) v = v * 256 + (bytes[base + i] as number);
-      return v;
-    };
-  }
-  return (bytes, at) => readBits(bytes, at * 8 + bitOffset, width);
-}
-
-type Writer = (out: Uint8Array, at: number, value: FieldValue) => void;
-
-/** Byte-aligned fields of whole bytes are stored directly, wider than 32 bits in two parts. */
-function writerFor(bitOffset: number, width: number): Writer {
-  if ((bitOffset & 7) === 0 && (width & 7) === 0 && width <= 48) {
-    const start = bitOffset >>> 3;
-    const n = width >>> 3;
-    if (n <= 4) {
-      return (out, at, value) => {
-        const v = value as number;
-        const base = at + start;
-        for (let i = n - 1, shift = 0; i >= 0; i--, shift += 8) out[base + i] = v >>> shift;
-      };
-    }
-    return (out, at, value) => {
-      const v = value as number;
-      const base = at + start;
-      const low = v >>> 0;
-      const high = Math.floor(v / 0x100000000);
-      for (let i = n - 1, shift = 0; i >= n - 4; i--, shift += 8) out[base + i] = low >>> shift;
-      for (let i = n - 5, shift = 0; i >= 0; i--, shift += 8) out[base + i] = high >>> shift;
-    };
-  }
-  return (out, at, value) => writeBits(out, at * 8 + bitOffset, width, value);
-}
-
 export function compileHeaderCodec(header: HeaderLayout): HeaderCodec {
   const fixedBytes = header.fixedBits >>> 3;
   const index = header.index;
+  /** Field after field at their widths now (a varbit field's current length), from any bit. */
+  const emitBits = (phv: Phv, out: Uint8Array, bitOffset: number) => {
+    let bit = bitOffset;
+    for (const f of header.fields) {
+      const width = f.varbit ? (phv.varbitBits[index] as number) : f.width;
+      if (width > 0) writeBits(out, bit, width, readSlot(phv, f.slot, f.width));
+      bit += width;
+    }
+  };
+  const emit = (phv: Phv, out: Uint8Array, offset: number) => emitBits(phv, out, offset * 8);
   if (header.varbitSlot < 0) {
-    let bit = 0;
-    const fields = header.fields.map((f) => {
-      const entry = {
-        slot: f.slot,
-        width: f.width,
-        bitOffset: bit,
-        read: readerFor(bit, f.width),
-        write: writerFor(bit, f.width),
-      };
-      bit += f.width;
-      return entry;
-    });
-    return {
-      byteLength: () => fixedBytes,
-      extract(phv, bytes, offset) {
-        for (let i = 0; i < fields.length; i++) {
-          const f = fields[i] as (typeof fields)[number];
-          writeSlot(phv, f.slot, f.width, f.read(bytes, offset));
-        }
-        phv.valid[index] = 1;
-      },
-      emit(phv, out, offset) {
-        for (let i = 0; i < fields.length; i++) {
-          const f = fields[i] as (typeof fields)[number];
-          f.write(out, offset, readSlot(phv, f.slot, f.width));
-        }
-      },
-      emitBits(phv, out, bitOffset) {
-        for (const f of fields) {
-          writeBits(out, bitOffset + f.bitOffset, f.width, readSlot(phv, f.slot, f.width));
-        }
-      },
-    };
+    // The parser's own extraction code (extractCode), as a function of its own.
+    const g = new CodeGen(`extract_${header.name}`);
+    const extract = g.build<HeaderCodec["extract"]>(
+      "phv, d, at",
+      `${vectorPrelude("phv")}${extractCode(g, header, "d", "at")}`,
+    );
+    return { byteLength: () => fixedBytes, extract, emit, emitBits };
   }
   // With a varbit field, offsets after it depend on its current length.
   const varbitMaxWidth = header.fields.find((f) => f.varbit)?.width ?? 0;
-  const layout = (phv: Phv) => {
-    const vbits = phv.varbitBits[index] as number;
-    return header.fields.map((f) => ({
-      slot: f.slot,
-      width: f.varbit ? vbits : f.width,
-      /** The width the value is held at (a varbit field's maximum). */
-      storage: f.width,
-    }));
-  };
-  const emitAt = (phv: Phv, out: Uint8Array, bitOffset: number) => {
-    let bit = bitOffset;
-    for (const f of layout(phv)) {
-      if (f.width > 0) writeBits(out, bit, f.width, readSlot(phv, f.slot, f.storage));
-      bit += f.width;
-    }
-  };
   return {
     byteLength: (phv) => fixedBytes + ((phv.varbitBits[index] as number) >>> 3),
     extract(phv, bytes, offset, varbitBits) {
       phv.varbitBits[index] = varbitBits;
       let bit = offset * 8;
-      for (const f of layout(phv)) {
-        const isVarbit = f.slot === header.varbitSlot;
-        const v = f.width > 0 ? readBits(bytes, bit, f.width) : 0;
-        writeSlot(phv, f.slot, f.storage, isVarbit ? truncate(v, varbitMaxWidth) : v);
-        bit += f.width;
+      for (const f of header.fields) {
+        const width = f.varbit ? varbitBits : f.width;
+        const v = width > 0 ? readBits(bytes, bit, width) : 0;
+        writeSlot(phv, f.slot, f.width, f.varbit ? truncate(v, varbitMaxWidth) : v);
+        bit += width;
       }
       phv.valid[index] = 1;
     },
-    emit: (phv, out, offset) => emitAt(phv, out, offset * 8),
-    emitBits: emitAt,
+    emit,
+    emitBits,
   };
 }
 

@@ -1,38 +1,28 @@
 /**
- * Compiles the parser (bm_sim parser.cpp). A parser error stops parsing and is recorded for
+ * Compiles the parser (bm_sim parser.cpp) into one generated function (codegen.ts). A parser error stops parsing and is recorded for
  * standard_metadata.parser_error; it does not drop the packet (simple_switch still runs ingress).
  * Headers extracted before the error stay valid; the unparsed bytes become the payload.
  */
 
-import type { FieldSlot } from "../core/layout.js";
-import { type PacketState, writeSlot } from "../core/packet.js";
-import {
-  type FieldValue,
-  MAX_NUMBER_BITS,
-  parseHexstr,
-  readBits,
-  truncate,
-} from "../core/values.js";
+import type { HeaderLayout } from "../core/layout.js";
+import type { PacketState } from "../core/packet.js";
+import { MAX_NUMBER_BITS, parseHexstr, readBits } from "../core/values.js";
 import { ProgramError, sourceOf, UnsupportedConstructError } from "../program/errors.js";
 import type { ParserOp, ParseState, PrimitiveCall, Transition } from "../program/schema.js";
-import { compileBody, compilePrimitives, storeCode } from "./actions.js";
-import { type Code, CodeGen, PHV_PRELUDE } from "./codegen.js";
+import { compileBody, storeCode } from "./actions.js";
+import { type Code, CodeGen, literal, PHV_PRELUDE } from "./codegen.js";
 import {
   asBool,
-  type BoolFn,
   bigSource,
-  boolSource,
-  compileBool,
   compileData,
   compileExpr,
   type DataExpr,
   dataExpr,
   type ExprContext,
   NO_LOCALS,
-  type NumFn,
   numSource,
 } from "./expressions.js";
-import { extractCode, type HeaderCodec } from "./headers.js";
+import { extractCode } from "./headers.js";
 import type { Resources } from "./resources.js";
 
 /** bmv2's core parser errors, added after the program's own when the program lacks them. */
@@ -47,18 +37,6 @@ const CORE_ERRORS = [
 ] as const;
 type CoreError = (typeof CORE_ERRORS)[number];
 
-/** Thrown inside the compiled parser only; carries the error code to record. */
-class ParseFault {
-  constructor(readonly code: number) {}
-}
-
-interface Cursor {
-  data: Uint8Array;
-  pos: number;
-}
-
-type Op = (p: PacketState, c: Cursor) => void;
-
 /** Parse value sets: keys in the transition-key format (byte-padded fields), set by the control plane. */
 export class ValueSet {
   readonly values = new Set<bigint>();
@@ -72,14 +50,6 @@ export interface CompiledParser {
   parse(p: PacketState): void;
   errorCodes: ReadonlyMap<string, number>;
   valueSets: ReadonlyMap<string, ValueSet>;
-}
-
-interface CompiledState {
-  ops: Op[];
-  /** Returns the next state index, or -1 to accept. */
-  next: (p: PacketState, c: Cursor) => number;
-  /** The state as source of the generated parser, when every operation has one. */
-  code?: Code;
 }
 
 export function errorCodeMap(res: Resources): Map<string, number> {
@@ -113,36 +83,23 @@ export function compileParser(
 
 /**
  * The parser as one generated function: a loop over a switch on the state, with the cursor in
- * a local. A state without source runs its closures on a cursor object, which may throw a
- * ParseFault as before.
+ * a local (names the states' source uses: `d` the frame, `len` its length, `pos` the cursor,
+ * `err` the error code; a fault sets `err` and leaves the loop `S`).
  */
 function generateParser(
-  states: readonly CompiledState[],
+  states: readonly Code[],
   init: number,
   noError: number,
   verifyChecksums: (p: PacketState) => void,
 ): (p: PacketState) => void {
   const g = new CodeGen("parser");
-  const cases = states.map((state, i) => {
-    if (state.code) return `case ${i}: {\n${state.code(g)}}\n`;
-    const run = (p: PacketState, c: Cursor) => {
-      for (let k = 0; k < state.ops.length; k++) (state.ops[k] as Op)(p, c);
-      return state.next(p, c);
-    };
-    return `case ${i}: {\nif (c === null) c = { data: d, pos: 0 };\nc.pos = pos;\ns = ${g.ref(run)}(p, c);\npos = c.pos;\ncontinue S;\n}\n`;
-  });
+  const cases = states.map((state, i) => `case ${i}: {\n${state(g)}}\n`);
   const body = `${PHV_PRELUDE}const l = ${g.ref(NO_LOCALS)};
 p.checksumError = false;
 const d = p.frame, len = d.length;
-let pos = 0, err = ${noError}, s = ${init}, c = null;
-try {
+let pos = 0, err = ${noError}, s = ${init};
 S: while (s >= 0) switch (s) {
 ${cases.join("")}default: s = -1;
-}
-} catch (fault) {
-if (!(fault instanceof ${g.ref(ParseFault)})) throw fault;
-err = fault.code;
-if (c !== null) pos = c.pos;
 }
 p.parserError = err;
 p.payloadFrom = d;
@@ -152,166 +109,63 @@ ${g.ref(verifyChecksums)}(p);
   return g.build<(p: PacketState) => void>("p", body);
 }
 
+/** Source recording the parser error `name` and leaving the parse loop. */
+type Fault = (name: CoreError) => string;
+
 function compileState(
   spec: ParseState,
   res: Resources,
   stateIndex: Map<string, number>,
   code: (name: CoreError) => number,
   valueSets: Map<string, ValueSet>,
-): CompiledState {
+): Code {
   const where = `parse state "${spec.name}"`;
-  // Lookahead reads relative to the cursor of the running state; bound at each call.
-  let current: Cursor = { data: new Uint8Array(0), pos: 0 };
+  // Lookahead reads the bits after the cursor as they are when it is evaluated.
   const lookahead = (bitOffset: number, width: number): DataExpr => {
-    const read = () => readBits(current.data, current.pos * 8 + bitOffset, width);
-    return width <= MAX_NUMBER_BITS
-      ? dataExpr(width, true, () => read() as number, undefined)
-      : dataExpr(width, true, undefined, () => read() as bigint);
+    const read: Code = (g) => `${g.ref(readBits)}(d, pos * 8 + ${bitOffset}, ${width})`;
+    return dataExpr(width, true, width <= MAX_NUMBER_BITS ? { num: read } : { big: read });
   };
   const ctx: ExprContext = {
     layout: res.layout,
     where,
     source: sourceOf(spec),
     lookahead,
-    registerReader: (name) => {
-      const reg = res.registers.get(name);
-      if (!reg) throw new ProgramError(where, `unknown register array "${name}"`);
-      return { width: reg.width, read: (i) => reg.read(i) };
-    },
+    registers: res.registers,
   };
+  const fault: Fault = (name) => `{ err = ${code(name)}; break S; }`;
   const ops = spec.parser_ops.map((op, i) =>
-    compileOp(op, { ...ctx, where: `parser op ${i} (${op.op}) in ${where}` }, res, code),
+    opCode(op, { ...ctx, where: `parser op ${i} (${op.op}) in ${where}` }, res, fault),
   );
-  const bind: Op = (_p, c) => {
-    current = c;
-  };
-  const transitions = compileTransitions(spec, ctx, stateIndex, valueSets);
-  const next = transitions.next;
-  const state: CompiledState = {
-    ops: [bind, ...ops],
-    next: (p, c) => {
-      current = c;
-      return next(p, c);
-    },
-  };
-  // Lookahead reads the cursor through `current`, which generated code does not keep: a state
-  // using it runs as closures.
-  if (transitions.code && !JSON.stringify(spec).includes('"lookahead"')) {
-    const opCodes = spec.parser_ops.map((op, i) =>
-      opCode(op, { ...ctx, where: `parser op ${i} (${op.op}) in ${where}` }, res, code),
-    );
-    if (opCodes.every((c) => c !== undefined)) {
-      const transition = transitions.code;
-      state.code = (g) => opCodes.map((c) => (c as Code)(g)).join("") + transition(g);
-    }
-  }
-  return state;
+  const transition = compileTransitions(spec, ctx, stateIndex, valueSets);
+  return (g) => ops.map((c) => c(g)).join("") + transition(g);
 }
 
-/**
- * Source for a parser operation inside the generated parser (names: `d` the frame, `len` its
- * length, `pos` the cursor, `err` the error code; a fault sets `err` and leaves the loop `S`).
- * Undefined for operations that run as closures.
- */
-function opCode(
-  op: ParserOp,
-  ctx: ExprContext,
-  res: Resources,
-  code: (name: CoreError) => number,
-): Code | undefined {
-  const params = op.parameters as { type?: string; value?: unknown }[];
-  const tooShort = code("PacketTooShort");
-  const need = (bytes: number) => `if (len - pos < ${bytes}) { err = ${tooShort}; break S; }\n`;
-  switch (op.op) {
-    case "extract": {
-      const target = params[0] ?? {};
-      if (target.type !== "regular") return undefined;
-      const header = res.layout.header(String(target.value), ctx.where);
-      if (header.varbitSlot >= 0) return undefined;
-      const bytes = header.fixedBits >>> 3;
-      return (g) => `${need(bytes)}${extractCode(g, header, "d", "pos")}pos += ${bytes};\n`;
-    }
-    case "set": {
-      const [dst, src] = params;
-      const [h, f] = (dst?.value ?? []) as [string, string];
-      const field = res.layout.field(h, f, ctx.where);
-      return storeCode(field.slot, field.width, compileData(src, ctx));
-    }
-    case "verify": {
-      const cond = asBool(compileExpr(params[0], ctx), ctx);
-      const error = compileData(params[1], ctx);
-      return (g) =>
-        `if (!${boolSource(cond, g)}) { err = Number(${bigSource(error, g)}); break S; }\n`;
-    }
-    case "shift":
-    case "advance": {
-      const raw: unknown = op.parameters[0];
-      if (typeof raw !== "number") return undefined;
-      const bytes = op.op === "advance" ? raw / 8 : raw;
-      return () => `${need(bytes)}pos += ${bytes};\n`;
-    }
-    case "primitive": {
-      const { code } = compileBody([params[0] as unknown as PrimitiveCall], res, [], ctx.where);
-      return (g) => `{\n${code(g)}}\n`;
-    }
-    default:
-      return undefined;
-  }
+/** Source of a bounds check: at least `bytes` (source) left after the cursor. */
+function need(bytes: string | number, fault: Fault): string {
+  return `if (len - pos < ${bytes}) ${fault("PacketTooShort")}\n`;
 }
 
-function compileOp(
-  op: ParserOp,
-  ctx: ExprContext,
-  res: Resources,
-  code: (name: CoreError) => number,
-): Op {
+/** Source for one parser operation inside the generated parser. */
+function opCode(op: ParserOp, ctx: ExprContext, res: Resources, fault: Fault): Code {
   const params = op.parameters as { type?: string; value?: unknown }[];
-  const tooShort = code("PacketTooShort");
-  const lengthExpr = op.op === "extract_VL" ? compileData(params[1], ctx).big : undefined;
-  /** Extracts into element `next` of a stack (headers in stack order), then advances `next`. */
-  const extractToStack = (
-    headers: readonly number[],
-    counters: (p: PacketState) => Int32Array,
-    index: number,
-  ): Op => {
-    const first = res.layout.headers[headers[0] ?? -1];
-    if (!first) throw new ProgramError(ctx.where, "empty stack");
-    const outOfBounds = code("StackOutOfBounds");
-    const inner = extractInto(
-      (p) => headers[counters(p)[index] as number] as number,
-      undefined,
-      first.fixedBits,
-      first.maxBytes,
-      lengthExpr,
-      code,
-      res.codecs,
-    );
-    return (p, c) => {
-      const next = counters(p);
-      if ((next[index] as number) >= headers.length) throw new ParseFault(outOfBounds);
-      inner(p, c);
-      next[index] = (next[index] as number) + 1;
-    };
-  };
   switch (op.op) {
     case "extract":
     case "extract_VL": {
       const target = params[0] ?? {};
+      const length = op.op === "extract_VL" ? compileData(params[1], ctx) : undefined;
       if (target.type === "regular") {
         const header = res.layout.header(String(target.value), ctx.where);
-        const codec = res.codecs[header.index] as HeaderCodec;
-        return extractInto(
-          () => header.index,
-          codec,
-          header.fixedBits,
-          header.maxBytes,
-          lengthExpr,
-          code,
-        );
+        if (header.varbitSlot >= 0 || length) {
+          return (g) => extractVarying(g, String(header.index), header, length, res, fault);
+        }
+        const bytes = header.fixedBits >>> 3;
+        return (g) =>
+          `${need(bytes, fault)}${extractCode(g, header, "d", "pos")}pos += ${bytes};\n`;
       }
       if (target.type === "stack") {
         const stack = res.layout.stack(String(target.value), ctx.where);
-        return extractToStack(stack.headers, (p) => p.phv.stackNext, stack.index);
+        const next = `p.phv.stackNext[${stack.index}]`;
+        return extractToStack(stack.headers, next, length, ctx, res, fault);
       }
       if (target.type === "union_stack") {
         // [union stack, member]: the member of the stack's next union (bmv2 ParserOpExtractUnionStack).
@@ -323,113 +177,113 @@ function compileOp(
           throw new ProgramError(ctx.where, `union stack "${stackName}" has no member "${member}"`);
         }
         const headers = unions.map((u) => u?.members[offset]?.header ?? -1);
-        return extractToStack(headers, (p) => p.phv.unionStackNext, stack.index);
+        const next = `p.phv.unionStackNext[${stack.index}]`;
+        return extractToStack(headers, next, length, ctx, res, fault);
       }
       throw new UnsupportedConstructError(
         ctx.where,
         `extract to "${target.type}" is not supported`,
-        {
-          source: ctx.source,
-        },
+        { source: ctx.source },
       );
     }
     case "set": {
       const [dst, src] = params;
       const [h, f] = (dst?.value ?? []) as [string, string];
-      const field: FieldSlot = res.layout.field(h, f, ctx.where);
-      const value = compileData(src, ctx);
-      const isLookahead = src?.type === "lookahead";
-      const lookaheadBits = isLookahead ? ((src?.value as number[] | undefined)?.[1] ?? 0) : 0;
-      const nbytes = (lookaheadBits + 7) >>> 3;
-      const w = field.width;
-      const slot = field.slot;
-      const big = value.big;
-      return (p, c) => {
-        if (isLookahead && c.data.length - c.pos < nbytes) throw new ParseFault(tooShort);
-        writeSlot(p.phv, slot, w, truncate(big(p, NO_LOCALS), w));
-      };
+      const field = res.layout.field(h, f, ctx.where);
+      const store = storeCode(field.slot, field.width, compileData(src, ctx));
+      if (src?.type !== "lookahead") return store;
+      // Setting from a lookahead needs the bytes it reads.
+      const bits = (src.value as number[] | undefined)?.[1] ?? 0;
+      return (g) => `${need((bits + 7) >>> 3, fault)}${store(g)}`;
     }
     case "verify": {
-      const cond: BoolFn = compileBool(params[0], ctx);
-      const error = compileData(params[1], ctx).big;
-      return (p) => {
-        if (!cond(p, NO_LOCALS)) throw new ParseFault(Number(error(p, NO_LOCALS)));
-      };
+      const cond = asBool(compileExpr(params[0], ctx), ctx);
+      const error = compileData(params[1], ctx);
+      return (g) => `if (!${cond.code(g)}) { err = Number(${bigSource(error, g)}); break S; }\n`;
     }
     case "shift":
     case "advance": {
-      const invalid = code("ParserInvalidArgument");
       const inBits = op.op === "advance";
       const raw: unknown = op.parameters[0];
       if (typeof raw === "number") {
         const bytes = inBits ? raw / 8 : raw;
-        return (_p, c) => {
-          if (c.data.length - c.pos < bytes) throw new ParseFault(tooShort);
-          c.pos += bytes;
-        };
+        return () => `${need(bytes, fault)}pos += ${bytes};\n`;
       }
-      const amount = compileData(raw, ctx).big;
-      return (p, c) => {
-        const n = Number(amount(p, NO_LOCALS));
-        if (inBits && n % 8 !== 0) throw new ParseFault(invalid);
-        const bytes = inBits ? n / 8 : n;
-        if (c.data.length - c.pos < bytes) throw new ParseFault(tooShort);
-        c.pos += bytes;
+      const amount = compileData(raw, ctx);
+      return (g) => {
+        const n = g.local("n");
+        const bytes = g.local("bytes");
+        let out = `const ${n} = Number(${bigSource(amount, g)});\n`;
+        if (inBits) out += `if (${n} % 8 !== 0) ${fault("ParserInvalidArgument")}\n`;
+        out += `const ${bytes} = ${inBits ? `${n} / 8` : n};\n`;
+        return `${out}${need(bytes, fault)}pos += ${bytes};\n`;
       };
     }
     case "primitive": {
-      const call = params[0] as unknown as PrimitiveCall;
-      const run = compilePrimitives([call], res, [], ctx.where);
-      return (p) => run(p, NO_LOCALS);
+      const { code } = compileBody([params[0] as unknown as PrimitiveCall], res, [], ctx.where);
+      return (g) => `{\n${code(g)}}\n`;
     }
     default:
       throw new UnsupportedConstructError(
         ctx.where,
         `parser operation "${op.op}" is not supported`,
-        {
-          source: ctx.source,
-        },
+        { source: ctx.source },
       );
   }
 }
 
-/** Extracts into a header chosen per packet (a fixed header, or the next stack element). */
-function extractInto(
-  headerOf: (p: PacketState) => number,
-  fixedCodec: HeaderCodec | undefined,
-  fixedBits: number,
-  maxBytes: number,
-  lengthExpr: ((p: PacketState, l: readonly FieldValue[]) => bigint) | undefined,
-  code: (name: CoreError) => number,
-  codecs?: readonly HeaderCodec[],
-): Op {
-  const tooShort = code("PacketTooShort");
-  const headerTooShort = code("HeaderTooShort");
-  const invalid = code("ParserInvalidArgument");
-  const fixedBytes = fixedBits >>> 3;
-  return (p, c) => {
-    const index = headerOf(p);
-    const codec = fixedCodec ?? (codecs?.[index] as HeaderCodec);
-    let varbits = 0;
-    if (lengthExpr) {
-      varbits = Number(lengthExpr(p, NO_LOCALS));
-      if (varbits % 8 !== 0) throw new ParseFault(invalid);
-    }
-    const bytes = fixedBytes + varbits / 8;
-    if (c.data.length - c.pos < bytes) throw new ParseFault(tooShort);
-    if (lengthExpr && maxBytes !== 0 && maxBytes < bytes) throw new ParseFault(headerTooShort);
-    codec.extract(p.phv, c.data, c.pos, varbits);
-    c.pos += bytes;
+/** Extracts into element `next` of a stack (headers in stack order), then advances `next`. */
+function extractToStack(
+  headers: readonly number[],
+  next: string,
+  length: DataExpr | undefined,
+  ctx: ExprContext,
+  res: Resources,
+  fault: Fault,
+): Code {
+  const first = res.layout.headers[headers[0] ?? -1];
+  if (!first) throw new ProgramError(ctx.where, "empty stack");
+  return (g) => {
+    const i = g.local("i");
+    const into = extractVarying(g, `${g.ref(headers)}[${i}]`, first, length, res, fault);
+    return `{\nconst ${i} = ${next};\nif (${i} >= ${headers.length}) ${fault("StackOutOfBounds")}\n${into}${next} = ${i} + 1;\n}\n`;
   };
 }
 
-/** Builds the transition key (byte-padded fields concatenated) and matches the transitions. */
+/**
+ * Source extracting through the header's codec the header whose index `header` gives (all
+ * candidates of the type of `type`), with a varbit field as long as `length` (bits) says.
+ */
+function extractVarying(
+  g: CodeGen,
+  header: string,
+  type: HeaderLayout,
+  length: DataExpr | undefined,
+  res: Resources,
+  fault: Fault,
+): string {
+  const bytes = g.local("bytes");
+  let out = "";
+  let varbits = "0";
+  if (length) {
+    varbits = g.local("varbits");
+    out += `const ${varbits} = Number(${bigSource(length, g)});\n`;
+    out += `if (${varbits} % 8 !== 0) ${fault("ParserInvalidArgument")}\n`;
+  }
+  out += `const ${bytes} = ${type.fixedBits >>> 3} + ${varbits} / 8;\n${need(bytes, fault)}`;
+  if (length && type.maxBytes !== 0) {
+    out += `if (${type.maxBytes} < ${bytes}) ${fault("HeaderTooShort")}\n`;
+  }
+  return `${out}${g.ref(res.codecs)}[${header}].extract(p.phv, d, pos, ${varbits});\npos += ${bytes};\n`;
+}
+
+/** Source matching the transition key (byte-padded fields concatenated) against the transitions. */
 function compileTransitions(
   spec: ParseState,
   ctx: ExprContext,
   stateIndex: Map<string, number>,
   valueSets: Map<string, ValueSet>,
-): Transitions {
+): Code {
   const target = (t: Transition) =>
     t.next_state === null ? -1 : (stateIndex.get(t.next_state) as number);
   if (spec.transition_key.length === 0) {
@@ -437,7 +291,7 @@ function compileTransitions(
       (t) => (t.type ?? "default") === "default" || t.value === "default",
     );
     const to = fallback ? target(fallback) : -1;
-    return { next: () => to, code: () => `s = ${to}; continue S;\n` };
+    return () => `s = ${to}; continue S;\n`;
   }
   const parts = spec.transition_key.map((k) => {
     const expr = compileData(k, ctx);
@@ -449,56 +303,49 @@ function compileTransitions(
       throw new UnsupportedConstructError(
         ctx.where,
         `transition key of type "${k.type}" is not supported`,
-        {
-          source: ctx.source,
-        },
+        { source: ctx.source },
       );
     }
-    return { expr, shift: BigInt(((width + 7) >>> 3) * 8) };
+    return { expr, shift: ((width + 7) >>> 3) * 8 };
   });
   const numberKey = compileNumberTransitions(spec, parts, target);
   if (numberKey) return numberKey;
-  const key = (p: PacketState): bigint => {
-    let acc = 0n;
-    for (const part of parts)
-      acc = (acc << part.shift) | BigInt.asUintN(Number(part.shift), part.expr.big(p, NO_LOCALS));
-    return acc;
-  };
-  const cases = spec.transitions.map((t) => {
-    const to = target(t);
-    const mask = t.mask ? parseHexstr(t.mask) : undefined;
-    if (t.type === "parse_vset") {
-      const set = valueSets.get(String(t.value)) as ValueSet;
-      return (k: bigint) => {
-        for (const v of set.values)
-          if ((mask === undefined ? v : v & mask) === (mask === undefined ? k : k & mask))
-            return to;
-        return undefined;
-      };
-    }
-    if (t.type === "default" || t.value === "default" || t.value === null) return () => to;
-    const value = parseHexstr(t.value);
-    if (mask === undefined) return (k: bigint) => (k === value ? to : undefined);
-    const masked = value & mask;
-    return (k: bigint) => ((k & mask) === masked ? to : undefined);
-  });
-  return {
-    next: (p) => {
-      const k = key(p);
-      for (const c of cases) {
-        const to = c(k);
-        if (to !== undefined) return to;
+  return (g) => {
+    const k = g.local("key");
+    const key = parts.reduce(
+      (acc, part) =>
+        `((${acc} << ${part.shift}n) | BigInt.asUintN(${part.shift}, ${bigSource(part.expr, g)}))`,
+      "0n",
+    );
+    let out = `const ${k} = ${key};\n`;
+    for (const t of spec.transitions) {
+      const to = target(t);
+      const go = `{ s = ${to}; continue S; }\n`;
+      const mask = t.mask ? parseHexstr(t.mask) : undefined;
+      if (t.type === "parse_vset") {
+        const set = g.ref(valueSets.get(String(t.value)));
+        const m = mask === undefined ? "undefined" : literal(mask);
+        out += `if (${g.ref(inValueSet)}(${set}, ${k}, ${m})) ${go}`;
+      } else if (t.type === "default" || t.value === "default" || t.value === null) {
+        return `${out}${go}`; // later transitions are unreachable
+      } else {
+        const value = parseHexstr(t.value);
+        out +=
+          mask === undefined
+            ? `if (${k} === ${literal(value)}) ${go}`
+            : `if ((${k} & ${literal(mask)}) === ${literal(value & mask)}) ${go}`;
       }
-      return -1;
-    },
+    }
+    return `${out}s = -1; continue S;\n`;
   };
 }
 
-/** A state's transition function, and its source when it has one (codegen.ts). */
-interface Transitions {
-  next: (p: PacketState, c: Cursor) => number;
-  /** Sets `s` to the next state and continues the loop `S` of the generated parser. */
-  code?: Code;
+/** Whether a value set holds the key (both under the transition's mask, when it has one). */
+function inValueSet(set: ValueSet, key: bigint, mask: bigint | undefined): boolean {
+  for (const v of set.values) {
+    if (mask === undefined ? v === key : (v & mask) === (key & mask)) return true;
+  }
+  return false;
 }
 
 /**
@@ -509,10 +356,10 @@ interface Transitions {
  */
 function compileNumberTransitions(
   spec: ParseState,
-  parts: { expr: ReturnType<typeof compileData>; shift: bigint }[],
+  parts: { expr: DataExpr; shift: number }[],
   target: (t: Transition) => number,
-): Transitions | undefined {
-  const widths = parts.map((part) => Number(part.shift));
+): Code | undefined {
+  const widths = parts.map((part) => part.shift);
   if (
     parts.some(
       (part, i) =>
@@ -525,7 +372,6 @@ function compileNumberTransitions(
     return undefined;
   }
   if (spec.transitions.some((t) => t.type === "parse_vset")) return undefined;
-  const nums = parts.map((part) => part.expr.num as NumFn);
   const totalBits = widths.reduce((n, w) => n + w, 0);
   const limit = 1n << BigInt(totalBits);
   /** Per transition: for each part, its mask and masked value (int32 masks). */
@@ -551,14 +397,7 @@ function compileNumberTransitions(
     }
     cases.push({ masks, values, to: target(t) });
   }
-  const next = (p: PacketState) => {
-    const key = nums.map((num) => num(p, NO_LOCALS));
-    for (const c of cases) {
-      if (key.every((k, i) => (k & (c.masks[i] as number)) >>> 0 === c.values[i])) return c.to;
-    }
-    return fallback;
-  };
-  const code: Code = (g) => {
+  return (g) => {
     const keys = parts.map(() => g.local("k"));
     let out = parts.map((part, i) => `const ${keys[i]} = ${numSource(part.expr, g)};\n`).join("");
     for (const c of cases) {
@@ -570,5 +409,4 @@ function compileNumberTransitions(
     }
     return `${out}s = ${fallback}; continue S;\n`;
   };
-  return { next, code };
 }

@@ -1,6 +1,6 @@
 /**
  * bmv2 JSON constructs p4c never emits but bmv2 runs (JSON_format.md): direct action calls,
- * `/` and `%`, union copies and union stack accesses, `==u`; and extern instances, which
+ * `/` and `%`, union copies and union stack accesses, `==u`, `valid_union`; and extern instances, which
  * simple_switch has no types for, rejected at load with their place named. The programs are
  * written here in bmv2 JSON; expected frames by hand.
  */
@@ -8,26 +8,18 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { UnsupportedConstructError } from "../../softswitch/program/errors.js";
 import { SimpleSwitch } from "../../softswitch/v1model/switch.js";
-
-const field = (h: string, f: string) => ({ type: "field", value: [h, f] });
-const hex = (value: string) => ({ type: "hexstr", value });
-const expr = (op: string, left: unknown, right: unknown) => ({
-  type: "expression",
-  value: { op, left, right },
-});
-const assign = (dst: unknown, src: unknown) => ({ op: "assign", parameters: [dst, src] });
-
-const standardMetadata = {
-  name: "standard_metadata",
-  id: 0,
-  fields: [
-    ["ingress_port", 9, false],
-    ["egress_spec", 9, false],
-    ["egress_port", 9, false],
-    ["instance_type", 32, false],
-    ["packet_length", 32, false],
-  ],
-};
+import {
+  assign,
+  expr,
+  field,
+  hex,
+  parser,
+  parseState,
+  pipelines,
+  send,
+  standardMetadata,
+  transition,
+} from "./bmv2-json.js";
 
 /** `h`: bytes a and b. */
 const hType = {
@@ -38,12 +30,6 @@ const hType = {
     ["b", 8, false],
   ],
 };
-
-/** An ingress pipeline with these nodes, and an empty egress. */
-const pipelines = (ingress: Record<string, unknown>) => [
-  { name: "ingress", id: 0, action_profiles: [], tables: [], conditionals: [], ...ingress },
-  { name: "egress", id: 1, init_table: null, action_profiles: [], tables: [], conditionals: [] },
-];
 
 /**
  * A program whose parser extracts `h` (bytes a, b) then the union stack `us` of two unions of
@@ -59,22 +45,9 @@ function program(ingress: Record<string, unknown>, actions: unknown[]): Record<s
     { name: "us[1].x", id: 4, header_type: "x_t", metadata: false },
     { name: "us[1].y", id: 5, header_type: "y_t", metadata: false },
   ];
-  const state = (name: string, ops: unknown[], key: unknown[], transitions: unknown[]) => ({
-    name,
-    id: 0,
-    parser_ops: ops,
-    transition_key: key,
-    transitions,
-  });
   const extract = (member: string) => ({
     op: "extract",
     parameters: [{ type: "union_stack", value: ["us", member] }],
-  });
-  const to = (next: string | null, value: string | null = null) => ({
-    type: value === null ? "default" : "hexstr",
-    value,
-    mask: null,
-    next_state: next,
   });
   return {
     __meta__: { version: [2, 23] },
@@ -100,36 +73,29 @@ function program(ingress: Record<string, unknown>, actions: unknown[]): Record<s
       { name: "us[1]", id: 1, union_type: "u_t", header_ids: [4, 5] },
     ],
     header_union_stacks: [{ name: "us", id: 0, union_type: "u_t", header_union_ids: [0, 1] }],
-    parsers: [
-      {
-        name: "parser",
-        id: 0,
-        init_state: "start",
-        parse_states: [
-          state(
-            "start",
-            [{ op: "extract", parameters: [{ type: "regular", value: "h" }] }],
-            [field("h", "a")],
-            [to("xy", "0x01"), to("yx", "0x02"), to(null)],
-          ),
-          state("xy", [extract("x"), extract("y")], [], [to("last")]),
-          state("yx", [extract("y"), extract("x")], [], [to("last")]),
-          // The last union's x member, read from the union stack in a transition key.
-          state(
-            "last",
-            [],
-            [{ type: "union_stack_field", value: ["us", "x", "v"] }],
-            [to("noted", "0x77"), to(null)],
-          ),
-          state(
-            "noted",
-            [{ op: "set", parameters: [field("h", "b"), hex("0x77")] }],
-            [],
-            [to(null)],
-          ),
-        ],
-      },
-    ],
+    parsers: parser([
+      parseState(
+        "start",
+        [{ op: "extract", parameters: [{ type: "regular", value: "h" }] }],
+        [field("h", "a")],
+        [transition("xy", "0x01"), transition("yx", "0x02"), transition(null)],
+      ),
+      parseState("xy", [extract("x"), extract("y")], [], [transition("last")]),
+      parseState("yx", [extract("y"), extract("x")], [], [transition("last")]),
+      // The last union's x member, read from the union stack in a transition key.
+      parseState(
+        "last",
+        [],
+        [{ type: "union_stack_field", value: ["us", "x", "v"] }],
+        [transition("noted", "0x77"), transition(null)],
+      ),
+      parseState(
+        "noted",
+        [{ op: "set", parameters: [field("h", "b"), hex("0x77")] }],
+        [],
+        [transition(null)],
+      ),
+    ]),
     deparsers: [
       { name: "deparser", id: 0, order: ["h", "us[0].x", "us[0].y", "us[1].x", "us[1].y"] },
     ],
@@ -137,11 +103,6 @@ function program(ingress: Record<string, unknown>, actions: unknown[]): Record<s
     pipelines: pipelines(ingress),
   };
 }
-
-const send = (json: object, frame: string) =>
-  new SimpleSwitch(json)
-    .process(0, Buffer.from(frame.replace(/ /g, ""), "hex"))
-    .map((o) => `${o.port}:${Buffer.from(o.frame).toString("hex")}`);
 
 describe("bmv2 JSON constructs p4c does not emit", () => {
   it("runs direct action calls (action_calls) in pipeline order", () => {
@@ -302,6 +263,24 @@ describe("bmv2 JSON constructs p4c does not emit", () => {
       { op: "add_header", parameters: [{ type: "header", value: "us[1].y" }] },
     ]);
     assert.deepEqual(send(again, "0100 55 abcd"), ["0:010055abcd"]);
+  });
+
+  it("tells a header union with a valid member from one without (valid_union)", () => {
+    const validUnion = (name: string) =>
+      expr("b2d", null, expr("valid_union", null, { type: "header_union", value: name }));
+    const both = [
+      assign(field("h", "a"), validUnion("us[0]")),
+      assign(field("h", "b"), validUnion("us[1]")),
+    ];
+    // Neither union extracted; then both (x, then y).
+    assert.deepEqual(send(oneAction(both), "0300"), ["0:0000"]);
+    assert.deepEqual(send(oneAction(both), "0100 55 abcd"), ["0:0101 55 abcd".replace(/ /g, "")]);
+    // us[0]'s only valid member removed: us[0] has none left, us[1] still has y.
+    const removed = oneAction([
+      { op: "remove_header", parameters: [{ type: "header", value: "us[0].x" }] },
+      ...both,
+    ]);
+    assert.deepEqual(send(removed, "0100 55 abcd"), ["0:0001abcd"]);
   });
 
   it("setValid on a varbit header resets its length to 0 (generated code)", () => {

@@ -7,24 +7,13 @@ import {
 } from "../../softswitch/program/errors.js";
 import { loadProgram } from "../../softswitch/program/load.js";
 import { SimpleSwitch } from "../../softswitch/v1model/switch.js";
+import { standardMetadata } from "./bmv2-json.js";
 
 /** The smallest program the loader accepts; tests break one thing in it at a time. */
 function minimal(): Record<string, unknown> {
   return {
     __meta__: { version: [2, 23], compiler: "hand-written for loader tests" },
-    header_types: [
-      {
-        name: "standard_metadata",
-        id: 0,
-        fields: [
-          ["ingress_port", 9, false],
-          ["egress_spec", 9, false],
-          ["egress_port", 9, false],
-          ["instance_type", 32, false],
-          ["packet_length", 32, false],
-        ],
-      },
-    ],
+    header_types: [structuredClone(standardMetadata)],
     headers: [
       { name: "standard_metadata", id: 0, header_type: "standard_metadata", metadata: true },
     ],
