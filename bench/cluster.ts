@@ -125,13 +125,22 @@ class Bench {
     return found as Replica;
   }
 
-  /** Resolves once both replicas run and the follower has loaded the leader's intent revision:
-   * ready to take over, so a takeover's figure holds no start-up of the follower. */
+  /** Resolves once both replicas run, hold the leader's intent revision, are connected to every
+   * switch and both are cluster members: ready to take over, so a takeover's figure holds no
+   * start-up of the follower. */
   async bothReady(): Promise<void> {
-    await until("both replicas hold the same intent revision", async () => {
+    await until("both replicas are ready", async () => {
       const statuses = await Promise.all(this.replicas.map((r) => r.status()));
       const revisions = statuses.map((s) => s?.daemon.intentRevision ?? 0);
-      return revisions.every((r) => r > 0 && r === revisions[0]);
+      return (
+        revisions.every((r) => r > 0 && r === revisions[0]) &&
+        statuses.every(
+          (s) =>
+            s?.switches.length === this.switches.length &&
+            s.switches.every((sw) => sw.connected) &&
+            s.cluster?.members.length === this.replicas.length,
+        )
+      );
     });
   }
 
