@@ -54,28 +54,30 @@ interface TableSchema {
   profile: string | undefined;
 }
 
-/** Builds keys of one table from field values given by name (resolved once). */
-export class KeyWriter {
+/** Values by P4 name: a missing or misspelt name fails to type-check. */
+export type NamedValues<N extends string> = Readonly<Record<N, FieldValue>>;
+
+/** Builds keys of one table from field values given by P4 name (names resolved once). */
+export class KeyWriter<F extends string = string> {
   constructor(
     readonly collection: Collection,
     private readonly table: TableSchema,
-    /** Position in the caller's value list of each P4Info field, -1 = always don't care. */
-    private readonly order: number[],
+    /** The caller's name of each P4Info field, in P4Info order; undefined = always don't care. */
+    private readonly names: (F | undefined)[],
   ) {}
 
   /**
-   * values: in the order of the names given to CanonicalCodec.keyWriter; priority for
-   * ternary/LPM-with-ternary tables. Joined, not concatenated: `+` would leave a tree of cons
-   * strings behind every key the state keeps (twice the memory, slower to hash and compare).
+   * values: every field the writer was made for, by name; priority for ternary/LPM-with-ternary
+   * tables. Joined, not concatenated: `+` would leave a tree of cons strings behind every key
+   * the state keeps (twice the memory, slower to hash and compare).
    */
-  key(values: FieldValue[], priority?: number): string {
+  key(values: NamedValues<F>, priority?: number): string {
     const fields = this.table.fields;
     const parts = new Array<string>(fields.length + (this.table.needsPriority ? 1 : 0));
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i] as FieldSchema;
-      const at = this.order[i] as number;
-      const value = at < 0 ? "*" : (values[at] as FieldValue);
-      parts[i] = fieldText(this.table.name, field, value);
+      const name = this.names[i];
+      parts[i] = fieldText(this.table.name, field, name === undefined ? "*" : values[name]);
     }
     if (this.table.needsPriority) {
       if (!priority) {
@@ -87,23 +89,28 @@ export class KeyWriter {
   }
 }
 
-/** Builds action values (action + parameters given by name, resolved once). */
-export class ActionWriter {
+/** What an action writer's value() takes: nothing for an action without parameters. */
+type ActionArguments<P extends string> = [P] extends [never] ? [] : [values: NamedValues<P>];
+
+/** Builds action values (action + parameters given by P4 name, resolved once). */
+export class ActionWriter<P extends string = string> {
   constructor(
     private readonly action: string,
-    private readonly params: { name: string; bitwidth: number }[],
+    private readonly params: { name: P; bitwidth: number }[],
   ) {}
 
   /** Values of actions without parameters, and of one-number calls (ports, ids), are shared. */
   private readonly byNumber = new Map<number, string>();
   private constant: string | undefined;
 
-  value(values: FieldValue[]): string {
+  value(...args: ActionArguments<P>): string {
     if (this.params.length === 0) {
       this.constant ??= `${this.action}()`;
       return this.constant;
     }
-    const single = this.params.length === 1 ? values[0] : undefined;
+    const values = args[0] as NamedValues<P>;
+    const single =
+      this.params.length === 1 ? values[(this.params[0] as { name: P }).name] : undefined;
     if (typeof single === "number") {
       const known = this.byNumber.get(single);
       if (known !== undefined) return known;
@@ -111,8 +118,8 @@ export class ActionWriter {
     // Joined into one flat string, like keys (KeyWriter.key).
     const params = new Array<string>(this.params.length);
     for (let i = 0; i < this.params.length; i++) {
-      const param = this.params[i] as { name: string; bitwidth: number };
-      params[i] = hexOf(this.action, param.name, values[i], param.bitwidth);
+      const param = this.params[i] as { name: P; bitwidth: number };
+      params[i] = hexOf(this.action, param.name, values[param.name], param.bitwidth);
     }
     const text = [this.action, "(", params.join(","), ")"].join("");
     if (typeof single === "number") this.byNumber.set(single, text);
@@ -169,19 +176,26 @@ export class CanonicalCodec {
     return `default:${this.tableSchema(table).name}`;
   }
 
-  /** Key writer for `table` whose values come in the order of `fieldNames` (others are don't care). */
-  keyWriter(table: string, fieldNames: string[]): KeyWriter {
+  /** Key writer for `table` taking values for `fieldNames` by name (other fields are don't care). */
+  keyWriter<const F extends string>(table: string, fieldNames: readonly F[]): KeyWriter<F> {
     const schema = this.tableSchema(table);
     for (const name of fieldNames) this.p4info.matchField(this.p4info.tables.get(table), name);
-    return new KeyWriter(
+    return new KeyWriter<F>(
       `table:${schema.name}`,
       schema,
-      schema.fields.map((f) => fieldNames.indexOf(f.name)),
+      schema.fields.map((f) => fieldNames.find((name) => name === f.name)),
     );
   }
 
-  /** Value writer for `action` (checked to be one of `table`'s actions) with params in the given order. */
-  actionWriter(table: string | undefined, action: string, paramNames: string[]): ActionWriter {
+  /**
+   * Value writer for `action` (checked to be one of `table`'s actions) taking `paramNames` by
+   * name: the compiler names every parameter the P4Info declares, no more.
+   */
+  actionWriter<const P extends string = never>(
+    table: string | undefined,
+    action: string,
+    paramNames: readonly P[] = [],
+  ): ActionWriter<P> {
     const info = this.p4info.actions.get(action);
     const alias = aliasOf(info);
     if (table) {
@@ -191,15 +205,16 @@ export class CanonicalCodec {
       }
     }
     const declared = info.params.map((p) => p.name);
-    if (declared.length !== paramNames.length || declared.some((n, i) => n !== paramNames[i])) {
+    const given = new Set<string>(paramNames);
+    if (declared.length !== given.size || declared.some((n) => !given.has(n))) {
       throw new EntitySpecError(
         alias,
         `parameters are (${declared.join(", ")}), the compiler gives (${paramNames.join(", ")})`,
       );
     }
-    return new ActionWriter(
+    return new ActionWriter<P>(
       alias,
-      info.params.map((p) => ({ name: p.name, bitwidth: p.bitwidth })),
+      info.params.map((p) => ({ name: p.name as P, bitwidth: p.bitwidth })),
     );
   }
 
