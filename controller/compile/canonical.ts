@@ -135,6 +135,50 @@ export function splitCollection(collection: Collection): { kind: string; name: s
     : { kind: collection.slice(0, colon), name: collection.slice(colon + 1) };
 }
 
+/** The collection of every multicast group, and that of every clone session. */
+export const MULTICAST_GROUPS: Collection = "mcast";
+export const CLONE_SESSIONS: Collection = "clone";
+
+/** A table's default action: set and read one by one, only ever modified, never deleted. */
+export function isDefaultCollection(collection: Collection): boolean {
+  return collection.startsWith("default:");
+}
+
+/** What a wildcard Read leaves out, so it is read one by one: default actions, digest configs. */
+export function isReadOneByOne(collection: Collection): boolean {
+  return isDefaultCollection(collection) || collection.startsWith("digest:");
+}
+
+/** The table whose entries a collection holds; undefined for every other collection. */
+export function tableOfCollection(collection: Collection): string | undefined {
+  return collection.startsWith("table:") ? collection.slice(6) : undefined;
+}
+
+/** A table entry's value that selects an action profile group. */
+export function groupTarget(groupId: number): string {
+  return `@group:${groupId}`;
+}
+
+/** A clone session's value: its replicas and how many bytes of a packet it keeps (0 = all). */
+export function cloneSessionText(
+  replicas: { port: string | number; instance: number }[],
+  truncateBytes: number,
+): string {
+  return `${replicasText(replicas)};${truncateBytes}`;
+}
+
+export interface DigestConfig {
+  /** Nanoseconds, as numbers or as the decimal strings P4Runtime reads int64 back in. */
+  maxTimeoutNs: number | string;
+  maxListSize: number;
+  ackTimeoutNs: number | string;
+}
+
+/** A digest config's value. */
+export function digestConfigText(config: DigestConfig): string {
+  return `${config.maxTimeoutNs},${config.maxListSize},${config.ackTimeoutNs}`;
+}
+
 /** "ternary" field value: canonical hex of value and mask (mask 0 = don't care). */
 export function ternary(value: string, mask: string): string {
   return mask === "0" ? "*" : `${value}&${mask}`;
@@ -174,6 +218,20 @@ export class CanonicalCodec {
   /** The collection holding a table's default action. */
   defaultCollection(table: string): Collection {
     return `default:${this.tableSchema(table).name}`;
+  }
+
+  /** The collections of an action profile's members and of its groups. */
+  memberCollection(profile: string): Collection {
+    return `member:${aliasOf(this.p4info.actionProfiles.get(profile))}`;
+  }
+
+  groupCollection(profile: string): Collection {
+    return `group:${aliasOf(this.p4info.actionProfiles.get(profile))}`;
+  }
+
+  /** The collection holding a digest's config. */
+  digestCollection(digest: string): Collection {
+    return `digest:${aliasOf(this.p4info.digests.get(digest))}`;
   }
 
   /** Key writer for `table` taking values for `fieldNames` by name (other fields are don't care). */
@@ -247,10 +305,6 @@ export class CanonicalCodec {
     return aliasOf(this.p4info.actionProfiles.get(profile));
   }
 
-  digestName(digest: string): string {
-    return aliasOf(this.p4info.digests.get(digest));
-  }
-
   // ------------------------------------------------------------------------------------
   // Canonical form of what a switch reads back
   // ------------------------------------------------------------------------------------
@@ -266,7 +320,7 @@ export class CanonicalCodec {
       const schema = this.tableSchema(aliasOf(info));
       const action = this.tableActionText(schema, te.action);
       if (te.is_default_action) {
-        return { collection: `default:${schema.name}`, key: "", value: action };
+        return { collection: this.defaultCollection(schema.name), key: "", value: action };
       }
       const value = withIdleTimeout(action, BigInt(te.idle_timeout_ns || 0));
       const byId = new Map<number, FieldMatch__Output>(te.match.map((m) => [m.field_id, m]));
@@ -284,7 +338,7 @@ export class CanonicalCodec {
       const m = entity.action_profile_member;
       const profile = aliasOf(this.p4info.actionProfiles.byIdOrThrow(m.action_profile_id));
       return {
-        collection: `member:${profile}`,
+        collection: this.memberCollection(profile),
         key: String(m.member_id),
         value: this.actionText(m.action),
       };
@@ -293,7 +347,7 @@ export class CanonicalCodec {
       const g = entity.action_profile_group;
       const profile = aliasOf(this.p4info.actionProfiles.byIdOrThrow(g.action_profile_id));
       return {
-        collection: `group:${profile}`,
+        collection: this.groupCollection(profile),
         key: String(g.group_id),
         value: groupMembersText(g.members.map((m) => ({ id: m.member_id, weight: m.weight }))),
       };
@@ -302,7 +356,7 @@ export class CanonicalCodec {
     if (pre?.multicast_group_entry) {
       const mg = pre.multicast_group_entry;
       return {
-        collection: "mcast",
+        collection: MULTICAST_GROUPS,
         key: String(mg.multicast_group_id),
         value: replicasText(mg.replicas.map(readReplica)),
       };
@@ -310,9 +364,9 @@ export class CanonicalCodec {
     if (pre?.clone_session_entry) {
       const cs = pre.clone_session_entry;
       return {
-        collection: "clone",
+        collection: CLONE_SESSIONS,
         key: String(cs.session_id),
-        value: `${replicasText(cs.replicas.map(readReplica))};${cs.packet_length_bytes}`,
+        value: cloneSessionText(cs.replicas.map(readReplica), cs.packet_length_bytes),
       };
     }
     if (entity.digest_entry) {
@@ -320,9 +374,13 @@ export class CanonicalCodec {
       const name = aliasOf(this.p4info.digests.byIdOrThrow(d.digest_id));
       const c = d.config;
       return {
-        collection: `digest:${name}`,
+        collection: this.digestCollection(name),
         key: "",
-        value: `${c?.max_timeout_ns ?? 0},${c?.max_list_size ?? 0},${c?.ack_timeout_ns ?? 0}`,
+        value: digestConfigText({
+          maxTimeoutNs: c?.max_timeout_ns ?? 0,
+          maxListSize: c?.max_list_size ?? 0,
+          ackTimeoutNs: c?.ack_timeout_ns ?? 0,
+        }),
       };
     }
     return undefined;
@@ -485,8 +543,14 @@ export function withIdleTimeout(action: string, idleTimeoutNs: bigint | number):
   return BigInt(idleTimeoutNs) > 0n ? `${action}${IDLE_TIMEOUT}${idleTimeoutNs}` : action;
 }
 
+/** A table entry value's idle timeout in nanoseconds (0 = never ages). */
+export function idleTimeoutOf(value: string): number {
+  return splitIdleTimeout(value).idleTimeoutNs;
+}
+
 /** A table entry value's action and idle timeout (0 = never ages). */
-export function splitIdleTimeout(value: string): { action: string; idleTimeoutNs: number } {
+/** A table entry value's action and idle timeout (0 = never ages). */
+function splitIdleTimeout(value: string): { action: string; idleTimeoutNs: number } {
   const at = value.indexOf(IDLE_TIMEOUT);
   if (at < 0) return { action: value, idleTimeoutNs: 0 };
   return {

@@ -34,9 +34,15 @@ import { targetProfile } from "../targets/profiles.js";
 import { type Allocations, IdAllocator, IdExhaustedError, type IdPool } from "./allocate.js";
 import {
   CanonicalCodec,
+  CLONE_SESSIONS,
+  cloneSessionText,
+  digestConfigText,
   groupMembersText,
+  groupTarget,
   lpm,
+  MULTICAST_GROUPS,
   replicasText,
+  tableOfCollection,
   ternary,
   withIdleTimeout,
 } from "./canonical.js";
@@ -46,8 +52,12 @@ import type { DomainRoute, RoutingDomain } from "./tenant-routes.js";
 import { multicastMac, type NextHop, type Underlay, UnderlayError } from "./underlay.js";
 import { type TableWriters, tableWriters } from "./writers.js";
 
-/** learn_t digest delivery (max timeout ns, max list size, ack timeout ns): batch up to 64 samples or 1 ms; resend unacknowledged after 1 s. */
-export const LEARN_DIGEST_CONFIG = "1000000,64,1000000000";
+/** learn_t digest delivery: batch up to 64 samples or 1 ms; resend unacknowledged after 1 s. */
+const LEARN_DIGEST_CONFIG = digestConfigText({
+  maxTimeoutNs: 1_000_000,
+  maxListSize: 64,
+  ackTimeoutNs: 1_000_000_000,
+});
 
 /** Priorities of ternary entries; entries of one table never overlap, so one level each suffices. */
 const PRIORITY = { exact: 10, srcPaDefault: 1, srcPaVsid: 10 } as const;
@@ -396,11 +406,11 @@ export class FabricCompiler {
       }),
     );
     state.add(
-      "clone",
+      CLONE_SESSIONS,
       String(targetProfile(sw.target).cpuCloneSession),
-      `${replicasText([{ port: sw.cpuPort, instance: 0 }])};0`,
+      cloneSessionText([{ port: sw.cpuPort, instance: 0 }], 0),
     );
-    state.add(`digest:${this.w.learnDigest}`, "", LEARN_DIGEST_CONFIG);
+    state.add(this.w.learnDigest, "", LEARN_DIGEST_CONFIG);
   }
 
   private ports({ sw, state }: SwitchContext): void {
@@ -533,14 +543,14 @@ export class FabricCompiler {
       const memberIds = route.nextHops.map((hop, i) => {
         const id = members.id(hops[i] as string);
         state.add(
-          `member:${w.ecmp.profile}`,
+          w.ecmp.members,
           String(id),
           w.ecmp.member.value({ port: hop.port, smac: sw.routerMac.hex, dmac: hop.mac.hex }),
         );
         return { id, weight: 1 };
       });
-      state.add(`group:${w.ecmp.profile}`, String(group), groupMembersText(memberIds));
-      state.add(w.ecmp.key.collection, w.ecmp.key.key({ group_id: group }), `@group:${group}`);
+      state.add(w.ecmp.groups, String(group), groupMembersText(memberIds));
+      state.add(w.ecmp.key.collection, w.ecmp.key.key({ group_id: group }), groupTarget(group));
       state.add(table.key.collection, key, table.ecmp.value({ group_id: group }), explain);
     }
   }
@@ -563,7 +573,11 @@ export class FabricCompiler {
       );
       if (tree.members.has(sw)) continue;
       const id = pool.id(tree.group.text);
-      state.add("mcast", String(id), replicasText(ports.map((port) => ({ port, instance: 0 }))));
+      state.add(
+        MULTICAST_GROUPS,
+        String(id),
+        replicasText(ports.map((port) => ({ port, instance: 0 }))),
+      );
       const route = this.w.route[family];
       const length = family === 4 ? 32 : 128;
       state.add(
@@ -675,8 +689,8 @@ export class FabricCompiler {
     }
     const floodGroup = 2 * index - 1;
     const localGroup = 2 * index;
-    state.add("mcast", String(floodGroup), replicasText([...localPorts, ...tunnelCopies]));
-    state.add("mcast", String(localGroup), replicasText(localPorts));
+    state.add(MULTICAST_GROUPS, String(floodGroup), replicasText([...localPorts, ...tunnelCopies]));
+    state.add(MULTICAST_GROUPS, String(localGroup), replicasText(localPorts));
     state.add(
       w.vsidFlood.key.collection,
       w.vsidFlood.key.key({ vsid }),
@@ -980,8 +994,8 @@ export class FabricCompiler {
   checkCapacity(sw: Switch, collections: Map<string, { size: number }>): void {
     const issues: IntentIssue[] = [];
     for (const [collection, entries] of collections) {
-      if (!collection.startsWith("table:")) continue;
-      const table = collection.slice(6);
+      const table = tableOfCollection(collection);
+      if (table === undefined) continue;
       const size = this.codec.tableSize(table);
       if (size > 0 && entries.size > size) {
         issues.push({

@@ -23,7 +23,7 @@ import {
   type TargetProfile,
   targetProfile,
 } from "../targets/profiles.js";
-import { CanonicalCodec } from "./canonical.js";
+import { CanonicalCodec, splitCollection } from "./canonical.js";
 import { codecFor } from "./compile.js";
 
 /** bf-p4c's program name (the .p4 file's) and pipe name (the Pipeline instance's directory). */
@@ -150,7 +150,7 @@ export class TargetUnsupportedError extends Error {
 export function checkWritable(profile: TargetProfile, collections: Iterable<string>): void {
   const refused: string[] = [];
   for (const collection of collections) {
-    const kind = collection.split(":")[0] ?? collection;
+    const { kind } = splitCollection(collection);
     if (writableKinds.has(kind)) continue;
     const lack = kindLacks[kind];
     if (!lack || profile.lacks.has(lack)) refused.push(collection);

@@ -121,6 +121,8 @@ function buildWriters(codec: CanonicalCodec) {
       key: key("ecmp", ["group_id"]),
       member: act("ecmp", "set_next_hop", ["port", "smac", "dmac"]),
       profile: codec.profileName("ecmp_selector"),
+      members: codec.memberCollection("ecmp_selector"),
+      groups: codec.groupCollection("ecmp_selector"),
     },
     floodReplica: {
       key: key("flood_replica", ["rid"]),
@@ -135,6 +137,7 @@ function buildWriters(codec: CanonicalCodec) {
       untagged: act("egress_vlan", "set_egress_untagged"),
     },
     portMtu: { key: key("port_mtu", ["port"]), set: act("port_mtu", "set_port_mtu", ["mtu"]) },
-    learnDigest: codec.digestName("learn_t"),
+    /** The learn_t digest's config collection. */
+    learnDigest: codec.digestCollection("learn_t"),
   };
 }
