@@ -20,6 +20,11 @@
  *   mcast        "<group id>"                        "<port hex>:<instance>,…" (sorted)
  *   clone        "<session id>"                      "<port hex>:<instance>,…;<truncate bytes>"
  *   digest:<d>   ""                                  "<max timeout ns>,<max list size>,<ack timeout ns>"
+ *
+ * This module is the only one that writes or reads these strings: the compiler writes keys and
+ * values through typed writers (values by P4 name) and the helpers below, the reconciler and
+ * the daemon ask the named predicates (isDefaultCollection, idleTimeoutOf …), and text for
+ * people is describe.ts's, from the decoded entity.
  */
 
 import type { Action__Output } from "../../proto/gen/p4/config/v1/Action.js";
@@ -29,9 +34,16 @@ import type { Entity, Entity__Output } from "../../proto/gen/p4/v1/Entity.js";
 import type { FieldMatch__Output } from "../../proto/gen/p4/v1/FieldMatch.js";
 import type { Replica__Output } from "../../proto/gen/p4/v1/Replica.js";
 import type { TableAction__Output } from "../../proto/gen/p4/v1/TableAction.js";
-import { type ActionCall, EntityBuilder, type MatchValue } from "../p4rt/entities.js";
+import { type ActionCall, EntityBuilder } from "../p4rt/entities.js";
 import { EntitySpecError } from "../p4rt/errors.js";
 import type { P4InfoIndex } from "../p4rt/p4info.js";
+import {
+  type DecodedAction,
+  type DecodedEntity,
+  type DecodedMatchValue,
+  describeEntity,
+  type Replica,
+} from "./describe.js";
 
 export type Collection = string;
 
@@ -134,6 +146,17 @@ export function splitCollection(collection: Collection): { kind: string; name: s
     ? { kind: collection, name: "" }
     : { kind: collection.slice(0, colon), name: collection.slice(colon + 1) };
 }
+
+/** The kinds of collection this module encodes (the table in the header comment). */
+export const COLLECTION_KINDS: ReadonlySet<string> = new Set([
+  "table",
+  "default",
+  "member",
+  "group",
+  "mcast",
+  "clone",
+  "digest",
+]);
 
 /** The collection of every multicast group, and that of every clone session. */
 export const MULTICAST_GROUPS: Collection = "mcast";
@@ -412,46 +435,35 @@ export class CanonicalCodec {
   // ------------------------------------------------------------------------------------
 
   toEntity(collection: Collection, key: string, value: string): Entity {
-    const { kind, name } = splitCollection(collection);
-    switch (kind) {
+    const entity = this.decode(collection, key, value);
+    switch (entity.kind) {
       case "table": {
-        const schema = this.tableSchema(name);
-        const parts = key.split(" ");
-        const priority = schema.needsPriority ? Number(parts.pop()?.slice(1)) : undefined;
-        const match: Record<string, MatchValue | undefined> = {};
-        schema.fields.forEach((field, i) => {
-          match[field.name] = parseField(field, parts[i] ?? "*");
-        });
-        const { action, idleTimeoutNs } = splitIdleTimeout(value);
-        return this.builder.tableEntry(name, {
+        const match: Record<string, DecodedMatchValue | undefined> = {};
+        for (const field of entity.match) match[field.name] = field.value;
+        const target = entity.target;
+        return this.builder.tableEntry(entity.table, {
           match,
-          target: this.parseTarget(action),
-          ...(priority ? { priority } : {}),
-          ...(idleTimeoutNs ? { idleTimeoutNs } : {}),
+          target: "action" in target ? actionCall(target) : target,
+          ...(entity.priority ? { priority: entity.priority } : {}),
+          ...(entity.idleTimeoutNs ? { idleTimeoutNs: entity.idleTimeoutNs } : {}),
         });
       }
       case "default":
-        return this.builder.defaultEntry(name, this.parseAction(value));
+        return this.builder.defaultEntry(entity.table, actionCall(entity.action));
       case "member":
-        return this.builder.actionProfileMember(name, Number(key), this.parseAction(value));
+        return this.builder.actionProfileMember(
+          entity.profile,
+          entity.id,
+          actionCall(entity.action),
+        );
       case "group":
-        return this.builder.actionProfileGroup(name, Number(key), parseGroupMembers(value));
+        return this.builder.actionProfileGroup(entity.profile, entity.id, entity.members);
       case "mcast":
-        return this.builder.multicastGroup(Number(key), parseReplicas(value));
-      case "clone": {
-        const [replicas = "", truncate = "0"] = value.split(";");
-        return this.builder.cloneSession(Number(key), parseReplicas(replicas), Number(truncate));
-      }
-      case "digest": {
-        const [timeout = "0", size = "0", ack = "0"] = value.split(",");
-        return this.builder.digestEntry(name, {
-          maxTimeoutNs: Number(timeout),
-          maxListSize: Number(size),
-          ackTimeoutNs: Number(ack),
-        });
-      }
-      default:
-        throw new EntitySpecError(collection, "unknown collection");
+        return this.builder.multicastGroup(entity.id, entity.replicas);
+      case "clone":
+        return this.builder.cloneSession(entity.id, entity.replicas, entity.truncateBytes);
+      case "digest":
+        return this.builder.digestEntry(entity.digest, entity);
     }
   }
 
@@ -468,69 +480,104 @@ export class CanonicalCodec {
     }
   }
 
-  private parseTarget(value: string) {
+  // ------------------------------------------------------------------------------------
+  // Decoding: what a canonical triple stands for, named from the P4Info
+  // ------------------------------------------------------------------------------------
+
+  /** The entity of a canonical triple: what toEntity() writes and describe() shows. */
+  decode(collection: Collection, key: string, value: string): DecodedEntity {
+    const { kind, name } = splitCollection(collection);
+    switch (kind) {
+      case "table": {
+        const schema = this.tableSchema(name);
+        const parts = key.split(" ");
+        const priority = schema.needsPriority ? Number(parts.pop()?.slice(1)) : undefined;
+        const { action, idleTimeoutNs } = splitIdleTimeout(value);
+        return {
+          kind,
+          table: schema.name,
+          match: schema.fields.map((field, i) => ({
+            name: field.name,
+            bitwidth: field.bitwidth,
+            value: parseField(field, parts[i] ?? "*"),
+          })),
+          priority,
+          target: this.decodeTarget(action),
+          idleTimeoutNs,
+        };
+      }
+      case "default":
+        return { kind, table: name, action: this.decodeAction(value) };
+      case "member":
+        return { kind, profile: name, id: Number(key), action: this.decodeAction(value) };
+      case "group":
+        return { kind, profile: name, id: Number(key), members: parseGroupMembers(value) };
+      case "mcast":
+        return { kind, id: Number(key), replicas: parseReplicas(value) };
+      case "clone": {
+        const [replicas = "", truncate = "0"] = value.split(";");
+        return {
+          kind,
+          id: Number(key),
+          replicas: parseReplicas(replicas),
+          truncateBytes: Number(truncate),
+        };
+      }
+      case "digest": {
+        const [timeout = "0", size = "0", ack = "0"] = value.split(",");
+        return {
+          kind,
+          digest: name,
+          maxTimeoutNs: Number(timeout),
+          maxListSize: Number(size),
+          ackTimeoutNs: Number(ack),
+        };
+      }
+      default:
+        throw new EntitySpecError(collection, "unknown collection");
+    }
+  }
+
+  /** One line for people (dry-run plans, rejected writes, goldens), written by describe.ts. */
+  describe(collection: Collection, key: string, value: string): string {
+    // Another kind (none the compiler writes) is shown as it is rather than fail a message.
+    if (!COLLECTION_KINDS.has(splitCollection(collection).kind)) {
+      return `${collection} ${key} → ${value}`;
+    }
+    return describeEntity(this.decode(collection, key, value));
+  }
+
+  private decodeTarget(value: string): DecodedAction | { member: number } | { group: number } {
     if (value.startsWith("@member:")) return { member: Number(value.slice(8)) };
     if (value.startsWith("@group:")) return { group: Number(value.slice(7)) };
-    return this.parseAction(value);
+    return this.decodeAction(value);
   }
 
-  private parseAction(value: string): ActionCall {
+  private decodeAction(value: string): DecodedAction {
     const open = value.indexOf("(");
     const action = value.slice(0, open);
     const info = this.p4info.actions.get(action);
     const args = value.slice(open + 1, -1);
     const values = args === "" ? [] : args.split(",");
-    const params: Record<string, bigint> = {};
-    info.params.forEach((p, i) => {
-      params[p.name] = BigInt(`0x${values[i] ?? ""}`);
-    });
-    return { action, params };
+    return {
+      action,
+      params: info.params.map((p, i) => {
+        const hex = values[i];
+        return {
+          name: p.name,
+          bitwidth: p.bitwidth,
+          value: hex === undefined || hex === "?" ? undefined : BigInt(`0x${hex}`),
+        };
+      }),
+    };
   }
+}
 
-  // ------------------------------------------------------------------------------------
-  // For people: dry-run diffs and golden files
-  // ------------------------------------------------------------------------------------
-
-  /** One line naming every field: `mac vsid=0x5001 dst_mac=00:00:5e:00:53:01 → bridge_to_port(port=1)`. */
-  describe(collection: Collection, key: string, value: string): string {
-    const { kind, name } = splitCollection(collection);
-    if (kind === "table") {
-      const schema = this.tableSchema(name);
-      const parts = key.split(" ");
-      const priority = schema.needsPriority ? ` ${parts.pop()}` : "";
-      const fields = schema.fields
-        .map((f, i) => [f, parts[i] ?? "*"] as const)
-        .filter(([, text]) => text !== "*")
-        .map(([f, text]) => `${f.name}=${describeField(f, text)}`);
-      const { action, idleTimeoutNs } = splitIdleTimeout(value);
-      const ageing = idleTimeoutNs ? `, idle timeout ${idleTimeoutNs / 1e9} s` : "";
-      return `${schema.name}${fields.length ? ` ${fields.join(" ")}` : ""}${priority} → ${this.describeValue(action)}${ageing}`;
-    }
-    if (kind === "default") return `${name} default → ${this.describeValue(value)}`;
-    if (kind === "member") return `${name} member ${key} → ${this.describeValue(value)}`;
-    if (kind === "group") return `${name} group ${key} → members ${value}`;
-    if (kind === "mcast") return `multicast group ${key} → ${describeReplicas(value)}`;
-    if (kind === "clone") {
-      const [replicas = "", truncate = "0"] = value.split(";");
-      return `clone session ${key} → ${describeReplicas(replicas)}${truncate !== "0" ? ` truncate ${truncate}` : ""}`;
-    }
-    if (kind === "digest") return `digest ${name} → timeout,list,ack ${value}`;
-    return `${collection} ${key} → ${value}`;
-  }
-
-  private describeValue(value: string): string {
-    if (value.startsWith("@")) return value.slice(1);
-    const open = value.indexOf("(");
-    const action = value.slice(0, open);
-    const info = this.p4info.actions.get(action);
-    const args = value.slice(open + 1, -1);
-    const values = args === "" ? [] : args.split(",");
-    const params = info.params.map(
-      (p, i) =>
-        `${p.name}=${describeField({ name: p.name, bitwidth: p.bitwidth, kind: "EXACT", id: p.id }, values[i] ?? "?")}`,
-    );
-    return `${action}(${params.join(", ")})`;
-  }
+/** The call the EntityBuilder takes (a parameter the switch did not send stays missing). */
+function actionCall({ action, params }: DecodedAction): ActionCall {
+  const values: Record<string, bigint> = {};
+  for (const p of params) if (p.value !== undefined) values[p.name] = p.value;
+  return { action, params: values };
 }
 
 const IDLE_TIMEOUT = " idle=";
@@ -548,7 +595,6 @@ export function idleTimeoutOf(value: string): number {
   return splitIdleTimeout(value).idleTimeoutNs;
 }
 
-/** A table entry value's action and idle timeout (0 = never ages). */
 /** A table entry value's action and idle timeout (0 = never ages). */
 function splitIdleTimeout(value: string): { action: string; idleTimeoutNs: number } {
   const at = value.indexOf(IDLE_TIMEOUT);
@@ -659,7 +705,7 @@ function readField(
   throw new EntitySpecError(`${table}.${field.name}`, "read back a match of an unknown kind");
 }
 
-function parseField(field: FieldSchema, text: string): MatchValue | undefined {
+function parseField(field: FieldSchema, text: string): DecodedMatchValue | undefined {
   if (text === "*") return undefined;
   if (field.kind === "LPM") {
     const [hex = "", length = "0"] = text.split("/");
@@ -708,64 +754,10 @@ export function replicasText(replicas: { port: string | number; instance: number
     .join(",");
 }
 
-function parseReplicas(value: string): { port: number; instance: number }[] {
+function parseReplicas(value: string): Replica[] {
   if (value === "") return [];
   return value.split(",").map((text) => {
     const [port = "0", instance = "0"] = text.split(":");
     return { port: Number.parseInt(port, 16), instance: Number(instance) };
   });
-}
-
-function describeReplicas(value: string): string {
-  if (value === "") return "(none)";
-  return parseReplicas(value)
-    .map((r) => `port ${r.port}${r.instance ? ` rid ${r.instance}` : ""}`)
-    .join(", ");
-}
-
-/** A field value as people write it: MACs, IP addresses, hex VSIDs, decimal otherwise. */
-function describeField(field: FieldSchema, text: string): string {
-  if (text.includes("&")) {
-    const [value = "", mask = ""] = text.split("&");
-    return `${describeField(field, value)}&${describeField(field, mask)}`;
-  }
-  if (text.includes("/")) {
-    const [value = "", length = ""] = text.split("/");
-    return `${describeField(field, value)}/${length}`;
-  }
-  const value = BigInt(`0x${text}`);
-  if (field.bitwidth === 48) {
-    return value
-      .toString(16)
-      .padStart(12, "0")
-      .replace(/(..)(?!$)/g, "$1:");
-  }
-  if (field.bitwidth === 128) {
-    const groups = value.toString(16).padStart(32, "0").match(/.{4}/g) ?? [];
-    return compressIpv6(groups.map((g) => g.replace(/^0+(?=.)/, "")));
-  }
-  if (field.bitwidth === 32 && /pa|ip|ca|addr/.test(field.name)) {
-    return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join(".");
-  }
-  if (field.name === "vsid") return `0x${value.toString(16)}`;
-  return value.toString(10);
-}
-
-function compressIpv6(groups: string[]): string {
-  // RFC 5952: the longest run (≥ 2) of zero groups becomes "::".
-  let best = { start: -1, length: 0 };
-  for (let i = 0; i < groups.length; ) {
-    if (groups[i] !== "0") {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < groups.length && groups[j] === "0") j++;
-    if (j - i > best.length && j - i >= 2) best = { start: i, length: j - i };
-    i = j;
-  }
-  if (best.start < 0) return groups.join(":");
-  const head = groups.slice(0, best.start).join(":");
-  const tail = groups.slice(best.start + best.length).join(":");
-  return `${head}::${tail}`;
 }
