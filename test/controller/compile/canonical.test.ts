@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { codecFor, compileFabric } from "../../../controller/compile/compile.js";
+import { tableWriters } from "../../../controller/compile/writers.js";
 import { loadFabricText } from "../../../controller/intent/load.js";
 import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { EntitySpecError } from "../../../controller/p4rt/errors.js";
@@ -168,16 +169,9 @@ describe("canonical form", () => {
   });
 
   test("writers take values by P4 name: a missing or misspelt name fails to type-check and to run", () => {
-    const mac = codec.keyWriter("mac", ["vsid", "dst_mac"]);
-    const vsid = codec.actionWriter("vsid", "set_vsid", [
-      "vsid_index",
-      "vrf_id",
-      "gw_mac",
-      "learn_local",
-      "learn_remote",
-      "source_guard",
-      "pa_check",
-    ]);
+    const writers = tableWriters(codec);
+    const mac = writers.mac.key;
+    const vsid = writers.vsid.set;
     const flags = { vsid_index: 1, vrf_id: 2, gw_mac: "5e005301", source_guard: 0, pa_check: 1 };
     // Named, two flags cannot trade places unnoticed: each lands in its own parameter.
     assert.equal(
