@@ -20,6 +20,11 @@
  *   mcast        "<group id>"                        "<port hex>:<instance>,…" (sorted)
  *   clone        "<session id>"                      "<port hex>:<instance>,…;<truncate bytes>"
  *   digest:<d>   ""                                  "<max timeout ns>,<max list size>,<ack timeout ns>"
+ *
+ * This module is the only one that writes or reads these strings: the compiler writes keys and
+ * values through typed writers (values by P4 name) and the helpers below, the reconciler and
+ * the daemon ask the named predicates (isDefaultCollection, idleTimeoutOf …), and text for
+ * people is describe.ts's, from the decoded entity.
  */
 
 import type { Action__Output } from "../../proto/gen/p4/config/v1/Action.js";
@@ -29,9 +34,16 @@ import type { Entity, Entity__Output } from "../../proto/gen/p4/v1/Entity.js";
 import type { FieldMatch__Output } from "../../proto/gen/p4/v1/FieldMatch.js";
 import type { Replica__Output } from "../../proto/gen/p4/v1/Replica.js";
 import type { TableAction__Output } from "../../proto/gen/p4/v1/TableAction.js";
-import { type ActionCall, EntityBuilder, type MatchValue } from "../p4rt/entities.js";
+import { type ActionCall, EntityBuilder } from "../p4rt/entities.js";
 import { EntitySpecError } from "../p4rt/errors.js";
 import type { P4InfoIndex } from "../p4rt/p4info.js";
+import {
+  type DecodedAction,
+  type DecodedEntity,
+  type DecodedMatchValue,
+  describeEntity,
+  type Replica,
+} from "./describe.js";
 
 export type Collection = string;
 
@@ -54,28 +66,30 @@ interface TableSchema {
   profile: string | undefined;
 }
 
-/** Builds keys of one table from field values given by name (resolved once). */
-export class KeyWriter {
+/** Values by P4 name: a missing or misspelt name fails to type-check. */
+export type NamedValues<N extends string> = Readonly<Record<N, FieldValue>>;
+
+/** Builds keys of one table from field values given by P4 name (names resolved once). */
+export class KeyWriter<F extends string = string> {
   constructor(
     readonly collection: Collection,
     private readonly table: TableSchema,
-    /** Position in the caller's value list of each P4Info field, -1 = always don't care. */
-    private readonly order: number[],
+    /** The caller's name of each P4Info field, in P4Info order; undefined = always don't care. */
+    private readonly names: (F | undefined)[],
   ) {}
 
   /**
-   * values: in the order of the names given to CanonicalCodec.keyWriter; priority for
-   * ternary/LPM-with-ternary tables. Joined, not concatenated: `+` would leave a tree of cons
-   * strings behind every key the state keeps (twice the memory, slower to hash and compare).
+   * values: every field the writer was made for, by name; priority for ternary/LPM-with-ternary
+   * tables. Joined, not concatenated: `+` would leave a tree of cons strings behind every key
+   * the state keeps (twice the memory, slower to hash and compare).
    */
-  key(values: FieldValue[], priority?: number): string {
+  key(values: NamedValues<F>, priority?: number): string {
     const fields = this.table.fields;
     const parts = new Array<string>(fields.length + (this.table.needsPriority ? 1 : 0));
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i] as FieldSchema;
-      const at = this.order[i] as number;
-      const value = at < 0 ? "*" : (values[at] as FieldValue);
-      parts[i] = fieldText(this.table.name, field, value);
+      const name = this.names[i];
+      parts[i] = fieldText(this.table.name, field, name === undefined ? "*" : values[name]);
     }
     if (this.table.needsPriority) {
       if (!priority) {
@@ -87,23 +101,28 @@ export class KeyWriter {
   }
 }
 
-/** Builds action values (action + parameters given by name, resolved once). */
-export class ActionWriter {
+/** What an action writer's value() takes: nothing for an action without parameters. */
+type ActionArguments<P extends string> = [P] extends [never] ? [] : [values: NamedValues<P>];
+
+/** Builds action values (action + parameters given by P4 name, resolved once). */
+export class ActionWriter<P extends string = string> {
   constructor(
     private readonly action: string,
-    private readonly params: { name: string; bitwidth: number }[],
+    private readonly params: { name: P; bitwidth: number }[],
   ) {}
 
   /** Values of actions without parameters, and of one-number calls (ports, ids), are shared. */
   private readonly byNumber = new Map<number, string>();
   private constant: string | undefined;
 
-  value(values: FieldValue[]): string {
+  value(...args: ActionArguments<P>): string {
     if (this.params.length === 0) {
       this.constant ??= `${this.action}()`;
       return this.constant;
     }
-    const single = this.params.length === 1 ? values[0] : undefined;
+    const values = args[0] as NamedValues<P>;
+    const single =
+      this.params.length === 1 ? values[(this.params[0] as { name: P }).name] : undefined;
     if (typeof single === "number") {
       const known = this.byNumber.get(single);
       if (known !== undefined) return known;
@@ -111,8 +130,8 @@ export class ActionWriter {
     // Joined into one flat string, like keys (KeyWriter.key).
     const params = new Array<string>(this.params.length);
     for (let i = 0; i < this.params.length; i++) {
-      const param = this.params[i] as { name: string; bitwidth: number };
-      params[i] = hexOf(this.action, param.name, values[i], param.bitwidth);
+      const param = this.params[i] as { name: P; bitwidth: number };
+      params[i] = hexOf(this.action, param.name, values[param.name], param.bitwidth);
     }
     const text = [this.action, "(", params.join(","), ")"].join("");
     if (typeof single === "number") this.byNumber.set(single, text);
@@ -126,6 +145,61 @@ export function splitCollection(collection: Collection): { kind: string; name: s
   return colon < 0
     ? { kind: collection, name: "" }
     : { kind: collection.slice(0, colon), name: collection.slice(colon + 1) };
+}
+
+/** The kinds of collection this module encodes (the table in the header comment). */
+export const COLLECTION_KINDS: ReadonlySet<string> = new Set([
+  "table",
+  "default",
+  "member",
+  "group",
+  "mcast",
+  "clone",
+  "digest",
+]);
+
+/** The collection of every multicast group, and that of every clone session. */
+export const MULTICAST_GROUPS: Collection = "mcast";
+export const CLONE_SESSIONS: Collection = "clone";
+
+/** A table's default action: set and read one by one, only ever modified, never deleted. */
+export function isDefaultCollection(collection: Collection): boolean {
+  return collection.startsWith("default:");
+}
+
+/** What a wildcard Read leaves out, so it is read one by one: default actions, digest configs. */
+export function isReadOneByOne(collection: Collection): boolean {
+  return isDefaultCollection(collection) || collection.startsWith("digest:");
+}
+
+/** The table whose entries a collection holds; undefined for every other collection. */
+export function tableOfCollection(collection: Collection): string | undefined {
+  return collection.startsWith("table:") ? collection.slice(6) : undefined;
+}
+
+/** A table entry's value that selects an action profile group. */
+export function groupTarget(groupId: number): string {
+  return `@group:${groupId}`;
+}
+
+/** A clone session's value: its replicas and how many bytes of a packet it keeps (0 = all). */
+export function cloneSessionText(
+  replicas: { port: string | number; instance: number }[],
+  truncateBytes: number,
+): string {
+  return `${replicasText(replicas)};${truncateBytes}`;
+}
+
+export interface DigestConfig {
+  /** Nanoseconds, as numbers or as the decimal strings P4Runtime reads int64 back in. */
+  maxTimeoutNs: number | string;
+  maxListSize: number;
+  ackTimeoutNs: number | string;
+}
+
+/** A digest config's value. */
+export function digestConfigText(config: DigestConfig): string {
+  return `${config.maxTimeoutNs},${config.maxListSize},${config.ackTimeoutNs}`;
 }
 
 /** "ternary" field value: canonical hex of value and mask (mask 0 = don't care). */
@@ -169,19 +243,40 @@ export class CanonicalCodec {
     return `default:${this.tableSchema(table).name}`;
   }
 
-  /** Key writer for `table` whose values come in the order of `fieldNames` (others are don't care). */
-  keyWriter(table: string, fieldNames: string[]): KeyWriter {
+  /** The collections of an action profile's members and of its groups. */
+  memberCollection(profile: string): Collection {
+    return `member:${aliasOf(this.p4info.actionProfiles.get(profile))}`;
+  }
+
+  groupCollection(profile: string): Collection {
+    return `group:${aliasOf(this.p4info.actionProfiles.get(profile))}`;
+  }
+
+  /** The collection holding a digest's config. */
+  digestCollection(digest: string): Collection {
+    return `digest:${aliasOf(this.p4info.digests.get(digest))}`;
+  }
+
+  /** Key writer for `table` taking values for `fieldNames` by name (other fields are don't care). */
+  keyWriter<const F extends string>(table: string, fieldNames: readonly F[]): KeyWriter<F> {
     const schema = this.tableSchema(table);
     for (const name of fieldNames) this.p4info.matchField(this.p4info.tables.get(table), name);
-    return new KeyWriter(
+    return new KeyWriter<F>(
       `table:${schema.name}`,
       schema,
-      schema.fields.map((f) => fieldNames.indexOf(f.name)),
+      schema.fields.map((f) => fieldNames.find((name) => name === f.name)),
     );
   }
 
-  /** Value writer for `action` (checked to be one of `table`'s actions) with params in the given order. */
-  actionWriter(table: string | undefined, action: string, paramNames: string[]): ActionWriter {
+  /**
+   * Value writer for `action` (checked to be one of `table`'s actions) taking `paramNames` by
+   * name: the compiler names every parameter the P4Info declares, no more.
+   */
+  actionWriter<const P extends string = never>(
+    table: string | undefined,
+    action: string,
+    paramNames: readonly P[] = [],
+  ): ActionWriter<P> {
     const info = this.p4info.actions.get(action);
     const alias = aliasOf(info);
     if (table) {
@@ -191,15 +286,16 @@ export class CanonicalCodec {
       }
     }
     const declared = info.params.map((p) => p.name);
-    if (declared.length !== paramNames.length || declared.some((n, i) => n !== paramNames[i])) {
+    const given = new Set<string>(paramNames);
+    if (declared.length !== given.size || declared.some((n) => !given.has(n))) {
       throw new EntitySpecError(
         alias,
         `parameters are (${declared.join(", ")}), the compiler gives (${paramNames.join(", ")})`,
       );
     }
-    return new ActionWriter(
+    return new ActionWriter<P>(
       alias,
-      info.params.map((p) => ({ name: p.name, bitwidth: p.bitwidth })),
+      info.params.map((p) => ({ name: p.name as P, bitwidth: p.bitwidth })),
     );
   }
 
@@ -232,10 +328,6 @@ export class CanonicalCodec {
     return aliasOf(this.p4info.actionProfiles.get(profile));
   }
 
-  digestName(digest: string): string {
-    return aliasOf(this.p4info.digests.get(digest));
-  }
-
   // ------------------------------------------------------------------------------------
   // Canonical form of what a switch reads back
   // ------------------------------------------------------------------------------------
@@ -251,7 +343,7 @@ export class CanonicalCodec {
       const schema = this.tableSchema(aliasOf(info));
       const action = this.tableActionText(schema, te.action);
       if (te.is_default_action) {
-        return { collection: `default:${schema.name}`, key: "", value: action };
+        return { collection: this.defaultCollection(schema.name), key: "", value: action };
       }
       const value = withIdleTimeout(action, BigInt(te.idle_timeout_ns || 0));
       const byId = new Map<number, FieldMatch__Output>(te.match.map((m) => [m.field_id, m]));
@@ -269,7 +361,7 @@ export class CanonicalCodec {
       const m = entity.action_profile_member;
       const profile = aliasOf(this.p4info.actionProfiles.byIdOrThrow(m.action_profile_id));
       return {
-        collection: `member:${profile}`,
+        collection: this.memberCollection(profile),
         key: String(m.member_id),
         value: this.actionText(m.action),
       };
@@ -278,7 +370,7 @@ export class CanonicalCodec {
       const g = entity.action_profile_group;
       const profile = aliasOf(this.p4info.actionProfiles.byIdOrThrow(g.action_profile_id));
       return {
-        collection: `group:${profile}`,
+        collection: this.groupCollection(profile),
         key: String(g.group_id),
         value: groupMembersText(g.members.map((m) => ({ id: m.member_id, weight: m.weight }))),
       };
@@ -287,7 +379,7 @@ export class CanonicalCodec {
     if (pre?.multicast_group_entry) {
       const mg = pre.multicast_group_entry;
       return {
-        collection: "mcast",
+        collection: MULTICAST_GROUPS,
         key: String(mg.multicast_group_id),
         value: replicasText(mg.replicas.map(readReplica)),
       };
@@ -295,9 +387,9 @@ export class CanonicalCodec {
     if (pre?.clone_session_entry) {
       const cs = pre.clone_session_entry;
       return {
-        collection: "clone",
+        collection: CLONE_SESSIONS,
         key: String(cs.session_id),
-        value: `${replicasText(cs.replicas.map(readReplica))};${cs.packet_length_bytes}`,
+        value: cloneSessionText(cs.replicas.map(readReplica), cs.packet_length_bytes),
       };
     }
     if (entity.digest_entry) {
@@ -305,9 +397,13 @@ export class CanonicalCodec {
       const name = aliasOf(this.p4info.digests.byIdOrThrow(d.digest_id));
       const c = d.config;
       return {
-        collection: `digest:${name}`,
+        collection: this.digestCollection(name),
         key: "",
-        value: `${c?.max_timeout_ns ?? 0},${c?.max_list_size ?? 0},${c?.ack_timeout_ns ?? 0}`,
+        value: digestConfigText({
+          maxTimeoutNs: c?.max_timeout_ns ?? 0,
+          maxListSize: c?.max_list_size ?? 0,
+          ackTimeoutNs: c?.ack_timeout_ns ?? 0,
+        }),
       };
     }
     return undefined;
@@ -339,46 +435,35 @@ export class CanonicalCodec {
   // ------------------------------------------------------------------------------------
 
   toEntity(collection: Collection, key: string, value: string): Entity {
-    const { kind, name } = splitCollection(collection);
-    switch (kind) {
+    const entity = this.decode(collection, key, value);
+    switch (entity.kind) {
       case "table": {
-        const schema = this.tableSchema(name);
-        const parts = key.split(" ");
-        const priority = schema.needsPriority ? Number(parts.pop()?.slice(1)) : undefined;
-        const match: Record<string, MatchValue | undefined> = {};
-        schema.fields.forEach((field, i) => {
-          match[field.name] = parseField(field, parts[i] ?? "*");
-        });
-        const { action, idleTimeoutNs } = splitIdleTimeout(value);
-        return this.builder.tableEntry(name, {
+        const match: Record<string, DecodedMatchValue | undefined> = {};
+        for (const field of entity.match) match[field.name] = field.value;
+        const target = entity.target;
+        return this.builder.tableEntry(entity.table, {
           match,
-          target: this.parseTarget(action),
-          ...(priority ? { priority } : {}),
-          ...(idleTimeoutNs ? { idleTimeoutNs } : {}),
+          target: "action" in target ? actionCall(target) : target,
+          ...(entity.priority ? { priority: entity.priority } : {}),
+          ...(entity.idleTimeoutNs ? { idleTimeoutNs: entity.idleTimeoutNs } : {}),
         });
       }
       case "default":
-        return this.builder.defaultEntry(name, this.parseAction(value));
+        return this.builder.defaultEntry(entity.table, actionCall(entity.action));
       case "member":
-        return this.builder.actionProfileMember(name, Number(key), this.parseAction(value));
+        return this.builder.actionProfileMember(
+          entity.profile,
+          entity.id,
+          actionCall(entity.action),
+        );
       case "group":
-        return this.builder.actionProfileGroup(name, Number(key), parseGroupMembers(value));
+        return this.builder.actionProfileGroup(entity.profile, entity.id, entity.members);
       case "mcast":
-        return this.builder.multicastGroup(Number(key), parseReplicas(value));
-      case "clone": {
-        const [replicas = "", truncate = "0"] = value.split(";");
-        return this.builder.cloneSession(Number(key), parseReplicas(replicas), Number(truncate));
-      }
-      case "digest": {
-        const [timeout = "0", size = "0", ack = "0"] = value.split(",");
-        return this.builder.digestEntry(name, {
-          maxTimeoutNs: Number(timeout),
-          maxListSize: Number(size),
-          ackTimeoutNs: Number(ack),
-        });
-      }
-      default:
-        throw new EntitySpecError(collection, "unknown collection");
+        return this.builder.multicastGroup(entity.id, entity.replicas);
+      case "clone":
+        return this.builder.cloneSession(entity.id, entity.replicas, entity.truncateBytes);
+      case "digest":
+        return this.builder.digestEntry(entity.digest, entity);
     }
   }
 
@@ -395,69 +480,104 @@ export class CanonicalCodec {
     }
   }
 
-  private parseTarget(value: string) {
+  // ------------------------------------------------------------------------------------
+  // Decoding: what a canonical triple stands for, named from the P4Info
+  // ------------------------------------------------------------------------------------
+
+  /** The entity of a canonical triple: what toEntity() writes and describe() shows. */
+  decode(collection: Collection, key: string, value: string): DecodedEntity {
+    const { kind, name } = splitCollection(collection);
+    switch (kind) {
+      case "table": {
+        const schema = this.tableSchema(name);
+        const parts = key.split(" ");
+        const priority = schema.needsPriority ? Number(parts.pop()?.slice(1)) : undefined;
+        const { action, idleTimeoutNs } = splitIdleTimeout(value);
+        return {
+          kind,
+          table: schema.name,
+          match: schema.fields.map((field, i) => ({
+            name: field.name,
+            bitwidth: field.bitwidth,
+            value: parseField(field, parts[i] ?? "*"),
+          })),
+          priority,
+          target: this.decodeTarget(action),
+          idleTimeoutNs,
+        };
+      }
+      case "default":
+        return { kind, table: name, action: this.decodeAction(value) };
+      case "member":
+        return { kind, profile: name, id: Number(key), action: this.decodeAction(value) };
+      case "group":
+        return { kind, profile: name, id: Number(key), members: parseGroupMembers(value) };
+      case "mcast":
+        return { kind, id: Number(key), replicas: parseReplicas(value) };
+      case "clone": {
+        const [replicas = "", truncate = "0"] = value.split(";");
+        return {
+          kind,
+          id: Number(key),
+          replicas: parseReplicas(replicas),
+          truncateBytes: Number(truncate),
+        };
+      }
+      case "digest": {
+        const [timeout = "0", size = "0", ack = "0"] = value.split(",");
+        return {
+          kind,
+          digest: name,
+          maxTimeoutNs: Number(timeout),
+          maxListSize: Number(size),
+          ackTimeoutNs: Number(ack),
+        };
+      }
+      default:
+        throw new EntitySpecError(collection, "unknown collection");
+    }
+  }
+
+  /** One line for people (dry-run plans, rejected writes, goldens), written by describe.ts. */
+  describe(collection: Collection, key: string, value: string): string {
+    // Another kind (none the compiler writes) is shown as it is rather than fail a message.
+    if (!COLLECTION_KINDS.has(splitCollection(collection).kind)) {
+      return `${collection} ${key} → ${value}`;
+    }
+    return describeEntity(this.decode(collection, key, value));
+  }
+
+  private decodeTarget(value: string): DecodedAction | { member: number } | { group: number } {
     if (value.startsWith("@member:")) return { member: Number(value.slice(8)) };
     if (value.startsWith("@group:")) return { group: Number(value.slice(7)) };
-    return this.parseAction(value);
+    return this.decodeAction(value);
   }
 
-  private parseAction(value: string): ActionCall {
+  private decodeAction(value: string): DecodedAction {
     const open = value.indexOf("(");
     const action = value.slice(0, open);
     const info = this.p4info.actions.get(action);
     const args = value.slice(open + 1, -1);
     const values = args === "" ? [] : args.split(",");
-    const params: Record<string, bigint> = {};
-    info.params.forEach((p, i) => {
-      params[p.name] = BigInt(`0x${values[i] ?? ""}`);
-    });
-    return { action, params };
+    return {
+      action,
+      params: info.params.map((p, i) => {
+        const hex = values[i];
+        return {
+          name: p.name,
+          bitwidth: p.bitwidth,
+          value: hex === undefined || hex === "?" ? undefined : BigInt(`0x${hex}`),
+        };
+      }),
+    };
   }
+}
 
-  // ------------------------------------------------------------------------------------
-  // For people: dry-run diffs and golden files
-  // ------------------------------------------------------------------------------------
-
-  /** One line naming every field: `mac vsid=0x5001 dst_mac=00:00:5e:00:53:01 → bridge_to_port(port=1)`. */
-  describe(collection: Collection, key: string, value: string): string {
-    const { kind, name } = splitCollection(collection);
-    if (kind === "table") {
-      const schema = this.tableSchema(name);
-      const parts = key.split(" ");
-      const priority = schema.needsPriority ? ` ${parts.pop()}` : "";
-      const fields = schema.fields
-        .map((f, i) => [f, parts[i] ?? "*"] as const)
-        .filter(([, text]) => text !== "*")
-        .map(([f, text]) => `${f.name}=${describeField(f, text)}`);
-      const { action, idleTimeoutNs } = splitIdleTimeout(value);
-      const ageing = idleTimeoutNs ? `, idle timeout ${idleTimeoutNs / 1e9} s` : "";
-      return `${schema.name}${fields.length ? ` ${fields.join(" ")}` : ""}${priority} → ${this.describeValue(action)}${ageing}`;
-    }
-    if (kind === "default") return `${name} default → ${this.describeValue(value)}`;
-    if (kind === "member") return `${name} member ${key} → ${this.describeValue(value)}`;
-    if (kind === "group") return `${name} group ${key} → members ${value}`;
-    if (kind === "mcast") return `multicast group ${key} → ${describeReplicas(value)}`;
-    if (kind === "clone") {
-      const [replicas = "", truncate = "0"] = value.split(";");
-      return `clone session ${key} → ${describeReplicas(replicas)}${truncate !== "0" ? ` truncate ${truncate}` : ""}`;
-    }
-    if (kind === "digest") return `digest ${name} → timeout,list,ack ${value}`;
-    return `${collection} ${key} → ${value}`;
-  }
-
-  private describeValue(value: string): string {
-    if (value.startsWith("@")) return value.slice(1);
-    const open = value.indexOf("(");
-    const action = value.slice(0, open);
-    const info = this.p4info.actions.get(action);
-    const args = value.slice(open + 1, -1);
-    const values = args === "" ? [] : args.split(",");
-    const params = info.params.map(
-      (p, i) =>
-        `${p.name}=${describeField({ name: p.name, bitwidth: p.bitwidth, kind: "EXACT", id: p.id }, values[i] ?? "?")}`,
-    );
-    return `${action}(${params.join(", ")})`;
-  }
+/** The call the EntityBuilder takes (a parameter the switch did not send stays missing). */
+function actionCall({ action, params }: DecodedAction): ActionCall {
+  const values: Record<string, bigint> = {};
+  for (const p of params) if (p.value !== undefined) values[p.name] = p.value;
+  return { action, params: values };
 }
 
 const IDLE_TIMEOUT = " idle=";
@@ -470,8 +590,13 @@ export function withIdleTimeout(action: string, idleTimeoutNs: bigint | number):
   return BigInt(idleTimeoutNs) > 0n ? `${action}${IDLE_TIMEOUT}${idleTimeoutNs}` : action;
 }
 
+/** A table entry value's idle timeout in nanoseconds (0 = never ages). */
+export function idleTimeoutOf(value: string): number {
+  return splitIdleTimeout(value).idleTimeoutNs;
+}
+
 /** A table entry value's action and idle timeout (0 = never ages). */
-export function splitIdleTimeout(value: string): { action: string; idleTimeoutNs: number } {
+function splitIdleTimeout(value: string): { action: string; idleTimeoutNs: number } {
   const at = value.indexOf(IDLE_TIMEOUT);
   if (at < 0) return { action: value, idleTimeoutNs: 0 };
   return {
@@ -580,7 +705,7 @@ function readField(
   throw new EntitySpecError(`${table}.${field.name}`, "read back a match of an unknown kind");
 }
 
-function parseField(field: FieldSchema, text: string): MatchValue | undefined {
+function parseField(field: FieldSchema, text: string): DecodedMatchValue | undefined {
   if (text === "*") return undefined;
   if (field.kind === "LPM") {
     const [hex = "", length = "0"] = text.split("/");
@@ -629,64 +754,10 @@ export function replicasText(replicas: { port: string | number; instance: number
     .join(",");
 }
 
-function parseReplicas(value: string): { port: number; instance: number }[] {
+function parseReplicas(value: string): Replica[] {
   if (value === "") return [];
   return value.split(",").map((text) => {
     const [port = "0", instance = "0"] = text.split(":");
     return { port: Number.parseInt(port, 16), instance: Number(instance) };
   });
-}
-
-function describeReplicas(value: string): string {
-  if (value === "") return "(none)";
-  return parseReplicas(value)
-    .map((r) => `port ${r.port}${r.instance ? ` rid ${r.instance}` : ""}`)
-    .join(", ");
-}
-
-/** A field value as people write it: MACs, IP addresses, hex VSIDs, decimal otherwise. */
-function describeField(field: FieldSchema, text: string): string {
-  if (text.includes("&")) {
-    const [value = "", mask = ""] = text.split("&");
-    return `${describeField(field, value)}&${describeField(field, mask)}`;
-  }
-  if (text.includes("/")) {
-    const [value = "", length = ""] = text.split("/");
-    return `${describeField(field, value)}/${length}`;
-  }
-  const value = BigInt(`0x${text}`);
-  if (field.bitwidth === 48) {
-    return value
-      .toString(16)
-      .padStart(12, "0")
-      .replace(/(..)(?!$)/g, "$1:");
-  }
-  if (field.bitwidth === 128) {
-    const groups = value.toString(16).padStart(32, "0").match(/.{4}/g) ?? [];
-    return compressIpv6(groups.map((g) => g.replace(/^0+(?=.)/, "")));
-  }
-  if (field.bitwidth === 32 && /pa|ip|ca|addr/.test(field.name)) {
-    return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join(".");
-  }
-  if (field.name === "vsid") return `0x${value.toString(16)}`;
-  return value.toString(10);
-}
-
-function compressIpv6(groups: string[]): string {
-  // RFC 5952: the longest run (≥ 2) of zero groups becomes "::".
-  let best = { start: -1, length: 0 };
-  for (let i = 0; i < groups.length; ) {
-    if (groups[i] !== "0") {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < groups.length && groups[j] === "0") j++;
-    if (j - i > best.length && j - i >= 2) best = { start: i, length: j - i };
-    i = j;
-  }
-  if (best.start < 0) return groups.join(":");
-  const head = groups.slice(0, best.start).join(":");
-  const tail = groups.slice(best.start + best.length).join(":");
-  return `${head}::${tail}`;
 }

@@ -34,9 +34,15 @@ import { targetProfile } from "../targets/profiles.js";
 import { type Allocations, IdAllocator, IdExhaustedError, type IdPool } from "./allocate.js";
 import {
   CanonicalCodec,
+  CLONE_SESSIONS,
+  cloneSessionText,
+  digestConfigText,
   groupMembersText,
+  groupTarget,
   lpm,
+  MULTICAST_GROUPS,
   replicasText,
+  tableOfCollection,
   ternary,
   withIdleTimeout,
 } from "./canonical.js";
@@ -46,8 +52,12 @@ import type { DomainRoute, RoutingDomain } from "./tenant-routes.js";
 import { multicastMac, type NextHop, type Underlay, UnderlayError } from "./underlay.js";
 import { type TableWriters, tableWriters } from "./writers.js";
 
-/** learn_t digest delivery (max timeout ns, max list size, ack timeout ns): batch up to 64 samples or 1 ms; resend unacknowledged after 1 s. */
-export const LEARN_DIGEST_CONFIG = "1000000,64,1000000000";
+/** learn_t digest delivery: batch up to 64 samples or 1 ms; resend unacknowledged after 1 s. */
+const LEARN_DIGEST_CONFIG = digestConfigText({
+  maxTimeoutNs: 1_000_000,
+  maxListSize: 64,
+  ackTimeoutNs: 1_000_000_000,
+});
 
 /** Priorities of ternary entries; entries of one table never overlap, so one level each suffices. */
 const PRIORITY = { exact: 10, srcPaDefault: 1, srcPaVsid: 10 } as const;
@@ -390,14 +400,17 @@ export class FabricCompiler {
     state.add(
       this.w.switchConfig.collection,
       "",
-      this.w.switchConfig.set.value([s.encapTtl, s.puntVendorVsid ? 1 : 0]),
+      this.w.switchConfig.set.value({
+        encap_ttl: s.encapTtl,
+        punt_vsid_ffffff: s.puntVendorVsid ? 1 : 0,
+      }),
     );
     state.add(
-      "clone",
+      CLONE_SESSIONS,
       String(targetProfile(sw.target).cpuCloneSession),
-      `${replicasText([{ port: sw.cpuPort, instance: 0 }])};0`,
+      cloneSessionText([{ port: sw.cpuPort, instance: 0 }], 0),
     );
-    state.add(`digest:${this.w.learnDigest}`, "", LEARN_DIGEST_CONFIG);
+    state.add(this.w.learnDigest, "", LEARN_DIGEST_CONFIG);
   }
 
   private ports({ sw, state }: SwitchContext): void {
@@ -405,38 +418,58 @@ export class FabricCompiler {
     for (const port of sw.accessPorts) {
       state.add(
         w.portType.key.collection,
-        w.portType.key.key([port.port]),
-        w.portType.access.value([]),
+        w.portType.key.key({ port: port.port }),
+        w.portType.access.value(),
       );
       for (const { vlan, vsid } of port.vlans) {
-        const classify = w.portVsid.set.value([vsid]);
-        const egress = w.egressVlan.key.key([port.port, vsid]);
+        const classify = w.portVsid.set.value({ vsid });
+        const egress = w.egressVlan.key.key({ port: port.port, vsid });
         if (vlan === 0) {
           // Priority-tagged frames (VLAN 0) belong to the untagged VSID (IEEE 802.1Q).
-          state.add(w.portVsid.key.collection, w.portVsid.key.key([port.port, 0, 0]), classify);
-          state.add(w.portVsid.key.collection, w.portVsid.key.key([port.port, 1, 0]), classify);
-          state.add(w.egressVlan.key.collection, egress, w.egressVlan.untagged.value([]));
+          state.add(
+            w.portVsid.key.collection,
+            w.portVsid.key.key({ port: port.port, tagged: 0, vlan_id: 0 }),
+            classify,
+          );
+          state.add(
+            w.portVsid.key.collection,
+            w.portVsid.key.key({ port: port.port, tagged: 1, vlan_id: 0 }),
+            classify,
+          );
+          state.add(w.egressVlan.key.collection, egress, w.egressVlan.untagged.value());
         } else {
-          state.add(w.portVsid.key.collection, w.portVsid.key.key([port.port, 1, vlan]), classify);
-          state.add(w.egressVlan.key.collection, egress, w.egressVlan.tagged.value([vlan]));
+          state.add(
+            w.portVsid.key.collection,
+            w.portVsid.key.key({ port: port.port, tagged: 1, vlan_id: vlan }),
+            classify,
+          );
+          state.add(
+            w.egressVlan.key.collection,
+            egress,
+            w.egressVlan.tagged.value({ vlan_id: vlan }),
+          );
         }
       }
     }
     for (const port of sw.fabricPorts) {
       state.add(
         w.portType.key.collection,
-        w.portType.key.key([port.port]),
-        w.portType.fabric.value([]),
+        w.portType.key.key({ port: port.port }),
+        w.portType.fabric.value(),
       );
       const tag =
         port.vlan === undefined
-          ? w.egressVlan.untagged.value([])
-          : w.egressVlan.tagged.value([port.vlan]);
-      state.add(w.egressVlan.key.collection, w.egressVlan.key.key([port.port, 0]), tag);
+          ? w.egressVlan.untagged.value()
+          : w.egressVlan.tagged.value({ vlan_id: port.vlan });
+      state.add(
+        w.egressVlan.key.collection,
+        w.egressVlan.key.key({ port: port.port, vsid: 0 }),
+        tag,
+      );
       state.add(
         w.portMtu.key.collection,
-        w.portMtu.key.key([port.port]),
-        w.portMtu.set.value([port.mtu]),
+        w.portMtu.key.key({ port: port.port }),
+        w.portMtu.set.value({ mtu: port.mtu }),
       );
     }
   }
@@ -446,27 +479,27 @@ export class FabricCompiler {
     const w = this.w;
     state.add(
       w.myMac.key.collection,
-      w.myMac.key.key([ternary(sw.routerMac.hex, ALL_ONES_48)], PRIORITY.exact),
-      w.myMac.set.value([]),
+      w.myMac.key.key({ dst_mac: ternary(sw.routerMac.hex, ALL_ONES_48) }, PRIORITY.exact),
+      w.myMac.set.value(),
     );
     for (const pa of sw.providerAddresses) {
       const family = pa.address.family;
       state.add(
         w.localPa[family].key.collection,
-        w.localPa[family].key.key([pa.address.hex]),
-        w.localPa[family].set.value([]),
+        w.localPa[family].key.key({ pa: pa.address.hex }),
+        w.localPa[family].set.value(),
       );
       if (family === 4) {
         state.add(
           w.arp.key.collection,
-          w.arp.key.key([0, pa.address.hex]),
-          w.arp.reply.value([sw.routerMac.hex]),
+          w.arp.key.key({ vsid: 0, ip: pa.address.hex }),
+          w.arp.reply.value({ mac: sw.routerMac.hex }),
         );
       } else {
         state.add(
           w.nd.key.collection,
-          w.nd.key.key([0, pa.address.hex]),
-          w.nd.advertise.value([sw.routerMac.hex, 1]),
+          w.nd.key.key({ vsid: 0, ip: pa.address.hex }),
+          w.nd.advertise.value({ mac: sw.routerMac.hex, router: 1 }),
         );
       }
     }
@@ -484,7 +517,7 @@ export class FabricCompiler {
     for (const route of this.underlay.routesAt(sw)) {
       const family = route.prefix.family;
       const table = w.route[family];
-      const key = table.key.key([lpm(route.prefix.hex, route.prefix.length)]);
+      const key = table.key.key({ dst_pa: lpm(route.prefix.hex, route.prefix.length) });
       const explain = () =>
         `${route.prefix.text} is routed two different ways at ${sw.name} (a static route overlapping a PA or another route?)`;
       if (route.nextHops.length === 1) {
@@ -492,7 +525,7 @@ export class FabricCompiler {
         state.add(
           table.key.collection,
           key,
-          table.nextHop.value([hop.port, sw.routerMac.hex, hop.mac.hex]),
+          table.nextHop.value({ port: hop.port, smac: sw.routerMac.hex, dmac: hop.mac.hex }),
           explain,
         );
         continue;
@@ -510,15 +543,15 @@ export class FabricCompiler {
       const memberIds = route.nextHops.map((hop, i) => {
         const id = members.id(hops[i] as string);
         state.add(
-          `member:${w.ecmp.profile}`,
+          w.ecmp.members,
           String(id),
-          w.ecmp.member.value([hop.port, sw.routerMac.hex, hop.mac.hex]),
+          w.ecmp.member.value({ port: hop.port, smac: sw.routerMac.hex, dmac: hop.mac.hex }),
         );
         return { id, weight: 1 };
       });
-      state.add(`group:${w.ecmp.profile}`, String(group), groupMembersText(memberIds));
-      state.add(w.ecmp.key.collection, w.ecmp.key.key([group]), `@group:${group}`);
-      state.add(table.key.collection, key, table.ecmp.value([group]), explain);
+      state.add(w.ecmp.groups, String(group), groupMembersText(memberIds));
+      state.add(w.ecmp.key.collection, w.ecmp.key.key({ group_id: group }), groupTarget(group));
+      state.add(table.key.collection, key, table.ecmp.value({ group_id: group }), explain);
     }
   }
 
@@ -535,18 +568,22 @@ export class FabricCompiler {
       const family = tree.group.family;
       state.add(
         this.w.myMac.key.collection,
-        this.w.myMac.key.key([MULTICAST_MAC_RANGE[family]], PRIORITY.exact),
-        this.w.myMac.set.value([]),
+        this.w.myMac.key.key({ dst_mac: MULTICAST_MAC_RANGE[family] }, PRIORITY.exact),
+        this.w.myMac.set.value(),
       );
       if (tree.members.has(sw)) continue;
       const id = pool.id(tree.group.text);
-      state.add("mcast", String(id), replicasText(ports.map((port) => ({ port, instance: 0 }))));
+      state.add(
+        MULTICAST_GROUPS,
+        String(id),
+        replicasText(ports.map((port) => ({ port, instance: 0 }))),
+      );
       const route = this.w.route[family];
       const length = family === 4 ? 32 : 128;
       state.add(
         route.key.collection,
-        route.key.key([lpm(tree.group.hex, length)]),
-        route.mcast.value([id, sw.routerMac.hex]),
+        route.key.key({ dst_pa: lpm(tree.group.hex, length) }),
+        route.mcast.value({ group: id, smac: sw.routerMac.hex }),
         () => `multicast group ${tree.group.text} is also routed as a unicast prefix at ${sw.name}`,
       );
     }
@@ -581,7 +618,7 @@ export class FabricCompiler {
     this.underlay.nextHopsToPa(ctx.sw, node, pa);
     const nveId = ask(ctx, ctx.nve, pa.text);
     ctx.unit.tunnels.set(nveId, pa);
-    const tunnel = { value: this.w.mac.toNve.value([nveId]), pa, nveId };
+    const tunnel = { value: this.w.mac.toNve.value({ nve_id: nveId }), pa, nveId };
     toNode.set(node, tunnel);
     return tunnel;
   }
@@ -595,16 +632,16 @@ export class FabricCompiler {
     const gateway = subnet.gateway;
     state.add(
       w.vsid.key.collection,
-      w.vsid.key.key([vsid]),
-      w.vsid.set.value([
-        index,
-        this.vrf.id(subnet.tenant),
-        gateway ? gateway.mac.hex : 0,
-        subnet.learnLocal ? 1 : 0,
-        subnet.learnRemote ? 1 : 0,
-        subnet.sourceGuard ? 1 : 0,
-        subnet.paValidation ? 1 : 0,
-      ]),
+      w.vsid.key.key({ vsid }),
+      w.vsid.set.value({
+        vsid_index: index,
+        vrf_id: this.vrf.id(subnet.tenant),
+        gw_mac: gateway ? gateway.mac.hex : 0,
+        learn_local: subnet.learnLocal ? 1 : 0,
+        learn_remote: subnet.learnRemote ? 1 : 0,
+        source_guard: subnet.sourceGuard ? 1 : 0,
+        pa_check: subnet.paValidation ? 1 : 0,
+      }),
     );
 
     // Flooding (R10): local ports rid 0, then tunnel copies.
@@ -622,12 +659,12 @@ export class FabricCompiler {
         tunnelCopies.push({ port: hop.port, instance: tunnel.nveId });
         state.add(
           w.floodReplica.key.collection,
-          w.floodReplica.key.key([tunnel.nveId]),
-          w.floodReplica.set[tunnel.pa.family].value([
-            tunnel.pa.hex,
-            sw.routerMac.hex,
-            hop.mac.hex,
-          ]),
+          w.floodReplica.key.key({ rid: tunnel.nveId }),
+          w.floodReplica.set[tunnel.pa.family].value({
+            dst_pa: tunnel.pa.hex,
+            smac: sw.routerMac.hex,
+            dmac: hop.mac.hex,
+          }),
         );
       }
     } else {
@@ -636,24 +673,28 @@ export class FabricCompiler {
       const rid = ask(ctx, ctx.nve, `group:${group.text}`);
       state.add(
         w.localPa[group.family].key.collection,
-        w.localPa[group.family].key.key([group.hex]),
-        w.localPa[group.family].set.value([]),
+        w.localPa[group.family].key.key({ pa: group.hex }),
+        w.localPa[group.family].set.value(),
       );
       state.add(
         w.floodReplica.key.collection,
-        w.floodReplica.key.key([rid]),
-        w.floodReplica.set[group.family].value([group.hex, sw.routerMac.hex, multicastMac(group)]),
+        w.floodReplica.key.key({ rid }),
+        w.floodReplica.set[group.family].value({
+          dst_pa: group.hex,
+          smac: sw.routerMac.hex,
+          dmac: multicastMac(group),
+        }),
       );
       for (const port of tree?.ports.get(sw) ?? []) tunnelCopies.push({ port, instance: rid });
     }
     const floodGroup = 2 * index - 1;
     const localGroup = 2 * index;
-    state.add("mcast", String(floodGroup), replicasText([...localPorts, ...tunnelCopies]));
-    state.add("mcast", String(localGroup), replicasText(localPorts));
+    state.add(MULTICAST_GROUPS, String(floodGroup), replicasText([...localPorts, ...tunnelCopies]));
+    state.add(MULTICAST_GROUPS, String(localGroup), replicasText(localPorts));
     state.add(
       w.vsidFlood.key.collection,
-      w.vsidFlood.key.key([vsid]),
-      w.vsidFlood.set.value([floodGroup, localGroup]),
+      w.vsidFlood.key.key({ vsid }),
+      w.vsidFlood.set.value({ group: floodGroup, local_group: localGroup }),
     );
 
     // R17: NVGRE into this VSID only from its NVEs (and the routers and gateways that send into it).
@@ -665,8 +706,8 @@ export class FabricCompiler {
         const pa = providerAddressFor(sender, vsid, family) as IpAddress;
         state.add(
           w.vsidNve[family].key.collection,
-          w.vsidNve[family].key.key([vsid, pa.hex]),
-          w.vsidNve[family].permit.value([]),
+          w.vsidNve[family].key.key({ vsid, pa: pa.hex }),
+          w.vsidNve[family].permit.value(),
         );
       }
     }
@@ -677,14 +718,14 @@ export class FabricCompiler {
         if (gw.address.family === 4) {
           state.add(
             w.arp.key.collection,
-            w.arp.key.key([vsid, gw.address.hex]),
-            w.arp.reply.value([gateway.mac.hex]),
+            w.arp.key.key({ vsid, ip: gw.address.hex }),
+            w.arp.reply.value({ mac: gateway.mac.hex }),
           );
         } else {
           state.add(
             w.nd.key.collection,
-            w.nd.key.key([vsid, gw.address.hex]),
-            w.nd.advertise.value([gateway.mac.hex, 1]),
+            w.nd.key.key({ vsid, ip: gw.address.hex }),
+            w.nd.advertise.value({ mac: gateway.mac.hex, router: 1 }),
           );
         }
       }
@@ -708,15 +749,15 @@ export class FabricCompiler {
       const arp: string[] = [];
       const nd: string[] = [];
       for (const ip of endpoint.ips) {
-        if (ip.family === 4) arp.push(w.arp.key.key([endpoint.vsid, ip.hex]));
-        else nd.push(w.nd.key.key([endpoint.vsid, ip.hex]));
+        if (ip.family === 4) arp.push(w.arp.key.key({ vsid: endpoint.vsid, ip: ip.hex }));
+        else nd.push(w.nd.key.key({ vsid: endpoint.vsid, ip: ip.hex }));
       }
       keys = {
-        mac: w.mac.key.key([endpoint.vsid, endpoint.mac.hex]),
+        mac: w.mac.key.key({ vsid: endpoint.vsid, dst_mac: endpoint.mac.hex }),
         arp: arp.length > 0 ? arp : NO_KEYS,
         nd: nd.length > 0 ? nd : NO_KEYS,
-        arpValue: w.arp.reply.value([endpoint.mac.hex]),
-        ndValue: w.nd.advertise.value([endpoint.mac.hex, 0]),
+        arpValue: w.arp.reply.value({ mac: endpoint.mac.hex }),
+        ndValue: w.nd.advertise.value({ mac: endpoint.mac.hex, router: 0 }),
       };
       this.endpointKeys.set(endpoint, keys);
     }
@@ -731,12 +772,24 @@ export class FabricCompiler {
     const conflict = () =>
       `endpoint ${endpoint.name}'s MAC ${endpoint.mac.text} in VSID ${formatVsid(subnet.vsid)} is also a gateway NVE's next hop`;
     if (location.kind === "port" && location.switch === sw.name) {
-      state.add(w.mac.key.collection, keys.mac, w.mac.toPort.value([location.port]), conflict);
+      state.add(
+        w.mac.key.collection,
+        keys.mac,
+        w.mac.toPort.value({ port: location.port }),
+        conflict,
+      );
       if (subnet.sourceGuard) this.sourceGuard(ctx, subnet, endpoint, location.port);
       if (subnet.learnLocal) {
         state.add(
           w.learnedMac.key.collection,
-          w.learnedMac.key.key([subnet.vsid, endpoint.mac.hex, location.port, 0, 0, 0]),
+          w.learnedMac.key.key({
+            vsid: subnet.vsid,
+            mac: endpoint.mac.hex,
+            port: location.port,
+            from_nve: 0,
+            pa_is_v6: 0,
+            pa: 0,
+          }),
           this.learnedMacValue(endpoint),
         );
       }
@@ -750,14 +803,14 @@ export class FabricCompiler {
         if (keys.learnedRemote?.pa !== tunnel.pa) {
           keys.learnedRemote = {
             pa: tunnel.pa,
-            key: w.learnedMac.key.key([
-              subnet.vsid,
-              endpoint.mac.hex,
-              0,
-              1,
-              tunnel.pa.family === 6 ? 1 : 0,
-              tunnel.pa.hex,
-            ]),
+            key: w.learnedMac.key.key({
+              vsid: subnet.vsid,
+              mac: endpoint.mac.hex,
+              port: 0,
+              from_nve: 1,
+              pa_is_v6: tunnel.pa.family === 6 ? 1 : 0,
+              pa: tunnel.pa.hex,
+            }),
           };
         }
         // An endpoint on another switch's port ages there, where all its frames enter; one
@@ -765,7 +818,7 @@ export class FabricCompiler {
         state.add(
           w.learnedMac.key.collection,
           keys.learnedRemote.key,
-          location.kind === "nve" ? this.learnedMacValue(endpoint) : w.learnedMac.known.value([]),
+          location.kind === "nve" ? this.learnedMacValue(endpoint) : w.learnedMac.known.value(),
         );
       }
     }
@@ -775,7 +828,7 @@ export class FabricCompiler {
 
   /** known_source, with the ageing idle timeout for learned endpoints. */
   private learnedMacValue(endpoint: Endpoint): string {
-    const known = this.w.learnedMac.known.value([]);
+    const known = this.w.learnedMac.known.value();
     const timeout = this.options.learnedIdleTimeoutNs ?? 0;
     return endpoint.learned ? withIdleTimeout(known, timeout) : known;
   }
@@ -799,12 +852,18 @@ export class FabricCompiler {
     port: number,
   ): void {
     const w = this.w.sourceGuard;
-    const permit = w.permit.value([]);
+    const permit = w.permit.value();
     const add = (family: number, ca: string) =>
       state.add(
         w.key.collection,
         w.key.key(
-          [subnet.vsid, port, endpoint.mac.hex, ternary(String(family), "3"), ca],
+          {
+            vsid: subnet.vsid,
+            port,
+            src_mac: endpoint.mac.hex,
+            ca_family: ternary(String(family), "3"),
+            src_ca: ca,
+          },
           PRIORITY.exact,
         ),
         permit,
@@ -834,29 +893,29 @@ export class FabricCompiler {
       let keys = this.routeKeys.get(route);
       if (!keys) {
         keys = {
-          route: table.key.key([vrf, lpm(route.prefix.hex, route.prefix.length)]),
+          route: table.key.key({ vrf_id: vrf, dst_ca: lpm(route.prefix.hex, route.prefix.length) }),
           nexthop: targetKey(target.vsid, target.mac),
           vsid: String(target.vsid),
         };
         this.routeKeys.set(route, keys);
       }
       const nexthop = ask(ctx, ctx.nexthop, keys.nexthop);
-      state.add(table.key.collection, keys.route, table.nexthop.value([nexthop]));
+      state.add(table.key.collection, keys.route, table.nexthop.value({ nexthop_id: nexthop }));
       let nexthopKey = this.nexthopKeys[nexthop];
       if (nexthopKey === undefined) {
-        nexthopKey = w.tenantNexthop.key.key([nexthop]);
+        nexthopKey = w.tenantNexthop.key.key({ nexthop_id: nexthop });
         this.nexthopKeys[nexthop] = nexthopKey;
       }
       // The VSID's counter index is per switch but usually the same on all: share the value.
       const index = ask(ctx, ctx.vsidIndex, keys.vsid);
       if (keys.forwardIndex !== index) {
         keys.forwardIndex = index;
-        keys.forward = w.tenantNexthop.forward.value([
-          target.vsid,
-          index,
-          (subnet.gateway as { mac: { hex: string } }).mac.hex,
-          target.mac.hex,
-        ]);
+        keys.forward = w.tenantNexthop.forward.value({
+          vsid: target.vsid,
+          vsid_index: index,
+          smac: (subnet.gateway as { mac: { hex: string } }).mac.hex,
+          dmac: target.mac.hex,
+        });
       }
       state.add(w.tenantNexthop.key.collection, nexthopKey, keys.forward as string);
       ctx.unit.encap.add(target.vsid);
@@ -867,7 +926,7 @@ export class FabricCompiler {
         const tunnel = this.tunnelTo(ctx, subnet, node);
         state.add(
           w.mac.key.collection,
-          w.mac.key.key([target.vsid, target.mac.hex]),
+          w.mac.key.key({ vsid: target.vsid, dst_mac: target.mac.hex }),
           tunnel.value,
           () =>
             `${target.label}'s MAC ${target.mac.text} in VSID ${formatVsid(target.vsid)} is also an endpoint's at another place`,
@@ -883,11 +942,11 @@ export class FabricCompiler {
       state.add(nve.collection, nve.key, nve.value);
     }
     const srcPa = this.w.srcPa;
-    const defaults = this.defaultPas(sw);
-    if (defaults[0] !== "0" || defaults[1] !== "0") {
+    const defaults = this.srcPas(sw, -1);
+    if (defaults.pa_v4 !== "0" || defaults.pa_v6 !== "0") {
       state.add(
         srcPa.key.collection,
-        srcPa.key.key(["*", "*"], PRIORITY.srcPaDefault),
+        srcPa.key.key({ vsid: "*", nve_id: "*" }, PRIORITY.srcPaDefault),
         srcPa.set.value(defaults),
       );
     }
@@ -902,26 +961,32 @@ export class FabricCompiler {
     const nve = this.w.nve;
     return {
       collection: nve.key.collection,
-      key: nve.key.key([id]),
-      value: nve.set[pa.family].value([pa.hex]),
+      key: nve.key.key({ nve_id: id }),
+      value: nve.set[pa.family].value({ pa: pa.hex }),
     };
   }
 
-  private defaultPas(sw: Switch): [string, string] {
-    return [providerAddressFor(sw, -1, 4)?.hex ?? "0", providerAddressFor(sw, -1, 6)?.hex ?? "0"];
+  /** src_pa's parameters for a VSID (-1: the switch's default PAs); "0" where it has none. */
+  private srcPas(sw: Switch, vsid: number): { pa_v4: string; pa_v6: string } {
+    return {
+      pa_v4: providerAddressFor(sw, vsid, 4 as IpFamily)?.hex ?? "0",
+      pa_v6: providerAddressFor(sw, vsid, 6 as IpFamily)?.hex ?? "0",
+    };
   }
 
   /** The src_pa entry of a VSID the switch encapsulates in, when its PAs are not the defaults. */
   srcPaEntity(sw: Switch, vsid: number): Entity | undefined {
-    const [default4, default6] = this.defaultPas(sw);
-    const v4 = providerAddressFor(sw, vsid, 4 as IpFamily)?.hex ?? "0";
-    const v6 = providerAddressFor(sw, vsid, 6 as IpFamily)?.hex ?? "0";
-    if (v4 === default4 && v6 === default6) return undefined;
+    const defaults = this.srcPas(sw, -1);
+    const pas = this.srcPas(sw, vsid);
+    if (pas.pa_v4 === defaults.pa_v4 && pas.pa_v6 === defaults.pa_v6) return undefined;
     const srcPa = this.w.srcPa;
     return {
       collection: srcPa.key.collection,
-      key: srcPa.key.key([ternary(vsid.toString(16), "ffffff"), "*"], PRIORITY.srcPaVsid),
-      value: srcPa.set.value([v4, v6]),
+      key: srcPa.key.key(
+        { vsid: ternary(vsid.toString(16), "ffffff"), nve_id: "*" },
+        PRIORITY.srcPaVsid,
+      ),
+      value: srcPa.set.value(pas),
     };
   }
 
@@ -929,8 +994,8 @@ export class FabricCompiler {
   checkCapacity(sw: Switch, collections: Map<string, { size: number }>): void {
     const issues: IntentIssue[] = [];
     for (const [collection, entries] of collections) {
-      if (!collection.startsWith("table:")) continue;
-      const table = collection.slice(6);
+      const table = tableOfCollection(collection);
+      if (table === undefined) continue;
       const size = this.codec.tableSize(table);
       if (size > 0 && entries.size > size) {
         issues.push({

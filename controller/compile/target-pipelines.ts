@@ -23,7 +23,7 @@ import {
   type TargetProfile,
   targetProfile,
 } from "../targets/profiles.js";
-import { CanonicalCodec } from "./canonical.js";
+import { CanonicalCodec, COLLECTION_KINDS, splitCollection } from "./canonical.js";
 import { codecFor } from "./compile.js";
 
 /** bf-p4c's program name (the .p4 file's) and pipe name (the Pipeline instance's directory). */
@@ -123,8 +123,6 @@ export class TargetPipelines {
   }
 }
 
-/** Entity collections every target's P4Runtime server takes (canonical.ts's kinds). */
-const writableKinds = new Set(["table", "default", "member", "group", "mcast", "clone", "digest"]);
 /** What only some targets take: P4Runtime register and value-set writes. */
 const kindLacks: Record<string, TargetLack> = {
   register: "register-writes",
@@ -150,8 +148,9 @@ export class TargetUnsupportedError extends Error {
 export function checkWritable(profile: TargetProfile, collections: Iterable<string>): void {
   const refused: string[] = [];
   for (const collection of collections) {
-    const kind = collection.split(":")[0] ?? collection;
-    if (writableKinds.has(kind)) continue;
+    const { kind } = splitCollection(collection);
+    // Every target's P4Runtime server takes the kinds the canonical form encodes.
+    if (COLLECTION_KINDS.has(kind)) continue;
     const lack = kindLacks[kind];
     if (!lack || profile.lacks.has(lack)) refused.push(collection);
   }

@@ -1,54 +1,40 @@
 /**
  * The tables and actions of the NVGRE program the compiler fills, each resolved once from the
  * P4Info by name: a misspelt or changed name fails here, when the compiler is built, naming it.
- * The field and parameter orders below are the compiler's; the codec maps them to the P4Info's.
+ * The compiler passes values by these names (a missing or misspelt one fails to type-check); the
+ * codec puts them in the P4Info's order.
  */
-import type { ActionWriter, CanonicalCodec, KeyWriter } from "./canonical.js";
+import type { CanonicalCodec } from "./canonical.js";
 
-export interface TableWriters {
-  switchConfig: { collection: string; set: ActionWriter };
-  portType: { key: KeyWriter; access: ActionWriter; fabric: ActionWriter };
-  portVsid: { key: KeyWriter; set: ActionWriter };
-  myMac: { key: KeyWriter; set: ActionWriter };
-  localPa: Record<4 | 6, { key: KeyWriter; set: ActionWriter }>;
-  vsid: { key: KeyWriter; set: ActionWriter };
-  sourceGuard: { key: KeyWriter; permit: ActionWriter };
-  vsidNve: Record<4 | 6, { key: KeyWriter; permit: ActionWriter }>;
-  learnedMac: { key: KeyWriter; known: ActionWriter };
-  arp: { key: KeyWriter; reply: ActionWriter };
-  nd: { key: KeyWriter; advertise: ActionWriter };
-  tenantRoute: Record<4 | 6, { key: KeyWriter; nexthop: ActionWriter }>;
-  tenantNexthop: { key: KeyWriter; forward: ActionWriter };
-  mac: { key: KeyWriter; toPort: ActionWriter; toNve: ActionWriter };
-  vsidFlood: { key: KeyWriter; set: ActionWriter };
-  nve: { key: KeyWriter; set: Record<4 | 6, ActionWriter> };
-  srcPa: { key: KeyWriter; set: ActionWriter };
-  route: Record<
-    4 | 6,
-    { key: KeyWriter; nextHop: ActionWriter; ecmp: ActionWriter; mcast: ActionWriter }
-  >;
-  ecmp: { key: KeyWriter; member: ActionWriter; profile: string };
-  floodReplica: { key: KeyWriter; set: Record<4 | 6, ActionWriter> };
-  egressVlan: { key: KeyWriter; tagged: ActionWriter; untagged: ActionWriter };
-  portMtu: { key: KeyWriter; set: ActionWriter };
-  learnDigest: string;
-}
+/** Every writer, typed by its P4 field and parameter names (values are passed by name). */
+export type TableWriters = ReturnType<typeof buildWriters>;
 
 const cache = new WeakMap<CanonicalCodec, TableWriters>();
 
 export function tableWriters(codec: CanonicalCodec): TableWriters {
-  const cached = cache.get(codec);
-  if (cached) return cached;
-  const key = (table: string, fields: string[]) => codec.keyWriter(table, fields);
-  const act = (table: string, action: string, params: string[] = []) =>
-    codec.actionWriter(table, action, params);
+  let writers = cache.get(codec);
+  if (!writers) {
+    writers = buildWriters(codec);
+    cache.set(codec, writers);
+  }
+  return writers;
+}
+
+function buildWriters(codec: CanonicalCodec) {
+  const key = <const F extends string>(table: string, fields: readonly F[]) =>
+    codec.keyWriter(table, fields);
+  const act = <const P extends string = never>(
+    table: string,
+    action: string,
+    params: readonly P[] = [],
+  ) => codec.actionWriter(table, action, params);
   const route = (table: string) => ({
     key: key(table, ["dst_pa"]),
     nextHop: act(table, "set_next_hop", ["port", "smac", "dmac"]),
     ecmp: act(table, "set_ecmp_group", ["group_id"]),
     mcast: act(table, "set_underlay_mcast", ["group", "smac"]),
   });
-  const writers: TableWriters = {
+  return {
     switchConfig: {
       collection: codec.defaultCollection("switch_config"),
       set: act("switch_config", "set_switch_config", ["encap_ttl", "punt_vsid_ffffff"]),
@@ -135,6 +121,8 @@ export function tableWriters(codec: CanonicalCodec): TableWriters {
       key: key("ecmp", ["group_id"]),
       member: act("ecmp", "set_next_hop", ["port", "smac", "dmac"]),
       profile: codec.profileName("ecmp_selector"),
+      members: codec.memberCollection("ecmp_selector"),
+      groups: codec.groupCollection("ecmp_selector"),
     },
     floodReplica: {
       key: key("flood_replica", ["rid"]),
@@ -149,8 +137,7 @@ export function tableWriters(codec: CanonicalCodec): TableWriters {
       untagged: act("egress_vlan", "set_egress_untagged"),
     },
     portMtu: { key: key("port_mtu", ["port"]), set: act("port_mtu", "set_port_mtu", ["mtu"]) },
-    learnDigest: codec.digestName("learn_t"),
+    /** The learn_t digest's config collection. */
+    learnDigest: codec.digestCollection("learn_t"),
   };
-  cache.set(codec, writers);
-  return writers;
 }

@@ -26,7 +26,7 @@ import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
 import type { IdleTimeoutNotification__Output } from "../../proto/gen/p4/v1/IdleTimeoutNotification.js";
 import type { PacketIn__Output } from "../../proto/gen/p4/v1/PacketIn.js";
 import type { Election } from "../cluster/types.js";
-import { type CanonicalCodec, splitIdleTimeout } from "../compile/canonical.js";
+import { type CanonicalCodec, idleTimeoutOf } from "../compile/canonical.js";
 import {
   type CompiledFabric,
   type CompileOptions,
@@ -1149,7 +1149,7 @@ export class Daemon {
       const other = this.sessions.get(name);
       if (other === session || !other?.connected) continue;
       const value = desired.collections.get(triple.collection)?.get(triple.key);
-      const ttl = value === undefined ? 0 : splitIdleTimeout(value).idleTimeoutNs;
+      const ttl = value === undefined ? 0 : idleTimeoutOf(value);
       if (ttl === 0) continue;
       try {
         if (await matchedWithin(other.client, entry, BigInt(ttl))) return name;

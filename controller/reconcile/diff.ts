@@ -12,7 +12,12 @@
  * Two ways in: diffStates compares whole states (a switch read back), planChanges takes the
  * entities known to have changed (a desired state's changesSince the generation a switch holds).
  */
-import { type CanonicalCodec, type Collection, splitCollection } from "../compile/canonical.js";
+import {
+  type CanonicalCodec,
+  type Collection,
+  isDefaultCollection,
+  splitCollection,
+} from "../compile/canonical.js";
 import type { SwitchState } from "../compile/state.js";
 
 export type UpdateKind = "INSERT" | "MODIFY" | "DELETE";
@@ -97,7 +102,7 @@ class PlanBuilder {
   /** `current` is what the switch holds (undefined: nothing); a default is only ever modified. */
   write(collection: Collection, key: string, value: string, current: string | undefined): void {
     if (current === value) return;
-    if (current === undefined && !collection.startsWith("default:")) {
+    if (current === undefined && !isDefaultCollection(collection)) {
       this.push(collection, false, { type: "INSERT", collection, key, value });
       this.inserts++;
     } else {
@@ -145,7 +150,7 @@ export function diffStates(
   for (const [collection, have] of observed.collections) {
     // What the controller never sets (other tables' defaults) is not read, so never deleted;
     // a collection whose every key was matched above holds nothing extra.
-    if (collection.startsWith("default:") || complete.has(collection)) continue;
+    if (isDefaultCollection(collection) || complete.has(collection)) continue;
     const wanted = desired.collections.get(collection);
     for (const [key, value] of have) {
       if (!wanted?.has(key)) plan.delete(collection, key, value);
@@ -168,7 +173,7 @@ export function planSince(
   const plan = new PlanBuilder(codec);
   for (const { collection, key, before, after } of changes) {
     if (after !== undefined) plan.write(collection, key, after, before);
-    else if (before !== undefined && !collection.startsWith("default:")) {
+    else if (before !== undefined && !isDefaultCollection(collection)) {
       plan.delete(collection, key, before);
     }
   }

@@ -4,7 +4,7 @@
  * digest configs the desired state sets (P4Runtime reads those one by one).
  */
 import { status as GrpcStatus } from "@grpc/grpc-js";
-import type { CanonicalCodec } from "../compile/canonical.js";
+import { type CanonicalCodec, isReadOneByOne } from "../compile/canonical.js";
 import { SwitchState } from "../compile/state.js";
 import type { P4RuntimeClient } from "../p4rt/client.js";
 import { P4RuntimeRpcError } from "../p4rt/errors.js";
@@ -24,7 +24,7 @@ export async function readSwitchState(
     { packet_replication_engine_entry: { clone_session_entry: {} } },
   ]);
   for (const collection of desired.collections.keys()) {
-    if (!collection.startsWith("default:") && !collection.startsWith("digest:")) continue;
+    if (!isReadOneByOne(collection)) continue;
     try {
       entities.push(...(await client.readAll([codec.readRequest(collection)])));
     } catch (error) {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { codecFor, compileFabric } from "../../../controller/compile/compile.js";
+import { tableWriters } from "../../../controller/compile/writers.js";
 import { loadFabricText } from "../../../controller/intent/load.js";
 import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { EntitySpecError } from "../../../controller/p4rt/errors.js";
@@ -24,7 +25,9 @@ const overTheWire = (entity: Entity): Entity__Output => E.deserialize(E.serializ
 
 describe("canonical form", () => {
   test("a mac entry becomes the P4Runtime entity with canonical bytes", () => {
-    const key = codec.keyWriter("mac", ["vsid", "dst_mac"]).key([0x5001, "5e005301"]);
+    const key = codec
+      .keyWriter("mac", ["vsid", "dst_mac"])
+      .key({ vsid: 0x5001, dst_mac: "5e005301" });
     assert.equal(key, "5001 5e005301");
     const entity = codec.toEntity("table:mac", key, "bridge_to_port(3)");
     const table = ids.tables.get("mac");
@@ -49,7 +52,7 @@ describe("canonical form", () => {
 
   test("ternary, LPM and don't-care fields; priorities", () => {
     const srcPa = codec.keyWriter("src_pa", ["vsid", "nve_id"]);
-    assert.equal(srcPa.key(["*", "*"], 1), "* * #1");
+    assert.equal(srcPa.key({ vsid: "*", nve_id: "*" }, 1), "* * #1");
     const entity = codec.toEntity("table:src_pa", "5002&ffffff * #10", "set_src_pa(a00000b,0)");
     assert.equal(entity.table_entry?.priority, 10);
     assert.deepEqual(
@@ -73,7 +76,7 @@ describe("canonical form", () => {
       [["0a000000", 8]],
     );
     assert.throws(
-      () => codec.keyWriter("src_pa", ["vsid", "nve_id"]).key(["*", "*"]),
+      () => codec.keyWriter("src_pa", ["vsid", "nve_id"]).key({ vsid: "*", nve_id: "*" }),
       /need a priority/,
     );
   });
@@ -141,7 +144,7 @@ describe("canonical form", () => {
   test("values are range-checked by P4 name; unknown names fail naming what exists", () => {
     const portType = codec.keyWriter("port_type", ["port"]);
     assert.throws(
-      () => portType.key([512]),
+      () => portType.key({ port: 512 }),
       (e: unknown) =>
         e instanceof EntitySpecError && e.message === "port_type.port: 512 does not fit in 9 bits",
     );
@@ -159,8 +162,36 @@ describe("canonical form", () => {
     );
     assert.throws(() => codec.keyWriter("no_such_table", []), P4InfoLookupError);
     assert.throws(
-      () => codec.keyWriter("mac", ["vsid", "dst_mac"]).key([0x5001, "1000000000000"]),
+      () =>
+        codec.keyWriter("mac", ["vsid", "dst_mac"]).key({ vsid: 0x5001, dst_mac: "1000000000000" }),
       /mac\.dst_mac: 0x1000000000000 does not fit in 48 bits/,
+    );
+  });
+
+  test("writers take values by P4 name: a missing or misspelt name fails to type-check and to run", () => {
+    const writers = tableWriters(codec);
+    const mac = writers.mac.key;
+    const vsid = writers.vsid.set;
+    const flags = { vsid_index: 1, vrf_id: 2, gw_mac: "5e005301", source_guard: 0, pa_check: 1 };
+    // Named, two flags cannot trade places unnoticed: each lands in its own parameter.
+    assert.equal(
+      vsid.value({ ...flags, learn_local: 1, learn_remote: 0 }),
+      "set_vsid(1,2,5e005301,1,0,0,1)",
+    );
+    assert.equal(
+      vsid.value({ ...flags, learn_remote: 0, learn_local: 1 }),
+      "set_vsid(1,2,5e005301,1,0,0,1)",
+      "the order the caller writes the names in does not matter",
+    );
+    assert.throws(
+      // @ts-expect-error dmac is not a field of mac's key (dst_mac is)
+      () => mac.key({ vsid: 0x5001, dmac: "5e005301" }),
+      /mac\.dst_mac: no value given/,
+    );
+    assert.throws(
+      // @ts-expect-error learn_remote is missing
+      () => vsid.value({ ...flags, learn_local: 1 }),
+      /set_vsid\.learn_remote: no value given/,
     );
   });
 
