@@ -1,0 +1,45 @@
+/**
+ * Which installed npm packages need a Node newer than the oldest the project supports
+ * (package.json engines): checked on the development install and on the published package's.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import semver from "semver";
+
+/** The oldest Node the project supports; every dependency must run on it. */
+export const oldestNode = "20.10.0";
+
+function* packageJsons(dir: string): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const path = join(dir, entry.name);
+    if (entry.name.startsWith("@")) {
+      yield* packageJsons(path);
+      continue;
+    }
+    yield join(path, "package.json");
+    try {
+      yield* packageJsons(join(path, "node_modules"));
+    } catch {
+      // no nested node_modules
+    }
+  }
+}
+
+/** "name@version needs node RANGE" for each package under `nodeModules` that oldestNode fails. */
+export function packagesNeedingNewerNode(nodeModules: string): string[] {
+  const tooNew: string[] = [];
+  for (const file of packageJsons(nodeModules)) {
+    let manifest: { name?: string; version?: string; engines?: { node?: string } };
+    try {
+      manifest = JSON.parse(readFileSync(file, "utf8"));
+    } catch {
+      continue; // directories such as .bin carry no manifest
+    }
+    const range = manifest.engines?.node;
+    if (range && !semver.satisfies(oldestNode, range)) {
+      tooNew.push(`${manifest.name}@${manifest.version} needs node ${range}`);
+    }
+  }
+  return tooNew;
+}
