@@ -196,3 +196,93 @@ describe("a change's validation (issue 11)", () => {
     });
   }
 });
+
+/** The issues (path: message) of a change made by `edit` on the base fabric, through the change's validation. */
+function issuesOf(edit: (endpoints: EndpointDoc[]) => EndpointDoc[]): string[] {
+  const resources = ResourceSet.of(base());
+  const fabric = validateDocument(resources.document);
+  const endpoints = edit([...(resources.document.endpoints ?? [])]);
+  const changes = resources.changesTo({ ...resources.document, endpoints });
+  const next = resources.with(changes);
+  const whole = outcome(() => validateDocument(next.document));
+  const incremental = outcome(() => {
+    const result = validateEndpointChanges(fabric, next.document, changes);
+    assert.ok(result, "validated incrementally");
+    return result;
+  });
+  assert.deepEqual(incremental, whole);
+  return incremental.issues ?? [];
+}
+
+const added =
+  (e: Partial<EndpointDoc>): ((list: EndpointDoc[]) => EndpointDoc[]) =>
+  (list) => [
+    ...list,
+    {
+      name: "new-1",
+      vsid: 0x5001,
+      mac: "02:00:00:00:77:01",
+      ips: ["10.1.1.77"],
+      location: { switch: "leaf2", port: 1 },
+      ...e,
+    },
+  ];
+const changed =
+  (name: string, e: Partial<EndpointDoc>): ((list: EndpointDoc[]) => EndpointDoc[]) =>
+  (list) =>
+    list.map((x) => (x.name === name ? { ...x, ...e } : x));
+
+describe("a change's validation names the endpoint and field at fault (issue 11)", () => {
+  test("a MAC already used in the VSID", () => {
+    // "x-1" sorts last: endpoints[7] in the canonical list.
+    assert.deepEqual(issuesOf(added({ name: "x-1", mac: "00:00:5e:00:53:01" })), [
+      "endpoints[7].mac: MAC 00:00:5e:00:53:01 is already endpoint web-1's in VSID 0x5001",
+    ]);
+  });
+  test("a MAC of an endpoint later in the list: that one is reported, as the file's reader meets it", () => {
+    assert.deepEqual(issuesOf(added({ name: "a-0", mac: "00:00:5e:00:53:02" })), [
+      "endpoints[6].mac: MAC 00:00:5e:00:53:02 is already endpoint a-0's in VSID 0x5001",
+    ]);
+  });
+  test("a CA already used in the VSID, and one outside its gateway's subnet", () => {
+    assert.deepEqual(issuesOf(added({ name: "x-1", ips: ["10.1.1.10", "10.2.0.1"] })), [
+      "endpoints[7].ips[0]: CA 10.1.1.10 is already endpoint web-1's in VSID 0x5001",
+      "endpoints[7].ips[1]: CA 10.2.0.1 is outside the subnet(s) 10.1.1.0/24 of VSID 0x5001's gateway",
+    ]);
+  });
+  test("an unknown VSID", () => {
+    assert.deepEqual(issuesOf(added({ vsid: 0x7001 })), [
+      "endpoints[4].vsid: unknown VSID 0x7001 (no virtual subnet defines it)",
+    ]);
+  });
+  test("a move to a port that does not map the VSID; the route through it loses its next hop", () => {
+    assert.deepEqual(issuesOf(changed("web-2", { location: { switch: "leaf3", port: 1 } })), [
+      "endpoints[5].location.port: leaf3:1 does not map VSID 0x5001",
+      'routes[1].nextHop.endpoint: unknown endpoint "web-2"',
+    ]);
+  });
+  test("R18 a route's next hop moved into another tenant's VSID is refused", () => {
+    const issues = issuesOf(
+      changed("web-2", { vsid: 0x6001, location: { switch: "leaf2", port: 2 }, ips: [] }),
+    );
+    assert.deepEqual(issues, [
+      "routes[1].nextHop: the next hop is in VSID 0x6001 of tenant fabrikam; a route of tenant contoso cannot leave its routing domain (R18)",
+    ]);
+  });
+  test("a learned endpoint behind an NVE sharing no PA family with the VSID's switches", () => {
+    assert.deepEqual(
+      issuesOf(added({ vsid: 0x5002, ips: [], location: { nve: "hv6" }, learned: true })),
+      [
+        "virtualSubnets[1]: leaf3 and hv6 both serve VSID 0x5002 but have no provider address family in common for it",
+      ],
+    );
+  });
+  test("valid moves, adds and deletes give the whole validation's fabric", () => {
+    assert.deepEqual(issuesOf(changed("web-1", { location: { nve: "hv1" } })), []);
+    assert.deepEqual(issuesOf(added({ name: "a-1", learned: true })), []);
+    assert.deepEqual(
+      issuesOf((list) => list.filter((e) => e.name !== "db-1")),
+      [],
+    );
+  });
+});
