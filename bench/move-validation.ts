@@ -1,6 +1,7 @@
 /**
- * An endpoint move's controller work in one process (issue 11), stage by stage, on the fabric
- * of bench/controller-move (two leaves, 50 VSIDs) with 1,000 / 10,000 / 100,000 endpoints:
+ * An endpoint move's controller work in one process (issue 11), stage by stage, on the
+ * synthetic fabric of bench/controller-compile (16 switches: two leaves cannot hold 100,000
+ * endpoints) with 1,000 / 10,000 / 100,000 endpoints, each move to another leaf of its VSID:
  * the resource diff (StoredIntent.prepare's), the validation of the whole moved document
  * (validateDocument, what every move paid before), the change's validation
  * (validate-change.ts, what the daemon does now) and the incremental recompile. Median and p99
@@ -13,19 +14,18 @@ import { Command } from "commander";
 import { compileFabric } from "../controller/compile/compile.js";
 import { recompile } from "../controller/compile/incremental.js";
 import { moveEndpoint } from "../controller/daemon/intent-changes.js";
-import { loadFabricText, validateDocument } from "../controller/intent/load.js";
+import { validateDocument } from "../controller/intent/load.js";
 import { ResourceSet } from "../controller/intent/resources.js";
 import { validateChange } from "../controller/intent/validate-change.js";
 import { loadNvgrePipeline } from "../controller/nvgre-build.js";
 import { percentile, printTable } from "./report.js";
-import { fabricText, trunkPorts, vsids } from "./support/two-leaf-fabric.js";
+import { moveToAnotherLeaf, syntheticFabric } from "./support/synthetic-fabric.js";
 
 const stages = ["diff", "whole validation", "change validation", "recompile"] as const;
 
 function measure(endpoints: number, moves: number): Record<(typeof stages)[number], number[]> {
   const pipeline = loadNvgrePipeline();
-  const addresses = ["127.0.0.1:1", "127.0.0.1:2"];
-  let resources = ResourceSet.of(loadFabricText(fabricText(addresses, endpoints)).document);
+  let resources = ResourceSet.of(syntheticFabric(endpoints));
   let fabric = validateDocument(resources.document);
   let compiled = compileFabric(fabric, pipeline.index);
   const times = Object.fromEntries(stages.map((s) => [s, [] as number[]])) as Record<
@@ -33,15 +33,9 @@ function measure(endpoints: number, moves: number): Record<(typeof stages)[numbe
     number[]
   >;
   for (let i = 0; i < moves; i++) {
-    // The moves of bench/controller-move: across leaves and ports.
-    const j = (i * 7919) % endpoints;
-    const location = {
-      switch: `leaf${((j + i + 1) % 2) + 1}`,
-      port: 1 + ((i + 3) % trunkPorts),
-      vlan: 100 + (j % vsids),
-    };
+    const { name, location } = moveToAnotherLeaf(resources.document, i * 7919);
     const t0 = performance.now();
-    const changes = resources.changesTo(moveEndpoint(`ep-${j}`, location)(resources.document));
+    const changes = resources.changesTo(moveEndpoint(name, location)(resources.document));
     const next = resources.with(changes);
     const t1 = performance.now();
     validateDocument(next.document);

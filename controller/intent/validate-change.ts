@@ -10,22 +10,24 @@
  * property test compares them over random changes), and so is the next Fabric, which shares
  * every unchanged part of the current one.
  *
- * Anything else (settings, switches, NVEs, tenants, VSIDs, routes, or more than
- * MAX_INCREMENTAL_CHANGES changes) is validated whole: those changes are rare and refer to
- * much of the fabric.
+ * Tenant route changes run the route rules alone (nothing refers to a route). Anything else
+ * (settings, switches, NVEs, tenants, VSIDs, endpoints and routes together, or more than
+ * MAX_INCREMENTAL_CHANGES changes) is validated whole: those changes are rare, and a switch,
+ * an NVE or a VSID is referred to by much of the fabric.
  */
 
 import { parseIp, parseMac } from "./addresses.js";
 import { IntentError, type IntentIssue, IssueList } from "./errors.js";
 import { LayeredMap } from "./layered-map.js";
 import { validateDocument, zodIssues } from "./load.js";
-import type { Endpoint, Fabric, VirtualSubnet } from "./model.js";
+import type { Endpoint, Fabric, TenantRoute, VirtualSubnet } from "./model.js";
 import { lowerBound, type ResourceChange } from "./resources.js";
 import { caKey, type EndpointClaims, FabricRules, macKey, routedCaKey } from "./rules.js";
 import {
   type EndpointSpec,
   endpointSchema,
   type FabricDocument,
+  type TenantRouteSpec,
   tenantRouteSchema,
 } from "./schema.js";
 
@@ -45,13 +47,50 @@ export function validateChange(
   source?: string,
 ): Fabric {
   if (current && changes.length === 0) return current;
+  const only = (kind: ResourceChange["kind"]) => changes.every((change) => change.kind === kind);
   const incremental =
-    current &&
-    changes.length <= MAX_INCREMENTAL_CHANGES &&
-    changes.every((change) => change.kind === "endpoint")
-      ? validateEndpointChanges(current, document, changes, source)
-      : undefined;
+    !current || changes.length > MAX_INCREMENTAL_CHANGES
+      ? undefined
+      : only("endpoint")
+        ? validateEndpointChanges(current, document, changes, source)
+        : only("route")
+          ? validateRouteChanges(current, document, source)
+          : undefined;
   return incremental ?? validateDocument(document, source);
+}
+
+/**
+ * The next Fabric after tenant route changes: nothing refers to a route, so only the route
+ * rules run, over the document's routes (as many as the fabric routes, whatever its endpoints).
+ */
+export function validateRouteChanges(
+  current: Fabric,
+  document: FabricDocument,
+  source?: string,
+): Fabric {
+  const specs: TenantRouteSpec[] = [];
+  const schemaIssues: IntentIssue[] = [];
+  (document.routes ?? []).forEach((item, index) => {
+    const parsed = tenantRouteSchema.safeParse(item, { reportInput: true });
+    if (parsed.success) specs.push(parsed.data);
+    else {
+      for (const issue of zodIssues(parsed.error)) {
+        schemaIssues.push({ ...issue, path: ["routes", index, ...issue.path] });
+      }
+    }
+  });
+  if (schemaIssues.length > 0) throw new IntentError(schemaIssues, source);
+  const issues = new IssueList();
+  const rules = new FabricRules(current, issues);
+  const tenants = new Set(current.tenants.map((t) => t.name));
+  const seen = new Set<string>();
+  const routes: TenantRoute[] = [];
+  specs.forEach((spec, index) => {
+    const route = rules.tenantRoute(spec, ["routes", index], tenants, seen);
+    if (route) routes.push(route);
+  });
+  issues.throwIfAny(source);
+  return { ...current, routes };
 }
 
 const nameOf = (item: { name: string }) => item.name;

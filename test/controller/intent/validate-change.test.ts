@@ -2,7 +2,7 @@
  * A change's validation (controller/intent/validate-change.ts) against the whole document's
  * (validateDocument): over random sequences of valid and invalid endpoint changes (adds, moves
  * between ports, switches and NVEs, edits of VSID, MAC and CAs, learned and declared, deletes,
- * a few at once), both accept or refuse the same changes with the same issues (paths and
+ * a few at once) and tenant route changes (next hops of every kind, other tenants', unknown), both accept or refuse the same changes with the same issues (paths and
  * messages, in order) and give equal fabrics. Then examples of the main rules, each naming the
  * resource and field at fault.
  */
@@ -19,6 +19,7 @@ import type { FabricDocument } from "../../../controller/intent/schema.js";
 import {
   validateChange,
   validateEndpointChanges,
+  validateRouteChanges,
 } from "../../../controller/intent/validate-change.js";
 import { repoRoot } from "../../../topologies/repo.js";
 import { seededRandom } from "../../support/random.js";
@@ -137,6 +138,40 @@ function randomEndpointChange(
   return endpoints.with(index, pick(malformed)(e));
 }
 
+type RouteDoc = NonNullable<FabricDocument["routes"]>[number];
+
+/** Next hops of every kind, valid and not: other tenants, VSIDs without a gateway, unknown names. */
+const nextHops: RouteDoc["nextHop"][] = [
+  { endpoint: "web-1" },
+  { endpoint: "db-2" },
+  { endpoint: "app-1" },
+  { endpoint: "nobody" },
+  { vsid: 0x5001 },
+  { vsid: 0x6001 },
+  { vsid: 0x7001 },
+  { vsid: 0x5002, mac: "02:00:00:00:99:01" },
+  { nve: "gw1", vsid: 0x5001, mac: "02:00:00:00:99:01" },
+  { nve: "gw1", vsid: 0x5001 },
+  { nve: "nope", vsid: 0x5001, mac: "02:00:00:00:99:01" },
+  { endpoint: "web-1", vsid: 0x5001 },
+];
+/** Prefixes, two of them the same prefix written differently. */
+const PREFIXES = ["10.8.0.0/16", "10.7.0.0/16", "fd00:8::/32", "fd00:8:0::/32", "0.0.0.0/0"];
+
+function randomRouteChange(routes: RouteDoc[], rand: () => number): RouteDoc[] {
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
+  if (routes.length > 0 && rand() < 0.35) {
+    const index = Math.floor(rand() * routes.length);
+    return routes.filter((_, j) => j !== index);
+  }
+  const route: RouteDoc = {
+    tenant: pick(["contoso", "contoso", "fabrikam", "nobody"]),
+    prefix: rand() < 0.05 ? "10.8.0.1/16" : pick(PREFIXES),
+    nextHop: pick(nextHops),
+  };
+  return [...routes, route];
+}
+
 /** Issues as text, or the fabric as stable text (maps as sorted entries). */
 function outcome(validate: () => Fabric): { issues?: string[]; fabric?: string } {
   try {
@@ -163,21 +198,25 @@ describe("a change's validation (issue 11)", () => {
       let fabric = validateDocument(resources.document);
       const seen = { accepted: 0, refused: 0, schema: 0 };
       for (let step = 0; step < 150; step++) {
+        const routeStep = rand() < 0.2;
         let endpoints = [...(resources.document.endpoints ?? [])];
+        let routes = [...(resources.document.routes ?? [])];
         const count = rand() < 0.8 ? 1 : 2 + Math.floor(rand() * 3);
         for (let k = 0; k < count; k++) {
-          endpoints = randomEndpointChange(endpoints, rand, step * 10 + k);
+          if (routeStep) routes = randomRouteChange(routes, rand);
+          else endpoints = randomEndpointChange(endpoints, rand, step * 10 + k);
         }
         let changes: ResourceChange[];
         try {
-          changes = resources.changesTo({ ...resources.document, endpoints });
+          changes = resources.changesTo({ ...resources.document, endpoints, routes });
         } catch {
-          continue; // two endpoints of one name: refused before validation
+          continue; // two resources of one name: refused before validation
         }
         const next = resources.with(changes);
         const whole = outcome(() => validateDocument(next.document));
         const current = fabric;
         const incremental = outcome(() => {
+          if (routeStep) return validateRouteChanges(current, next.document);
           const result = validateEndpointChanges(current, next.document, changes);
           assert.ok(result, "an endpoint change is validated incrementally");
           return result;
