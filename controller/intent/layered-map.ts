@@ -49,15 +49,16 @@ export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
     return new LayeredMap(layered.base, overlay, size);
   }
 
+  // The overlay never holds undefined (derive deletes with GONE): one lookup tells it apart.
   get(key: K): V | undefined {
     const value = this.overlay.get(key);
-    if (value === undefined) return this.overlay.has(key) ? undefined : this.base.get(key);
+    if (value === undefined) return this.base.get(key);
     return value === GONE ? undefined : value;
   }
 
   has(key: K): boolean {
     const value = this.overlay.get(key);
-    if (value === undefined && !this.overlay.has(key)) return this.base.has(key);
+    if (value === undefined) return this.base.has(key);
     return value !== GONE;
   }
 
