@@ -22,7 +22,7 @@ import type { FabricDocument } from "../controller/intent/schema.js";
 import { loadNvgrePipeline } from "../controller/nvgre-build.js";
 import { diffStates, planSince, planSize } from "../controller/reconcile/diff.js";
 import { printTable } from "./report.js";
-import { syntheticFabric } from "./support/synthetic-fabric.js";
+import { moveToAnotherLeaf, syntheticFabric } from "./support/synthetic-fabric.js";
 
 interface RunResult {
   endpoints: number;
@@ -62,15 +62,11 @@ const INCREMENTAL_MOVES = 21;
 /** The document with endpoint `index` (modulo their number) moved to another leaf of its VSID. */
 function movedOne(document: FabricDocument, index: number): FabricDocument {
   const endpoints = document.endpoints ?? [];
-  const at = index % endpoints.length;
-  const endpoint = endpoints[at];
-  const other = endpoints.find(
-    (e) => e.vsid === endpoint?.vsid && e.location.switch !== endpoint?.location.switch,
-  );
-  if (!endpoint || !other) throw new Error("no endpoint to move");
+  const { name, location } = moveToAnotherLeaf(document, index);
+  const at = endpoints.findIndex((e) => e.name === name);
   return {
     ...document,
-    endpoints: endpoints.with(at, { ...endpoint, location: { ...other.location } }),
+    endpoints: endpoints.with(at, { ...(endpoints[at] as (typeof endpoints)[number]), location }),
   };
 }
 

@@ -113,3 +113,22 @@ export function syntheticFabric(endpoints: number): FabricDocument {
     settings: { tenantMtu: 1500 },
   };
 }
+
+/**
+ * A move of endpoint `index` (modulo their number) to another leaf of its VSID: where another
+ * endpoint of the VSID is.
+ */
+export function moveToAnotherLeaf(
+  document: FabricDocument,
+  index: number,
+): { name: string; location: { switch: string; port: number } } {
+  const endpoints = document.endpoints ?? [];
+  const endpoint = endpoints[index % endpoints.length];
+  const other = endpoints.find(
+    (e) => e.vsid === endpoint?.vsid && e.location.switch !== endpoint?.location.switch,
+  );
+  if (!endpoint || !other) throw new Error("no endpoint to move");
+  const { switch: leaf, port } = other.location;
+  if (leaf === undefined || port === undefined) throw new Error("endpoints here are on ports");
+  return { name: endpoint.name, location: { switch: leaf, port } };
+}

@@ -48,6 +48,7 @@ import { DuplicateResourceError, ResourceSet } from "../intent/resources.js";
 import type { FabricDocument } from "../intent/schema.js";
 import { StoreConflictError } from "../intent/store/errors.js";
 import type { KvStore, Watch } from "../intent/store/types.js";
+import { validateChange } from "../intent/validate-change.js";
 import { P4RuntimeClient } from "../p4rt/client.js";
 import { PacketIoCodec } from "../p4rt/packet-io.js";
 import type { Pipeline } from "../p4rt/pipeline.js";
@@ -396,9 +397,16 @@ export class Daemon {
       if (this.intent) this.intent = { ...this.intent, revision: change.revision };
       return;
     }
+    const current = this.intent;
     let fabric: Fabric;
     try {
-      fabric = validateDocument(stored.document, this.storeLocation);
+      // The change alone when this replica's intent is what it was made on (else, having
+      // fallen behind or been caught up, the whole document).
+      const documents = change.documents;
+      fabric =
+        current && documents?.before === current.document && documents.after === stored.document
+          ? validateChange(current.fabric, stored.document, change.resources, this.storeLocation)
+          : validateDocument(stored.document, this.storeLocation);
     } catch (error) {
       this.record(
         "intent",
@@ -407,7 +415,6 @@ export class Daemon {
       );
       return;
     }
-    const current = this.intent;
     const pending = current ? recompile(current.compiled, fabric, this.pipeline.index) : undefined;
     const compiled = pending
       ? pending.commit()
@@ -691,13 +698,17 @@ export class Daemon {
     try {
       const next = edit(current?.document);
       if (!next) return { dryRun: Boolean(options.dryRun), revision, switches: [] };
+      // The diff is the store copy's: the intent's fabric is its basis only when they agree.
+      const basis = current?.document === stored.document ? current.fabric : undefined;
       prepared = stored.prepare(next);
       if (prepared.resources.length === 0 && current) {
         // The same intent again (a repeated apply) stores nothing; it still reconciles below.
         return this.reconcileUnchanged(current, options);
       }
-      // What every replica compiles: the canonical document (lists in resource-name order).
-      fabric = validateDocument(prepared.document, "intent");
+      // What every replica compiles: the canonical document (lists in resource-name order),
+      // validated by checking what changed against the current fabric's indexes when few
+      // endpoints changed (controller/intent/validate-change.ts), else whole.
+      fabric = validateChange(basis, prepared.document, prepared.resources, "intent");
       pending =
         current && options.incremental && !options.dryRun
           ? recompile(current.compiled, fabric, this.pipeline.index)

@@ -2,8 +2,9 @@
  * The CLI's small changes (`endpoint add|move|del`, `vsid add|del`, `route add|del`) as edits
  * of the fabric document, and the rule that keeps learned endpoints across `apply -f`. Each
  * edit returns a new document; whether the result is a valid fabric is the intent
- * validation's call (the daemon validates the whole document after every edit), so these only
- * refuse what cannot be expressed at all: a name that does not exist, one that already does.
+ * validation's call (the daemon validates what each edit changed: intent/validate-change.ts),
+ * so these only refuse what cannot be expressed at all: a name that does not exist, one that
+ * already does.
  */
 
 import { isDeepStrictEqual } from "node:util";

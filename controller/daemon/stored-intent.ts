@@ -137,6 +137,11 @@ export interface AppliedChange {
   revision: number;
   resources: ResourceChange[];
   allocationsChanged: boolean;
+  /**
+   * The canonical documents the copy held before and after `resources` (absent when not known):
+   * a replica whose intent is `before` validates only `resources` (validate-change.ts).
+   */
+  documents?: { before: FabricDocument; after: FabricDocument };
 }
 
 /** A change computed against this copy, not stored yet: its canonical document compiles next. */
@@ -430,9 +435,15 @@ export class StoredIntent {
     // Revisions of other keys (a journal's removal) change nothing a replica compiles.
     if (resources.length === 0 && pools.size === 0 && !headEvent) return undefined;
     const changed = lastPerKey(resources);
+    const before = this.resources.document;
     this.resources = this.resources.with(changed);
     if (pools.size > 0) this.allocationsView = this.allocationsOf(pools);
-    return { revision: batch.revision, resources: changed, allocationsChanged: pools.size > 0 };
+    return {
+      revision: batch.revision,
+      resources: changed,
+      allocationsChanged: pools.size > 0,
+      documents: { before, after: this.resources.document },
+    };
   }
 
   /** The audit records with a sequence above `afterSequence`, oldest first. */

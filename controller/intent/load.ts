@@ -160,7 +160,8 @@ export function validateDocument(document: unknown, source?: string): Fabric {
   return validateFabric(parsed.data as FabricFile, source);
 }
 
-function zodIssues(error: z.ZodError): IntentIssue[] {
+/** zod's issues as the intent reports them (a wrong type told apart from a missing field). */
+export function zodIssues(error: z.ZodError): IntentIssue[] {
   return error.issues.map((issue) => {
     const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
     if (issue.code === "unrecognized_keys") {

@@ -137,10 +137,18 @@ export interface Fabric {
   endpoints: Endpoint[];
   underlayRoutes: UnderlayRoute[];
   routes: TenantRoute[];
-  switchByName: Map<string, Switch>;
-  nveByName: Map<string, Nve>;
-  subnetByVsid: Map<number, VirtualSubnet>;
-  endpointByName: Map<string, Endpoint>;
+  switchByName: ReadonlyMap<string, Switch>;
+  nveByName: ReadonlyMap<string, Nve>;
+  subnetByVsid: ReadonlyMap<number, VirtualSubnet>;
+  endpointByName: ReadonlyMap<string, Endpoint>;
+  /**
+   * The endpoint that holds each unique key (rules.ts macKey, caKey, routedCaKey): its MAC in
+   * its VSID, its CAs in its VSID, its CAs in its tenant's routing domain when its VSID has a
+   * gateway. What a change's uniqueness checks look up (validate-change.ts).
+   */
+  endpointByMac: ReadonlyMap<string, string>;
+  endpointByCa: ReadonlyMap<string, string>;
+  endpointByRoutedCa: ReadonlyMap<string, string>;
 }
 
 /**

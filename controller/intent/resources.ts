@@ -306,13 +306,20 @@ function assemble(fabric: Record<string, unknown>, sections: ReadonlyMap<ListKin
   } as Doc;
 }
 
-/** The first index whose name is not below `name`. */
-function lowerBound(names: readonly string[], name: string): number {
+/**
+ * The first index whose name is not below `name`, in a list sorted by name (resource names, or
+ * a canonical document's items with `nameOf`).
+ */
+export function lowerBound<T = string>(
+  names: readonly T[],
+  name: string,
+  nameOf: (item: T) => string = String,
+): number {
   let lo = 0;
   let hi = names.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((names[mid] as string) < name) lo = mid + 1;
+    if (nameOf(names[mid] as T) < name) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -280,7 +280,8 @@ const nve = z.strictObject({
   }),
 });
 
-const endpoint = z.strictObject({
+/** One endpoint, as `endpoints` lists them (validate-change.ts checks a changed one alone). */
+export const endpointSchema = z.strictObject({
   name,
   vsid,
   mac: unicastMac,
@@ -311,7 +312,8 @@ const underlayRoute = z.strictObject({
   nextHops: z.array(z.strictObject({ port: portNumber, mac: unicastMac })).min(1),
 });
 
-const tenantRoute = z.strictObject({
+/** One tenant route, as `routes` lists them. */
+export const tenantRouteSchema = z.strictObject({
   tenant: name,
   prefix,
   nextHop: z
@@ -359,9 +361,9 @@ export const fabricFileSchema = z
     tenants: z.array(tenant).default([]),
     virtualSubnets: z.array(virtualSubnet).default([]),
     nves: z.array(nve).default([]),
-    endpoints: z.array(endpoint).default([]),
+    endpoints: z.array(endpointSchema).default([]),
     underlay: z.strictObject({ routes: z.array(underlayRoute).default([]) }).prefault({}),
-    routes: z.array(tenantRoute).default([]),
+    routes: z.array(tenantRouteSchema).default([]),
   })
   .meta({
     title: "NVGRE fabric",

@@ -2,17 +2,12 @@
  * Semantic validation: what the schema cannot see because it needs the whole file. Unknown
  * names, duplicates, ports that do not map a VSID, links whose ends disagree, MTUs too small
  * for NVGRE's overhead, routes that would cross tenants (R18), NVEs with no common PA family.
- * Every problem is collected with its path; the result is the resolved Fabric model.
+ * Every problem is collected with its path; the result is the resolved Fabric model. The rules
+ * of single endpoints, routes and VSID memberships live in rules.ts (a change is checked by them
+ * alone: validate-change.ts).
  */
 import { targetProfile } from "../targets/profiles.js";
-import {
-  type IpAddress,
-  parseInterfaceAddress,
-  parseIp,
-  parseMac,
-  parsePrefix,
-  prefixContains,
-} from "./addresses.js";
+import { parseInterfaceAddress, parseIp, parseMac, parsePrefix } from "./addresses.js";
 import { type IntentPath, IssueList } from "./errors.js";
 import type {
   AccessPort,
@@ -23,12 +18,10 @@ import type {
   ProviderAddress,
   Switch,
   Tenant,
-  TenantRoute,
-  TunnelEndpoint,
   UnderlayRoute,
   VirtualSubnet,
 } from "./model.js";
-import { providerAddressFor, tunnelFamily } from "./model.js";
+import { type EndpointClaims, FabricRules, hint } from "./rules.js";
 import {
   type FabricFile,
   formatVsid,
@@ -48,35 +41,52 @@ export function validateFabric(file: FabricFile, source?: string): Fabric {
   return fabric;
 }
 
-class Validator {
-  private readonly fabric: Fabric;
+/** The fabric while the Validator builds it: its lists and indexes still growing. */
+type Building = Fabric & {
+  switchByName: Map<string, Switch>;
+  nveByName: Map<string, Nve>;
+  subnetByVsid: Map<number, VirtualSubnet>;
+  endpointByName: Map<string, Endpoint>;
+  endpointByMac: Map<string, string>;
+  endpointByCa: Map<string, string>;
+  endpointByRoutedCa: Map<string, string>;
+};
+
+function emptyFabric(file: FabricFile): Building {
+  return {
+    name: file.name,
+    settings: {
+      encapTtl: file.settings.encapTtl,
+      puntVendorVsid: file.settings.puntVendorVsid,
+      tunnelFamily: file.settings.tunnelFamily === "ipv6" ? 6 : 4,
+      tenantMtu: file.settings.tenantMtu,
+    },
+    switches: [],
+    tenants: [],
+    virtualSubnets: [],
+    nves: [],
+    endpoints: [],
+    underlayRoutes: [],
+    routes: [],
+    switchByName: new Map(),
+    nveByName: new Map(),
+    subnetByVsid: new Map(),
+    endpointByName: new Map(),
+    endpointByMac: new Map(),
+    endpointByCa: new Map(),
+    endpointByRoutedCa: new Map(),
+  };
+}
+
+class Validator extends FabricRules<Building> {
   /** PA text → who owns it, so a PA is never claimed twice. */
   private readonly paOwners = new Map<string, string>();
 
   constructor(
     private readonly file: FabricFile,
-    private readonly issues: IssueList,
+    issues: IssueList,
   ) {
-    this.fabric = {
-      name: file.name,
-      settings: {
-        encapTtl: file.settings.encapTtl,
-        puntVendorVsid: file.settings.puntVendorVsid,
-        tunnelFamily: file.settings.tunnelFamily === "ipv6" ? 6 : 4,
-        tenantMtu: file.settings.tenantMtu,
-      },
-      switches: [],
-      tenants: [],
-      virtualSubnets: [],
-      nves: [],
-      endpoints: [],
-      underlayRoutes: [],
-      routes: [],
-      switchByName: new Map(),
-      nveByName: new Map(),
-      subnetByVsid: new Map(),
-      endpointByName: new Map(),
-    };
+    super(emptyFabric(file), issues);
   }
 
   run(): Fabric {
@@ -91,12 +101,8 @@ class Validator {
     this.underlayRoutes();
     this.tenantRoutes();
     this.mtus();
-    this.tunnelFamilies();
+    this.tunnelFamiliesOfAll();
     return this.fabric;
-  }
-
-  private add(path: IntentPath, message: string) {
-    this.issues.add(path, message);
   }
 
   private tenants() {
@@ -170,12 +176,6 @@ class Validator {
       this.fabric.virtualSubnets.push(subnet);
       this.fabric.subnetByVsid.set(spec.vsid, subnet);
     });
-  }
-
-  private knownVsid(path: IntentPath, vsid: number): boolean {
-    if (this.fabric.subnetByVsid.has(vsid)) return true;
-    this.add(path, `unknown VSID ${formatVsid(vsid)} (no virtual subnet defines it)`);
-    return false;
   }
 
   private providerAddresses(
@@ -454,153 +454,23 @@ class Validator {
   }
 
   private endpoints() {
-    const macs = new Map<string, string>();
-    const cas = new Map<string, string>();
-    // CAs routed in a tenant's domain must be unique across its VSIDs (one host route each).
-    const routedCas = new Map<string, string>();
+    const claims: EndpointClaims = {
+      macs: this.fabric.endpointByMac,
+      cas: this.fabric.endpointByCa,
+      routedCas: this.fabric.endpointByRoutedCa,
+    };
     this.file.endpoints.forEach((spec, i) => {
       const path = ["endpoints", i];
       if (this.fabric.endpointByName.has(spec.name)) {
         this.add([...path, "name"], `endpoint "${spec.name}" is defined twice`);
         return;
       }
-      const subnet = this.fabric.subnetByVsid.get(spec.vsid);
-      if (!subnet) {
-        this.knownVsid([...path, "vsid"], spec.vsid);
-        return;
-      }
-      const mac = parseMac(spec.mac);
-      const macKey = `${spec.vsid}/${mac.text}`;
-      const macOwner = macs.get(macKey);
-      if (macOwner) {
-        this.add(
-          [...path, "mac"],
-          `MAC ${mac.text} is already endpoint ${macOwner}'s in VSID ${formatVsid(spec.vsid)}`,
-        );
-      } else if (subnet.gateway && subnet.gateway.mac.value === mac.value) {
-        this.add(
-          [...path, "mac"],
-          `MAC ${mac.text} is the gateway MAC of VSID ${formatVsid(spec.vsid)}`,
-        );
-      }
-      macs.set(macKey, spec.name);
-      const ips: IpAddress[] = [];
-      spec.ips.forEach((text, j) => {
-        const ip = parseIp(text);
-        const at = [...path, "ips", j];
-        const caKey = `${spec.vsid}/${ip.text}`;
-        const owner = cas.get(caKey);
-        if (owner) {
-          this.add(
-            at,
-            `CA ${ip.text} is already endpoint ${owner}'s in VSID ${formatVsid(spec.vsid)}`,
-          );
-          return;
-        }
-        cas.set(caKey, spec.name);
-        const gateway = subnet.gateway;
-        if (
-          gateway?.addresses.some(
-            (gw) => gw.address.value === ip.value && gw.address.family === ip.family,
-          )
-        ) {
-          this.add(at, `CA ${ip.text} is the gateway address of VSID ${formatVsid(spec.vsid)}`);
-          return;
-        }
-        const sameFamily = gateway?.addresses.filter((gw) => gw.prefix.family === ip.family) ?? [];
-        if (sameFamily.length > 0 && !sameFamily.some((gw) => prefixContains(gw.prefix, ip))) {
-          this.add(
-            at,
-            `CA ${ip.text} is outside the subnet(s) ${sameFamily.map((gw) => gw.prefix.text).join(", ")} of VSID ${formatVsid(spec.vsid)}'s gateway`,
-          );
-          return;
-        }
-        if (gateway) {
-          const routedKey = `${subnet.tenant}/${ip.text}`;
-          const other = routedCas.get(routedKey);
-          if (other) {
-            this.add(
-              at,
-              `CA ${ip.text} is already endpoint ${other}'s in tenant ${subnet.tenant}'s routing domain`,
-            );
-            return;
-          }
-          routedCas.set(routedKey, spec.name);
-        }
-        ips.push(ip);
-      });
-      const location = this.location(spec.location, [...path, "location"], spec.vsid);
-      if (!location) return;
-      const endpoint: Endpoint = {
-        name: spec.name,
-        path,
-        vsid: spec.vsid,
-        mac,
-        ips,
-        location,
-        learned: spec.learned,
-      };
+      const endpoint = this.endpoint(spec, path, claims);
+      if (!endpoint) return;
       this.fabric.endpoints.push(endpoint);
       this.fabric.endpointByName.set(endpoint.name, endpoint);
-      subnet.endpoints.push(endpoint);
+      this.fabric.subnetByVsid.get(endpoint.vsid)?.endpoints.push(endpoint);
     });
-  }
-
-  private location(
-    spec: FabricFile["endpoints"][number]["location"],
-    path: IntentPath,
-    vsid: number,
-  ): Endpoint["location"] | undefined {
-    if (spec.nve !== undefined) {
-      if (spec.switch !== undefined || spec.port !== undefined || spec.vlan !== undefined) {
-        this.add(path, "a location is either { nve } or { switch, port [, vlan] }, not both");
-        return undefined;
-      }
-      if (!this.fabric.nveByName.has(spec.nve)) {
-        this.add(
-          [...path, "nve"],
-          `unknown NVE "${spec.nve}"${hint(this.fabric.nveByName.keys())}`,
-        );
-        return undefined;
-      }
-      return { kind: "nve", nve: spec.nve };
-    }
-    if (spec.switch === undefined || spec.port === undefined) {
-      this.add(path, "a location needs { switch, port [, vlan] } or { nve }");
-      return undefined;
-    }
-    const sw = this.fabric.switchByName.get(spec.switch);
-    if (!sw) {
-      this.add(
-        [...path, "switch"],
-        `unknown switch "${spec.switch}"${hint(this.fabric.switchByName.keys())}`,
-      );
-      return undefined;
-    }
-    const port = sw.accessPorts.find((p) => p.port === spec.port);
-    if (!port) {
-      const fabricPort = sw.fabricPorts.some((p) => p.port === spec.port);
-      this.add(
-        [...path, "port"],
-        fabricPort
-          ? `${sw.name}:${spec.port} is a fabric port, not an access port`
-          : `${sw.name} has no access port ${spec.port}`,
-      );
-      return undefined;
-    }
-    const mapping = port.vlans.find((m) => m.vsid === vsid);
-    if (!mapping) {
-      this.add([...path, "port"], `${sw.name}:${spec.port} does not map VSID ${formatVsid(vsid)}`);
-      return undefined;
-    }
-    if (spec.vlan !== undefined && spec.vlan !== mapping.vlan) {
-      this.add(
-        [...path, "vlan"],
-        `${sw.name}:${spec.port} carries VSID ${formatVsid(vsid)} ${mapping.vlan === 0 ? "untagged" : `on VLAN ${mapping.vlan}`}, not on VLAN ${spec.vlan}`,
-      );
-      return undefined;
-    }
-    return { kind: "port", switch: sw.name, port: spec.port, vlan: spec.vlan };
   }
 
   private memberships() {
@@ -608,16 +478,7 @@ class Validator {
       const vsids = new Set(sw.accessPorts.flatMap((p) => p.vlans.map((m) => m.vsid)));
       for (const vsid of vsids) this.fabric.subnetByVsid.get(vsid)?.switches.push(sw);
     }
-    for (const subnet of this.fabric.virtualSubnets) {
-      const nves = new Set<Nve>(this.fabric.nves.filter((nve) => nve.vsids.includes(subnet.vsid)));
-      for (const endpoint of subnet.endpoints) {
-        if (endpoint.location.kind === "nve") {
-          const nve = this.fabric.nveByName.get(endpoint.location.nve);
-          if (nve) nves.add(nve);
-        }
-      }
-      subnet.nves = [...nves];
-    }
+    for (const subnet of this.fabric.virtualSubnets) subnet.nves = this.subnetNves(subnet);
   }
 
   private underlayRoutes() {
@@ -649,86 +510,8 @@ class Validator {
     const tenants = new Set(this.fabric.tenants.map((t) => t.name));
     const seen = new Set<string>();
     this.file.routes.forEach((spec, i) => {
-      const path = ["routes", i];
-      if (!tenants.has(spec.tenant)) {
-        this.add([...path, "tenant"], `unknown tenant "${spec.tenant}"${hint(tenants)}`);
-        return;
-      }
-      const prefix = parsePrefix(spec.prefix);
-      const key = `${spec.tenant}/${prefix.text}`;
-      if (seen.has(key)) {
-        this.add(
-          [...path, "prefix"],
-          `tenant ${spec.tenant} already has a route for ${prefix.text}`,
-        );
-        return;
-      }
-      seen.add(key);
-      const hop = spec.nextHop;
-      const at = [...path, "nextHop"];
-      const forms = [
-        hop.endpoint !== undefined,
-        hop.nve !== undefined,
-        hop.vsid !== undefined && hop.nve === undefined,
-      ];
-      if (
-        forms.filter(Boolean).length !== 1 ||
-        (hop.endpoint !== undefined && (hop.vsid !== undefined || hop.mac !== undefined))
-      ) {
-        this.add(at, "a next hop is exactly one of { endpoint }, { vsid } or { nve, vsid, mac }");
-        return;
-      }
-      let nextHop: TenantRoute["nextHop"];
-      let vsid: number;
-      if (hop.endpoint !== undefined) {
-        const endpoint = this.fabric.endpointByName.get(hop.endpoint);
-        if (!endpoint) {
-          this.add([...at, "endpoint"], `unknown endpoint "${hop.endpoint}"`);
-          return;
-        }
-        nextHop = { kind: "endpoint", endpoint: endpoint.name };
-        vsid = endpoint.vsid;
-      } else if (hop.nve !== undefined) {
-        if (!this.fabric.nveByName.has(hop.nve)) {
-          this.add([...at, "nve"], `unknown NVE "${hop.nve}"${hint(this.fabric.nveByName.keys())}`);
-          return;
-        }
-        if (hop.vsid === undefined || hop.mac === undefined) {
-          this.add(
-            at,
-            "a gateway-NVE next hop needs { nve, vsid, mac }: the VSID and MAC the gateway answers on",
-          );
-          return;
-        }
-        if (!this.knownVsid([...at, "vsid"], hop.vsid)) return;
-        nextHop = { kind: "nve", nve: hop.nve, vsid: hop.vsid, mac: parseMac(hop.mac) };
-        vsid = hop.vsid;
-      } else {
-        if (hop.mac !== undefined) {
-          this.add([...at, "mac"], "an on-link { vsid } next hop takes no MAC");
-          return;
-        }
-        if (!this.knownVsid([...at, "vsid"], hop.vsid ?? 0)) return;
-        vsid = hop.vsid ?? 0;
-        nextHop = { kind: "vsid", vsid };
-      }
-      const target = this.fabric.subnetByVsid.get(vsid);
-      if (!target) return;
-      if (target.tenant !== spec.tenant) {
-        this.add(
-          at,
-          `the next hop is in VSID ${formatVsid(vsid)} of tenant ${target.tenant}; a route of tenant ${spec.tenant} cannot leave its routing domain (R18)`,
-        );
-        return;
-      }
-      if (!target.gateway) {
-        this.add(
-          at,
-          `VSID ${formatVsid(vsid)} has no gateway, so routed frames could not enter it (they leave the gateway MAC as source)`,
-        );
-        return;
-      }
-      this.fabric.routes.push({ path, tenant: spec.tenant, prefix, nextHop });
+      const route = this.tenantRoute(spec, ["routes", i], tenants, seen);
+      if (route) this.fabric.routes.push(route);
     });
   }
 
@@ -755,53 +538,11 @@ class Validator {
     }
   }
 
-  /**
-   * Every pair of tunnel endpoints that share a VSID has a common PA family in it, and every
-   * member of a multicast-flooded VSID has a PA of its group's family.
-   */
-  private tunnelFamilies() {
-    const preferred = this.fabric.settings.tunnelFamily;
-    for (const subnet of this.fabric.virtualSubnets) {
-      const list: TunnelEndpoint[] = [...subnet.switches, ...subnet.nves];
-      for (const [i, a] of list.entries()) {
-        if (!list.slice(i + 1).every((b) => this.familyPair(a, b, subnet, preferred))) break;
-      }
-      if (subnet.flood.mode === "multicast") {
-        const family = subnet.flood.group.family;
-        for (const node of list) {
-          if (!providerAddressFor(node, subnet.vsid, family)) {
-            this.add(
-              [...subnet.path, "flood"],
-              `${node.name} is in VSID ${formatVsid(subnet.vsid)} but has no IPv${family} provider address for its multicast group ${subnet.flood.group.text}`,
-            );
-          }
-        }
-      }
-    }
-  }
-
-  private familyPair(
-    a: TunnelEndpoint,
-    b: TunnelEndpoint,
-    subnet: VirtualSubnet,
-    preferred: 4 | 6,
-  ): boolean {
-    if (tunnelFamily(a, b, subnet.vsid, preferred)) return true;
-    this.add(
-      subnet.path,
-      `${a.name} and ${b.name} both serve VSID ${formatVsid(subnet.vsid)} but have no provider address family in common for it`,
-    );
-    return false;
+  private tunnelFamiliesOfAll() {
+    for (const subnet of this.fabric.virtualSubnets) this.tunnelFamilies(subnet);
   }
 }
 
 function vlanName(vlan: number): string {
   return vlan === 0 ? "untagged frames" : `VLAN ${vlan}`;
-}
-
-/** " (known: a, b, c)" for unknown-name messages. */
-function hint(known: Iterable<string>): string {
-  const names = [...known];
-  if (names.length === 0) return " (none are defined)";
-  return ` (known: ${names.slice(0, 8).join(", ")}${names.length > 8 ? ", …" : ""})`;
 }

@@ -22,6 +22,7 @@ import type { FabricDocument } from "../../../controller/intent/schema.js";
 import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { diffStates, planSince, type SwitchPlan } from "../../../controller/reconcile/diff.js";
 import { repoRoot } from "../../../topologies/repo.js";
+import { seededRandom } from "../../support/random.js";
 
 const pipeline = loadNvgrePipeline();
 const codec = codecFor(pipeline.index);
@@ -40,18 +41,6 @@ const places: Record<number, EndpointDoc["location"][]> = {
 /** Learned endpoints' entries age (an idle timeout in their learned_mac values). */
 const ageing = { learnedIdleTimeoutNs: 300e9 };
 const caPrefix: Record<number, string> = { 20481: "10.1.1", 20482: "10.1.2", 24577: "10.1.1" };
-
-/** mulberry32: a small seeded generator, so a failing sequence can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function randomChange(doc: FabricDocument, rand: () => number, serial: number): FabricDocument {
   const pick = <T>(list: T[]): T => list[Math.floor(rand() * list.length)] as T;
@@ -130,7 +119,7 @@ function snapshot(compiled: CompiledFabric): Map<string, string[]> {
 describe("incremental recompile", () => {
   for (const seed of [1, 2, 3, 4]) {
     test(`equals a full compile after every step of a random change sequence (seed ${seed})`, () => {
-      const rand = random(seed);
+      const rand = seededRandom(seed);
       let doc = small();
       let full = compileFabric(validateDocument(doc), pipeline.index, undefined, ageing);
       let live = compileFabric(validateDocument(doc), pipeline.index, undefined, ageing);
