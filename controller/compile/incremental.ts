@@ -227,17 +227,27 @@ function dirtyUnits(before: Fabric, after: Fabric): DirtyUnits {
     const tenant = fabric.subnetByVsid.get(endpoint.vsid)?.tenant;
     if (tenant !== undefined) dirty.shapes.add(tenant);
   };
+  // Endpoints found in `before` by name; all of them (and no more in `before`) = none deleted.
+  let kept = 0;
   after.endpoints.forEach((endpoint, i) => {
-    // Usually in the same place in both lists; looked up by name when not.
+    // Usually the same object in the same place (a change's validation shares what it did not
+    // touch); else looked up by name.
     const same = before.endpoints[i];
+    if (same === endpoint) {
+      kept++;
+      return;
+    }
     const was = same?.name === endpoint.name ? same : before.endpointByName.get(endpoint.name);
+    if (was) kept++;
     if (!was || !sameEndpoint(was, endpoint)) {
       touch(after, endpoint);
       if (was) touch(before, was);
     }
   });
-  for (const endpoint of before.endpoints) {
-    if (!after.endpointByName.has(endpoint.name)) touch(before, endpoint);
+  if (kept < before.endpoints.length) {
+    for (const endpoint of before.endpoints) {
+      if (!after.endpointByName.has(endpoint.name)) touch(before, endpoint);
+    }
   }
   const routes = new Map<string, number>();
   for (const route of before.routes) {
