@@ -60,7 +60,7 @@ apt-packages:
 	fi
 
 # npm writes node_modules/.package-lock.json on every install: newer than the lock file = up to date.
-node_modules/.package-lock.json: package.json npm-shrinkwrap.json
+node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-fund --no-audit
 	@touch $@
 

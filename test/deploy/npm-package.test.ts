@@ -11,10 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { repoRoot } from "../../topologies/repo.js";
-import { packagesNeedingNewerNode } from "../support/engines.js";
 
 function run(command: string, args: string[], cwd = repoRoot) {
-  const result = spawnSync(command, args, { cwd, encoding: "utf8", timeout: 540_000 });
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", timeout: 300_000 });
   return { status: result.status, out: result.stdout, err: result.stderr };
 }
 
@@ -50,10 +49,6 @@ describe("npm package", { timeout: 600_000 }, () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test("the installed dependencies are the tested ones (npm-shrinkwrap.json): none needs a Node newer than 20", () => {
-    assert.deepEqual(packagesNeedingNewerNode(join(installed, "node_modules")), []);
-  });
-
   test("nvgre-ctl --help runs from the installed bin", () => {
     const help = run(join(prefix, "bin/nvgre-ctl"), ["--help"], dir);
     assert.equal(help.status, 0, help.err);
@@ -78,7 +73,6 @@ describe("npm package", { timeout: 600_000 }, () => {
       assert.ok(existsSync(join(installed, file)), `${file} is in the package`);
     }
     assert.ok(!existsSync(join(installed, "dist/test")), "tests are not shipped");
-    assert.ok(existsSync(join(installed, "npm-shrinkwrap.json")), "the dependency tree is pinned");
   });
 
   test("the installed package opens an embedded intent store (its SQLite module was built)", () => {
