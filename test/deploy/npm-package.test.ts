@@ -13,7 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { repoRoot } from "../../topologies/repo.js";
 
 function run(command: string, args: string[], cwd = repoRoot) {
-  const result = spawnSync(command, args, { cwd, encoding: "utf8", timeout: 300_000 });
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", timeout: 540_000 });
   return { status: result.status, out: result.stdout, err: result.stderr };
 }
 
