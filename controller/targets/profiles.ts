@@ -68,25 +68,19 @@ const tofinoLacks: ReadonlySet<TargetLack> = new Set([
   "atomic-batches",
 ]);
 
+/** The softswitch follows bmv2's simple_switch: everything but the name is the same. */
+const simpleSwitch: Omit<TargetProfile, "name"> = {
+  arch: "v1model",
+  defaultCpuPort: 510,
+  portProblem: v1modelPortProblem,
+  replicaPort: "bytes",
+  cpuCloneSession: 511,
+  lacks: new Set(["atomic-batches"]),
+};
+
 export const targetProfiles: Readonly<Record<TargetName, TargetProfile>> = {
-  softswitch: {
-    name: "softswitch",
-    arch: "v1model",
-    defaultCpuPort: 510,
-    portProblem: v1modelPortProblem,
-    replicaPort: "bytes",
-    cpuCloneSession: 511,
-    lacks: new Set(["atomic-batches"]),
-  },
-  bmv2: {
-    name: "bmv2",
-    arch: "v1model",
-    defaultCpuPort: 510,
-    portProblem: v1modelPortProblem,
-    replicaPort: "bytes",
-    cpuCloneSession: 511,
-    lacks: new Set(["atomic-batches"]),
-  },
+  softswitch: { name: "softswitch", ...simpleSwitch },
+  bmv2: { name: "bmv2", ...simpleSwitch },
   tofino: {
     name: "tofino",
     arch: "tna",

@@ -16,18 +16,7 @@ import {
   type TableMatchType,
 } from "../../softswitch/core/match-table.js";
 import type { FieldValue } from "../../softswitch/core/values.js";
-
-/** mulberry32: a small seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../support/random.js";
 
 const WIDTHS = [1, 3, 8, 12, 16, 32, 48, 53, 64, 128];
 
@@ -185,7 +174,7 @@ describe("match structures against a reference scan (property)", () => {
     let lookups = 0;
     let hits = 0;
     for (let seed = 1; seed <= 60; seed++) {
-      const rand = rng(seed);
+      const rand = seededRandom(seed);
       const { keys, type } = randomTable(rand);
       const pools = keys.map((k) => Array.from({ length: 4 }, () => randomBits(rand, k.width)));
       const table = new MatchTable<number>(`t${seed}`, keys, type, 400);

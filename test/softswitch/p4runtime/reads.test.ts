@@ -11,9 +11,7 @@ import type { P4RuntimeClient } from "../../../controller/p4rt/client.js";
 import { EntityBuilder } from "../../../controller/p4rt/entities.js";
 import { forwardingPipelineConfig } from "../../../controller/p4rt/pipeline.js";
 import type { ReadResponse__Output } from "../../../proto/gen/p4/v1/ReadResponse.js";
-import { SoftswitchDevice } from "../../../softswitch/device.js";
-import { startP4RuntimeServer } from "../../../softswitch/p4runtime/server.js";
-import { CPU_PORT, client, type RunningTarget, stub } from "./targets.js";
+import { client, type RunningTarget, startSoftswitchTarget, stub } from "./targets.js";
 
 const ENTRIES = 5000;
 const BATCH = 100;
@@ -26,21 +24,7 @@ describe("large reads", () => {
   const macTableId = pipeline.index.tables.id("mac");
 
   before(async () => {
-    const device = new SoftswitchDevice({ deviceId: 1, cpuPort: CPU_PORT });
-    const server = await startP4RuntimeServer({
-      device,
-      address: "127.0.0.1:0",
-      readBatchSize: BATCH,
-    });
-    target = {
-      address: server.address,
-      deviceId: 1,
-      device,
-      async stop() {
-        await server.close();
-        await device.close();
-      },
-    };
+    target = await startSoftswitchTarget({ readBatchSize: BATCH });
     writer = client(target, 1n);
     await writer.connect();
     await writer.setPipeline(forwardingPipelineConfig(pipeline));

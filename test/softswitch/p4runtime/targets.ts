@@ -12,7 +12,10 @@ import type { StreamMessageResponse__Output } from "../../../proto/gen/p4/v1/Str
 import { p4runtimeProto } from "../../../proto/load.js";
 import { toUint128 } from "../../../proto/uint128.js";
 import { SoftswitchDevice } from "../../../softswitch/device.js";
-import { startP4RuntimeServer } from "../../../softswitch/p4runtime/server.js";
+import {
+  type P4RuntimeServerOptions,
+  startP4RuntimeServer,
+} from "../../../softswitch/p4runtime/server.js";
 import { CPU_PORT, startBmv2 } from "../../../topologies/bmv2.js";
 import { repoRoot } from "../../../topologies/repo.js";
 import { skipUnless } from "../../../topologies/toolchain.js";
@@ -34,22 +37,27 @@ export interface Target {
   start(): Promise<RunningTarget>;
 }
 
+/** An in-process softswitch on a free loopback port; `server` adds P4Runtime server options. */
+export async function startSoftswitchTarget(
+  server: Pick<P4RuntimeServerOptions, "readBatchSize"> = {},
+): Promise<RunningTarget> {
+  const device = new SoftswitchDevice({ deviceId: 1, cpuPort: CPU_PORT });
+  const running = await startP4RuntimeServer({ ...server, device, address: "127.0.0.1:0" });
+  return {
+    address: running.address,
+    deviceId: 1,
+    device,
+    async stop() {
+      await running.close();
+      await device.close();
+    },
+  };
+}
+
 export const softswitchTarget: Target = {
   name: "softswitch",
   skip: false,
-  async start() {
-    const device = new SoftswitchDevice({ deviceId: 1, cpuPort: CPU_PORT });
-    const server = await startP4RuntimeServer({ device, address: "127.0.0.1:0" });
-    return {
-      address: server.address,
-      deviceId: 1,
-      device,
-      async stop() {
-        await server.close();
-        await device.close();
-      },
-    };
-  },
+  start: () => startSoftswitchTarget(),
 };
 
 export const bmv2Target: Target = {
