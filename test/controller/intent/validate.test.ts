@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { formatPath, IntentError } from "../../../controller/intent/errors.js";
+import { IntentError } from "../../../controller/intent/errors.js";
 import { loadFabricText, validateDocument } from "../../../controller/intent/load.js";
+import { issuesOf } from "../../support/intent-issues.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: the cases reach into arbitrary parts of a JSON document
 type Doc = Record<string, any>;
@@ -99,16 +100,6 @@ function base(): Doc {
     ],
     routes: [{ tenant: "contoso", prefix: "0.0.0.0/0", nextHop: { endpoint: "web-2" } }],
   };
-}
-
-function issuesOf(doc: Doc): { path: string; message: string }[] {
-  try {
-    validateDocument(doc);
-  } catch (error) {
-    assert.ok(error instanceof IntentError, String(error));
-    return error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-  }
-  return [];
 }
 
 const sw = (doc: Doc, i: number) => doc.switches[i];

@@ -14,12 +14,12 @@ import {
   checkWritable,
   TargetUnsupportedError,
 } from "../../../controller/compile/target-pipelines.js";
-import { formatPath, IntentError } from "../../../controller/intent/errors.js";
 import { validateDocument } from "../../../controller/intent/load.js";
 import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { EntityBuilder } from "../../../controller/p4rt/entities.js";
 import { targetProfiles } from "../../../controller/targets/profiles.js";
 import { repoRoot } from "../../../topologies/repo.js";
+import { issuesOf } from "../../support/intent-issues.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: the cases reach into arbitrary parts of a JSON document
 type Doc = Record<string, any>;
@@ -33,16 +33,6 @@ function switchOf(doc: Doc, name: string): Doc {
   const found = doc.switches.find((s: Doc) => s.name === name);
   assert.ok(found, name);
   return found;
-}
-
-function issuesOf(doc: Doc): { path: string; message: string }[] {
-  try {
-    validateDocument(doc);
-  } catch (error) {
-    assert.ok(error instanceof IntentError, String(error));
-    return error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-  }
-  return [];
 }
 
 describe("switch targets in the fabric file", () => {
