@@ -144,15 +144,18 @@ class Bench {
     });
   }
 
+  /** Resolves once every switch's primary carries a term newer than `oldTerm`. */
+  newPrimary(what: string, oldTerm: number): Promise<void> {
+    return until(what, async () => ((await primaryTerm(this.switches)) ?? 0) > oldTerm);
+  }
+
   /** ms from the signal until every switch's primary carries a newer term than before. */
   async timeTakeover(leader: Replica, signal: "SIGTERM" | "SIGKILL"): Promise<number> {
     const oldTerm = (await primaryTerm(this.switches)) ?? 0;
     const t0 = performance.now();
     // Timed to the switches' answer, not to the old process's exit (which may come later).
     const exited = leader.signal(signal);
-    await until(`a new primary after ${signal}`, async () => {
-      return ((await primaryTerm(this.switches)) ?? 0) > oldTerm;
-    });
+    await this.newPrimary(`a new primary after ${signal}`, oldTerm);
     const took = performance.now() - t0;
     await exited;
     return took;
@@ -248,9 +251,7 @@ async function main(): Promise<void> {
       await last.signal("SIGTERM");
       const t0 = performance.now();
       second.start();
-      await until("the new replica is primary on every switch", async () => {
-        return ((await primaryTerm(bench?.switches ?? [])) ?? 0) > lastTerm;
-      });
+      await bench.newPrimary("the new replica is primary on every switch", lastTerm);
       coldReady.push(performance.now() - t0);
       await until("the new replica leads with every switch in sync", async () => {
         return (await bench?.convergedLeader()) === second;
