@@ -44,7 +44,7 @@ async function measureMoves(
   for (let i = 0; i < moves; i++) {
     const { name, location } = movedEndpoint(i, endpoints);
     const t0 = process.hrtime.bigint();
-    const result = await daemon.editDocument(moveEndpoint(name, location), {
+    const result = await daemon.editResources(moveEndpoint(name, location), {
       trigger: "bench move",
     });
     latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);

@@ -147,7 +147,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
       schema: { body: requests.endpointAdd, response: responses.change },
       handler: (context) => {
         const body = context.body as EndpointAddRequest;
-        return daemon.editDocument(
+        return daemon.editResources(
           addEndpoint(body),
           changeOptions(context, body, `endpoint add ${body.name}`),
         );
@@ -161,7 +161,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
       handler: (context) => {
         const body = context.body as z.output<typeof requests.endpointMove>;
         const name = context.params.name as string;
-        return daemon.editDocument(
+        return daemon.editResources(
           moveEndpoint(name, body.location),
           changeOptions(context, body, `endpoint move ${name}`),
         );
@@ -178,7 +178,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
       },
       handler: (context) => {
         const name = context.params.name as string;
-        return daemon.editDocument(
+        return daemon.editResources(
           deleteEndpoint(name),
           changeOptions(context, changeBody(context), `endpoint del ${name}`),
         );

@@ -15,12 +15,12 @@
  * with its proper path) make recompile answer undefined: the caller compiles the whole fabric.
  */
 import type { IpAddress } from "../intent/addresses.js";
-import type { Endpoint, Fabric, TenantRoute } from "../intent/model.js";
+import type { Endpoint, Fabric, TenantRoute, VirtualSubnet } from "../intent/model.js";
+import type { ResourceChange } from "../intent/resources.js";
 import type { P4InfoIndex } from "../p4rt/p4info.js";
 import type { Allocations, PoolState } from "./allocate.js";
 import type { Collection } from "./canonical.js";
 import {
-  addUsage,
   type CompiledFabric,
   type CompileUnit,
   codecFor,
@@ -32,7 +32,7 @@ import {
   type UnitSelection,
   type UnitUsage,
 } from "./compile.js";
-import { targetKey } from "./layout.js";
+import { layoutOf, sharesParts, targetKey } from "./layout.js";
 import {
   DesiredStateConflictError,
   type EntityChange,
@@ -54,14 +54,20 @@ export interface PendingRecompile {
   commit(): CompiledFabric;
 }
 
-/** The change from `previous` to `fabric` as a pending recompile, or undefined: compile in full. */
+/**
+ * The change from `previous` to `fabric` as a pending recompile, or undefined: compile in full.
+ * `changes`, when the caller knows them, are the resource changes that turned the previous
+ * compile's fabric into `fabric`: the changed endpoints are then looked up by name instead of
+ * found by comparing every endpoint.
+ */
 export function recompile(
   previous: CompiledFabric,
   fabric: Fabric,
   p4info: P4InfoIndex,
+  changes?: readonly ResourceChange[],
 ): PendingRecompile | undefined {
   try {
-    return recompileOrThrow(previous, fabric, p4info);
+    return recompileOrThrow(previous, fabric, p4info, changes);
   } catch {
     // Whatever went wrong (an invalid change, ids exhausted), the full compile says it properly.
     return undefined;
@@ -71,19 +77,22 @@ export function recompile(
 interface SwitchDelta {
   state: SwitchState;
   changes: (EntityChange & { uses: number })[];
-  usage: SwitchUsage;
+  usage: UsageChange;
 }
 
 function recompileOrThrow(
   previous: CompiledFabric,
   fabric: Fabric,
   p4info: P4InfoIndex,
+  changes: readonly ResourceChange[] | undefined,
 ): PendingRecompile | undefined {
   const before = previous.basis.fabric;
-  if (structureOf(before) !== structureOf(fabric)) return undefined;
-  const dirty = dirtyUnits(before, fabric);
+  if (!sameStructure(before, fabric)) return undefined;
+  const dirty = dirtyUnits(before, fabric, changes);
   const codec = codecFor(p4info);
   const { options } = previous.basis;
+  // The new fabric's layout from the previous one's: only the changed tenants' domains again.
+  layoutOf(fabric, { fabric: before, tenants: dirty.shapes });
   const old = new FabricCompiler(before, codec, previous.allocations, options, true);
   const next = new FabricCompiler(fabric, codec, previous.allocations, options);
   for (const tenant of dirty.shapes) {
@@ -101,14 +110,14 @@ function recompileOrThrow(
     const unitsAfter = next.unitsOf(sw, dirty);
     if (unitsBefore.length === 0 && unitsAfter.length === 0) return;
     const staged = new StagedState(state);
-    const nextUsage = copyUsage(usage);
+    const nextUsage = new UsageChange(usage);
     const removed = compileUnits(old, old.context(swBefore, staged), unitsBefore);
     // New ids are handed out here, in the order a full compile would ask for them.
     const added = compileUnits(next, next.context(sw, staged), unitsAfter);
     const usedBefore = removed.map((r) => r.usage);
     const usedAfter = added.map((r) => r.usage);
-    for (const unit of usedBefore) addUsage(nextUsage, unit, -1);
-    for (const unit of usedAfter) addUsage(nextUsage, unit, 1);
+    for (const unit of usedBefore) nextUsage.add(unit, -1);
+    for (const unit of usedAfter) nextUsage.add(unit, 1);
     for (const unit of removed) for (const e of unit.entities) staged.remove(e.collection, e.key);
     for (const unit of added) {
       for (const e of unit.entities) staged.add(e.collection, e.key, e.value, e.explain);
@@ -119,7 +128,7 @@ function recompileOrThrow(
       for (const [id, pa] of unit.tunnels) tunnels.set(id, pa);
     for (const [id, pa] of tunnels) {
       const had = usage.tunnels.has(id);
-      const has = nextUsage.tunnels.has(id);
+      const has = nextUsage.tunnels(id);
       if (had && !has) remove(staged, old.nveEntity(id, pa));
       if (!had && has) add(staged, next.nveEntity(id, pa));
     }
@@ -128,7 +137,7 @@ function recompileOrThrow(
       for (const vsid of unit.encap) vsids.add(vsid);
     for (const vsid of vsids) {
       const had = usage.encap.has(vsid);
-      const has = nextUsage.encap.has(vsid);
+      const has = nextUsage.encaps(vsid);
       const entityBefore = had && !has ? old.srcPaEntity(swBefore, vsid) : undefined;
       const entityAfter = !had && has ? next.srcPaEntity(sw, vsid) : undefined;
       if (entityBefore) remove(staged, entityBefore);
@@ -139,10 +148,9 @@ function recompileOrThrow(
     for (const unit of [...usedBefore, ...usedAfter]) {
       for (const [pool, keys] of unit.ids) {
         const had = usage.ids.get(pool.name);
-        const has = nextUsage.ids.get(pool.name);
         for (const key of keys) {
           const wasUsed = had?.has(key) ?? false;
-          const isUsed = has?.has(key) ?? false;
+          const isUsed = nextUsage.usesId(pool.name, key);
           if (wasUsed === isUsed) continue;
           let change = poolChanges.get(pool.name);
           if (!change) {
@@ -161,14 +169,27 @@ function recompileOrThrow(
     allocations,
     changed: [...deltas].filter(([, d]) => d.changes.length > 0).map(([name]) => name),
     commit() {
-      const usage = new Map(previous.basis.usage);
-      for (const [name, delta] of deltas) {
+      for (const delta of deltas.values()) {
         delta.state.applyChanges(delta.changes);
-        usage.set(name, delta.usage);
+        delta.usage.apply();
       }
+      const { usage } = previous.basis;
       return { switches: previous.switches, allocations, basis: { fabric, usage, options } };
     },
   };
+}
+
+/**
+ * Whether the two fabrics have the same structure (structureOf). A change's validation shares
+ * every part it did not touch with the fabric before (validate-change.ts), so that case is
+ * decided by identity, comparing only the VSIDs it replaced.
+ */
+function sameStructure(a: Fabric, b: Fabric): boolean {
+  if (!sharesParts(a, b)) return structureOf(a) === structureOf(b);
+  return a.virtualSubnets.every((subnet, i) => {
+    const other = b.virtualSubnets[i] as VirtualSubnet;
+    return subnet === other || subnetStructure(subnet) === subnetStructure(other);
+  });
 }
 
 /**
@@ -185,21 +206,32 @@ function structureOf(fabric: Fabric): string {
       settings: fabric.settings,
       switches: fabric.switches,
       tenants: fabric.tenants.map((t) => t.name),
-      subnets: fabric.virtualSubnets.map((s) => ({
-        ...s,
-        endpoints: undefined,
-        switches: s.switches.map((sw) => sw.name),
-        nves: s.nves.map((nve) => nve.name),
-      })),
+      subnets: fabric.virtualSubnets.map(subnetStructure),
       nves: fabric.nves,
       underlay: fabric.underlayRoutes,
     },
-    (key, value) =>
-      key === "path" ? undefined : typeof value === "bigint" ? String(value) : value,
+    withoutPaths,
   );
   structures.set(fabric, text);
   return text;
 }
+
+/** What a compile reads of a VSID besides its endpoints, as text. */
+function subnetStructure(subnet: VirtualSubnet): string {
+  return JSON.stringify(
+    {
+      ...subnet,
+      endpoints: undefined,
+      switches: subnet.switches.map((sw) => sw.name),
+      nves: subnet.nves.map((nve) => nve.name),
+    },
+    withoutPaths,
+  );
+}
+
+/** JSON replacer: paths only name things in messages; bigints as text. */
+const withoutPaths = (key: string, value: unknown) =>
+  key === "path" ? undefined : typeof value === "bigint" ? String(value) : value;
 
 const structures = new WeakMap<Fabric, string>();
 
@@ -214,7 +246,11 @@ interface DirtyUnits extends UnitSelection {
   shapes: Set<string>;
 }
 
-function dirtyUnits(before: Fabric, after: Fabric): DirtyUnits {
+function dirtyUnits(
+  before: Fabric,
+  after: Fabric,
+  changes: readonly ResourceChange[] | undefined,
+): DirtyUnits {
   const dirty: DirtyUnits = {
     vsids: new Set(),
     tenants: new Set(),
@@ -227,26 +263,37 @@ function dirtyUnits(before: Fabric, after: Fabric): DirtyUnits {
     const tenant = fabric.subnetByVsid.get(endpoint.vsid)?.tenant;
     if (tenant !== undefined) dirty.shapes.add(tenant);
   };
-  // Endpoints found in `before` by name; all of them (and no more in `before`) = none deleted.
-  let kept = 0;
-  after.endpoints.forEach((endpoint, i) => {
-    // Usually the same object in the same place (a change's validation shares what it did not
-    // touch); else looked up by name.
-    const same = before.endpoints[i];
-    if (same === endpoint) {
-      kept++;
-      return;
+  const changed = (was: Endpoint | undefined, endpoint: Endpoint | undefined) => {
+    if (was && endpoint && sameEndpoint(was, endpoint)) return;
+    if (endpoint) touch(after, endpoint);
+    if (was) touch(before, was);
+  };
+  if (changes) {
+    for (const { kind, name } of changes) {
+      if (kind === "endpoint") {
+        changed(before.endpointByName.get(name), after.endpointByName.get(name));
+      }
     }
-    const was = same?.name === endpoint.name ? same : before.endpointByName.get(endpoint.name);
-    if (was) kept++;
-    if (!was || !sameEndpoint(was, endpoint)) {
-      touch(after, endpoint);
-      if (was) touch(before, was);
-    }
-  });
-  if (kept < before.endpoints.length) {
-    for (const endpoint of before.endpoints) {
-      if (!after.endpointByName.has(endpoint.name)) touch(before, endpoint);
+    if (!changes.some((change) => change.kind === "route")) return dirty;
+  } else {
+    // Endpoints found in `before` by name; all of them (and no more in `before`) = none deleted.
+    let kept = 0;
+    after.endpoints.forEach((endpoint, i) => {
+      // Usually the same object in the same place (a change's validation shares what it did
+      // not touch); else looked up by name.
+      const same = before.endpoints[i];
+      if (same === endpoint) {
+        kept++;
+        return;
+      }
+      const was = same?.name === endpoint.name ? same : before.endpointByName.get(endpoint.name);
+      if (was) kept++;
+      changed(was, endpoint);
+    });
+    if (kept < before.endpoints.length) {
+      for (const endpoint of before.endpoints) {
+        if (!after.endpointByName.has(endpoint.name)) touch(before, endpoint);
+      }
     }
   }
   const routes = new Map<string, number>();
@@ -299,12 +346,70 @@ function sameDomainShape(a: RoutingDomain | undefined, b: RoutingDomain | undefi
   return vsids(a) === vsids(b) && nves(a) === nves(b);
 }
 
-function copyUsage(usage: SwitchUsage): SwitchUsage {
-  return {
-    ids: new Map([...usage.ids].map(([pool, counts]) => [pool, new Map(counts)])),
-    tunnels: new Map(usage.tunnels),
-    encap: new Map(usage.encap),
-  };
+/**
+ * A switch's usage as a recompile changes it: the counts' changes beside the usage, which
+ * stays untouched until `apply` (commit) changes it in place, so a move copies none of it.
+ */
+class UsageChange {
+  private readonly ids = new Map<string, Map<string, number>>();
+  private readonly tunnelUses = new Map<number, { pa: IpAddress; delta: number }>();
+  private readonly encapUses = new Map<number, number>();
+
+  constructor(private readonly usage: SwitchUsage) {}
+
+  add(unit: UnitUsage, sign: 1 | -1): void {
+    for (const [pool, keys] of unit.ids) {
+      let counts = this.ids.get(pool.name);
+      if (!counts) {
+        counts = new Map();
+        this.ids.set(pool.name, counts);
+      }
+      for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + sign);
+    }
+    for (const [id, pa] of unit.tunnels) {
+      this.tunnelUses.set(id, { pa, delta: (this.tunnelUses.get(id)?.delta ?? 0) + sign });
+    }
+    for (const vsid of unit.encap) {
+      this.encapUses.set(vsid, (this.encapUses.get(vsid) ?? 0) + sign);
+    }
+  }
+
+  usesId(pool: string, key: string): boolean {
+    const before = this.usage.ids.get(pool)?.get(key) ?? 0;
+    return before + (this.ids.get(pool)?.get(key) ?? 0) > 0;
+  }
+
+  tunnels(id: number): boolean {
+    return (this.usage.tunnels.get(id)?.uses ?? 0) + (this.tunnelUses.get(id)?.delta ?? 0) > 0;
+  }
+
+  encaps(vsid: number): boolean {
+    return (this.usage.encap.get(vsid) ?? 0) + (this.encapUses.get(vsid) ?? 0) > 0;
+  }
+
+  /** Changes the usage in place. */
+  apply(): void {
+    for (const [pool, deltas] of this.ids) {
+      let counts = this.usage.ids.get(pool);
+      if (!counts) {
+        counts = new Map();
+        this.usage.ids.set(pool, counts);
+      }
+      for (const [key, delta] of deltas) changeCount(counts, key, delta);
+    }
+    for (const [id, { pa, delta }] of this.tunnelUses) {
+      const uses = (this.usage.tunnels.get(id)?.uses ?? 0) + delta;
+      if (uses > 0) this.usage.tunnels.set(id, { pa, uses });
+      else this.usage.tunnels.delete(id);
+    }
+    for (const [vsid, delta] of this.encapUses) changeCount(this.usage.encap, vsid, delta);
+  }
+}
+
+function changeCount<K>(counts: Map<K, number>, key: K, delta: number): void {
+  const n = (counts.get(key) ?? 0) + delta;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
 }
 
 /** The previous allocations with released ids dropped and new ones added, as a full compile gives them. */

@@ -41,11 +41,19 @@ export interface RoutingDomain {
   gatewayNves: Map<number, Nve[]>;
 }
 
-export function routingDomains(fabric: Fabric): Map<string, RoutingDomain> {
+/**
+ * The routing domains of the fabric's tenants, in tenant order; of `only` these tenants when
+ * given (a domain depends on its own tenant's VSIDs, endpoints and routes alone).
+ */
+export function routingDomains(
+  fabric: Fabric,
+  only?: ReadonlySet<string>,
+): Map<string, RoutingDomain> {
   const domains = new Map<string, RoutingDomain>();
   const byPrefix = new Map<string, Map<string, DomainRoute>>();
   const issues: IntentIssue[] = [];
   for (const tenant of fabric.tenants) {
+    if (only && !only.has(tenant.name)) continue;
     domains.set(tenant.name, {
       tenant: tenant.name,
       routes: [],
@@ -105,6 +113,7 @@ export function routingDomains(fabric: Fabric): Map<string, RoutingDomain> {
   }
 
   for (const route of fabric.routes) {
+    if (!domains.has(route.tenant)) continue;
     const hop = route.nextHop;
     if (hop.kind === "vsid") {
       onLink(route.tenant, fabric.subnetByVsid.get(hop.vsid) as VirtualSubnet, route.prefix);

@@ -44,7 +44,7 @@ import { formatPath, IntentError } from "../intent/errors.js";
 import { validateDocument } from "../intent/load.js";
 import { loadFabricDocument } from "../intent/load-off-thread.js";
 import type { Fabric } from "../intent/model.js";
-import { DuplicateResourceError, ResourceSet } from "../intent/resources.js";
+import { DuplicateResourceError, type ResourceChange, ResourceSet } from "../intent/resources.js";
 import type { FabricDocument } from "../intent/schema.js";
 import { StoreConflictError } from "../intent/store/errors.js";
 import type { KvStore, Watch } from "../intent/store/types.js";
@@ -58,7 +58,7 @@ import { AgeingNoticeError, learnedMacKey, matchedWithin } from "./ageing.js";
 import type { DaemonConfig } from "./config.js";
 import { IntentConflictError, IntentInvalidError } from "./errors.js";
 import { EventRing } from "./events.js";
-import { carryLearnedEndpoints } from "./intent-changes.js";
+import { carryLearnedEndpoints, type ResourceEdit } from "./intent-changes.js";
 import { knownAfter, planFromKnown, reconcileFromKnown } from "./known-state.js";
 import { Leadership } from "./leadership.js";
 import {
@@ -98,7 +98,14 @@ interface LiveIntent {
 }
 
 /** A change to the intent: the next document, or undefined for none. */
-export type IntentEdit = (current: FabricDocument | undefined) => FabricDocument | undefined;
+/**
+ * A change of the intent: the next document (diffed against the stored resources), or the
+ * resource changes themselves (an edit of single resources, read from `resources`).
+ */
+export type IntentEdit = (
+  current: FabricDocument | undefined,
+  resources: ResourceSet,
+) => FabricDocument | ResourceChange[] | undefined;
 
 export interface ChangeOptions {
   /** What caused it, for events and logs ("apply fabric.yaml", "endpoint move web-1", …). */
@@ -399,12 +406,17 @@ export class Daemon {
     }
     const current = this.intent;
     let fabric: Fabric;
+    let ofChange = false;
     try {
       // The change alone when this replica's intent is what it was made on (else, having
       // fallen behind or been caught up, the whole document).
       const documents = change.documents;
+      ofChange =
+        current !== undefined &&
+        documents?.before === current.document &&
+        documents.after === stored.document;
       fabric =
-        current && documents?.before === current.document && documents.after === stored.document
+        current && ofChange
           ? validateChange(current.fabric, stored.document, change.resources, this.storeLocation)
           : validateDocument(stored.document, this.storeLocation);
     } catch (error) {
@@ -415,7 +427,14 @@ export class Daemon {
       );
       return;
     }
-    const pending = current ? recompile(current.compiled, fabric, this.pipeline.index) : undefined;
+    const pending = current
+      ? recompile(
+          current.compiled,
+          fabric,
+          this.pipeline.index,
+          ofChange ? change.resources : undefined,
+        )
+      : undefined;
     const compiled = pending
       ? pending.commit()
       : compileFabric(fabric, this.pipeline.index, stored.allocations, this.compileOptions);
@@ -696,11 +715,11 @@ export class Daemon {
     let pending: ReturnType<typeof recompile>;
     let full: CompiledFabric | undefined;
     try {
-      const next = edit(current?.document);
+      const next = edit(current?.document, stored.resourceSet);
       if (!next) return { dryRun: Boolean(options.dryRun), revision, switches: [] };
       // The diff is the store copy's: the intent's fabric is its basis only when they agree.
       const basis = current?.document === stored.document ? current.fabric : undefined;
-      prepared = stored.prepare(next);
+      prepared = Array.isArray(next) ? stored.prepareChanges(next) : stored.prepare(next);
       if (prepared.resources.length === 0 && current) {
         // The same intent again (a repeated apply) stores nothing; it still reconciles below.
         return this.reconcileUnchanged(current, options);
@@ -711,7 +730,12 @@ export class Daemon {
       fabric = validateChange(basis, prepared.document, prepared.resources, "intent");
       pending =
         current && options.incremental && !options.dryRun
-          ? recompile(current.compiled, fabric, this.pipeline.index)
+          ? recompile(
+              current.compiled,
+              fabric,
+              this.pipeline.index,
+              basis ? prepared.resources : undefined,
+            )
           : undefined;
       if (!pending) {
         full = compileFabric(
@@ -944,7 +968,15 @@ export class Daemon {
     }, options);
   }
 
-  /** A change of the stored document (the CLI's endpoint/vsid/route edits). */
+  /** A change of single resources (the CLI's endpoint edits): reads and writes only those. */
+  editResources(edit: ResourceEdit, options: ChangeOptions): Promise<ChangeResult> {
+    return this.change((_current, resources) => edit(resources), {
+      incremental: true,
+      ...options,
+    });
+  }
+
+  /** A change of the stored document (the CLI's vsid/route edits). */
   editDocument(
     edit: (document: FabricDocument) => FabricDocument,
     options: ChangeOptions,

@@ -1,14 +1,16 @@
 /**
- * The CLI's small changes (`endpoint add|move|del`, `vsid add|del`, `route add|del`) as edits
- * of the fabric document, and the rule that keeps learned endpoints across `apply -f`. Each
- * edit returns a new document; whether the result is a valid fabric is the intent
- * validation's call (the daemon validates what each edit changed: intent/validate-change.ts),
- * so these only refuse what cannot be expressed at all: a name that does not exist, one that
- * already does.
+ * The CLI's small changes (`endpoint add|move|del`, `vsid add|del`, `route add|del`), and the
+ * rule that keeps learned endpoints across `apply -f`. Endpoint edits read and change their
+ * endpoint resource alone (ResourceEdit: a move costs the same on any fabric size); the others
+ * return a new document, which the stored intent diffs. Whether the result is a valid fabric
+ * is the intent validation's call (the daemon validates what each edit changed:
+ * intent/validate-change.ts), so these only refuse what cannot be expressed at all: a name
+ * that does not exist, one that already does.
  */
 
 import { isDeepStrictEqual } from "node:util";
 import { parseMac } from "../intent/addresses.js";
+import { type ResourceChange, type ResourceSet, resourceKey } from "../intent/resources.js";
 import type { FabricDocument } from "../intent/schema.js";
 import { IntentConflictError, NotFoundError } from "./errors.js";
 import type {
@@ -24,6 +26,19 @@ type SubnetDoc = NonNullable<FabricDocument["virtualSubnets"]>[number];
 type RouteDoc = NonNullable<FabricDocument["routes"]>[number];
 
 export type DocumentEdit = (document: FabricDocument) => FabricDocument;
+
+/** An edit of single resources: the changes it makes, read from the current resources by name. */
+export type ResourceEdit = (resources: ResourceSet) => ResourceChange[];
+
+function endpointChange(name: string, value: EndpointDoc | undefined): ResourceChange {
+  return { key: resourceKey("endpoint", name), kind: "endpoint", name, value };
+}
+
+function existingEndpoint(resources: ResourceSet, name: string): EndpointDoc {
+  const endpoint = resources.get("endpoint", name) as EndpointDoc | undefined;
+  if (!endpoint) throw notFound(`endpoint ${name}`);
+  return endpoint;
+}
 
 function notFound(what: string): NotFoundError {
   return new NotFoundError(`${what} is not in the intent`);
@@ -49,46 +64,42 @@ function locationDoc(location: EndpointLocationSpec): EndpointDoc["location"] {
       };
 }
 
-export function addEndpoint(request: EndpointAddRequest): DocumentEdit {
-  return (document) => {
-    const endpoints = document.endpoints ?? [];
-    if (endpoints.some((e) => e.name === request.name)) {
+export function addEndpoint(request: EndpointAddRequest): ResourceEdit {
+  return (resources) => {
+    if (resources.get("endpoint", request.name) !== undefined) {
       throw new IntentConflictError(`endpoint ${request.name} already exists`);
     }
-    const endpoint: EndpointDoc = {
-      name: request.name,
-      vsid: request.vsid,
-      mac: request.mac,
-      ips: request.ips ?? [],
-      location: locationDoc(request.location),
-    };
-    return { ...document, endpoints: [...endpoints, endpoint] };
+    return [
+      endpointChange(request.name, {
+        name: request.name,
+        vsid: request.vsid,
+        mac: request.mac,
+        ips: request.ips ?? [],
+        location: locationDoc(request.location),
+      }),
+    ];
   };
 }
 
 /**
  * A move keeps everything but the location; a learned endpoint moved by hand becomes declared.
- * A declared endpoint moved to where it is gives back the same document (nothing to store).
+ * A declared endpoint moved to where it is changes nothing.
  */
-export function moveEndpoint(name: string, location: EndpointLocationSpec): DocumentEdit {
-  return (document) => {
-    const endpoints = document.endpoints ?? [];
-    const index = endpoints.findIndex((e) => e.name === name);
-    if (index < 0) throw notFound(`endpoint ${name}`);
-    const endpoint = endpoints[index] as EndpointDoc;
+export function moveEndpoint(name: string, location: EndpointLocationSpec): ResourceEdit {
+  return (resources) => {
+    const endpoint = existingEndpoint(resources, name);
     const to = locationDoc(location);
-    if (!endpoint.learned && isDeepStrictEqual(endpoint.location, to)) return document;
+    if (!endpoint.learned && isDeepStrictEqual(endpoint.location, to)) return [];
     const moved = { ...endpoint, location: to };
     delete moved.learned;
-    return { ...document, endpoints: endpoints.with(index, moved) };
+    return [endpointChange(name, moved)];
   };
 }
 
-export function deleteEndpoint(name: string): DocumentEdit {
-  return (document) => {
-    const endpoints = document.endpoints ?? [];
-    if (!endpoints.some((e) => e.name === name)) throw notFound(`endpoint ${name}`);
-    return { ...document, endpoints: endpoints.filter((e) => e.name !== name) };
+export function deleteEndpoint(name: string): ResourceEdit {
+  return (resources) => {
+    existingEndpoint(resources, name);
+    return [endpointChange(name, undefined)];
   };
 }
 

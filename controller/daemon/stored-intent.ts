@@ -254,9 +254,18 @@ export class StoredIntent {
    * document they give. Throws DuplicateResourceError for a resource named twice.
    */
   prepare(document: FabricDocument): PreparedChange {
-    const resources = this.resources.changesTo(document);
+    return this.prepareChanges(this.resources.changesTo(document));
+  }
+
+  /** Resource changes an edit made from `resources` directly, and the document they give. */
+  prepareChanges(resources: ResourceChange[]): PreparedChange {
     const next = this.resources.with(resources);
     return { document: next.document, resources, basis: this.revisionRead, next };
+  }
+
+  /** The stored resources, for edits that read and change single ones (intent-changes.ts). */
+  get resourceSet(): ResourceSet {
+    return this.resources;
   }
 
   /**

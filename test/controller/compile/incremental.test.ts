@@ -4,6 +4,9 @@
  * deletes, address changes; tenant routes added and removed): after every step both give the
  * same state on every switch and the same allocations, and what changed since the previous
  * generation is exactly what the reconciler would write to go from one full compile to the next.
+ * Each step is recompiled twice: from the fabric validated afresh, and from the one a change's
+ * validation derives from the previous fabric (sharing its untouched objects, which the
+ * recompile then reuses: the daemon's case).
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -18,7 +21,13 @@ import { recompile } from "../../../controller/compile/incremental.js";
 import type { SwitchState } from "../../../controller/compile/state.js";
 import { IntentError } from "../../../controller/intent/errors.js";
 import { validateDocument } from "../../../controller/intent/load.js";
+import {
+  DuplicateResourceError,
+  type ResourceChange,
+  ResourceSet,
+} from "../../../controller/intent/resources.js";
 import type { FabricDocument } from "../../../controller/intent/schema.js";
+import { validateChange } from "../../../controller/intent/validate-change.js";
 import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
 import { diffStates, planSince, type SwitchPlan } from "../../../controller/reconcile/diff.js";
 import { repoRoot } from "../../../topologies/repo.js";
@@ -120,49 +129,70 @@ describe("incremental recompile", () => {
   for (const seed of [1, 2, 3, 4]) {
     test(`equals a full compile after every step of a random change sequence (seed ${seed})`, () => {
       const rand = seededRandom(seed);
-      let doc = small();
+      let resources = ResourceSet.of(small());
+      let doc = resources.document;
       let full = compileFabric(validateDocument(doc), pipeline.index, undefined, ageing);
+      // Two recompiled chains: from fabrics validated afresh, and from fabrics a change's
+      // validation derived from the previous one, sharing what it did not touch (the daemon's).
       let live = compileFabric(validateDocument(doc), pipeline.index, undefined, ageing);
+      let derived = compileFabric(validateDocument(doc), pipeline.index, undefined, ageing);
       let incremental = 0;
       let steps = 0;
       for (let serial = 0; steps < 150; serial++) {
         // One to three changes at once (learning records several endpoints in one change).
-        let next = randomChange(doc, rand, serial);
+        let edited = randomChange(doc, rand, serial);
         for (let more = Math.floor(rand() * 3); more > 0; more--) {
           serial++;
-          next = randomChange(next, rand, serial);
+          edited = randomChange(edited, rand, serial);
         }
-        let fabric: ReturnType<typeof validateDocument>;
+        let changes: ResourceChange[];
+        let nextResources: ResourceSet;
+        let next: FabricDocument;
         let nextFull: CompiledFabric;
         try {
-          fabric = validateDocument(next);
+          changes = resources.changesTo(edited);
+          nextResources = resources.with(changes);
+          next = nextResources.document;
+          const fabric = validateDocument(next);
           nextFull = compileFabric(fabric, pipeline.index, full.allocations, ageing);
         } catch (error) {
-          if (error instanceof IntentError) continue;
+          if (error instanceof IntentError || error instanceof DuplicateResourceError) continue;
           throw error;
         }
         steps++;
-        const generations = new Map([...live.switches].map(([n, s]) => [n, s.generation]));
-        const pending = recompile(live, validateDocument(next), pipeline.index);
-        if (pending) {
-          incremental++;
-          assert.deepEqual(pending.allocations, nextFull.allocations, `step ${steps}: allocations`);
-          live = pending.commit();
-          for (const [name, state] of live.switches) {
-            const fromLog = planSince(state, generations.get(name) ?? 0, codec);
-            assert.ok(fromLog, `${name}: the log reaches back one generation`);
-            const fromDiff = diffStates(
-              nextFull.switches.get(name) as SwitchState,
-              full.switches.get(name) as SwitchState,
-              codec,
-            );
-            assert.deepEqual(stepsOf(fromLog), stepsOf(fromDiff), `step ${steps}: ${name} writes`);
+        const derivedFabric = validateChange(derived.basis.fabric, next, changes);
+        for (const [chain, nextFabric] of [
+          ["fresh", validateDocument(next)],
+          ["derived", derivedFabric],
+        ] as const) {
+          const previous = chain === "fresh" ? live : derived;
+          const generations = new Map([...previous.switches].map(([n, s]) => [n, s.generation]));
+          const pending = recompile(previous, nextFabric, pipeline.index);
+          let after: CompiledFabric;
+          const at = `step ${steps} (${chain})`;
+          if (pending) {
+            if (chain === "fresh") incremental++;
+            assert.deepEqual(pending.allocations, nextFull.allocations, `${at}: allocations`);
+            after = pending.commit();
+            for (const [name, state] of after.switches) {
+              const fromLog = planSince(state, generations.get(name) ?? 0, codec);
+              assert.ok(fromLog, `${name}: the log reaches back one generation`);
+              const fromDiff = diffStates(
+                nextFull.switches.get(name) as SwitchState,
+                full.switches.get(name) as SwitchState,
+                codec,
+              );
+              assert.deepEqual(stepsOf(fromLog), stepsOf(fromDiff), `${at}: ${name} writes`);
+            }
+          } else {
+            after = compileFabric(nextFabric, pipeline.index, full.allocations, ageing);
           }
-        } else {
-          live = compileFabric(validateDocument(next), pipeline.index, full.allocations, ageing);
+          assert.deepEqual(snapshot(after), snapshot(nextFull), `${at}: states`);
+          assert.deepEqual(after.allocations, nextFull.allocations, `${at}: allocations`);
+          if (chain === "fresh") live = after;
+          else derived = after;
         }
-        assert.deepEqual(snapshot(live), snapshot(nextFull), `step ${steps}: states`);
-        assert.deepEqual(live.allocations, nextFull.allocations, `step ${steps}: allocations`);
+        resources = nextResources;
         doc = next;
         full = nextFull;
       }

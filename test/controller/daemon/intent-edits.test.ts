@@ -14,6 +14,7 @@ import {
   deleteRoute,
   deleteVsid,
   moveEndpoint,
+  type ResourceEdit,
 } from "../../../controller/daemon/intent-changes.js";
 import {
   decideLearning,
@@ -23,6 +24,8 @@ import {
 import { switchView } from "../../../controller/daemon/switch-view.js";
 import { loadFabricText, validateDocument } from "../../../controller/intent/load.js";
 import type { Switch } from "../../../controller/intent/model.js";
+import { ResourceSet } from "../../../controller/intent/resources.js";
+import type { FabricDocument } from "../../../controller/intent/schema.js";
 import { learnSample } from "./learn-sample.js";
 
 const fabricYaml = `
@@ -152,23 +155,37 @@ describe("learning: digest samples → learned endpoints", () => {
 });
 
 describe("CLI edits of the intent document", () => {
-  test("endpoint add, move (a learned one becomes declared), del", () => {
-    const added = addEndpoint({
+  test("endpoint add, move (a learned one becomes declared), del: each changes its endpoint resource alone", () => {
+    const applied = (edit: ResourceEdit, on: FabricDocument) => {
+      const resources = ResourceSet.of(on);
+      const changes = edit(resources);
+      assert.ok(changes.every((c) => c.kind === "endpoint"));
+      return resources.with(changes).document;
+    };
+    const add = addEndpoint({
       name: "web-2",
       vsid: 0x5001,
       mac: "02:00:00:00:01:02",
       ips: ["10.1.1.11"],
       location: { switch: "leaf2", port: 1 },
-    })(document);
+    });
+    assert.deepEqual(
+      add(ResourceSet.of(document)).map((c) => c.key),
+      ["resources/endpoint/web-2"],
+    );
+    const added = applied(add, document);
     assert.equal(validateDocument(added).endpointByName.get("web-2")?.location.kind, "port");
     assert.throws(
       () =>
-        addEndpoint({
-          name: "web-2",
-          vsid: 0x5001,
-          mac: "02:00:00:00:01:03",
-          location: { nve: "hv1" },
-        })(added),
+        applied(
+          addEndpoint({
+            name: "web-2",
+            vsid: 0x5001,
+            mac: "02:00:00:00:01:03",
+            location: { nve: "hv1" },
+          }),
+          added,
+        ),
       /endpoint web-2 already exists/,
     );
     const learned = recordLearned(added, {
@@ -178,12 +195,20 @@ describe("CLI edits of the intent document", () => {
       location: { switch: "leaf1", port: 1 },
       learned: true,
     });
-    const moved = moveEndpoint("learned-x", { nve: "hv1" })(learned);
+    const moved = applied(moveEndpoint("learned-x", { nve: "hv1" }), learned);
     const endpoint = moved.endpoints?.find((e) => e.name === "learned-x");
     assert.deepEqual(endpoint?.location, { nve: "hv1" });
     assert.equal(endpoint?.learned, undefined);
-    assert.equal(deleteEndpoint("web-2")(added).endpoints?.length, 1);
-    assert.throws(() => deleteEndpoint("nope")(added), /endpoint nope is not in the intent/);
+    // A declared endpoint moved to where it is: no change.
+    assert.deepEqual(
+      moveEndpoint("web-2", { switch: "leaf2", port: 1 })(ResourceSet.of(added)),
+      [],
+    );
+    assert.equal(applied(deleteEndpoint("web-2"), added).endpoints?.length, 1);
+    assert.throws(
+      () => applied(deleteEndpoint("nope"), added),
+      /endpoint nope is not in the intent/,
+    );
   });
 
   test("vsid add creates its tenant; vsid del drops its learned endpoints; a used VSID is refused by validation", () => {
