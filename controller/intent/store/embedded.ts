@@ -304,12 +304,16 @@ export class EmbeddedKvStore implements KvStore {
     return revision;
   }
 
-  /** Keeps the newest `historyEvents` events (whole revisions) and records what was dropped. */
+  /**
+   * Keeps at least the newest `historyEvents` events, in whole revisions, and records what was
+   * dropped: the revision holding the oldest event kept stays whole, so a revision larger than
+   * the history (a big apply) is kept, and a watcher one revision behind still gets it.
+   */
   private compactHistory(): void {
-    const horizon = this.statements.horizon.get(this.historyEvents);
-    if (horizon === undefined) return;
-    this.statements.prune.run(horizon);
-    this.statements.setMeta.run(horizon, "compact_revision");
+    const oldestKept = this.statements.horizon.get(this.historyEvents);
+    if (oldestKept === undefined || oldestKept <= 1) return;
+    this.statements.prune.run(oldestKept - 1);
+    this.statements.setMeta.run(oldestKept - 1, "compact_revision");
   }
 
   async watch(

@@ -319,6 +319,35 @@ for (const impl of implementations) {
       await watch.close();
     });
 
+    test("a commit larger than the embedded store's history still reaches a watcher one revision behind", async () => {
+      const store = impl.compact
+        ? (await impl.fresh()).store
+        : track(await openEmbeddedStore(tempDir(), { historyEvents: 10 }));
+      await store.commit({ puts: [{ key: "big/first", value: 0 }] });
+      const before = await store.revision();
+      const seen = collector();
+      const watch = await store.watch("big/", before, seen.onBatch, seen.onError);
+      try {
+        const puts = Array.from({ length: 50 }, (_, i) => ({ key: `big/k${i}`, value: i }));
+        const revision = await store.commit({ puts });
+        await seen.waitFor(1);
+        assert.deepEqual(seen.errors, []);
+        assert.equal(seen.batches[0]?.revision, revision);
+        assert.equal(seen.batches[0]?.events.length, 50);
+      } finally {
+        await watch.close();
+      }
+      // And a watch from just before it, opened afterwards, replays it whole.
+      const late = collector();
+      const replay = await store.watch("big/", before, late.onBatch, late.onError);
+      try {
+        await late.waitFor(1);
+        assert.equal(late.batches[0]?.events.length, 50);
+      } finally {
+        await replay.close();
+      }
+    });
+
     test("a writer killed with SIGKILL mid-transaction leaves the old state or the new one, never half", async () => {
       const { store, url } = await impl.fresh();
       const keys = 400;
