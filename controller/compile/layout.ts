@@ -2,7 +2,8 @@
  * What the compiler derives from the whole fabric before it compiles any switch: the underlay,
  * routing domains, multicast trees, member VSIDs and routing switches. Computed once per
  * validated Fabric object and kept with it, so an incremental recompile that looks at the
- * previous fabric again does not derive it again.
+ * previous fabric again does not derive it again; the next fabric's is derived from the
+ * previous one's (layoutOf's `base`), at the cost of the tenants the change touched.
  */
 import type { IpAddress } from "../intent/addresses.js";
 import { IntentError, type IntentIssue, type IntentPath } from "../intent/errors.js";

@@ -167,6 +167,8 @@ export class StoredIntent {
   private held: WatchBatch["events"] = [];
   /** True while this copy's own commit runs (its staged change is not stalled). */
   private writing = false;
+  private batchesDuringCommit: WatchBatch[] = [];
+  private deliver: ((batch: WatchBatch) => void) | undefined;
 
   private constructor(
     readonly store: KvStore,
@@ -304,15 +306,19 @@ export class StoredIntent {
             ...finalTxn(ops, head, ops, before),
           })
         : await this.commitStaged(ops, head, before);
-    } finally {
+    } catch (error) {
       this.writing = false;
+      this.deliverBatchesDuringCommit();
+      throw error;
     }
+    this.writing = false;
     this.resources =
       change.basis === this.revisionRead ? change.next : this.resources.with(resources);
     for (const op of allocationOps) this.setAllocation(op.key, op.value);
     this.allocationsView = allocations;
     this.setHead(head, revision);
     this.revisionRead = revision;
+    this.deliverBatchesDuringCommit();
     return { revision, keysWritten: ops.length + 2, resourcesChanged: resources.length };
   }
 
@@ -392,15 +398,27 @@ export class StoredIntent {
     onChange: (change: AppliedChange) => void,
     onError: (error: Error) => void,
   ): Promise<Watch> {
+    this.deliver = (batch) => {
+      const change = this.applyBatch(batch);
+      if (change) onChange(change);
+    };
     return this.store.watch(
       INTENT_PREFIX,
       this.revisionRead,
       (batch) => {
-        const change = this.applyBatch(batch);
-        if (change) onChange(change);
+        // While this copy commits, its own revision may be watched before the commit returns
+        // (etcd answers both at once): held until then, so that revision is not applied twice
+        // and the copy keeps the very document the change was prepared and compiled from.
+        if (this.writing) this.batchesDuringCommit.push(batch);
+        else this.deliver?.(batch);
       },
       onError,
     );
+  }
+
+  /** Watched batches that arrived during a commit: those after it, applied now. */
+  private deliverBatchesDuringCommit(): void {
+    for (const batch of this.batchesDuringCommit.splice(0)) this.deliver?.(batch);
   }
 
   /**

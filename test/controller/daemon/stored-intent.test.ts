@@ -55,6 +55,23 @@ function dyingAt(store: KvStore, dies: (txn: Txn, commit: number) => boolean): K
   });
 }
 
+/** A store whose commits answer `ms` after they are done (as a slow network answer would). */
+function answersLate(store: KvStore, ms: number): KvStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === "commit") {
+        return async (txn: Txn) => {
+          const revision = await target.commit(txn);
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          return revision;
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 let cluster: EtcdCluster | undefined;
 const dirs: string[] = [];
 const stores: KvStore[] = [];
@@ -174,6 +191,40 @@ for (const implementation of implementations) {
       assert.deepEqual(seen, [5_003], "one change with every resource, never a part");
       assert.deepEqual(follower.document, writer.document);
       assert.equal(follower.changeRevision, result.revision);
+    });
+
+    test("a copy's own commits, watched before the commit answers, are applied once: it keeps the document it prepared (a move stays a change of one endpoint)", async () => {
+      // etcd can deliver a commit's watch event before the commit's own answer: each answer here
+      // is held back until the watch has had time to deliver it first.
+      const store = answersLate(await implementation.fresh(), 100);
+      const copy = await StoredIntent.load(store, "writer");
+      await copy.commit(copy.prepare(fabricWith(50)), NO_IDS, author("apply"));
+      const seen: number[] = [];
+      const watch = await copy.follow((change) => seen.push(change.revision), assert.fail);
+      try {
+        for (let port = 2; port < 6; port++) {
+          const change = copy.prepare(fabricWith(50, port));
+          assert.equal(change.resources.length, 1);
+          const result = await copy.commit(change, NO_IDS, author(`move ${port}`));
+          assert.equal(copy.revision, result.revision);
+          assert.equal(copy.document, change.document, "the very document the change prepared");
+        }
+        // Another copy's change after them is still followed.
+        const other = await StoredIntent.load(store, "other");
+        const theirs = await other.commit(
+          other.prepare(fabricWith(50, 9)),
+          NO_IDS,
+          author("theirs"),
+        );
+        const deadline = Date.now() + 10_000;
+        while (copy.revision < theirs.revision && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        assert.deepEqual(seen, [theirs.revision], "only the other copy's change is reported");
+        assert.deepEqual(copy.document, other.document);
+      } finally {
+        await watch.close();
+      }
     });
 
     if (!implementation.stages) return;
