@@ -18,7 +18,9 @@ import { codecFor, compileFabric } from "../controller/compile/compile.js";
 import { recompile } from "../controller/compile/incremental.js";
 import { SwitchState } from "../controller/compile/state.js";
 import { validateDocument } from "../controller/intent/load.js";
-import type { FabricDocument } from "../controller/intent/schema.js";
+import { moveEndpoint } from "../controller/daemon/intent-changes.js";
+import { type ResourceChange, ResourceSet } from "../controller/intent/resources.js";
+import { validateChange } from "../controller/intent/validate-change.js";
 import { loadNvgrePipeline } from "../controller/nvgre-build.js";
 import { diffStates, planSince, planSize } from "../controller/reconcile/diff.js";
 import { printTable } from "./report.js";
@@ -59,22 +61,19 @@ function readBackCopy(state: SwitchState): SwitchState {
 
 const INCREMENTAL_MOVES = 21;
 
-/** The document with endpoint `index` (modulo their number) moved to another leaf of its VSID. */
-function movedOne(document: FabricDocument, index: number): FabricDocument {
-  const endpoints = document.endpoints ?? [];
-  const { name, location } = moveToAnotherLeaf(document, index);
-  const at = endpoints.findIndex((e) => e.name === name);
-  return {
-    ...document,
-    endpoints: endpoints.with(at, { ...(endpoints[at] as (typeof endpoints)[number]), location }),
-  };
+/** Endpoint `index` (modulo their number) moved to another leaf of its VSID, as resource changes. */
+function movedOne(resources: ResourceSet, index: number): ResourceChange[] {
+  const { name, location } = moveToAnotherLeaf(resources.document, index);
+  return moveEndpoint(name, location)(resources);
 }
 
 /** One measured run (worker process): prints its RunResult as JSON on stdout. */
 function worker(endpoints: number): void {
   const pipeline = loadNvgrePipeline();
   const codec = codecFor(pipeline.index);
-  const document = syntheticFabric(endpoints);
+  // The canonical document (lists in resource-name order), as a daemon holds it.
+  const resources = ResourceSet.of(syntheticFabric(endpoints));
+  const document = resources.document;
   const t0 = performance.now();
   const fabric = validateDocument(document);
   const t1 = performance.now();
@@ -93,8 +92,9 @@ function worker(endpoints: number): void {
   const heapMB = process.memoryUsage().heapUsed / 2 ** 20;
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
   // Move one endpoint to another leaf of its VSID: compile with the stored ids, then diff.
-  const moved = movedOne(document, 0);
-  const movedFabric = validateDocument(moved);
+  const firstMove = movedOne(resources, 0);
+  const moved = resources.with(firstMove);
+  const movedFabric = validateDocument(moved.document);
   const t5 = performance.now();
   const after = compileFabric(movedFabric, pipeline.index, compiled.allocations);
   let moveWrites = 0;
@@ -102,18 +102,21 @@ function worker(endpoints: number): void {
     moveWrites += planSize(diffStates(state, compiled.switches.get(name) as SwitchState, codec));
   }
   const t6 = performance.now();
-  // The same move as the daemon makes it (only the units it touches, planned from the log),
-  // then more moves in turn: the median of those, warm, is what a running daemon sees.
+  // The same move as the daemon makes it (the move's resource change, validated against the
+  // fabric's indexes, then only the units it touches recompiled and planned from the log), then
+  // more moves in turn: the median of those, warm, is what a running daemon sees.
   let live = compiled;
   let incrementalMoveWrites = 0;
   const incrementalMs: number[] = [];
-  let current = document;
+  let current = resources;
+  let currentFabric = fabric;
   for (let i = 0; i < INCREMENTAL_MOVES; i++) {
-    const next = i === 0 ? moved : movedOne(current, i * 7919);
-    const fabric = i === 0 ? movedFabric : validateDocument(next);
+    const changes = i === 0 ? firstMove : movedOne(current, i * 7919);
+    const next = current.with(changes);
+    const nextFabric = validateChange(currentFabric, next.document, changes);
     const generations = new Map([...live.switches].map(([name, s]) => [name, s.generation]));
     const start = performance.now();
-    const pending = recompile(live, fabric, pipeline.index);
+    const pending = recompile(live, nextFabric, pipeline.index, changes);
     if (!pending) throw new Error("the move was not recompiled incrementally");
     live = pending.commit();
     let writes = 0;
@@ -125,6 +128,7 @@ function worker(endpoints: number): void {
     incrementalMs.push(performance.now() - start);
     if (i === 0) incrementalMoveWrites = writes;
     current = next;
+    currentFabric = nextFabric;
   }
   incrementalMs.sort((a, b) => a - b);
   const result: RunResult = {

@@ -105,16 +105,19 @@ export interface SwitchUsage {
 }
 
 /**
- * One unit of a switch's state; units are compiled in the order of unitsOf. A routing domain
- * is one unit per route target (VSID + MAC, its next hop), with every route leading there.
+ * One unit of a switch's state; units are compiled in the order of unitsOf. A member VSID is
+ * its own entries (flooding, PA validation, gateway) and one unit per endpoint, so a change of
+ * endpoints recompiles those alone; a routing domain is one unit per route target (VSID + MAC,
+ * its next hop), with every route leading there.
  */
 export type CompileUnit =
   | { kind: "subnet"; subnet: VirtualSubnet }
+  | { kind: "endpoint"; subnet: VirtualSubnet; endpoint: Endpoint }
   | { kind: "routing"; domain: RoutingDomain; target: string; routes: DomainRoute[] };
 
-/** Units to compile again: those of these VSIDs, tenants (all their routes) and route targets. */
+/** Units to compile again: those of these endpoints (by name), tenants (all their routes) and route targets. */
 export interface UnitSelection {
-  vsids: Set<number>;
+  endpoints: Set<string>;
   tenants: Set<string>;
   targets: Set<string>;
 }
@@ -338,8 +341,16 @@ export class FabricCompiler {
   /** The units of a switch's state, in compile order (the order new ids are handed out in). */
   unitsOf(sw: Switch, only?: UnitSelection): CompileUnit[] {
     const units: CompileUnit[] = [];
+    const selected = only && this.selectedEndpoints(only.endpoints);
     for (const subnet of this.subnetsBySwitch.get(sw) ?? []) {
-      if (!only || only.vsids.has(subnet.vsid)) units.push({ kind: "subnet", subnet });
+      if (!selected) {
+        units.push({ kind: "subnet", subnet });
+        for (const endpoint of subnet.endpoints) units.push({ kind: "endpoint", subnet, endpoint });
+        continue;
+      }
+      for (const endpoint of selected.get(subnet.vsid) ?? []) {
+        units.push({ kind: "endpoint", subnet, endpoint });
+      }
     }
     for (const domain of this.domains.values()) {
       if (!(this.routers.get(domain.tenant) ?? []).includes(sw)) continue;
@@ -358,6 +369,22 @@ export class FabricCompiler {
     return units;
   }
 
+  /** The named endpoints of this fabric per VSID, in the order their VSID lists them. */
+  private selectedEndpoints(names: Set<string>): Map<number, Endpoint[]> {
+    const byVsid = new Map<number, Endpoint[]>();
+    for (const name of names) {
+      const endpoint = this.fabric.endpointByName.get(name);
+      if (!endpoint) continue;
+      const list = byVsid.get(endpoint.vsid) ?? [];
+      list.push(endpoint);
+      byVsid.set(endpoint.vsid, list);
+    }
+    // A VSID lists its endpoints in the document's order: their paths' (endpoints[i]).
+    const position = (e: Endpoint) => e.path[1] as number;
+    for (const list of byVsid.values()) list.sort((a, b) => position(a) - position(b));
+    return byVsid;
+  }
+
   /** Compiles one unit into ctx.state; returns what it used (in `usage`, emptied first). */
   compileUnit(ctx: SwitchContext, unit: CompileUnit, usage = newUnitUsage()): UnitUsage {
     for (const keys of usage.ids.values()) keys.clear();
@@ -365,6 +392,7 @@ export class FabricCompiler {
     usage.encap.clear();
     ctx.unit = usage;
     if (unit.kind === "subnet") this.subnet(ctx, unit.subnet);
+    else if (unit.kind === "endpoint") this.endpoint(ctx, unit.subnet, unit.endpoint);
     else this.routing(ctx, unit.domain, unit.routes);
     return ctx.unit;
   }
@@ -712,7 +740,6 @@ export class FabricCompiler {
       }
     }
 
-    for (const endpoint of subnet.endpoints) this.endpoint(ctx, subnet, endpoint);
     if (gateway) {
       for (const gw of gateway.addresses) {
         if (gw.address.family === 4) {

@@ -1,9 +1,9 @@
 /**
  * Incremental recompile: when a change touches only endpoints and tenant routes (an endpoint
  * moved, added or removed; a route added or removed; learning), only the units of the switches'
- * state that depend on them are compiled again: the member VSIDs of the changed endpoints on
- * their member switches, and the routing domains of their tenants on the switches routing for
- * them. Each such unit is compiled twice, from the previous fabric (what it contributed, with
+ * state that depend on them are compiled again: the changed endpoints' own units on the member
+ * switches of their VSIDs (a VSID's other entries depend only on what must stay the same), and
+ * the route targets of their tenants on the switches routing for them. Each such unit is compiled twice, from the previous fabric (what it contributed, with
  * the ids it had) and from the new one, and the difference is applied to the switches' states
  * in place, so a move costs its few entities whatever the size of the fabric.
  *
@@ -236,8 +236,8 @@ const withoutPaths = (key: string, value: unknown) =>
 const structures = new WeakMap<Fabric, string>();
 
 interface DirtyUnits extends UnitSelection {
-  /** VSIDs whose endpoints changed. */
-  vsids: Set<number>;
+  /** Endpoints that changed (added, removed, or compiled differently), by name. */
+  endpoints: Set<string>;
   /** Tenants whose routes changed: every routing unit. */
   tenants: Set<string>;
   /** Route targets (VSID/MAC) of changed endpoints: their routing units. */
@@ -252,13 +252,13 @@ function dirtyUnits(
   changes: readonly ResourceChange[] | undefined,
 ): DirtyUnits {
   const dirty: DirtyUnits = {
-    vsids: new Set(),
+    endpoints: new Set(),
     tenants: new Set(),
     targets: new Set(),
     shapes: new Set(),
   };
   const touch = (fabric: Fabric, endpoint: Endpoint) => {
-    dirty.vsids.add(endpoint.vsid);
+    dirty.endpoints.add(endpoint.name);
     dirty.targets.add(targetKey(endpoint.vsid, endpoint.mac));
     const tenant = fabric.subnetByVsid.get(endpoint.vsid)?.tenant;
     if (tenant !== undefined) dirty.shapes.add(tenant);
