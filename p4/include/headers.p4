@@ -238,7 +238,8 @@ struct learn_t {
 
 // ECMP selector input (R9), always fully written before the ecmp table: NVGRE uses outer
 // addresses, protocol 47 and the whole 32-bit key (ports 0); other IP uses the 5-tuple
-// (key 0). IPv4 addresses sit in the low 32 bits.
+// (key 0; an ICMP / ICMPv6 echo's identifier is the source port). IPv4 addresses sit in
+// the low 32 bits.
 struct ecmp_fields_t {
     bit<128> src;
     bit<128> dst;

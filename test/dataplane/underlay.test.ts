@@ -2,7 +2,8 @@
  * The switch as an NVGRE-aware underlay router: transit NVGRE (e.g. on a spine) routed with
  * TTL / hop limit decremented and the key, FlowID included, untouched (R3); PA multicast
  * groups routed to their ports (R10); FlowID entropy from the inner flow, ping sessions told
- * apart by their echo identifier (R3); ECMP over the outer addresses and the whole 32-bit key (R9).
+ * apart by their echo identifier (R3); ECMP over the outer addresses and the whole 32-bit key, or
+ * over the 5-tuple (an echo identifier as a port) for other transit IP (R9).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -265,6 +266,28 @@ for (const factory of targets()) {
       }
       // The next packet of each session (sequence number + 1) keeps its FlowID and next hop.
       assert.deepEqual(await sent(again as Buffer[]), got);
+    });
+
+    test("R9: transit pings of different echo identifiers spread over the next hops, each session on one", {
+      skip,
+    }, async (t) => {
+      const pings = (seq: number) =>
+        `[Ether(src=${py(SPINE_MAC)}, dst=${py(SWITCH_MAC)})/IP(src="203.0.113.50", dst="198.51.100.9")/ICMP(type=8, id=i, seq=${seq}) for i in range(${ECHO_IDS})]`;
+      const [first, again] = await scapy.eval([pings(1), pings(2)]);
+      /** Next hop of each session, by the echo identifier of its output. */
+      const nextHops = async (frames: Buffer[]) => {
+        const port: number[] = new Array(frames.length);
+        for (const o of await target.sendMany(SPINE_PORT, frames)) {
+          port[o.frame.readUInt16BE(14 + 20 + 4)] = o.port;
+        }
+        assert.equal(port.filter(Boolean).length, frames.length, "one output per ping");
+        return port;
+      };
+      const ports = await nextHops(first as Buffer[]);
+      const used = [...new Set(ports)].sort();
+      t.diagnostic(`${ECHO_IDS} sessions over next hops ${used}`);
+      assert.deepEqual(used, NEXT_HOPS);
+      assert.deepEqual(await nextHops(again as Buffer[]), ports, "the next packet of each session");
     });
 
     test("R9: changing only the FlowID or only the VSID of transit NVGRE moves it to other next hops", {
