@@ -160,6 +160,12 @@ export const puntReason = (name: string) => code(puntReasons, "PUNT_", name);
 /** The source guard's ca_family code of a CA family ("IPV4" covers ARP, "IPV6"). */
 export const caFamily = (name: string) => code(caFamilies, "CA_", name);
 
+/** A ternary match on all `bits` bits of a field: `value` exactly. */
+export const exactTernary = (value: number | string, bits: number): MatchValue => ({
+  value,
+  mask: (1n << BigInt(bits)) - 1n,
+});
+
 export function allDropReasons(): ReadonlyMap<string, number> {
   return dropReasons;
 }

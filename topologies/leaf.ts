@@ -125,3 +125,28 @@ export function addSourcePa(
     nveId === undefined ? 10 : 20,
   );
 }
+
+/** A tenant route (R14): `prefix` in routing domain `vrf`, to MAC `dmac` in VSID `vsid` from `smac`. */
+export function addTenantRoute(
+  batch: Batch,
+  route: {
+    vrf: number;
+    prefix: string;
+    nexthop: number;
+    vsid: number;
+    index: number;
+    smac: string;
+    dmac: string;
+  },
+): Batch {
+  const table = route.prefix.includes(":") ? "tenant_route_v6" : "tenant_route_v4";
+  batch.entry(table, { vrf_id: route.vrf, dst_ca: route.prefix }, "set_tenant_nexthop", {
+    nexthop_id: route.nexthop,
+  });
+  return batch.entry("tenant_nexthop", { nexthop_id: route.nexthop }, "tenant_forward", {
+    vsid: route.vsid,
+    vsid_index: route.index,
+    smac: route.smac,
+    dmac: route.dmac,
+  });
+}

@@ -15,7 +15,8 @@ import sys
 import zlib
 
 from scapy.all import *  # noqa: F401,F403  (the expressions use Scapy's whole namespace)
-from scapy.all import ARP, GRE, IP, TCP, UDP, Dot1Q, Ether, IPv6, Packet, fuzz
+from scapy.all import (ARP, GRE, ICMP, IP, TCP, UDP, Dot1Q, Ether, ICMPv6EchoReply,
+                       ICMPv6EchoRequest, IPv6, IPv6ExtHdrFragment, Packet, fuzz)
 
 SEED = 7637
 
@@ -48,22 +49,77 @@ def _addr(value, width):
     return value.to_bytes(width, "big")
 
 
+ECHO_TYPES = {1: (0, 8), 58: (128, 129)}  # ICMP / ICMPv6 echo reply and request
+L4_BYTES = {6: 20, 17: 8, 1: 4, 58: 4}  # TCP, UDP, ICMP, ICMPv6 fixed headers
+
+
+def _l4_complete(proto, l4, ipv6_payload_len=None):
+    """Whether the L4 header the NVE reads (TCP, UDP, ICMP / ICMPv6 and an echo's identifier,
+    or a Neighbor Solicitation with its one option) is all there."""
+    need = L4_BYTES.get(proto, 0)
+    if proto in ECHO_TYPES and len(l4) >= 4 and l4[0] in ECHO_TYPES[proto]:
+        need = 8
+    if proto == 58 and len(l4) >= 4 and l4[0] == 135:
+        need = ipv6_payload_len if ipv6_payload_len == 32 else 24
+    return len(l4) >= need
+
+
+def l3_parses(frame):
+    """Whether the NVE can read the tenant frame's L3 (and L4) headers, by RFC 791 / 8200 /
+    826 and header sizes: ARP 28 bytes; IPv4 version 4, header length >= 5 and the whole
+    header (options included) present; IPv6 version 6 and its 40 bytes; then, unless the
+    packet is a fragment, its transport header. A frame of another EtherType has no L3 to
+    read. (Tenant GRE is not looked into.)"""
+    raw = bytes(frame)
+    ether_type, body = int.from_bytes(raw[12:14], "big"), raw[14:]
+    if ether_type == 0x0806:
+        return len(body) >= 28
+    if ether_type == 0x0800:
+        if len(body) < 20 or body[0] >> 4 != 4 or body[0] & 0xF < 5:
+            return False
+        header = (body[0] & 0xF) * 4
+        if len(body) < header:
+            return False
+        fragment = int.from_bytes(body[6:8], "big") & 0x3FFF
+        return bool(fragment) or _l4_complete(body[9], body[header:])
+    if ether_type == 0x86DD:
+        if len(body) < 40 or body[0] >> 4 != 6:
+            return False
+        next_header, l4 = body[6], body[40:]
+        if next_header == 44:
+            if len(l4) < 8:
+                return False
+            if int.from_bytes(l4[2:4], "big") & 0xFFF9 or l4[0] not in (6, 17):
+                return True
+            next_header, l4 = l4[0], l4[8:]
+        return _l4_complete(next_header, l4, int.from_bytes(body[4:6], "big"))
+    return True
+
+
 def flow_fields(frame):
     """The inner-flow fields the NVE hashes for the FlowID (p4/v1model/hasher.p4): destination
     and source MAC, EtherType, CA source and destination (IPv4 and ARP in the low 32 bits of
-    128), IP protocol, L4 ports; zeros where the frame has none. The frame is the tenant frame
-    as encapsulated (untagged)."""
+    128), IP protocol, L4 ports (an ICMP / ICMPv6 echo's identifier as the source port, R3);
+    zeros where the frame has none, and all of them zero when its L3 cannot be read
+    (l3_parses). The frame is the tenant frame as encapsulated (untagged)."""
     pkt = Ether(bytes(frame))
-    src = dst = 0
-    proto = sport = dport = 0
-    if IP in pkt:
+    src = dst = proto = sport = dport = 0
+    echo = ICMP in pkt and pkt[ICMP].type in ECHO_TYPES[1]
+    if not l3_parses(frame):
+        pkt = Ether(bytes(pkt)[:14])  # nothing past L2 is read
+    elif IP in pkt:
         src = int.from_bytes(socket.inet_aton(pkt[IP].src), "big")
         dst = int.from_bytes(socket.inet_aton(pkt[IP].dst), "big")
         proto = pkt[IP].proto
+        if pkt[IP].frag or pkt[IP].flags.MF:  # a fragment's payload is not a header
+            pkt = pkt[IP].copy()
+            pkt.remove_payload()
     elif IPv6 in pkt:
         src = int.from_bytes(socket.inet_pton(socket.AF_INET6, pkt[IPv6].src), "big")
         dst = int.from_bytes(socket.inet_pton(socket.AF_INET6, pkt[IPv6].dst), "big")
         proto = pkt[IPv6].nh
+        # Behind a fragment header only an atomic fragment's TCP / UDP is read.
+        echo = IPv6ExtHdrFragment not in pkt
     elif ARP in pkt:
         src = int.from_bytes(socket.inet_aton(pkt[ARP].psrc), "big")
         dst = int.from_bytes(socket.inet_aton(pkt[ARP].pdst), "big")
@@ -71,8 +127,12 @@ def flow_fields(frame):
         sport, dport = pkt[TCP].sport, pkt[TCP].dport
     elif UDP in pkt:
         sport, dport = pkt[UDP].sport, pkt[UDP].dport
-    raw = bytes(pkt)
-    return (raw[0:6] + raw[6:12] + _addr(pkt.type, 2) + _addr(src, 16) + _addr(dst, 16)
+    elif echo and ICMP in pkt:
+        sport = pkt[ICMP].id
+    elif echo and (ICMPv6EchoRequest in pkt or ICMPv6EchoReply in pkt):
+        sport = (pkt[ICMPv6EchoRequest] if ICMPv6EchoRequest in pkt else pkt[ICMPv6EchoReply]).id
+    raw = bytes(frame)
+    return (raw[0:6] + raw[6:12] + raw[12:14] + _addr(src, 16) + _addr(dst, 16)
             + _addr(proto, 1) + _addr(sport, 2) + _addr(dport, 2))
 
 

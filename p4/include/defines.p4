@@ -44,6 +44,11 @@ const bit<16> ARP_HTYPE_ETHERNET = 1;
 const bit<16> ARP_OPER_REQUEST   = 1;
 const bit<16> ARP_OPER_REPLY     = 2;
 
+// Echo request / reply carry an identifier the flow hash takes as an L4 port (R3).
+const bit<8> ICMP_ECHO_REPLY     = 0;
+const bit<8> ICMP_ECHO_REQUEST   = 8;
+const bit<8> ICMPV6_ECHO_REQUEST = 128;
+const bit<8> ICMPV6_ECHO_REPLY   = 129;
 const bit<8> ICMPV6_NEIGHBOR_SOLICITATION  = 135;
 const bit<8> ICMPV6_NEIGHBOR_ADVERTISEMENT = 136;
 const bit<8> ND_OPT_SOURCE_LLADDR = 1;
@@ -128,6 +133,7 @@ const bit<3> KIND_CPU            = 6;  // punt to the CPU, or packet_out straigh
 // is neither IP nor ARP.
 const bit<2> CA_IPV4 = 1;   // IPv4 header, or ARP sender/target protocol address
 const bit<2> CA_IPV6 = 2;
+const bit<2> CA_UNPARSED = 3;   // its L3 (or what follows) failed to parse: no CA known (R4)
 
 // ---------------------------------------------------------------------------------------
 // Drop reasons: index of the "drops" (ingress) and "egress_drops" counters. Every dropped
@@ -149,7 +155,7 @@ const drop_reason_t DROP_GRE_NO_KEY           = 12;  // K = 0 (R1)
 const drop_reason_t DROP_GRE_PROTOCOL         = 13;  // protocol != 0x6558 (R1)
 const drop_reason_t DROP_VSID_RESERVED        = 14;  // VSID <= 0xFFF (R6)
 const drop_reason_t DROP_VSID_FFFFFF          = 15;  // VSID 0xFFFFFF (R6); counted also when punted
-const drop_reason_t DROP_INNER_VLAN           = 16;  // inner 802.1Q tag (R5)
+const drop_reason_t DROP_INNER_VLAN           = 16;  // inner 802.1Q, 802.1ad or 0x9100 tag (R5)
 const drop_reason_t DROP_VSID_UNKNOWN         = 17;  // VSID not configured here
 const drop_reason_t DROP_PA_NOT_NVE_OF_VSID   = 18;  // R17 PA validation
 const drop_reason_t DROP_SOURCE_GUARD         = 19;  // R17 source guard

@@ -26,6 +26,7 @@ control NvgreDeparser(packet_out pkt, in headers_t hdr) {
         pkt.emit(hdr.ipv6_frag);
         pkt.emit(hdr.icmp);
         pkt.emit(hdr.icmpv6);
+        pkt.emit(hdr.icmp_echo);
         pkt.emit(hdr.ndp);
         pkt.emit(hdr.nd_option);
         pkt.emit(hdr.tcp);

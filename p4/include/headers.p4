@@ -107,6 +107,13 @@ header icmp_t {
     bit<16> checksum;
 }
 
+// ICMP / ICMPv6 echo request and reply, after icmp_t: the identifier tells ping sessions
+// apart, so the flow hash takes it as an L4 port (R3).
+header icmp_echo_t {
+    bit<16> identifier;
+    bit<16> seq_no;
+}
+
 // Neighbor Solicitation / Advertisement body after the ICMPv6 header.
 header ndp_t {
     bit<32>     flags;            // NA: R, S, O, reserved; NS: reserved
@@ -194,6 +201,7 @@ struct headers_t {
     ipv6_frag_t    ipv6_frag;
     icmp_t         icmp;
     icmp_t         icmpv6;
+    icmp_echo_t    icmp_echo;         // after icmp or icmpv6
     ndp_t          ndp;
     nd_option_t    nd_option;
     tcp_t          tcp;
@@ -230,7 +238,8 @@ struct learn_t {
 
 // ECMP selector input (R9), always fully written before the ecmp table: NVGRE uses outer
 // addresses, protocol 47 and the whole 32-bit key (ports 0); other IP uses the 5-tuple
-// (key 0). IPv4 addresses sit in the low 32 bits.
+// (key 0; an ICMP / ICMPv6 echo's identifier is the source port). IPv4 addresses sit in
+// the low 32 bits.
 struct ecmp_fields_t {
     bit<128> src;
     bit<128> dst;
@@ -246,6 +255,8 @@ struct local_metadata_t {
     port_num_t    eg_port;             // egress: port of this copy
     replica_id_t  eg_rid;              // egress: replica id of this copy
     bit<1>        ipv4_checksum_error; // layer-1 IPv4 header checksum failed
+    bit<1>        parser_stopped;      // the parser ended in an error (truncated, malformed)
+    bit<1>        parser_stopped_at_tag; // ... at an S-tag or a second tag (R5)
     bit<16>       frame_len;           // bytes of the layer-1 frame as it will leave
 
     // Decision.
@@ -287,6 +298,7 @@ struct local_metadata_t {
     ipv6_addr_t   outer_src_v6;
 
     // Tenant frame view.
+    bit<1>        l3_unparsed;         // L3 or deeper failed to parse: bridged only (R4)
     bit<2>        ca_family;
     bit<128>      ca_src;
     bit<128>      ca_dst;

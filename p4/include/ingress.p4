@@ -1,9 +1,14 @@
 // The ingress pipeline, architecture-neutral: the order of the concerns. The arch glue
-// (p4/v1model/pipeline.p4) fills meta.ig_port / frame_len / ipv4_checksum_error, drops
-// parser errors before this runs, and turns the decision (meta.kind, out_port,
-// mcast_grp, to_drop, punt, raise_learn, count_*) into the target's metadata, counters
-// and digest afterwards.
+// (p4/v1model/pipeline.p4) fills meta.ig_port / frame_len / ipv4_checksum_error /
+// parser_stopped*, and turns the decision (meta.kind, out_port, mcast_grp, to_drop, punt,
+// raise_learn, count_*) into the target's metadata, counters and digest afterwards.
 //
+//   parser errors (R4): a frame whose Ethernet header or 802.1Q tag did not parse, or
+//     that carries a tag it cannot strip, is dropped (DROP_PARSER_ERROR). A failure past
+//     that only matters where the switch acts on L3: on the fabric side (routing, NVGRE
+//     termination), unless it lies inside an NVGRE packet's inner frame past its Ethernet
+//     header; in tenant routing, the ARP/ND responder and the source guard on CAs. Any
+//     other tenant frame is bridged and encapsulated unchanged (meta.l3_unparsed).
 //   packet_out handling
 //   port classification (switch_config, port_type, port_vsid; strip 802.1Q)
 //   fabric:  tunnel termination (my_mac, local PA) -> NVGRE validation + decap
@@ -31,10 +36,40 @@ control NvgreIngress(inout headers_t hdr, inout local_metadata_t meta) {
     TunnelEncap()        tunnel_encap;
     UnderlayRouting()    underlay_routing;
 
+    @hidden
+    action drop_parser_error() {
+        meta.to_drop = 1;
+        meta.drop_reason = DROP_PARSER_ERROR;
+    }
+
     apply {
-        packet_io.apply(hdr, meta);
-        if (meta.kind != KIND_CPU) {
+        if (meta.parser_stopped == 1) {
+            bool l2_parsed = hdr.ethernet.isValid() && meta.parser_stopped_at_tag == 0 &&
+                             (hdr.ethernet.ether_type != ETHERTYPE_VLAN || hdr.vlan.isValid());
+            if (l2_parsed) {
+                meta.l3_unparsed = 1;
+            } else {
+                drop_parser_error();
+            }
+        }
+        if (meta.to_drop == 0) {
+            packet_io.apply(hdr, meta);
+        }
+        if (meta.to_drop == 0 && meta.kind != KIND_CPU) {
             port_classification.apply(hdr, meta);
+
+            // The fabric side acts on the outer headers: they must all have parsed, so the
+            // failure must lie in an inner frame whose Ethernet header (and tag) did.
+            if (meta.to_drop == 0 && meta.port_type == PORT_TYPE_FABRIC && meta.l3_unparsed == 1) {
+                bool inner_l2_parsed = hdr.inner_ethernet.isValid() &&
+                    (hdr.inner_vlan.isValid() ||
+                     (hdr.inner_ethernet.ether_type != ETHERTYPE_VLAN &&
+                      hdr.inner_ethernet.ether_type != ETHERTYPE_QINQ &&
+                      hdr.inner_ethernet.ether_type != ETHERTYPE_QINQ_LEGACY));
+                if (!inner_l2_parsed) {
+                    drop_parser_error();
+                }
+            }
 
             if (meta.to_drop == 0 && meta.port_type == PORT_TYPE_FABRIC) {
                 tunnel_termination.apply(hdr, meta);
@@ -61,8 +96,10 @@ control NvgreIngress(inout headers_t hdr, inout local_metadata_t meta) {
             }
 
             // Decapsulated frames are not answered: their NVE answers for its VMs (R16).
+            // Nor are frames whose ARP / ND did not parse: they are bridged (R4).
             if (meta.to_drop == 0 && meta.punt == 0 &&
-                ((tenant && meta.from_fabric == 0) || meta.fabric_action == FABRIC_RESPOND)) {
+                ((tenant && meta.from_fabric == 0 && meta.l3_unparsed == 0) ||
+                 meta.fabric_action == FABRIC_RESPOND)) {
                 arp_nd_responder.apply(hdr, meta);
             }
 

@@ -1,9 +1,13 @@
 // Parser: Ethernet, 802.1Q, ARP, IPv4 (with options), IPv6 (+ fragment header), ICMP,
-// ICMPv6 (+ NS body and option), TCP, UDP, GRE with every flag and optional field, and the
-// inner frame of NVGRE (Ethernet, 802.1Q, ARP, IPv4, IPv6, TCP, UDP).
+// ICMPv6 (+ echo identifier, NS body and option), TCP, UDP, GRE with every flag and optional
+// field, and the inner frame of NVGRE (Ethernet, 802.1Q, ARP, IPv4, IPv6, TCP, UDP).
 //
-// Malformed or truncated input ends in a parser error; the arch glue drops and counts it
-// (DROP_PARSER_ERROR) before any table sees the packet, so it never reaches a VSID.
+// Malformed or truncated input ends in a parser error. Headers extracted before it stay
+// valid and the rest is payload, so the frame deparses byte for byte as it came. What the
+// error costs is decided in ingress.p4 (R4): a frame whose Ethernet header (and 802.1Q tag)
+// did not parse is dropped as DROP_PARSER_ERROR; past that, only the features that act on
+// L3 need it (fabric side, tenant routing, ARP/ND responder, source guard on CAs), and a
+// tenant frame is otherwise bridged and encapsulated unchanged.
 // The parser decides nothing else: validity of GRE fields is checked, with a counter per
 // reason, in tunnel_decap.p4.
 
@@ -123,15 +127,26 @@ parser NvgreParser(packet_in pkt, out headers_t hdr, in port_num_t ig_port) {
 
     state parse_icmp {
         pkt.extract(hdr.icmp);
-        transition accept;
+        transition select(hdr.icmp.type) {
+            ICMP_ECHO_REQUEST: parse_icmp_echo;
+            ICMP_ECHO_REPLY:   parse_icmp_echo;
+            default:           accept;
+        }
     }
 
     state parse_icmpv6 {
         pkt.extract(hdr.icmpv6);
         transition select(hdr.icmpv6.type) {
             ICMPV6_NEIGHBOR_SOLICITATION: parse_ndp;
+            ICMPV6_ECHO_REQUEST:          parse_icmp_echo;
+            ICMPV6_ECHO_REPLY:            parse_icmp_echo;
             default:                      accept;
         }
+    }
+
+    state parse_icmp_echo {
+        pkt.extract(hdr.icmp_echo);
+        transition accept;
     }
 
     state parse_ndp {
@@ -218,7 +233,8 @@ parser NvgreParser(packet_in pkt, out headers_t hdr, in port_num_t ig_port) {
         }
     }
 
-    // A tagged inner frame is dropped (R5); nothing behind the tag is needed.
+    // A tagged inner frame (802.1Q, 802.1ad or 0x9100) is dropped (R5); nothing behind the
+    // tag is needed.
     state parse_inner_vlan {
         pkt.extract(hdr.inner_vlan);
         transition accept;

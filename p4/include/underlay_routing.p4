@@ -157,6 +157,9 @@ control UnderlayRouting(inout headers_t hdr, inout local_metadata_t meta) {
             } else if (hdr.udp.isValid()) {
                 meta.ecmp.sport = hdr.udp.src_port;
                 meta.ecmp.dport = hdr.udp.dst_port;
+            } else if (hdr.icmp_echo.isValid()) {
+                // A ping session's identifier, as in the FlowID (vsid.p4).
+                meta.ecmp.sport = hdr.icmp_echo.identifier;
             }
         }
 

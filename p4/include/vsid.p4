@@ -4,7 +4,10 @@
 // index of the per-VSID counters, R15), the tenant routing domain and gateway MAC (R14),
 // and the learning / source guard / PA validation switches (R17). A VSID that is not in
 // the table is not served here: drop (DROP_VSID_UNKNOWN), whichever side it came from.
-// Then the tenant frame's addresses are gathered for the source guard and the flow hash.
+// Then the tenant frame's addresses are gathered for the source guard and the flow hash
+// (TCP / UDP ports, or the ICMP / ICMPv6 echo identifier as the source port). A frame whose
+// L3 did not parse gets CA family CA_UNPARSED, which no source guard entry of a CA family
+// admits (R4, R17).
 
 #ifndef NVGRE_VSID_P4
 #define NVGRE_VSID_P4
@@ -41,6 +44,9 @@ control VsidClassification(inout headers_t hdr, inout local_metadata_t meta) {
         if (!vsid_table.apply().hit) {
             meta.to_drop = 1;
             meta.drop_reason = DROP_VSID_UNKNOWN;
+        } else if (meta.l3_unparsed == 1) {
+            // Its L3 header could not be read: no CA, nothing for the flow hash (R4).
+            meta.ca_family = CA_UNPARSED;
         } else {
             if (hdr.ipv4.isValid()) {
                 meta.ca_family = CA_IPV4;
@@ -64,6 +70,10 @@ control VsidClassification(inout headers_t hdr, inout local_metadata_t meta) {
             } else if (hdr.udp.isValid()) {
                 meta.l4_sport = hdr.udp.src_port;
                 meta.l4_dport = hdr.udp.dst_port;
+            } else if (hdr.icmp_echo.isValid()) {
+                // A ping session's identifier is its port (R3); the sequence number is not
+                // (it changes per packet, and one session keeps one FlowID).
+                meta.l4_sport = hdr.icmp_echo.identifier;
             }
         }
     }

@@ -51,7 +51,8 @@ struct ingress_headers_t {
 struct ingress_metadata_t {
     local_metadata_t nvgre;
     bool             ipv4_checksum_ok;     // parser Checksum over layer-1 IPv4
-    bit<1>           parse_bad;            // what v1model's verify() rejects
+    bit<1>           parse_bad;            // what v1model's verify() rejects in L3
+    bit<1>           parse_bad_tag;        // ... and in L2: an S-tag or a second tag (R5)
     bit<1>           ipv4_options;         // layer-1 IPv4 has options (not parsed)
     bit<1>           update_ipv4_checksum; // layer-1 IPv4 TTL changed (routed, transit)
     // ICMPv6 pseudo-header words of a Neighbor Advertisement built in place (R16).

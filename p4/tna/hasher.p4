@@ -1,5 +1,6 @@
 // TNA flow hash: FlowID and outer IPv6 flow label (R3), the Hash extern in place of v1model's
-// hash() (p4/v1model/hasher.p4). Same inputs, same CRC-32: one flow always gets the same
+// hash() (p4/v1model/hasher.p4). Same inputs (the ICMP / ICMPv6 echo identifier is the
+// source port, vsid.p4), same CRC-32: one flow always gets the same
 // FlowID; distinct flows spread over all 256 values.
 
 #ifndef NVGRE_TNA_HASHER_P4

@@ -3,18 +3,22 @@
 // Ingress: the same graph as include/parser.p4 (which TNA cannot use as it is: it extracts
 // IPv4 options as a varbit and rejects with verify()), with these differences:
 //   - intrinsic metadata and the port metadata come first; packet_out only on CPU_PORT;
-//   - what v1model rejects with verify() (second / S-tags, IPv4 version or IHL, IPv6 version,
-//     inner IPv4 / IPv6 version) sets parse_bad, which ingress drops as DROP_PARSER_ERROR;
+//   - what v1model rejects with verify() sets parse_bad_tag (second / S-tags) or parse_bad
+//     (IPv4 version or IHL, IPv6 version, inner IPv4 / IPv6 version), which the glue hands to
+//     the shared ingress as v1model's parser error: a tag is dropped as DROP_PARSER_ERROR, a
+//     malformed L3 header only where the switch acts on L3 (R4, include/ingress.p4);
 //   - layer-1 IPv4 options (IHL > 5) are not parsed (ipv4_options = 1): such frames are
 //     bridged, but dropped on the fabric side and when routed (v1model transits, decapsulates
 //     and routes them; see README);
 //   - the layer-1 IPv4 header checksum is verified by the parser's Checksum unit.
-// Truncated packets end in a hardware parser error (ig_intr_md_from_prsr.parser_err), dropped
-// by ingress as DROP_PARSER_ERROR like v1model's.
+// Truncated packets end in a hardware parser error (ig_intr_md_from_prsr.parser_err), handed
+// to the shared ingress like v1model's (not run on Tofino: that the headers extracted before
+// the error stay valid and the rest leaves as payload, as in bmv2, is to check; see README).
 //
 // Egress: re-parses only what egress changes or measures: the bridged metadata (or the MTU
 // punt mirror header), then either the encapsulation ingress built (tun_*) or the layer-1
-// Ethernet + IP header. Everything behind stays payload and leaves as it came.
+// Ethernet header (+ IP header of underlay packets). Everything behind stays payload and
+// leaves as it came.
 
 #ifndef NVGRE_TNA_PARSER_P4
 #define NVGRE_TNA_PARSER_P4
@@ -47,13 +51,18 @@ parser TnaIngressParser(packet_in pkt,
         transition accept;
     }
 
+    state bad_tag {
+        md.parse_bad_tag = 1;
+        transition accept;
+    }
+
     // ---------------------------------------------------------------- layer 1
     state parse_ethernet {
         pkt.extract(hdr.nvgre.ethernet);
         transition select(hdr.nvgre.ethernet.ether_type) {
             ETHERTYPE_VLAN:        parse_vlan;
-            ETHERTYPE_QINQ:        bad;
-            ETHERTYPE_QINQ_LEGACY: bad;
+            ETHERTYPE_QINQ:        bad_tag;
+            ETHERTYPE_QINQ_LEGACY: bad_tag;
             ETHERTYPE_ARP:         parse_arp;
             ETHERTYPE_IPV4:        parse_ipv4;
             ETHERTYPE_IPV6:        parse_ipv6;
@@ -64,9 +73,9 @@ parser TnaIngressParser(packet_in pkt,
     state parse_vlan {
         pkt.extract(hdr.nvgre.vlan);
         transition select(hdr.nvgre.vlan.ether_type) {
-            ETHERTYPE_VLAN:        bad;
-            ETHERTYPE_QINQ:        bad;
-            ETHERTYPE_QINQ_LEGACY: bad;
+            ETHERTYPE_VLAN:        bad_tag;
+            ETHERTYPE_QINQ:        bad_tag;
+            ETHERTYPE_QINQ_LEGACY: bad_tag;
             ETHERTYPE_ARP:         parse_arp;
             ETHERTYPE_IPV4:        parse_ipv4;
             ETHERTYPE_IPV6:        parse_ipv6;
@@ -138,15 +147,27 @@ parser TnaIngressParser(packet_in pkt,
 
     state parse_icmp {
         pkt.extract(hdr.nvgre.icmp);
-        transition accept;
+        transition select(hdr.nvgre.icmp.type) {
+            ICMP_ECHO_REQUEST: parse_icmp_echo;
+            ICMP_ECHO_REPLY:   parse_icmp_echo;
+            default:           accept;
+        }
     }
 
     state parse_icmpv6 {
         pkt.extract(hdr.nvgre.icmpv6);
         transition select(hdr.nvgre.icmpv6.type) {
             ICMPV6_NEIGHBOR_SOLICITATION: parse_ndp;
+            ICMPV6_ECHO_REQUEST:          parse_icmp_echo;
+            ICMPV6_ECHO_REPLY:            parse_icmp_echo;
             default:                      accept;
         }
+    }
+
+    // The echo identifier, an L4 port to the flow hash (R3).
+    state parse_icmp_echo {
+        pkt.extract(hdr.nvgre.icmp_echo);
+        transition accept;
     }
 
     state parse_ndp {
@@ -231,7 +252,8 @@ parser TnaIngressParser(packet_in pkt,
         }
     }
 
-    // A tagged inner frame is dropped (R5); nothing behind the tag is needed.
+    // A tagged inner frame (802.1Q, 802.1ad or 0x9100) is dropped (R5); nothing behind the
+    // tag is needed.
     state parse_inner_vlan {
         pkt.extract(hdr.nvgre.inner_vlan);
         transition accept;
@@ -338,13 +360,17 @@ parser TnaEgressParser(packet_in pkt,
         transition accept;
     }
 
-    // Layer 1 as ingress left it (no 802.1Q tag: ingress strips it; IPv4 without options).
+    // Layer 1 as ingress left it (no 802.1Q tag: ingress strips it). Its IP header only for
+    // underlay packets (the MTU check reads their length): a tenant frame's L3 may be
+    // malformed or cut short and is bridged as it is (R4), so egress never parses it.
     state parse_ethernet {
         pkt.extract(hdr.nvgre.ethernet);
-        transition select(hdr.nvgre.ethernet.ether_type) {
-            ETHERTYPE_IPV4: parse_ipv4;
-            ETHERTYPE_IPV6: parse_ipv6;
-            default:        accept;
+        transition select(hdr.bridged.kind, hdr.nvgre.ethernet.ether_type) {
+            (KIND_UNDERLAY, ETHERTYPE_IPV4):       parse_ipv4;
+            (KIND_UNDERLAY, ETHERTYPE_IPV6):       parse_ipv6;
+            (KIND_UNDERLAY_MCAST, ETHERTYPE_IPV4): parse_ipv4;
+            (KIND_UNDERLAY_MCAST, ETHERTYPE_IPV6): parse_ipv6;
+            default:                               accept;
         }
     }
 

@@ -99,16 +99,18 @@ control TnaIngress(inout ingress_headers_t hdr,
         }
         port_rx.count(ig_intr_md.ingress_port);
 
-        if (ig_prsr_md.parser_err != PARSER_ERROR_OK || md.parse_bad == 1) {
+        // What a parser error costs is decided by the shared ingress (R4), as on v1model.
+        if (ig_prsr_md.parser_err != PARSER_ERROR_OK || md.parse_bad == 1 ||
+            md.parse_bad_tag == 1) {
+            md.nvgre.parser_stopped = 1;
+            md.nvgre.parser_stopped_at_tag = md.parse_bad_tag;
+        }
+        nvgre_ingress.apply(hdr.nvgre, md.nvgre);
+        // Unparsed IPv4 options would be decapsulated, transited or routed with a header
+        // checksum recomputed without them: refused where that could happen.
+        if (md.ipv4_options == 1 && md.nvgre.to_drop == 0 &&
+            (md.nvgre.port_type == PORT_TYPE_FABRIC || md.nvgre.routed == 1)) {
             set_drop(DROP_PARSER_ERROR);
-        } else {
-            nvgre_ingress.apply(hdr.nvgre, md.nvgre);
-            // Unparsed IPv4 options would be decapsulated, transited or routed with a header
-            // checksum recomputed without them: refused where that could happen.
-            if (md.ipv4_options == 1 && md.nvgre.to_drop == 0 &&
-                (md.nvgre.port_type == PORT_TYPE_FABRIC || md.nvgre.routed == 1)) {
-                set_drop(DROP_PARSER_ERROR);
-            }
         }
         hdr.nvgre.packet_out.setInvalid();
 

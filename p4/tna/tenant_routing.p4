@@ -87,7 +87,10 @@ control TenantRouting(inout headers_t hdr, inout local_metadata_t meta) {
     apply {
         if (meta.gw_mac != 0 && hdr.ethernet.dst_addr == meta.gw_mac) {
             bool route_hit = false;
-            if (hdr.ipv4.isValid()) {
+            if (meta.l3_unparsed == 1) {
+                // Routing reads and rewrites L3: it needs the header whole (R4).
+                set_drop(DROP_PARSER_ERROR);
+            } else if (hdr.ipv4.isValid()) {
                 if (hdr.ipv4.ttl <= 1) {
                     set_drop(DROP_TENANT_TTL_EXPIRED);
                 } else {

@@ -181,6 +181,7 @@ control TunnelDecap(inout headers_t hdr, inout local_metadata_t meta) {
         hdr.ipv6_frag.setInvalid();
         hdr.icmp.setInvalid();
         hdr.icmpv6.setInvalid();
+        hdr.icmp_echo.setInvalid();
         hdr.ndp.setInvalid();
         hdr.nd_option.setInvalid();
         hdr.tcp = hdr.inner_tcp;

@@ -1,9 +1,10 @@
 // v1model flow hash: FlowID and outer IPv6 flow label (R3).
 //
 // crc32 over the tenant frame's L2/L3/L4 fields (destination and source MAC, EtherType,
-// CA source and destination, protocol, ports; zeros where the frame has none), reduced to
-// 20 bits: the low 8 bits are the FlowID, all 20 the IPv6 flow label. One flow always
-// gets the same FlowID; distinct flows spread over all 256 values.
+// CA source and destination, protocol, ports, the ICMP / ICMPv6 echo identifier as the
+// source port; zeros where the frame has none, and past L2 when its L3 did not parse: see
+// vsid.p4), reduced to 20 bits: the low 8 bits are the FlowID, all 20 the IPv6 flow label.
+// One flow always gets the same FlowID; distinct flows spread over all 256 values.
 
 #ifndef NVGRE_V1MODEL_HASHER_P4
 #define NVGRE_V1MODEL_HASHER_P4

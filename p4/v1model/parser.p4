@@ -1,6 +1,7 @@
 // v1model parser glue: runs the shared parser with the ingress port (packet_out is only
 // parsed on CPU_PORT). A parser error is not dropped here: v1model continues into
-// ingress with standard_metadata.parser_error set, and V1Ingress drops and counts it.
+// ingress with standard_metadata.parser_error set, the headers extracted before it valid and
+// the rest as payload; V1Ingress hands it to the shared ingress, which decides (R4).
 
 #ifndef NVGRE_V1MODEL_PARSER_P4
 #define NVGRE_V1MODEL_PARSER_P4

@@ -36,12 +36,14 @@ control V1Ingress(inout headers_t hdr, inout local_metadata_t meta,
         meta.ipv4_checksum_error = sm.checksum_error;
         port_rx.count((bit<32>)sm.ingress_port);
 
+        // What a parser error costs is decided by the shared ingress (R4).
         if (sm.parser_error != error.NoError) {
-            meta.to_drop = 1;
-            meta.drop_reason = DROP_PARSER_ERROR;
-        } else {
-            nvgre_ingress.apply(hdr, meta);
+            meta.parser_stopped = 1;
+            if (sm.parser_error == error.UnsupportedTag) {
+                meta.parser_stopped_at_tag = 1;
+            }
         }
+        nvgre_ingress.apply(hdr, meta);
         hdr.packet_out.setInvalid();
 
         if (meta.to_drop == 0 && meta.punt == 0 && meta.kind == KIND_NONE) {

@@ -11,6 +11,7 @@ import {
   addAccess,
   addNve,
   addSourcePa,
+  addTenantRoute,
   addVsid,
   CPU_PORT,
   ENCAP_TTL,
@@ -258,6 +259,30 @@ const cases: DropCase[] = [
     counted: { INNER_VLAN: 1 },
   },
   {
+    title: "INNER_VLAN R5: an inner frame carrying an 802.1ad S-tag (QinQ)",
+    port: 1,
+    frame: nvgre(
+      VSID_A,
+      `Ether(src=${py(VM_B)}, dst=${py(VM_A)})/Dot1AD(vlan=5)/Dot1Q(vlan=100)/IP()/UDP()`,
+    ),
+    counted: { INNER_VLAN: 1 },
+  },
+  {
+    title: "INNER_VLAN R5: an inner frame carrying a 0x9100 tag",
+    port: 1,
+    frame: nvgre(
+      VSID_A,
+      `Ether(src=${py(VM_B)}, dst=${py(VM_A)}, type=0x9100)/Dot1Q(vlan=100)/IP()/UDP()`,
+    ),
+    counted: { INNER_VLAN: 1 },
+  },
+  {
+    title: "PARSER_ERROR R4 R5: an inner 802.1Q tag cut short is not decapsulated",
+    port: 1,
+    frame: `bytes(${nvgre(VSID_A, `Ether(src=${py(VM_B)}, dst=${py(VM_A)})/Dot1Q(vlan=100)`)})[:14 + 20 + 8 + 16]`,
+    counted: { PARSER_ERROR: 1 },
+  },
+  {
     title: "VSID_UNKNOWN R18: NVGRE for a VSID not configured here",
     port: 1,
     frame: nvgre(0x5999, toA),
@@ -409,12 +434,12 @@ function program(batch: Batch): Batch {
   batch.insert(batch.builder.multicastGroup(4, [{ port: 2, instance: 78 }]));
   batch.entry("vsid_flood", { vsid: VSID_D }, "set_flood_groups", { group: 3, local_group: 4 });
   // Tenant routing in VSID_A's domain: 10.9.0.0/16 leads to a MAC no table knows.
-  batch.entry("tenant_route_v4", { vrf_id: 1, dst_ca: "10.9.0.0/16" }, "set_tenant_nexthop", {
-    nexthop_id: 1,
-  });
-  batch.entry("tenant_nexthop", { nexthop_id: 1 }, "tenant_forward", {
+  addTenantRoute(batch, {
+    vrf: 1,
+    prefix: "10.9.0.0/16",
+    nexthop: 1,
     vsid: VSID_B,
-    vsid_index: 2,
+    index: 2,
     smac: GW_A,
     dmac: HOST_MISSING,
   });

@@ -19,7 +19,7 @@ import {
   SWITCH_MAC,
   UPLINK,
 } from "../../topologies/leaf.js";
-import { Batch, caFamily } from "../../topologies/leaf-program.js";
+import { Batch, caFamily, exactTernary } from "../../topologies/leaf-program.js";
 import { py, Scapy } from "../../topologies/scapy.js";
 import { type DataplaneTarget, targets } from "../support/targets.js";
 import { DropCounters } from "./observe.js";
@@ -99,10 +99,6 @@ for (const factory of targets()) {
       batch.entry("mac", { vsid: VALIDATED, dst_mac: VM_P }, "bridge_to_port", { port: 5 });
       batch.entry("mac", { vsid: OPEN, dst_mac: VM_O }, "bridge_to_port", { port: 6 });
       const any = { value: 0, mask: 0 };
-      const exact = (value: number | string, bits: number) => ({
-        value,
-        mask: (1n << BigInt(bits)) - 1n,
-      });
       const permit = (port: number, mac: string, family: MatchValue, ca: MatchValue) =>
         batch.entry(
           "source_guard",
@@ -112,8 +108,8 @@ for (const factory of targets()) {
           10,
         );
       permit(3, VM_A, any, any);
-      permit(4, VM_C, exact(caFamily("IPV4"), 2), exact("10.1.0.3", 128));
-      permit(4, VM_C, exact(caFamily("IPV6"), 2), exact("fd00:1::3", 128));
+      permit(4, VM_C, exactTernary(caFamily("IPV4"), 2), exactTernary("10.1.0.3", 128));
+      permit(4, VM_C, exactTernary(caFamily("IPV6"), 2), exactTernary("fd00:1::3", 128));
       batch.entry("vsid_nve_v4", { vsid: VALIDATED, pa: NVE1 }, "permit_nve");
       batch.entry("vsid_nve_v6", { vsid: VALIDATED, pa: NVE1_V6 }, "permit_nve");
       await batch.commit();

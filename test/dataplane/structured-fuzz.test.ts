@@ -1,5 +1,5 @@
 /**
- * Structured fuzzing (issue 15; R18, R1, R5, R12): Scapy frames that keep most of a packet valid
+ * Structured fuzzing (issue 15; R18, R1, R4, R5, R12): Scapy frames that keep most of a packet valid
  * and fuzz one part, so the stages behind the parser are exercised: valid outer Ethernet/IPv4/GRE
  * with fuzzed GRE flags and key, inner Ethernet, inner VLAN tag, inner IPv4/L4; the reverse
  * (a valid inner frame under fuzzed outer fields); and access frames with fuzzed IPv4/L4. Two
@@ -8,7 +8,8 @@
  * (vsid_decap), bridged to an access port, encapsulated (vsid_encap). Asserted: every frame is
  * delivered once or dropped once under a reason; from the fabric only what Scapy finds
  * well-formed NVGRE is delivered, as its inner frame, to the port of the VSID its key names;
- * most frames of each fabric set pass the parser.
+ * most frames of each fabric set pass the parser; where only the tenant frame's L3 and L4 are
+ * fuzzed, every frame is delivered (R4). Each set's title names what it checks.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -61,10 +62,14 @@ const fuzzedIp = (src: string, dst: string) =>
   `IP(src=${py(src)}, dst=${py(dst)}, tos=random.randint(0, 255), id=random.randint(0, 0xffff), flags=random.randint(0, 7), frag=${pick("0", "0", "random.randint(1, 8191)")}, ttl=random.randint(0, 255), proto=${pick("17", "6", "1", "random.randint(0, 255)")}, len=${pick("None", "None", "None", "random.randint(0, 0xffff)")}, chksum=${pick("None", "None", "random.randint(0, 0xffff)")})/${pick("fuzz(UDP())", "fuzz(TCP())", "fuzz(ICMP())")}/Raw(b"fuzz")`;
 const frames = (body: string) => `[bytes(${body}) for _ in range(${PER_SET})]`;
 
-/** The sets: a Scapy expression of PER_SET frames each, and the port they enter. */
+/**
+ * The sets: a Scapy expression of PER_SET frames each, the port they enter, the requirements
+ * the set checks, and whether every frame must be delivered.
+ */
 const sets = [
   {
     name: "GRE flags and key fuzzed (outer valid)",
+    ids: "R18 R1",
     port: UPLINK,
     expr: frames(
       `${fromSpine}/${outerIp}/GRE(chksum_present=${bit(0.1)}, routing_present=${bit(0.1)}, key_present=${bit(0.9)}, seqnum_present=${bit(0.1)}, strict_route_source=${bit(0.05)}, recursion_control=${pick("0", "0", "0", "random.randint(1, 7)")}, version=${pick("0", "0", "0", "0", "random.randint(1, 7)")}, proto=${pick("0x6558", "0x6558", "0x6558", "0x0800", "random.randint(0, 0xffff)")}, key=${pick(`${KEY_A}`, `${KEY_B}`, `${KEY_A} | random.randint(1, 255)`, "random.randint(0, 0xfff)", "0xffffff00", "random.randint(0, 2**32 - 1)")})/${innerToA}`,
@@ -72,6 +77,7 @@ const sets = [
   },
   {
     name: "inner Ethernet fuzzed",
+    ids: "R18 R4",
     port: UPLINK,
     expr: frames(
       `${fromSpine}/${outerIp}/GRE(key_present=1, proto=0x6558, key=${pick(`${KEY_A}`, `${KEY_B}`)})/Ether(src=${pick(py(VM_B), py(VM_D), "RandMAC()")}, dst=${pick(py(VM_A), py(VM_C), '"ff:ff:ff:ff:ff:ff"', "RandMAC()")}, type=${pick("0x0800", "0x86dd", "0x0806", "random.randint(0, 0xffff)")})/IP(src="10.1.0.2", dst="10.1.0.1")/UDP()/Raw(b"fuzz")`,
@@ -79,6 +85,7 @@ const sets = [
   },
   {
     name: "inner VLAN tag fuzzed",
+    ids: "R18 R5",
     port: UPLINK,
     expr: frames(
       `${fromSpine}/${outerIp}/${goodGre}/Ether(src=${py(VM_B)}, dst=${py(VM_A)})/fuzz(Dot1Q())/IP(src="10.1.0.2", dst="10.1.0.1")/UDP()`,
@@ -86,6 +93,8 @@ const sets = [
   },
   {
     name: "inner IPv4 and L4 fuzzed",
+    ids: "R18 R4",
+    everyFrameDelivered: true,
     port: UPLINK,
     expr: frames(
       `${fromSpine}/${outerIp}/${goodGre}/Ether(src=${py(VM_B)}, dst=${py(VM_A)})/${fuzzedIp("10.1.0.2", "10.1.0.1")}`,
@@ -93,6 +102,7 @@ const sets = [
   },
   {
     name: "valid inner frame, outer fields fuzzed",
+    ids: "R18 R1 R12",
     port: UPLINK,
     expr: frames(
       `Ether(src=${py(SPINE_MAC)}, dst=${pick(py(SWITCH_MAC), py(SWITCH_MAC), py(SWITCH_MAC), "RandMAC()")})/IP(src=${py(NVE1)}, dst=${pick(py(PA4), py(PA4), py(PA4), '"192.0.2.99"')}, proto=47, ttl=${pick("64", "1", "0", "random.randint(0, 255)")}, flags=${pick('"DF"', '"DF"', "0", '"MF"')}, frag=${pick("0", "0", "0", "random.randint(1, 100)")}, ihl=${pick("None", "None", "None", "random.randint(0, 15)")}, version=${pick("4", "4", "4", "random.randint(0, 15)")}, tos=random.randint(0, 255), id=random.randint(0, 0xffff))/${goodGre}/${innerToA}`,
@@ -100,6 +110,8 @@ const sets = [
   },
   {
     name: "access frames, IPv4 and L4 fuzzed",
+    ids: "R18 R4",
+    everyFrameDelivered: true,
     port: 3,
     expr: frames(`Ether(src=${py(VM_A)}, dst=${py(VM_B)})/${fuzzedIp("10.1.0.1", "10.1.0.2")}`),
   },
@@ -114,7 +126,7 @@ interface Stages {
 }
 
 for (const factory of targets()) {
-  describe(`structured fuzzing on ${factory.kind}`, () => {
+  describe(`R1 R4 R5 R12 R18: structured fuzzing on ${factory.kind}`, () => {
     const { skip } = factory;
     let target: DataplaneTarget;
     const scapy = new Scapy();
@@ -159,7 +171,7 @@ for (const factory of targets()) {
     };
 
     for (const set of sets) {
-      test(`R18 R1 R5 R12: ${set.name}: no frame leaks across VSIDs, every frame accounted once`, {
+      test(`${set.ids}: ${set.name}: no frame leaks across VSIDs, every frame accounted once`, {
         skip,
       }, async (t) => {
         const [list] = await scapy.eval([set.expr]);
@@ -190,6 +202,9 @@ for (const factory of targets()) {
           PER_SET,
           "every frame delivered once or counted once",
         );
+        if (set.everyFrameDelivered) {
+          assert.equal(out.length, PER_SET, "bridged whatever the tenant frame's L3 / L4 hold");
+        }
         if (set.port === UPLINK) {
           for (const o of out) {
             // Bridged to an access port only as the inner frame of well-formed NVGRE, and only

@@ -1,8 +1,9 @@
 /**
  * The switch as an NVGRE-aware underlay router: transit NVGRE (e.g. on a spine) routed with
  * TTL / hop limit decremented and the key, FlowID included, untouched (R3); PA multicast
- * groups routed to their ports (R10); FlowID entropy from the inner flow (R3); ECMP over the
- * outer addresses and the whole 32-bit key (R9).
+ * groups routed to their ports (R10); FlowID entropy from the inner flow, ping sessions told
+ * apart by their echo identifier (R3); ECMP over the outer addresses and the whole 32-bit key, or
+ * over the 5-tuple (an echo identifier as a port) for other transit IP (R9).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -36,6 +37,7 @@ const TRANSIT_DST6 = "2001:db8:203::9";
 const GROUP_PA = "239.1.1.1";
 const GROUP_MAC = "01:00:5e:01:01:01";
 const FLOWS = 1000;
+const ECHO_IDS = 256;
 
 const inner = `Ether(src=${py(VM_A)}, dst=${py(VM_B)})/IP(src="10.1.0.1", dst="10.1.0.2")/UDP(sport=5000, dport=80)`;
 /** 1,000 distinct flows from VM_A to VM_B: sources, destinations and ports all vary. */
@@ -222,6 +224,70 @@ for (const factory of targets()) {
           assert.deepEqual(byInner.get(frame.toString("hex")), outputs[i], `flow ${i}`);
         }
       });
+    });
+
+    test("R3 R9: ping sessions (ICMP and ICMPv6 echo) of different identifiers get their own FlowIDs and spread over the next hops", {
+      skip,
+    }, async (t) => {
+      const pings = (seq: number) =>
+        `[Ether(src=${py(VM_A)}, dst=${py(VM_B)})/IP(src="10.1.0.1", dst="10.1.0.2")/ICMP(type=8, id=i, seq=${seq})/Raw(b"ping") for i in range(${ECHO_IDS})] + ` +
+        `[Ether(src=${py(VM_A)}, dst=${py(VM_B)})/IPv6(src="fd00:1::1", dst="fd00:1::2")/ICMPv6EchoReply(id=i, seq=${seq}) for i in range(${ECHO_IDS})]`;
+      const [first, again, ids] = await scapy.eval([
+        pings(1),
+        pings(2),
+        `[flow_id(f) for f in ${pings(1)}]`,
+      ]);
+      const sessions = first as Buffer[];
+      const expected = ids as number[];
+      /** FlowID and next hop of each frame, found by its inner frame. */
+      const sent = async (frames: Buffer[]) => {
+        const byInner = new Map(frames.map((f, i) => [f.toString("hex"), i]));
+        const got: { flowId: number; port: number }[] = new Array(frames.length);
+        for (const o of await target.sendMany(6, frames)) {
+          const i = byInner.get(o.frame.subarray(OUTER_V4).toString("hex"));
+          assert.ok(i !== undefined && got[i] === undefined, "one output per ping");
+          got[i] = { flowId: greKey(o.frame) & 0xff, port: o.port };
+        }
+        assert.equal(got.filter(Boolean).length, frames.length);
+        return got;
+      };
+      const got = await sent(sessions);
+      assert.deepEqual(
+        got.map((g) => g.flowId),
+        expected,
+      );
+      for (const family of [0, 1]) {
+        const slice = got.slice(family * ECHO_IDS, (family + 1) * ECHO_IDS);
+        const flowIds = new Set(slice.map((g) => g.flowId)).size;
+        const ports = [...new Set(slice.map((g) => g.port))].sort();
+        t.diagnostic(`${["ICMP", "ICMPv6"][family]}: ${flowIds} FlowIDs, next hops ${ports}`);
+        assert.ok(flowIds >= ECHO_IDS / 4, `${flowIds} distinct FlowIDs of ${ECHO_IDS} sessions`);
+        assert.deepEqual(ports, NEXT_HOPS);
+      }
+      // The next packet of each session (sequence number + 1) keeps its FlowID and next hop.
+      assert.deepEqual(await sent(again as Buffer[]), got);
+    });
+
+    test("R9: transit pings of different echo identifiers spread over the next hops, each session on one", {
+      skip,
+    }, async (t) => {
+      const pings = (seq: number) =>
+        `[Ether(src=${py(SPINE_MAC)}, dst=${py(SWITCH_MAC)})/IP(src="203.0.113.50", dst="198.51.100.9")/ICMP(type=8, id=i, seq=${seq}) for i in range(${ECHO_IDS})]`;
+      const [first, again] = await scapy.eval([pings(1), pings(2)]);
+      /** Next hop of each session, by the echo identifier of its output. */
+      const nextHops = async (frames: Buffer[]) => {
+        const port: number[] = new Array(frames.length);
+        for (const o of await target.sendMany(SPINE_PORT, frames)) {
+          port[o.frame.readUInt16BE(14 + 20 + 4)] = o.port;
+        }
+        assert.equal(port.filter(Boolean).length, frames.length, "one output per ping");
+        return port;
+      };
+      const ports = await nextHops(first as Buffer[]);
+      const used = [...new Set(ports)].sort();
+      t.diagnostic(`${ECHO_IDS} sessions over next hops ${used}`);
+      assert.deepEqual(used, NEXT_HOPS);
+      assert.deepEqual(await nextHops(again as Buffer[]), ports, "the next packet of each session");
     });
 
     test("R9: changing only the FlowID or only the VSID of transit NVGRE moves it to other next hops", {

@@ -15,6 +15,7 @@ import {
   addAccess,
   addNve,
   addSourcePa,
+  addTenantRoute,
   addVsid,
   CPU_PORT,
   leafBase,
@@ -101,12 +102,12 @@ function configure(batch: Batch): Batch {
   batch.entry("route_v4", { dst_pa: REMOTE_PREFIX4 }, "set_ecmp_group", { group_id: 1 });
   batch.entry("route_v6", { dst_pa: REMOTE_PREFIX6 }, "set_next_hop", { port: 1, ...next });
   // Tenant routing from VSID_A's gateway into VSID_B.
-  batch.entry("tenant_route_v4", { vrf_id: 1, dst_ca: "10.2.0.0/16" }, "set_tenant_nexthop", {
-    nexthop_id: 1,
-  });
-  batch.entry("tenant_nexthop", { nexthop_id: 1 }, "tenant_forward", {
+  addTenantRoute(batch, {
+    vrf: 1,
+    prefix: "10.2.0.0/16",
+    nexthop: 1,
     vsid: VSID_B,
-    vsid_index: 2,
+    index: 2,
     smac: GW_A,
     dmac: VM_D,
   });
