@@ -33,12 +33,12 @@ control NvgreIngress(inout headers_t hdr, inout local_metadata_t meta) {
 
     apply {
         packet_io.apply(hdr, meta);
-        if (meta.kind != KIND_CPU) {
+        if (meta.kind != ForwardKind_t.CPU) {
             port_classification.apply(hdr, meta);
 
-            if (meta.to_drop == 0 && meta.port_type == PORT_TYPE_FABRIC) {
+            if (meta.to_drop == 0 && meta.port_type == PortType_t.FABRIC) {
                 tunnel_termination.apply(hdr, meta);
-                if (meta.to_drop == 0 && meta.fabric_action == FABRIC_DECAP) {
+                if (meta.to_drop == 0 && meta.fabric_action == FabricAction_t.DECAP) {
                     tunnel_decap.apply(hdr, meta);
                 }
             }
@@ -46,7 +46,7 @@ control NvgreIngress(inout headers_t hdr, inout local_metadata_t meta) {
             // A tenant frame: from an access port, or the inner frame of a valid NVGRE
             // packet for a local PA. Nothing else ever gets a VSID (R18).
             bool tenant = meta.to_drop == 0 && meta.punt == 0 &&
-                          (meta.port_type == PORT_TYPE_ACCESS || meta.from_fabric == 1);
+                          (meta.port_type == PortType_t.ACCESS || meta.from_fabric == 1);
             if (tenant) {
                 vsid_classification.apply(hdr, meta);
                 if (meta.to_drop == 0) {
@@ -62,23 +62,23 @@ control NvgreIngress(inout headers_t hdr, inout local_metadata_t meta) {
 
             // Decapsulated frames are not answered: their NVE answers for its VMs (R16).
             if (meta.to_drop == 0 && meta.punt == 0 &&
-                ((tenant && meta.from_fabric == 0) || meta.fabric_action == FABRIC_RESPOND)) {
+                ((tenant && meta.from_fabric == 0) || meta.fabric_action == FabricAction_t.RESPOND)) {
                 arp_nd_responder.apply(hdr, meta);
             }
 
-            if (tenant && meta.to_drop == 0 && meta.kind == KIND_NONE) {
+            if (tenant && meta.to_drop == 0 && meta.kind == ForwardKind_t.NONE) {
                 tenant_routing.apply(hdr, meta);
                 if (meta.to_drop == 0) {
                     flow_hasher.apply(hdr, meta);
                     bridging.apply(hdr, meta);
                 }
-                if (meta.to_drop == 0 && (meta.kind == KIND_ENCAP || meta.kind == KIND_FLOOD)) {
+                if (meta.to_drop == 0 && (meta.kind == ForwardKind_t.ENCAP || meta.kind == ForwardKind_t.FLOOD)) {
                     tunnel_encap.apply(hdr, meta);
                 }
             }
 
             if (meta.to_drop == 0 &&
-                (meta.kind == KIND_ENCAP || meta.fabric_action == FABRIC_TRANSIT)) {
+                (meta.kind == ForwardKind_t.ENCAP || meta.fabric_action == FabricAction_t.TRANSIT)) {
                 underlay_routing.apply(hdr, meta);
             }
         }

@@ -3,7 +3,7 @@
 // inner frame of NVGRE (Ethernet, 802.1Q, ARP, IPv4, IPv6, TCP, UDP).
 //
 // Malformed or truncated input ends in a parser error; the arch glue drops and counts it
-// (DROP_PARSER_ERROR) before any table sees the packet, so it never reaches a VSID.
+// (DropReason_t.PARSER_ERROR) before any table sees the packet, so it never reaches a VSID.
 // The parser decides nothing else: validity of GRE fields is checked, with a counter per
 // reason, in tunnel_decap.p4.
 
@@ -159,7 +159,7 @@ parser NvgreParser(packet_in pkt, out headers_t hdr, in port_num_t ig_port) {
 
     // GRE: checksum + offset when C or R, key when K, sequence number when S, in that
     // order (RFC 1701 / 2890). Routing entries (R) are not parsed; such packets are
-    // dropped as DROP_GRE_FLAGS when addressed to a local PA.
+    // dropped as DropReason_t.GRE_FLAGS when addressed to a local PA.
     state parse_gre {
         pkt.extract(hdr.gre);
         transition select(hdr.gre.C, hdr.gre.R) {

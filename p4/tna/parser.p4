@@ -4,13 +4,13 @@
 // IPv4 options as a varbit and rejects with verify()), with these differences:
 //   - intrinsic metadata and the port metadata come first; packet_out only on CPU_PORT;
 //   - what v1model rejects with verify() (second / S-tags, IPv4 version or IHL, IPv6 version,
-//     inner IPv4 / IPv6 version) sets parse_bad, which ingress drops as DROP_PARSER_ERROR;
+//     inner IPv4 / IPv6 version) sets parse_bad, which ingress drops as DropReason_t.PARSER_ERROR;
 //   - layer-1 IPv4 options (IHL > 5) are not parsed (ipv4_options = 1): such frames are
 //     bridged, but dropped on the fabric side and when routed (v1model transits, decapsulates
 //     and routes them; see README);
 //   - the layer-1 IPv4 header checksum is verified by the parser's Checksum unit.
 // Truncated packets end in a hardware parser error (ig_intr_md_from_prsr.parser_err), dropped
-// by ingress as DROP_PARSER_ERROR like v1model's.
+// by ingress as DropReason_t.PARSER_ERROR like v1model's.
 //
 // Egress: re-parses only what egress changes or measures: the bridged metadata (or the MTU
 // punt mirror header), then either the encapsulation ingress built (tun_*) or the layer-1
