@@ -4,14 +4,22 @@
  * the CLI and the tests take this default.
  */
 import { fileURLToPath } from "node:url";
+import { loadP4Enums, type P4Enums } from "./p4rt/enums.js";
 import { loadPipeline, type Pipeline } from "./p4rt/pipeline.js";
 
 export const nvgreBuild = {
   json: fileURLToPath(new URL("../../p4/build/nvgre.json", import.meta.url)),
   p4info: fileURLToPath(new URL("../../p4/build/nvgre.p4info.bin", import.meta.url)),
+  /** Its serializable enums (drop and punt reasons …) with descriptions, from `make p4`. */
+  enums: fileURLToPath(new URL("../../p4/build/nvgre.enums.json", import.meta.url)),
 };
 
 /** The NVGRE program's P4Info, bmv2 JSON and cookie. */
 export function loadNvgrePipeline(): Pipeline {
   return loadPipeline(nvgreBuild);
+}
+
+/** The NVGRE program's enums, checked against its P4Info. */
+export function loadNvgreEnums(pipeline = loadNvgrePipeline()): P4Enums {
+  return loadP4Enums(nvgreBuild.enums, pipeline.index);
 }

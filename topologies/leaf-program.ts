@@ -2,15 +2,14 @@
  * Programming a data-plane target by P4 name through the project's P4Runtime client, in
  * batches (one Write per commit), and reading its counters back through P4Runtime.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { loadNvgreEnums } from "../controller/nvgre-build.js";
 import type { P4RuntimeClient } from "../controller/p4rt/client.js";
 import { type ActionCall, EntityBuilder, type MatchValue } from "../controller/p4rt/entities.js";
+import { type P4Enums, p4Enum } from "../controller/p4rt/enums.js";
 import type { Pipeline } from "../controller/p4rt/pipeline.js";
 import type { P4Value } from "../controller/p4rt/values.js";
 import type { Entity, Entity__Output } from "../proto/gen/p4/v1/Entity.js";
 import type { Update } from "../proto/gen/p4/v1/Update.js";
-import { repoRoot } from "./repo.js";
 
 /** What programming needs of a target (benches pass a bare client and pipeline). */
 /** What programming needs of a running target (tests pass their DataplaneTarget). */
@@ -136,29 +135,26 @@ function counterCells(entities: Entity__Output[]): Map<number, CounterValue> {
 }
 
 /**
- * The program's drop and punt reason codes and CA family codes, read from
- * p4/include/defines.p4 (the P4Info does not carry them): the counters "drops" and
+ * The program's drop and punt reason codes and CA family codes (member name → value), from the
+ * enums `make p4` wrote beside the P4Info (p4/build/nvgre.enums.json): the counters "drops" and
  * "egress_drops" are indexed by drop reason.
  */
-function constants(type: string, prefix: string): Map<string, number> {
-  const source = readFileSync(join(repoRoot, "p4/include/defines.p4"), "utf8");
-  const pattern = new RegExp(`const\\s+${type}\\s+${prefix}(\\w+)\\s*=\\s*(\\d+)\\s*;`, "g");
-  return new Map([...source.matchAll(pattern)].map((m) => [m[1] as string, Number(m[2])]));
+let enums: P4Enums | undefined;
+
+function members(enumName: string): Map<string, number> {
+  enums ??= loadNvgreEnums();
+  return new Map(p4Enum(enums, enumName).members.map((m) => [m.name, m.value]));
 }
 
-const dropReasons = constants("drop_reason_t", "DROP_");
-const puntReasons = constants("punt_reason_t", "PUNT_");
-const caFamilies = constants("bit<2>", "CA_");
-
-function code(table: Map<string, number>, prefix: string, name: string): number {
-  const value = table.get(name);
-  if (value === undefined) throw new Error(`defines.p4 has no ${prefix}${name}`);
+function code(enumName: string, name: string): number {
+  const value = members(enumName).get(name);
+  if (value === undefined) throw new Error(`${enumName} has no member ${name}`);
   return value;
 }
 
-export const puntReason = (name: string) => code(puntReasons, "PUNT_", name);
+export const puntReason = (name: string) => code("PuntReason_t", name);
 /** The source guard's ca_family code of a CA family ("IPV4" covers ARP, "IPV6"). */
-export const caFamily = (name: string) => code(caFamilies, "CA_", name);
+export const caFamily = (name: string) => code("CaFamily_t", name);
 
 /** A ternary match on all `bits` bits of a field: `value` exactly. */
 export const exactTernary = (value: number | string, bits: number): MatchValue => ({
@@ -167,5 +163,5 @@ export const exactTernary = (value: number | string, bits: number): MatchValue =
 });
 
 export function allDropReasons(): ReadonlyMap<string, number> {
-  return dropReasons;
+  return members("DropReason_t");
 }

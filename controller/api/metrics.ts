@@ -96,7 +96,7 @@ export class DaemonMetrics {
 
     const punts = new Counter({
       name: "nvgre_punts_total",
-      help: "packets the switches sent to the daemon, by punt reason (1 MTU exceeded, 2 VSID 0xFFFFFF, 3 ICMP to the switch)",
+      help: "packets the switches sent to the daemon, by punt reason (code of the P4 program's PuntReason_t)",
       labelNames: ["switch", "reason"],
       registers,
     });
@@ -230,7 +230,7 @@ export class DaemonMetrics {
             this.daemon.allocations,
             undefined,
           ),
-          readDrops(sessions, this.daemon.pipeline),
+          readDrops(sessions, this.daemon.pipeline, this.daemon.dropReasons),
         ]);
         this.counters = counters;
         this.drops = drops;

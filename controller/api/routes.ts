@@ -309,6 +309,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
         return readDrops(
           pickSessions(daemon.sessions, context.query.get("switch")),
           daemon.pipeline,
+          daemon.dropReasons,
         );
       },
     },

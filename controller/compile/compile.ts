@@ -895,16 +895,17 @@ export class FabricCompiler {
         ),
         permit,
       );
-    add(0, "*");
+    const { NONE, IPV4, IPV6 } = w.caFamily;
+    add(NONE, "*");
     const v4 = endpoint.ips.filter((ip) => ip.family === 4);
     const v6 = endpoint.ips.filter((ip) => ip.family === 6);
-    if (v4.length > 0) add(1, ternary("0", ALL_ONES_128));
-    for (const ip of v4) add(1, ternary(ip.hex, ALL_ONES_128));
+    if (v4.length > 0) add(IPV4, ternary("0", ALL_ONES_128));
+    for (const ip of v4) add(IPV4, ternary(ip.hex, ALL_ONES_128));
     if (v6.length > 0) {
-      add(2, ternary("0", ALL_ONES_128));
-      add(2, ternary(LINK_LOCAL.value, LINK_LOCAL.mask));
+      add(IPV6, ternary("0", ALL_ONES_128));
+      add(IPV6, ternary(LINK_LOCAL.value, LINK_LOCAL.mask));
     }
-    for (const ip of v6) add(2, ternary(ip.hex, ALL_ONES_128));
+    for (const ip of v6) add(IPV6, ternary(ip.hex, ALL_ONES_128));
   }
 
   /** Routes of a tenant's routing domain (R14) on a switch that routes for it. */

@@ -28,6 +28,19 @@ function buildWriters(codec: CanonicalCodec) {
     action: string,
     params: readonly P[] = [],
   ) => codec.actionWriter(table, action, params);
+  /** Values of a serializable enum the P4Info declares (a match field's type), by member. */
+  const members = <const M extends string>(enumName: string, names: readonly M[]) => {
+    const declared = codec.p4info.serializableEnum(enumName);
+    const values = {} as Record<M, number>;
+    for (const name of names) {
+      const value = declared?.get(name);
+      if (value === undefined) {
+        throw new Error(`the P4Info has no member ${name} of serializable enum ${enumName}`);
+      }
+      values[name] = value;
+    }
+    return values;
+  };
   const route = (table: string) => ({
     key: key(table, ["dst_pa"]),
     nextHop: act(table, "set_next_hop", ["port", "smac", "dmac"]),
@@ -68,6 +81,8 @@ function buildWriters(codec: CanonicalCodec) {
     sourceGuard: {
       key: key("source_guard", ["vsid", "port", "src_mac", "ca_family", "src_ca"]),
       permit: act("source_guard", "permit_source"),
+      /** ca_family values: the program's CaFamily_t (NONE: neither IP nor ARP). */
+      caFamily: members("CaFamily_t", ["NONE", "IPV4", "IPV6"]),
     },
     vsidNve: {
       4: { key: key("vsid_nve_v4", ["vsid", "pa"]), permit: act("vsid_nve_v4", "permit_nve") },

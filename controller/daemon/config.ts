@@ -21,7 +21,7 @@
  *   metricsIntervalSeconds: 10          # how often /metrics reads status and switch counters
  *   icmpAnswersPerSecond: 100           # punts handled per switch and second: ICMP too-big and echo answers (RFC 1812 §4.3.2.8)
  *   logLevel: info
- *   pipeline: { json: …, p4info: … }    # default: the committed p4/build/nvgre.*
+ *   pipeline: { json: …, p4info: …, enums: … }   # default: the committed p4/build/nvgre.*
  *   targetBuilds: { tna: …, t2na: … }   # bf-p4c builds for Tofino switches (default p4/build/tna, t2na)
  *   tls: { rootCert: …, privateKey: …, certChain: … }   # PEM files; plaintext when absent
  */
@@ -67,7 +67,7 @@ const schema = z.strictObject({
   metricsIntervalSeconds: z.number().min(0.1).max(3600).default(10),
   icmpAnswersPerSecond: z.number().positive().default(100),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
-  pipeline: z.strictObject({ json: z.string(), p4info: z.string() }).optional(),
+  pipeline: z.strictObject({ json: z.string(), p4info: z.string(), enums: z.string() }).optional(),
   targetBuilds: z
     .strictObject({ tna: z.string().optional(), t2na: z.string().optional() })
     .optional(),
@@ -102,7 +102,8 @@ export interface DaemonConfig {
   metricsIntervalMs: number;
   icmpAnswersPerSecond: number;
   logLevel: string;
-  pipeline: { json: string; p4info: string };
+  /** The v1model program: bmv2 JSON, P4Info and enums file (`make p4` writes all three). */
+  pipeline: { json: string; p4info: string; enums: string };
   /** bf-p4c build directories for Tofino switches (default p4/build/tna, p4/build/t2na). */
   targetBuilds?: { tna?: string; t2na?: string };
   tls: { rootCert?: Buffer; privateKey?: Buffer; certChain?: Buffer } | undefined;

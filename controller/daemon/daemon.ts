@@ -50,6 +50,7 @@ import { StoreConflictError } from "../intent/store/errors.js";
 import type { KvStore, Watch } from "../intent/store/types.js";
 import { validateChange } from "../intent/validate-change.js";
 import { P4RuntimeClient } from "../p4rt/client.js";
+import { loadP4Enums } from "../p4rt/enums.js";
 import { PacketIoCodec } from "../p4rt/packet-io.js";
 import type { Pipeline } from "../p4rt/pipeline.js";
 import { planSize } from "../reconcile/diff.js";
@@ -77,8 +78,9 @@ import type {
   StatusResponse,
   SwitchPlan,
 } from "./protocol.js";
-import { handlePunt, PUNT_VSID_FFFFFF } from "./punt/handler.js";
+import { handlePunt } from "./punt/handler.js";
 import { TokenBucket } from "./punt/rate-limit.js";
+import { dropReasons, puntReasons, type Reasons } from "./reasons.js";
 import { SwitchSession } from "./session.js";
 import {
   type AppliedChange,
@@ -155,6 +157,9 @@ export class Daemon {
   readonly reconcileObservers = new Set<ReconcileObserver>();
   /** The v1model pipeline: the compiler's P4Info (every target's P4Info has its names). */
   readonly pipeline: Pipeline;
+  /** What the program's drop reason codes (the drop counters' indexes) mean. */
+  readonly dropReasons: Reasons;
+  private readonly puntReasons: Reasons;
   private readonly targets: TargetPipelines;
   readonly codec: CanonicalCodec;
   readonly sessions = new Map<string, SwitchSession>();
@@ -179,6 +184,9 @@ export class Daemon {
     this.events = new EventRing(config.eventCapacity);
     this.targets = new TargetPipelines(config.pipeline, config.targetBuilds);
     this.pipeline = this.targets.of(undefined).pipeline;
+    const enums = loadP4Enums(config.pipeline.enums, this.pipeline.index);
+    this.dropReasons = dropReasons(enums);
+    this.puntReasons = puntReasons(enums);
     this.codec = codecFor(this.pipeline.index);
     this.packetIo = new PacketIoCodec(this.pipeline.index);
     this.compileOptions = { learnedIdleTimeoutNs: Math.round(config.learnedAgeingSeconds * 1e9) };
@@ -1219,9 +1227,10 @@ export class Daemon {
     const note = suppressed > 0 ? ` (${suppressed} punts before it not handled: rate limit)` : "";
     try {
       const decoded = this.packetIo.decodePacketIn(packet);
+      const reason = Number(decoded.metadata.punt_reason ?? 0n);
       const meta = {
         ingressPort: Number(decoded.metadata.ingress_port ?? 0n),
-        puntReason: Number(decoded.metadata.punt_reason ?? 0n),
+        puntReason: this.puntReasons.get(reason)?.name ?? `code ${reason}`,
         mtu: Number(decoded.metadata.mtu ?? 0n),
       };
       const outcome = handlePunt(meta, decoded.payload, switchView(fabric, sw));
@@ -1233,10 +1242,10 @@ export class Daemon {
       }
       session.record(
         "punt",
-        meta.puntReason === PUNT_VSID_FFFFFF ? "warn" : "info",
+        meta.puntReason === "vsid_ffffff" ? "warn" : "info",
         `${outcome.summary}${note}`,
         {
-          reason: meta.puntReason,
+          reason,
           port: meta.ingressPort,
           answered: outcome.action === "answer",
         },

@@ -10,7 +10,6 @@ import type { Fabric } from "../intent/model.js";
 import { EntityBuilder } from "../p4rt/entities.js";
 import { P4RuntimeRpcError } from "../p4rt/errors.js";
 import type { Pipeline } from "../p4rt/pipeline.js";
-import { loadDropReasons } from "./drop-reasons.js";
 import { NotFoundError, SwitchUnavailableError } from "./errors.js";
 import type {
   CounterCells,
@@ -19,6 +18,7 @@ import type {
   TableEntriesResponse,
   TablesResponse,
 } from "./protocol.js";
+import type { Reasons } from "./reasons.js";
 import type { SwitchSession } from "./session.js";
 
 type Cells = Map<number, CounterCells>;
@@ -112,9 +112,9 @@ export async function readCounters(
 export async function readDrops(
   sessions: SwitchSession[],
   pipeline: Pipeline,
+  reasons: Reasons,
 ): Promise<DropsResponse> {
   const builder = new EntityBuilder(pipeline.index);
-  const reasons = loadDropReasons();
   const response: DropsResponse = { rows: [], unreachable: [] };
   await Promise.all(
     sessions.map(async (session) => {

@@ -104,6 +104,22 @@ export class P4InfoIndex {
     return new P4InfoIndex(p4runtimeProto().p4.config.v1.P4Info.deserialize(readFileSync(path)));
   }
 
+  /**
+   * A serializable enum's members (name → value) as the P4Info's type_info declares them;
+   * undefined when p4c did not put the enum there (it does only for enums the control plane
+   * sees: match fields, action parameters, packet metadata, digests).
+   */
+  serializableEnum(name: string): Map<string, number> | undefined {
+    const spec = this.p4info.type_info?.serializable_enums[name];
+    if (!spec) return undefined;
+    return new Map(
+      spec.members.map((m) => [
+        m.name,
+        m.value.length ? Number(`0x${m.value.toString("hex")}`) : 0,
+      ]),
+    );
+  }
+
   /** A table's match field by name, with the table named in the error when it is unknown. */
   matchField(table: Table__Output, fieldName: string) {
     const field = table.match_fields.find((f) => f.name === fieldName);

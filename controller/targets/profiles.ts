@@ -34,6 +34,7 @@ export interface TargetProfile {
    * Clone / mirror session the program punts MTU drops through (R12); the controller makes it a
    * session to the CPU port. v1model: CPU_CLONE_SESSION_ID of p4/v1model/arch.p4; TNA:
    * CPU_MIRROR_SESSION of p4/tna/arch.p4. Tofino 2's mirror ids are 8 bits, so not 511 there.
+   * P4 constants reach no P4Info; test/controller/targets/targets.test.ts checks they agree.
    */
   cpuCloneSession: number;
   lacks: ReadonlySet<TargetLack>;

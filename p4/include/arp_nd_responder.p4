@@ -100,15 +100,15 @@ control ArpNdResponder(inout headers_t hdr, inout local_metadata_t meta) {
 
         if (answered) {
             meta.out_port = meta.ig_port;
-            if (meta.port_type == PORT_TYPE_FABRIC) {
-                meta.kind = KIND_UNDERLAY;
+            if (meta.port_type == PortType_t.FABRIC) {
+                meta.kind = ForwardKind_t.UNDERLAY;
             } else {
-                meta.kind = KIND_TENANT_LOCAL;
+                meta.kind = ForwardKind_t.TENANT_LOCAL;
             }
-        } else if (meta.port_type == PORT_TYPE_FABRIC) {
+        } else if (meta.port_type == PortType_t.FABRIC) {
             // Fabric ARP / NS not for one of our PAs.
             meta.to_drop = 1;
-            meta.drop_reason = DROP_TO_SELF_UNHANDLED;
+            meta.drop_reason = DropReason_t.TO_SELF_UNHANDLED;
         }
     }
 }

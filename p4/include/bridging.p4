@@ -9,28 +9,22 @@
 //                builds the group. Egress prunes the copy to the ingress port.
 //   local_group  for frames that came from the fabric: local ports only (split horizon).
 // Routed frames are never flooded: their destination MAC must be known.
-// Frames from the fabric are never sent back into the fabric (DROP_SPLIT_HORIZON).
+// Frames from the fabric are never sent back into the fabric (DropReason_t.SPLIT_HORIZON).
 
 #ifndef NVGRE_BRIDGING_P4
 #define NVGRE_BRIDGING_P4
 
 control Bridging(inout headers_t hdr, inout local_metadata_t meta) {
 
-    @hidden
-    action set_drop(drop_reason_t reason) {
-        meta.to_drop = 1;
-        meta.drop_reason = reason;
-    }
-
     @name(".bridge_to_port")
     action bridge_to_port(port_num_t port) {
-        meta.kind = KIND_TENANT_LOCAL;
+        meta.kind = ForwardKind_t.TENANT_LOCAL;
         meta.out_port = port;
     }
 
     @name(".bridge_to_nve")
     action bridge_to_nve(nve_id_t nve_id) {
-        meta.kind = KIND_ENCAP;
+        meta.kind = ForwardKind_t.ENCAP;
         meta.nve_id = nve_id;
     }
 
@@ -74,14 +68,14 @@ control Bridging(inout headers_t hdr, inout local_metadata_t meta) {
             known = mac.apply().hit;
         }
         if (known) {
-            if (meta.kind == KIND_TENANT_LOCAL && meta.out_port == meta.ig_port &&
+            if (meta.kind == ForwardKind_t.TENANT_LOCAL && meta.out_port == meta.ig_port &&
                 meta.routed == 0) {
-                set_drop(DROP_BRIDGE_SAME_PORT);
-            } else if (meta.kind == KIND_ENCAP && meta.from_fabric == 1) {
-                set_drop(DROP_SPLIT_HORIZON);
+                set_drop(meta, DropReason_t.BRIDGE_SAME_PORT);
+            } else if (meta.kind == ForwardKind_t.ENCAP && meta.from_fabric == 1) {
+                set_drop(meta, DropReason_t.SPLIT_HORIZON);
             }
         } else if (meta.routed == 1) {
-            set_drop(DROP_ROUTED_DST_UNKNOWN);
+            set_drop(meta, DropReason_t.ROUTED_DST_UNKNOWN);
         } else {
             vsid_flood.apply();
             if (meta.from_fabric == 1) {
@@ -90,9 +84,9 @@ control Bridging(inout headers_t hdr, inout local_metadata_t meta) {
                 meta.mcast_grp = meta.flood_grp;
             }
             if (meta.mcast_grp == 0) {
-                set_drop(DROP_FLOOD_NO_GROUP);
+                set_drop(meta, DropReason_t.FLOOD_NO_GROUP);
             } else {
-                meta.kind = KIND_FLOOD;
+                meta.kind = ForwardKind_t.FLOOD;
                 meta.count_flood = 1;
             }
         }

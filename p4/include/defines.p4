@@ -20,8 +20,6 @@ typedef bit<16>  replica_id_t;    // egress_rid of a flood replica; 0 = local po
 typedef bit<16>  mcast_group_t;   // multicast group of the packet replication engine
 typedef bit<16>  ecmp_group_t;
 typedef bit<16>  tenant_nh_t;
-typedef bit<8>   drop_reason_t;
-typedef bit<8>   punt_reason_t;
 
 // ---------------------------------------------------------------------------------------
 // Protocol constants
@@ -108,77 +106,90 @@ const bit<8> DEFAULT_ENCAP_TTL = 64;
 #define DROP_REASON_COUNT          256
 
 // ---------------------------------------------------------------------------------------
-// Port types (0: not classified)
+// Kinds and reasons: serializable enums. Values are fixed (counters, goldens and the
+// controller rely on them); the comment beside each member is its description, which
+// `make p4` copies into p4/build/nvgre.enums.json next to the P4Info that carries the
+// enum's members and values (type_info.serializable_enums). One member per line.
 // ---------------------------------------------------------------------------------------
-const bit<2> PORT_TYPE_ACCESS  = 1;   // tenant side: (port, VLAN) -> VSID
-const bit<2> PORT_TYPE_FABRIC  = 2;   // underlay side: IP to the router MAC, NVGRE
 
-// What the fabric side made of a frame (TunnelTermination); 0: nothing yet.
-const bit<2> FABRIC_DECAP   = 1;   // IP to a local PA carrying GRE: validate + decap
-const bit<2> FABRIC_RESPOND = 2;   // ARP request / NS: answer for an own PA
-const bit<2> FABRIC_TRANSIT = 3;   // IP to the router MAC, not for us: route it
+// Port types (port_type table).
+enum bit<2> PortType_t {
+    UNCLASSIFIED = 0,               // no port_type entry matched (yet)
+    ACCESS       = 1,               // tenant side: (port, VLAN) -> VSID
+    FABRIC       = 2,               // underlay side: IP to the router MAC, NVGRE
+}
 
-// ---------------------------------------------------------------------------------------
+// What the fabric side made of a frame (TunnelTermination).
+enum bit<2> FabricAction_t {
+    NONE    = 0,                    // nothing yet
+    DECAP   = 1,                    // IP to a local PA carrying GRE: validate + decap
+    RESPOND = 2,                    // ARP request / NS: answer for an own PA
+    TRANSIT = 3,                    // IP to the router MAC, not for us: route it
+}
+
 // Forwarding kind: decided in ingress, read by egress.
-// ---------------------------------------------------------------------------------------
-const bit<3> KIND_NONE           = 0;  // no decision (dropped as NO_DECISION)
-const bit<3> KIND_TENANT_LOCAL   = 1;  // tenant frame to a local access port
-const bit<3> KIND_ENCAP          = 2;  // tenant frame NVGRE-encapsulated toward an NVE
-const bit<3> KIND_FLOOD          = 3;  // tenant flood; rid 0 = local copy, rid != 0 = tunnel copy
-const bit<3> KIND_UNDERLAY       = 4;  // routed underlay packet, or the switch's own ARP/ND reply
-const bit<3> KIND_UNDERLAY_MCAST = 5;  // underlay IP multicast (PA multicast groups, R10)
-const bit<3> KIND_CPU            = 6;  // punt to the CPU, or packet_out straight to a port
+enum bit<3> ForwardKind_t {
+    NONE           = 0,             // no decision (dropped as NO_DECISION)
+    TENANT_LOCAL   = 1,             // tenant frame to a local access port
+    ENCAP          = 2,             // tenant frame NVGRE-encapsulated toward an NVE
+    FLOOD          = 3,             // tenant flood; rid 0 = local copy, rid != 0 = tunnel copy
+    UNDERLAY       = 4,             // routed underlay packet, or the switch's own ARP/ND reply
+    UNDERLAY_MCAST = 5,             // underlay IP multicast (PA multicast groups, R10)
+    CPU            = 6,             // punt to the CPU, or packet_out straight to a port
+}
 
-// Address family of the tenant frame's CA (source guard key, flow hash); 0: the frame
-// is neither IP nor ARP.
-const bit<2> CA_IPV4 = 1;   // IPv4 header, or ARP sender/target protocol address
-const bit<2> CA_IPV6 = 2;
-const bit<2> CA_UNPARSED = 3;   // its L3 (or what follows) failed to parse: no CA known (R4)
+// Address family of the tenant frame's CA (source guard key, flow hash).
+enum bit<2> CaFamily_t {
+    NONE = 0,                       // the frame is neither IP nor ARP
+    IPV4 = 1,                       // IPv4 header, or ARP sender/target protocol address
+    IPV6 = 2,                       // IPv6 header
+    UNPARSED = 3,                   // its L3 (or what follows) failed to parse: no CA known (R4)
+}
 
-// ---------------------------------------------------------------------------------------
 // Drop reasons: index of the "drops" (ingress) and "egress_drops" counters. Every dropped
 // packet is counted exactly once, under the first reason that applies.
-// ---------------------------------------------------------------------------------------
-const drop_reason_t DROP_NONE                 = 0;
-const drop_reason_t DROP_PARSER_ERROR         = 1;   // malformed / truncated input
-const drop_reason_t DROP_IPV4_CHECKSUM        = 2;   // bad outer IPv4 header checksum (fabric)
-const drop_reason_t DROP_PORT_UNKNOWN         = 3;   // port_type miss
-const drop_reason_t DROP_PORT_VLAN_UNKNOWN    = 4;   // access (port, VLAN) not in a VSID
-const drop_reason_t DROP_NOT_MY_MAC           = 5;   // fabric frame not to the router MAC
-const drop_reason_t DROP_TO_SELF_UNHANDLED    = 6;   // for the switch, but nothing handles it
-const drop_reason_t DROP_UNDERLAY_TTL_EXPIRED = 7;   // TTL / hop limit expired in transit
-const drop_reason_t DROP_UNDERLAY_ROUTE_MISS  = 8;
-const drop_reason_t DROP_OUTER_FRAGMENT       = 9;   // R12: fragmented NVGRE discarded
-const drop_reason_t DROP_GRE_FLAGS            = 10;  // C, R, S (or s / recursion) set (R1)
-const drop_reason_t DROP_GRE_VERSION          = 11;  // version != 0 (R1)
-const drop_reason_t DROP_GRE_NO_KEY           = 12;  // K = 0 (R1)
-const drop_reason_t DROP_GRE_PROTOCOL         = 13;  // protocol != 0x6558 (R1)
-const drop_reason_t DROP_VSID_RESERVED        = 14;  // VSID <= 0xFFF (R6)
-const drop_reason_t DROP_VSID_FFFFFF          = 15;  // VSID 0xFFFFFF (R6); counted also when punted
-const drop_reason_t DROP_INNER_VLAN           = 16;  // inner 802.1Q, 802.1ad or 0x9100 tag (R5)
-const drop_reason_t DROP_VSID_UNKNOWN         = 17;  // VSID not configured here
-const drop_reason_t DROP_PA_NOT_NVE_OF_VSID   = 18;  // R17 PA validation
-const drop_reason_t DROP_SOURCE_GUARD         = 19;  // R17 source guard
-const drop_reason_t DROP_TENANT_ROUTE_MISS    = 20;  // R14
-const drop_reason_t DROP_TENANT_TTL_EXPIRED   = 21;  // R14
-const drop_reason_t DROP_ROUTED_DST_UNKNOWN   = 22;  // routed frame's destination MAC unknown
-const drop_reason_t DROP_BRIDGE_SAME_PORT     = 23;  // bridged back to its ingress port
-const drop_reason_t DROP_SPLIT_HORIZON        = 24;  // fabric -> fabric (R10 split horizon)
-const drop_reason_t DROP_FLOOD_NO_GROUP       = 25;  // VSID without a flood group
-const drop_reason_t DROP_NVE_UNKNOWN          = 26;  // nve table miss
-const drop_reason_t DROP_SRC_PA_MISS          = 27;  // no source PA of the needed family (R8)
-const drop_reason_t DROP_NO_DECISION          = 28;  // safety net: nothing decided
-const drop_reason_t DROP_FLOOD_PRUNE          = 29;  // egress: replica to the ingress port
-const drop_reason_t DROP_REPLICA_UNKNOWN      = 30;  // egress: flood_replica miss
-const drop_reason_t DROP_EGRESS_VLAN_MISS     = 31;  // egress: (port, VSID) has no VLAN mapping
-const drop_reason_t DROP_MTU_EXCEEDED         = 32;  // egress: R12, also punted
-const drop_reason_t DROP_IP_LENGTH            = 33;  // fabric IP length disagrees with the frame
+enum bit<8> DropReason_t {
+    NONE                 = 0,       // not dropped (counter index 0 is never used)
+    PARSER_ERROR         = 1,       // malformed / truncated input
+    IPV4_CHECKSUM        = 2,       // bad outer IPv4 header checksum (fabric)
+    PORT_UNKNOWN         = 3,       // port_type miss
+    PORT_VLAN_UNKNOWN    = 4,       // access (port, VLAN) not in a VSID
+    NOT_MY_MAC           = 5,       // fabric frame not to the router MAC
+    TO_SELF_UNHANDLED    = 6,       // for the switch, but nothing handles it
+    UNDERLAY_TTL_EXPIRED = 7,       // TTL / hop limit expired in transit
+    UNDERLAY_ROUTE_MISS  = 8,       // no underlay route (or ECMP member) for the outer destination address
+    OUTER_FRAGMENT       = 9,       // R12: fragmented NVGRE discarded
+    GRE_FLAGS            = 10,      // C, R, S (or s / recursion) set (R1)
+    GRE_VERSION          = 11,      // version != 0 (R1)
+    GRE_NO_KEY           = 12,      // K = 0 (R1)
+    GRE_PROTOCOL         = 13,      // protocol != 0x6558 (R1)
+    VSID_RESERVED        = 14,      // VSID <= 0xFFF (R6)
+    VSID_FFFFFF          = 15,      // VSID 0xFFFFFF (R6); counted also when punted
+    INNER_VLAN           = 16,      // inner 802.1Q, 802.1ad or 0x9100 tag (R5)
+    VSID_UNKNOWN         = 17,      // VSID not configured here
+    PA_NOT_NVE_OF_VSID   = 18,      // R17 PA validation
+    SOURCE_GUARD         = 19,      // R17 source guard
+    TENANT_ROUTE_MISS    = 20,      // no tenant route for the inner destination address (R14)
+    TENANT_TTL_EXPIRED   = 21,      // inner TTL / hop limit expired when routed in the tenant (R14)
+    ROUTED_DST_UNKNOWN   = 22,      // routed frame's destination MAC unknown
+    BRIDGE_SAME_PORT     = 23,      // bridged back to its ingress port
+    SPLIT_HORIZON        = 24,      // fabric -> fabric (R10 split horizon)
+    FLOOD_NO_GROUP       = 25,      // VSID without a flood group
+    NVE_UNKNOWN          = 26,      // nve table miss
+    SRC_PA_MISS          = 27,      // no source PA of the needed family (R8)
+    NO_DECISION          = 28,      // safety net: nothing decided
+    FLOOD_PRUNE          = 29,      // egress: replica to the ingress port
+    REPLICA_UNKNOWN      = 30,      // egress: flood_replica miss
+    EGRESS_VLAN_MISS     = 31,      // egress: (port, VSID) has no VLAN mapping
+    MTU_EXCEEDED         = 32,      // egress: R12, also punted
+    IP_LENGTH            = 33,      // fabric IP length disagrees with the frame
+}
 
-// ---------------------------------------------------------------------------------------
-// Punt reasons (packet_in.punt_reason; never 0)
-// ---------------------------------------------------------------------------------------
-const punt_reason_t PUNT_MTU_EXCEEDED = 1;  // packet_in.mtu = egress port MTU (R12)
-const punt_reason_t PUNT_VSID_FFFFFF  = 2;  // NVGRE with VSID 0xFFFFFF, as received (R6)
-const punt_reason_t PUNT_ICMP_TO_SELF = 3;  // ICMP / ICMPv6 (ping, PMTUD) to an own PA
-
+// Punt reasons (packet_in.punt_reason; never NONE).
+enum bit<8> PuntReason_t {
+    NONE         = 0,               // not punted
+    MTU_EXCEEDED = 1,               // packet_in.mtu = egress port MTU (R12)
+    VSID_FFFFFF  = 2,               // NVGRE with VSID 0xFFFFFF, as received (R6)
+    ICMP_TO_SELF = 3,               // ICMP / ICMPv6 (ping, PMTUD) to an own PA
+}
 #endif  // NVGRE_DEFINES_P4

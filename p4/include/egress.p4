@@ -16,7 +16,7 @@ control NvgreEgress(inout headers_t hdr, inout local_metadata_t meta) {
     MtuCheck()          mtu_check;
 
     apply {
-        if (meta.kind == KIND_FLOOD || meta.kind == KIND_UNDERLAY_MCAST) {
+        if (meta.kind == ForwardKind_t.FLOOD || meta.kind == ForwardKind_t.UNDERLAY_MCAST) {
             egress_replication.apply(hdr, meta);
         }
         if (meta.to_drop == 0) {

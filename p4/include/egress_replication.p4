@@ -21,12 +21,6 @@ control EgressReplication(inout headers_t hdr, inout local_metadata_t meta) {
 
     TunnelEncapHeaders() encap_headers;
 
-    @hidden
-    action set_drop(drop_reason_t reason) {
-        meta.to_drop = 1;
-        meta.drop_reason = reason;
-    }
-
     @name(".replicate_v4")
     action replicate_v4(ipv4_addr_t dst_pa, mac_addr_t smac, mac_addr_t dmac) {
         meta.nve_is_v6 = 0;
@@ -58,26 +52,26 @@ control EgressReplication(inout headers_t hdr, inout local_metadata_t meta) {
     }
 
     apply {
-        if (meta.kind == KIND_UNDERLAY_MCAST) {
+        if (meta.kind == ForwardKind_t.UNDERLAY_MCAST) {
             if (meta.eg_port == meta.ig_port) {
-                set_drop(DROP_FLOOD_PRUNE);
+                set_drop(meta, DropReason_t.FLOOD_PRUNE);
             }
         } else if (meta.eg_rid == 0) {
             if (meta.eg_port == meta.ig_port) {
-                set_drop(DROP_FLOOD_PRUNE);
+                set_drop(meta, DropReason_t.FLOOD_PRUNE);
             } else {
-                meta.kind = KIND_TENANT_LOCAL;
+                meta.kind = ForwardKind_t.TENANT_LOCAL;
             }
         } else if (meta.from_fabric == 1) {
-            set_drop(DROP_SPLIT_HORIZON);
+            set_drop(meta, DropReason_t.SPLIT_HORIZON);
         } else if (!flood_replica.apply().hit) {
-            set_drop(DROP_REPLICA_UNKNOWN);
+            set_drop(meta, DropReason_t.REPLICA_UNKNOWN);
         } else {
             encap_headers.apply(hdr, meta);
             if (meta.to_drop == 0) {
                 hdr.tun_ethernet.src_addr = meta.nh_smac;
                 hdr.tun_ethernet.dst_addr = meta.nh_dmac;
-                meta.kind = KIND_ENCAP;
+                meta.kind = ForwardKind_t.ENCAP;
             }
         }
     }

@@ -18,8 +18,8 @@
 @controller_header("packet_in")
 header packet_in_t {
     port_num_t    ingress_port;
-    punt_reason_t punt_reason;
-    bit<16>       mtu;            // egress port MTU for PUNT_MTU_EXCEEDED, else 0
+    PuntReason_t  punt_reason;
+    bit<16>       mtu;            // egress port MTU for PuntReason_t.MTU_EXCEEDED, else 0
     bit<7>        _pad;           // 0; padding to a byte multiple
 }
 
@@ -260,13 +260,13 @@ struct local_metadata_t {
     bit<16>       frame_len;           // bytes of the layer-1 frame as it will leave
 
     // Decision.
-    bit<3>        kind;
+    ForwardKind_t kind;
     port_num_t    out_port;
     mcast_group_t mcast_grp;
     bit<1>        to_drop;
-    drop_reason_t drop_reason;
+    DropReason_t  drop_reason;
     CPU_CLONE_PRESERVED bit<1>        punt;
-    CPU_CLONE_PRESERVED punt_reason_t punt_reason;
+    CPU_CLONE_PRESERVED PuntReason_t  punt_reason;
     CPU_CLONE_PRESERVED bit<16>       port_mtu;
     bit<1>        raise_learn;
     learn_t       learn;
@@ -278,10 +278,10 @@ struct local_metadata_t {
     bit<1>        punt_vsid_ffffff;
 
     // Classification.
-    bit<2>        port_type;
+    PortType_t    port_type;
     bit<1>        vlan_tagged;
     vlan_id_t     vlan_id;
-    bit<2>        fabric_action;
+    FabricAction_t fabric_action;
     bit<1>        from_fabric;         // tenant frame came out of a validated NVGRE packet
     vsid_t        vsid;
     vsid_index_t  vsid_index;
@@ -299,7 +299,7 @@ struct local_metadata_t {
 
     // Tenant frame view.
     bit<1>        l3_unparsed;         // L3 or deeper failed to parse: bridged only (R4)
-    bit<2>        ca_family;
+    CaFamily_t    ca_family;
     bit<128>      ca_src;
     bit<128>      ca_dst;
     bit<8>        l4_proto;

@@ -4,7 +4,7 @@
 // raise_learn, count_*) into the target's metadata, counters and digest afterwards.
 //
 //   parser errors (R4): a frame whose Ethernet header or 802.1Q tag did not parse, or
-//     that carries a tag it cannot strip, is dropped (DROP_PARSER_ERROR). A failure past
+//     that carries a tag it cannot strip, is dropped (DropReason_t.PARSER_ERROR). A failure past
 //     that only matters where the switch acts on L3: on the fabric side (routing, NVGRE
 //     termination), unless it lies inside an NVGRE packet's inner frame past its Ethernet
 //     header; in tenant routing, the ARP/ND responder and the source guard on CAs. Any
@@ -36,12 +36,6 @@ control NvgreIngress(inout headers_t hdr, inout local_metadata_t meta) {
     TunnelEncap()        tunnel_encap;
     UnderlayRouting()    underlay_routing;
 
-    @hidden
-    action drop_parser_error() {
-        meta.to_drop = 1;
-        meta.drop_reason = DROP_PARSER_ERROR;
-    }
-
     apply {
         if (meta.parser_stopped == 1) {
             bool l2_parsed = hdr.ethernet.isValid() && meta.parser_stopped_at_tag == 0 &&
@@ -49,31 +43,31 @@ control NvgreIngress(inout headers_t hdr, inout local_metadata_t meta) {
             if (l2_parsed) {
                 meta.l3_unparsed = 1;
             } else {
-                drop_parser_error();
+                set_drop(meta, DropReason_t.PARSER_ERROR);
             }
         }
         if (meta.to_drop == 0) {
             packet_io.apply(hdr, meta);
         }
-        if (meta.to_drop == 0 && meta.kind != KIND_CPU) {
+        if (meta.to_drop == 0 && meta.kind != ForwardKind_t.CPU) {
             port_classification.apply(hdr, meta);
 
             // The fabric side acts on the outer headers: they must all have parsed, so the
             // failure must lie in an inner frame whose Ethernet header (and tag) did.
-            if (meta.to_drop == 0 && meta.port_type == PORT_TYPE_FABRIC && meta.l3_unparsed == 1) {
+            if (meta.to_drop == 0 && meta.port_type == PortType_t.FABRIC && meta.l3_unparsed == 1) {
                 bool inner_l2_parsed = hdr.inner_ethernet.isValid() &&
                     (hdr.inner_vlan.isValid() ||
                      (hdr.inner_ethernet.ether_type != ETHERTYPE_VLAN &&
                       hdr.inner_ethernet.ether_type != ETHERTYPE_QINQ &&
                       hdr.inner_ethernet.ether_type != ETHERTYPE_QINQ_LEGACY));
                 if (!inner_l2_parsed) {
-                    drop_parser_error();
+                    set_drop(meta, DropReason_t.PARSER_ERROR);
                 }
             }
 
-            if (meta.to_drop == 0 && meta.port_type == PORT_TYPE_FABRIC) {
+            if (meta.to_drop == 0 && meta.port_type == PortType_t.FABRIC) {
                 tunnel_termination.apply(hdr, meta);
-                if (meta.to_drop == 0 && meta.fabric_action == FABRIC_DECAP) {
+                if (meta.to_drop == 0 && meta.fabric_action == FabricAction_t.DECAP) {
                     tunnel_decap.apply(hdr, meta);
                 }
             }
@@ -81,7 +75,7 @@ control NvgreIngress(inout headers_t hdr, inout local_metadata_t meta) {
             // A tenant frame: from an access port, or the inner frame of a valid NVGRE
             // packet for a local PA. Nothing else ever gets a VSID (R18).
             bool tenant = meta.to_drop == 0 && meta.punt == 0 &&
-                          (meta.port_type == PORT_TYPE_ACCESS || meta.from_fabric == 1);
+                          (meta.port_type == PortType_t.ACCESS || meta.from_fabric == 1);
             if (tenant) {
                 vsid_classification.apply(hdr, meta);
                 if (meta.to_drop == 0) {
@@ -99,23 +93,23 @@ control NvgreIngress(inout headers_t hdr, inout local_metadata_t meta) {
             // Nor are frames whose ARP / ND did not parse: they are bridged (R4).
             if (meta.to_drop == 0 && meta.punt == 0 &&
                 ((tenant && meta.from_fabric == 0 && meta.l3_unparsed == 0) ||
-                 meta.fabric_action == FABRIC_RESPOND)) {
+                 meta.fabric_action == FabricAction_t.RESPOND)) {
                 arp_nd_responder.apply(hdr, meta);
             }
 
-            if (tenant && meta.to_drop == 0 && meta.kind == KIND_NONE) {
+            if (tenant && meta.to_drop == 0 && meta.kind == ForwardKind_t.NONE) {
                 tenant_routing.apply(hdr, meta);
                 if (meta.to_drop == 0) {
                     flow_hasher.apply(hdr, meta);
                     bridging.apply(hdr, meta);
                 }
-                if (meta.to_drop == 0 && (meta.kind == KIND_ENCAP || meta.kind == KIND_FLOOD)) {
+                if (meta.to_drop == 0 && (meta.kind == ForwardKind_t.ENCAP || meta.kind == ForwardKind_t.FLOOD)) {
                     tunnel_encap.apply(hdr, meta);
                 }
             }
 
             if (meta.to_drop == 0 &&
-                (meta.kind == KIND_ENCAP || meta.fabric_action == FABRIC_TRANSIT)) {
+                (meta.kind == ForwardKind_t.ENCAP || meta.fabric_action == FabricAction_t.TRANSIT)) {
                 underlay_routing.apply(hdr, meta);
             }
         }

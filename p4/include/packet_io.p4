@@ -14,7 +14,7 @@ control PacketIoIngress(inout headers_t hdr, inout local_metadata_t meta) {
     apply {
         if (hdr.packet_out.isValid()) {
             if (hdr.packet_out.through_pipeline == 0) {
-                meta.kind = KIND_CPU;
+                meta.kind = ForwardKind_t.CPU;
                 meta.out_port = hdr.packet_out.egress_port;
             } else {
                 meta.frame_len = meta.frame_len - PACKET_OUT_HDR_BYTES;

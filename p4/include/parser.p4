@@ -5,7 +5,7 @@
 // Malformed or truncated input ends in a parser error. Headers extracted before it stay
 // valid and the rest is payload, so the frame deparses byte for byte as it came. What the
 // error costs is decided in ingress.p4 (R4): a frame whose Ethernet header (and 802.1Q tag)
-// did not parse is dropped as DROP_PARSER_ERROR; past that, only the features that act on
+// did not parse is dropped as DropReason_t.PARSER_ERROR; past that, only the features that act on
 // L3 need it (fabric side, tenant routing, ARP/ND responder, source guard on CAs), and a
 // tenant frame is otherwise bridged and encapsulated unchanged.
 // The parser decides nothing else: validity of GRE fields is checked, with a counter per
@@ -174,7 +174,7 @@ parser NvgreParser(packet_in pkt, out headers_t hdr, in port_num_t ig_port) {
 
     // GRE: checksum + offset when C or R, key when K, sequence number when S, in that
     // order (RFC 1701 / 2890). Routing entries (R) are not parsed; such packets are
-    // dropped as DROP_GRE_FLAGS when addressed to a local PA.
+    // dropped as DropReason_t.GRE_FLAGS when addressed to a local PA.
     state parse_gre {
         pkt.extract(hdr.gre);
         transition select(hdr.gre.C, hdr.gre.R) {

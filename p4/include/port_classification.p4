@@ -14,12 +14,6 @@
 
 control PortClassification(inout headers_t hdr, inout local_metadata_t meta) {
 
-    @hidden
-    action set_drop(drop_reason_t reason) {
-        meta.to_drop = 1;
-        meta.drop_reason = reason;
-    }
-
     @name(".set_switch_config")
     action set_switch_config(bit<8> encap_ttl, bit<1> punt_vsid_ffffff) {
         meta.encap_ttl = encap_ttl;
@@ -35,12 +29,12 @@ control PortClassification(inout headers_t hdr, inout local_metadata_t meta) {
 
     @name(".set_port_access")
     action set_port_access() {
-        meta.port_type = PORT_TYPE_ACCESS;
+        meta.port_type = PortType_t.ACCESS;
     }
 
     @name(".set_port_fabric")
     action set_port_fabric() {
-        meta.port_type = PORT_TYPE_FABRIC;
+        meta.port_type = PortType_t.FABRIC;
     }
 
     @name(".port_type")
@@ -85,10 +79,10 @@ control PortClassification(inout headers_t hdr, inout local_metadata_t meta) {
             meta.vlan_id = hdr.vlan.vlan_id;
         }
         if (!port_type.apply().hit) {
-            set_drop(DROP_PORT_UNKNOWN);
-        } else if (meta.port_type == PORT_TYPE_ACCESS) {
+            set_drop(meta, DropReason_t.PORT_UNKNOWN);
+        } else if (meta.port_type == PortType_t.ACCESS) {
             if (!port_vsid.apply().hit) {
-                set_drop(DROP_PORT_VLAN_UNKNOWN);
+                set_drop(meta, DropReason_t.PORT_VLAN_UNKNOWN);
             }
         }
         if (meta.to_drop == 0 && hdr.vlan.isValid()) {
@@ -128,15 +122,15 @@ control EgressVlan(inout headers_t hdr, inout local_metadata_t meta) {
     }
 
     apply {
-        if (meta.kind == KIND_TENANT_LOCAL) {
+        if (meta.kind == ForwardKind_t.TENANT_LOCAL) {
             meta.eg_vlan_vsid = meta.vsid;
         } else {
             meta.eg_vlan_vsid = VSID_UNDERLAY;
         }
         if (!egress_vlan.apply().hit) {
-            if (meta.kind == KIND_TENANT_LOCAL) {
+            if (meta.kind == ForwardKind_t.TENANT_LOCAL) {
                 meta.to_drop = 1;
-                meta.drop_reason = DROP_EGRESS_VLAN_MISS;
+                meta.drop_reason = DropReason_t.EGRESS_VLAN_MISS;
             }
         } else if (meta.eg_vlan_valid == 1) {
             // The tag goes on the outermost Ethernet header.

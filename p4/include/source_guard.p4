@@ -2,21 +2,15 @@
 //
 // Access side (source_guard = 1): (VSID, ingress port, source MAC, CA family, source CA)
 // must match an entry. CA family / CA are ternary, so one entry can admit a MAC on a port
-// whatever it sends (both wildcarded), or only with given CAs (family CA_IPV4 covers IPv4
-// and ARP's sender address; family 0 = neither IP nor ARP). Miss = DROP_SOURCE_GUARD.
+// whatever it sends (both wildcarded), or only with given CAs (family CaFamily_t.IPV4 covers IPv4
+// and ARP's sender address; family 0 = neither IP nor ARP). Miss = DropReason_t.SOURCE_GUARD.
 // Fabric side (pa_check = 1): the outer source PA of a decapsulated frame must be an NVE
-// of its VSID (vsid_nve_v4 / vsid_nve_v6). Miss = DROP_PA_NOT_NVE_OF_VSID.
+// of its VSID (vsid_nve_v4 / vsid_nve_v6). Miss = DropReason_t.PA_NOT_NVE_OF_VSID.
 
 #ifndef NVGRE_SOURCE_GUARD_P4
 #define NVGRE_SOURCE_GUARD_P4
 
 control SourceGuard(inout headers_t hdr, inout local_metadata_t meta) {
-
-    @hidden
-    action set_drop(drop_reason_t reason) {
-        meta.to_drop = 1;
-        meta.drop_reason = reason;
-    }
 
     @name(".permit_source")
     action permit_source() { }
@@ -73,17 +67,17 @@ control SourceGuard(inout headers_t hdr, inout local_metadata_t meta) {
         if (meta.from_fabric == 0) {
             if (meta.guard_on == 1) {
                 if (!source_guard.apply().hit) {
-                    set_drop(DROP_SOURCE_GUARD);
+                    set_drop(meta, DropReason_t.SOURCE_GUARD);
                 }
             }
         } else if (meta.pa_check_on == 1) {
             if (meta.outer_is_v6 == 0) {
                 if (!vsid_nve_v4.apply().hit) {
-                    set_drop(DROP_PA_NOT_NVE_OF_VSID);
+                    set_drop(meta, DropReason_t.PA_NOT_NVE_OF_VSID);
                 }
             } else {
                 if (!vsid_nve_v6.apply().hit) {
-                    set_drop(DROP_PA_NOT_NVE_OF_VSID);
+                    set_drop(meta, DropReason_t.PA_NOT_NVE_OF_VSID);
                 }
             }
         }

@@ -15,12 +15,6 @@
 
 control TenantRouting(inout headers_t hdr, inout local_metadata_t meta) {
 
-    @hidden
-    action set_drop(drop_reason_t reason) {
-        meta.to_drop = 1;
-        meta.drop_reason = reason;
-    }
-
     @name(".set_tenant_nexthop")
     action set_tenant_nexthop(tenant_nh_t nexthop_id) {
         meta.tenant_nh = nexthop_id;
@@ -89,16 +83,16 @@ control TenantRouting(inout headers_t hdr, inout local_metadata_t meta) {
             bool route_hit = false;
             if (meta.l3_unparsed == 1) {
                 // Routing reads and rewrites L3: it needs the header whole (R4).
-                set_drop(DROP_PARSER_ERROR);
+                set_drop(meta, DropReason_t.PARSER_ERROR);
             } else if (hdr.ipv4.isValid()) {
                 if (hdr.ipv4.ttl <= 1) {
-                    set_drop(DROP_TENANT_TTL_EXPIRED);
+                    set_drop(meta, DropReason_t.TENANT_TTL_EXPIRED);
                 } else {
                     route_hit = tenant_route_v4.apply().hit;
                 }
             } else if (hdr.ipv6.isValid()) {
                 if (hdr.ipv6.hop_limit <= 1) {
-                    set_drop(DROP_TENANT_TTL_EXPIRED);
+                    set_drop(meta, DropReason_t.TENANT_TTL_EXPIRED);
                 } else {
                     route_hit = tenant_route_v6.apply().hit;
                 }
@@ -106,9 +100,9 @@ control TenantRouting(inout headers_t hdr, inout local_metadata_t meta) {
             if (meta.to_drop == 0) {
                 if (!route_hit) {
                     // Includes frames to the gateway MAC that are not IP.
-                    set_drop(DROP_TENANT_ROUTE_MISS);
+                    set_drop(meta, DropReason_t.TENANT_ROUTE_MISS);
                 } else if (!tenant_nexthop.apply().hit) {
-                    set_drop(DROP_TENANT_ROUTE_MISS);
+                    set_drop(meta, DropReason_t.TENANT_ROUTE_MISS);
                 } else if (hdr.ipv4.isValid()) {
                     ipv4_ttl_decrement();
                 } else {

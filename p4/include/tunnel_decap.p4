@@ -17,13 +17,7 @@
 control TunnelTermination(inout headers_t hdr, inout local_metadata_t meta) {
 
     @hidden
-    action set_drop(drop_reason_t reason) {
-        meta.to_drop = 1;
-        meta.drop_reason = reason;
-    }
-
-    @hidden
-    action punt(punt_reason_t reason) {
+    action punt(PuntReason_t reason) {
         meta.punt = 1;
         meta.punt_reason = reason;
     }
@@ -93,66 +87,60 @@ control TunnelTermination(inout headers_t hdr, inout local_metadata_t meta) {
 
         if (hdr.arp.isValid()) {
             if (hdr.arp.oper == ARP_OPER_REQUEST) {
-                meta.fabric_action = FABRIC_RESPOND;
+                meta.fabric_action = FabricAction_t.RESPOND;
             } else {
-                set_drop(DROP_TO_SELF_UNHANDLED);
+                set_drop(meta, DropReason_t.TO_SELF_UNHANDLED);
             }
         } else if (hdr.ndp.isValid()) {
-            meta.fabric_action = FABRIC_RESPOND;
+            meta.fabric_action = FabricAction_t.RESPOND;
         } else if (!my_mac.apply().hit) {
-            set_drop(DROP_NOT_MY_MAC);
+            set_drop(meta, DropReason_t.NOT_MY_MAC);
         } else if (hdr.ipv4.isValid()) {
             if (meta.ipv4_checksum_error == 1) {
-                set_drop(DROP_IPV4_CHECKSUM);
+                set_drop(meta, DropReason_t.IPV4_CHECKSUM);
             } else if (bad_length) {
-                set_drop(DROP_IP_LENGTH);
+                set_drop(meta, DropReason_t.IP_LENGTH);
             } else if (local_pa_v4.apply().hit) {
                 if (hdr.ipv4.protocol == IP_PROTO_GRE) {
-                    meta.fabric_action = FABRIC_DECAP;
+                    meta.fabric_action = FabricAction_t.DECAP;
                 } else if (hdr.icmp.isValid()) {
-                    punt(PUNT_ICMP_TO_SELF);
+                    punt(PuntReason_t.ICMP_TO_SELF);
                 } else {
-                    set_drop(DROP_TO_SELF_UNHANDLED);
+                    set_drop(meta, DropReason_t.TO_SELF_UNHANDLED);
                 }
             } else {
-                meta.fabric_action = FABRIC_TRANSIT;
+                meta.fabric_action = FabricAction_t.TRANSIT;
             }
         } else if (hdr.ipv6.isValid()) {
             if (bad_length) {
-                set_drop(DROP_IP_LENGTH);
+                set_drop(meta, DropReason_t.IP_LENGTH);
             } else if (local_pa_v6.apply().hit) {
                 if (hdr.ipv6.next_hdr == IP_PROTO_GRE ||
                     (hdr.ipv6_frag.isValid() && hdr.ipv6_frag.next_hdr == IP_PROTO_GRE)) {
-                    meta.fabric_action = FABRIC_DECAP;
+                    meta.fabric_action = FabricAction_t.DECAP;
                 } else if (hdr.icmpv6.isValid()) {
-                    punt(PUNT_ICMP_TO_SELF);
+                    punt(PuntReason_t.ICMP_TO_SELF);
                 } else {
-                    set_drop(DROP_TO_SELF_UNHANDLED);
+                    set_drop(meta, DropReason_t.TO_SELF_UNHANDLED);
                 }
             } else {
-                meta.fabric_action = FABRIC_TRANSIT;
+                meta.fabric_action = FabricAction_t.TRANSIT;
             }
         } else {
-            set_drop(DROP_TO_SELF_UNHANDLED);
+            set_drop(meta, DropReason_t.TO_SELF_UNHANDLED);
         }
     }
 }
 
 control TunnelDecap(inout headers_t hdr, inout local_metadata_t meta) {
 
-    @hidden
-    action set_drop(drop_reason_t reason) {
-        meta.to_drop = 1;
-        meta.drop_reason = reason;
-    }
-
     // VSID 0xFFFFFF is vendor-specific NVE-to-NVE traffic (R6): never bridged; counted,
     // and handed to the controller as received when switch_config asks for it.
     @hidden
     action vendor_vsid() {
-        meta.drop_reason = DROP_VSID_FFFFFF;
+        meta.drop_reason = DropReason_t.VSID_FFFFFF;
         meta.punt = 1;
-        meta.punt_reason = PUNT_VSID_FFFFFF;
+        meta.punt_reason = PuntReason_t.VSID_FFFFFF;
     }
 
     @hidden
@@ -219,33 +207,33 @@ control TunnelDecap(inout headers_t hdr, inout local_metadata_t meta) {
         }
 
         if (fragment) {
-            set_drop(DROP_OUTER_FRAGMENT);
+            set_drop(meta, DropReason_t.OUTER_FRAGMENT);
         } else if (!hdr.gre.isValid()) {
-            set_drop(DROP_TO_SELF_UNHANDLED);
+            set_drop(meta, DropReason_t.TO_SELF_UNHANDLED);
         } else if (hdr.gre.C == 1 || hdr.gre.R == 1 || hdr.gre.S == 1 ||
                    hdr.gre.s == 1 || hdr.gre.recur[2:2] == 1) {
             // RFC 7637: C and S must be 0. RFC 2784: discard when any of bits 1-5 is set,
             // K (bit 2) and S (bit 3) being redefined by RFC 2890; that leaves R, s and the
             // top recursion bit. Bits 6-12 (rest of recur, A, flags) are ignored.
-            set_drop(DROP_GRE_FLAGS);
+            set_drop(meta, DropReason_t.GRE_FLAGS);
         } else if (hdr.gre.version != 0) {
-            set_drop(DROP_GRE_VERSION);
+            set_drop(meta, DropReason_t.GRE_VERSION);
         } else if (hdr.gre.K == 0) {
-            set_drop(DROP_GRE_NO_KEY);
+            set_drop(meta, DropReason_t.GRE_NO_KEY);
         } else if (hdr.gre.protocol != GRE_PROTO_TEB) {
-            set_drop(DROP_GRE_PROTOCOL);
+            set_drop(meta, DropReason_t.GRE_PROTOCOL);
         } else if (hdr.gre_key.vsid == VSID_VENDOR) {
             if (meta.punt_vsid_ffffff == 1) {
                 vendor_vsid();
             } else {
-                set_drop(DROP_VSID_FFFFFF);
+                set_drop(meta, DropReason_t.VSID_FFFFFF);
             }
         } else if (hdr.gre_key.vsid <= VSID_RESERVED_MAX) {
-            set_drop(DROP_VSID_RESERVED);
+            set_drop(meta, DropReason_t.VSID_RESERVED);
         } else if (hdr.inner_vlan.isValid()) {
-            set_drop(DROP_INNER_VLAN);
+            set_drop(meta, DropReason_t.INNER_VLAN);
         } else if (!hdr.inner_ethernet.isValid()) {
-            set_drop(DROP_TO_SELF_UNHANDLED);
+            set_drop(meta, DropReason_t.TO_SELF_UNHANDLED);
         } else {
             if (hdr.ipv4.isValid()) {
                 save_outer_source_v4();

@@ -77,14 +77,14 @@ control TunnelEncapHeaders(inout headers_t hdr, inout local_metadata_t meta) {
         if (meta.nve_is_v6 == 0) {
             if (meta.src_pa_v4 == 0) {
                 meta.to_drop = 1;
-                meta.drop_reason = DROP_SRC_PA_MISS;
+                meta.drop_reason = DropReason_t.SRC_PA_MISS;
             } else {
                 encap_ipv4();
             }
         } else {
             if (meta.src_pa_v6 == 0) {
                 meta.to_drop = 1;
-                meta.drop_reason = DROP_SRC_PA_MISS;
+                meta.drop_reason = DropReason_t.SRC_PA_MISS;
             } else {
                 encap_ipv6();
             }
@@ -144,10 +144,10 @@ control TunnelEncap(inout headers_t hdr, inout local_metadata_t meta) {
 
     apply {
         src_pa.apply();
-        if (meta.kind == KIND_ENCAP) {
+        if (meta.kind == ForwardKind_t.ENCAP) {
             if (!nve.apply().hit) {
                 meta.to_drop = 1;
-                meta.drop_reason = DROP_NVE_UNKNOWN;
+                meta.drop_reason = DropReason_t.NVE_UNKNOWN;
             } else {
                 encap_headers.apply(hdr, meta);
             }

@@ -17,12 +17,6 @@
 
 control UnderlayRouting(inout headers_t hdr, inout local_metadata_t meta) {
 
-    @hidden
-    action set_drop(drop_reason_t reason) {
-        meta.to_drop = 1;
-        meta.drop_reason = reason;
-    }
-
     @name(".set_next_hop")
     action set_next_hop(port_num_t port, mac_addr_t smac, mac_addr_t dmac) {
         meta.out_port = port;
@@ -129,7 +123,7 @@ control UnderlayRouting(inout headers_t hdr, inout local_metadata_t meta) {
         } else if (hdr.ipv4.isValid()) {
             transit = true;
             if (hdr.ipv4.ttl <= 1) {
-                set_drop(DROP_UNDERLAY_TTL_EXPIRED);
+                set_drop(meta, DropReason_t.UNDERLAY_TTL_EXPIRED);
             }
             meta.ul_dst_v4 = hdr.ipv4.dst_addr;
             meta.ecmp.src = (bit<128>)hdr.ipv4.src_addr;
@@ -139,14 +133,14 @@ control UnderlayRouting(inout headers_t hdr, inout local_metadata_t meta) {
             is_v6 = true;
             transit = true;
             if (hdr.ipv6.hop_limit <= 1) {
-                set_drop(DROP_UNDERLAY_TTL_EXPIRED);
+                set_drop(meta, DropReason_t.UNDERLAY_TTL_EXPIRED);
             }
             meta.ul_dst_v6 = hdr.ipv6.dst_addr;
             meta.ecmp.src = hdr.ipv6.src_addr;
             meta.ecmp.dst = hdr.ipv6.dst_addr;
             meta.ecmp.proto = hdr.ipv6.next_hdr;
         } else {
-            set_drop(DROP_UNDERLAY_ROUTE_MISS);
+            set_drop(meta, DropReason_t.UNDERLAY_ROUTE_MISS);
         }
         if (transit) {
             if (hdr.gre_key.isValid()) {
@@ -171,13 +165,13 @@ control UnderlayRouting(inout headers_t hdr, inout local_metadata_t meta) {
                 route_hit = route_v4.apply().hit;
             }
             if (!route_hit) {
-                set_drop(DROP_UNDERLAY_ROUTE_MISS);
+                set_drop(meta, DropReason_t.UNDERLAY_ROUTE_MISS);
             } else if (meta.ul_mcast == 1 && !transit) {
                 // Tunnel copies to a PA multicast group are made in egress (flood_replica).
-                set_drop(DROP_UNDERLAY_ROUTE_MISS);
+                set_drop(meta, DropReason_t.UNDERLAY_ROUTE_MISS);
             } else if (meta.use_ecmp == 1) {
                 if (!ecmp.apply().hit) {
-                    set_drop(DROP_UNDERLAY_ROUTE_MISS);
+                    set_drop(meta, DropReason_t.UNDERLAY_ROUTE_MISS);
                 }
             }
         }
@@ -191,7 +185,7 @@ control UnderlayRouting(inout headers_t hdr, inout local_metadata_t meta) {
                 }
             }
             if (meta.ul_mcast == 1) {
-                meta.kind = KIND_UNDERLAY_MCAST;
+                meta.kind = ForwardKind_t.UNDERLAY_MCAST;
                 hdr.ethernet.src_addr = meta.nh_smac;
             } else {
                 if (hdr.tun_ethernet.isValid()) {
@@ -200,7 +194,7 @@ control UnderlayRouting(inout headers_t hdr, inout local_metadata_t meta) {
                 } else {
                     hdr.ethernet.src_addr = meta.nh_smac;
                     hdr.ethernet.dst_addr = meta.nh_dmac;
-                    meta.kind = KIND_UNDERLAY;
+                    meta.kind = ForwardKind_t.UNDERLAY;
                 }
             }
         }

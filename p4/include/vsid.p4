@@ -3,10 +3,10 @@
 // The vsid table gives the VSID's attributes: the controller-assigned vsid_index (the
 // index of the per-VSID counters, R15), the tenant routing domain and gateway MAC (R14),
 // and the learning / source guard / PA validation switches (R17). A VSID that is not in
-// the table is not served here: drop (DROP_VSID_UNKNOWN), whichever side it came from.
+// the table is not served here: drop (DropReason_t.VSID_UNKNOWN), whichever side it came from.
 // Then the tenant frame's addresses are gathered for the source guard and the flow hash
 // (TCP / UDP ports, or the ICMP / ICMPv6 echo identifier as the source port). A frame whose
-// L3 did not parse gets CA family CA_UNPARSED, which no source guard entry of a CA family
+// L3 did not parse gets CA family CaFamily_t.UNPARSED, which no source guard entry of a CA family
 // admits (R4, R17).
 
 #ifndef NVGRE_VSID_P4
@@ -43,24 +43,24 @@ control VsidClassification(inout headers_t hdr, inout local_metadata_t meta) {
     apply {
         if (!vsid_table.apply().hit) {
             meta.to_drop = 1;
-            meta.drop_reason = DROP_VSID_UNKNOWN;
+            meta.drop_reason = DropReason_t.VSID_UNKNOWN;
         } else if (meta.l3_unparsed == 1) {
             // Its L3 header could not be read: no CA, nothing for the flow hash (R4).
-            meta.ca_family = CA_UNPARSED;
+            meta.ca_family = CaFamily_t.UNPARSED;
         } else {
             if (hdr.ipv4.isValid()) {
-                meta.ca_family = CA_IPV4;
+                meta.ca_family = CaFamily_t.IPV4;
                 meta.ca_src = (bit<128>)hdr.ipv4.src_addr;
                 meta.ca_dst = (bit<128>)hdr.ipv4.dst_addr;
                 meta.l4_proto = hdr.ipv4.protocol;
             } else if (hdr.ipv6.isValid()) {
-                meta.ca_family = CA_IPV6;
+                meta.ca_family = CaFamily_t.IPV6;
                 meta.ca_src = hdr.ipv6.src_addr;
                 meta.ca_dst = hdr.ipv6.dst_addr;
                 meta.l4_proto = hdr.ipv6.next_hdr;
             } else if (hdr.arp.isValid()) {
                 // ARP's sender address is the CA the source guard checks (R17).
-                meta.ca_family = CA_IPV4;
+                meta.ca_family = CaFamily_t.IPV4;
                 meta.ca_src = (bit<128>)hdr.arp.spa;
                 meta.ca_dst = (bit<128>)hdr.arp.tpa;
             }

@@ -13,12 +13,12 @@ header bridged_md_t {
     bit<7>        _pad0;
     port_num_t    ig_port;
     bit<5>        _pad1;
-    bit<3>        kind;
+    ForwardKind_t kind;
     bit<5>        _pad2;
     bit<1>        from_fabric;
     bit<1>        punt;
     bit<1>        has_tun;          // ingress built tun_* (unicast encap): egress parses them
-    punt_reason_t punt_reason;
+    PuntReason_t  punt_reason;
     vsid_t        vsid;
     bit<2>        _pad3;
     vsid_index_t  vsid_index;
@@ -36,7 +36,7 @@ header punt_mirror_md_t {
     bit<8>        md_type;          // MD_TYPE_PUNT_MIRROR
     bit<7>        _pad0;
     port_num_t    ig_port;
-    punt_reason_t punt_reason;
+    PuntReason_t  punt_reason;
     bit<16>       port_mtu;
 }
 

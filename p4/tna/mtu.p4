@@ -4,8 +4,8 @@
 //
 // port_mtu gives the IP MTU of an egress port (no entry: no limit). An encapsulated frame,
 // or a routed underlay packet, whose outermost IP packet is longer than that is never
-// fragmented: it is dropped (DROP_MTU_EXCEEDED) and punted to the controller
-// (PUNT_MTU_EXCEEDED, packet_in.mtu = the port MTU) so it can send ICMP "fragmentation
+// fragmented: it is dropped (DropReason_t.MTU_EXCEEDED) and punted to the controller
+// (PuntReason_t.MTU_EXCEEDED, packet_in.mtu = the port MTU) so it can send ICMP "fragmentation
 // needed" / ICMPv6 "packet too big" toward the source (PMTUD). The arch glue makes the
 // punted copy (v1model: egress clone to CPU_CLONE_SESSION_ID). The punted frame is the
 // one that would have left, outer headers included, so the controller reads the VSID from
@@ -40,7 +40,7 @@ control MtuCheck(inout headers_t hdr, inout local_metadata_t meta) {
             ip_len = hdr.tun_ipv4.total_len;
         } else if (hdr.tun_ipv6.isValid()) {
             ip_len = hdr.tun_ipv6.payload_len + IPV6_HDR_BYTES;
-        } else if (meta.kind == KIND_UNDERLAY || meta.kind == KIND_UNDERLAY_MCAST) {
+        } else if (meta.kind == ForwardKind_t.UNDERLAY || meta.kind == ForwardKind_t.UNDERLAY_MCAST) {
             if (hdr.ipv4.isValid()) {
                 ip_len = hdr.ipv4.total_len;
             } else if (hdr.ipv6.isValid()) {
@@ -53,9 +53,9 @@ control MtuCheck(inout headers_t hdr, inout local_metadata_t meta) {
                 bit<17> room = (1w0 ++ meta.port_mtu) - (1w0 ++ ip_len);
                 if (room[16:16] == 1) {
                     meta.to_drop = 1;
-                    meta.drop_reason = DROP_MTU_EXCEEDED;
+                    meta.drop_reason = DropReason_t.MTU_EXCEEDED;
                     meta.punt = 1;
-                    meta.punt_reason = PUNT_MTU_EXCEEDED;
+                    meta.punt_reason = PuntReason_t.MTU_EXCEEDED;
                 }
             }
         }

@@ -11,6 +11,7 @@
 #include "../include/defines.p4"
 #include "sizes.p4"
 #include "../include/headers.p4"
+#include "../include/drop.p4"
 #include "bridged.p4"
 #include "parser.p4"
 #include "../include/packet_io.p4"

@@ -5,7 +5,7 @@
 //   - intrinsic metadata and the port metadata come first; packet_out only on CPU_PORT;
 //   - what v1model rejects with verify() sets parse_bad_tag (second / S-tags) or parse_bad
 //     (IPv4 version or IHL, IPv6 version, inner IPv4 / IPv6 version), which the glue hands to
-//     the shared ingress as v1model's parser error: a tag is dropped as DROP_PARSER_ERROR, a
+//     the shared ingress as v1model's parser error: a tag is dropped as DropReason_t.PARSER_ERROR, a
 //     malformed L3 header only where the switch acts on L3 (R4, include/ingress.p4);
 //   - layer-1 IPv4 options (IHL > 5) are not parsed (ipv4_options = 1): such frames are
 //     bridged, but dropped on the fabric side and when routed (v1model transits, decapsulates
@@ -366,10 +366,10 @@ parser TnaEgressParser(packet_in pkt,
     state parse_ethernet {
         pkt.extract(hdr.nvgre.ethernet);
         transition select(hdr.bridged.kind, hdr.nvgre.ethernet.ether_type) {
-            (KIND_UNDERLAY, ETHERTYPE_IPV4):       parse_ipv4;
-            (KIND_UNDERLAY, ETHERTYPE_IPV6):       parse_ipv6;
-            (KIND_UNDERLAY_MCAST, ETHERTYPE_IPV4): parse_ipv4;
-            (KIND_UNDERLAY_MCAST, ETHERTYPE_IPV6): parse_ipv6;
+            (ForwardKind_t.UNDERLAY, ETHERTYPE_IPV4):       parse_ipv4;
+            (ForwardKind_t.UNDERLAY, ETHERTYPE_IPV6):       parse_ipv6;
+            (ForwardKind_t.UNDERLAY_MCAST, ETHERTYPE_IPV4): parse_ipv4;
+            (ForwardKind_t.UNDERLAY_MCAST, ETHERTYPE_IPV6): parse_ipv6;
             default:                               accept;
         }
     }

@@ -18,7 +18,7 @@
 //     replica instance, which egress reads as egress_rid. ig_tm_md.rid is the PRE's pruning
 //     id (a replica whose node RID equals it is subject to L2 exclusion pruning), not a
 //     replica's instance: it is set to a RID no node has, and egress prunes the copy to the
-//     ingress port itself (DROP_FLOOD_PRUNE), as in v1model.
+//     ingress port itself (DropReason_t.FLOOD_PRUNE), as in v1model.
 //   - Punts and packet-out use CPU_PORT (arch.p4). MTU punts (R12): egress drops the packet and
 //     mirrors it (E2E) to CPU_MIRROR_SESSION with punt_mirror_md_t in front, which egress turns
 //     into packet_in when the copy comes back.
@@ -54,19 +54,13 @@ control TnaIngress(inout ingress_headers_t hdr,
     @name(".port_rx") @id(P4RT_ID_PORT_RX)
     Counter<bit<64>, port_num_t>(PORT_COUNT, CounterType_t.PACKETS_AND_BYTES) port_rx;
     @name(".drops") @id(P4RT_ID_DROPS)
-    Counter<bit<64>, drop_reason_t>(DROP_REASON_COUNT, CounterType_t.PACKETS_AND_BYTES) drops;
+    Counter<bit<64>, DropReason_t>(DROP_REASON_COUNT, CounterType_t.PACKETS_AND_BYTES) drops;
     @name(".vsid_decap") @id(P4RT_ID_VSID_DECAP)
     Counter<bit<64>, vsid_index_t>(VSID_TABLE_SIZE, CounterType_t.PACKETS_AND_BYTES) vsid_decap;
     @name(".vsid_flood") @id(P4RT_ID_VSID_FLOOD)
     Counter<bit<64>, vsid_index_t>(VSID_TABLE_SIZE, CounterType_t.PACKETS_AND_BYTES) vsid_flood;
 
     NvgreIngress() nvgre_ingress;
-
-    @hidden
-    action set_drop(drop_reason_t reason) {
-        md.nvgre.to_drop = 1;
-        md.nvgre.drop_reason = reason;
-    }
 
     @hidden
     action bridge(bit<1> has_tun) {
@@ -109,15 +103,15 @@ control TnaIngress(inout ingress_headers_t hdr,
         // Unparsed IPv4 options would be decapsulated, transited or routed with a header
         // checksum recomputed without them: refused where that could happen.
         if (md.ipv4_options == 1 && md.nvgre.to_drop == 0 &&
-            (md.nvgre.port_type == PORT_TYPE_FABRIC || md.nvgre.routed == 1)) {
-            set_drop(DROP_PARSER_ERROR);
+            (md.nvgre.port_type == PortType_t.FABRIC || md.nvgre.routed == 1)) {
+            set_drop(md.nvgre, DropReason_t.PARSER_ERROR);
         }
         hdr.nvgre.packet_out.setInvalid();
 
-        if (md.nvgre.to_drop == 0 && md.nvgre.punt == 0 && md.nvgre.kind == KIND_NONE) {
-            set_drop(DROP_NO_DECISION);
+        if (md.nvgre.to_drop == 0 && md.nvgre.punt == 0 && md.nvgre.kind == ForwardKind_t.NONE) {
+            set_drop(md.nvgre, DropReason_t.NO_DECISION);
         }
-        if (md.nvgre.drop_reason != DROP_NONE) {
+        if (md.nvgre.drop_reason != DropReason_t.NONE) {
             drops.count(md.nvgre.drop_reason);
         }
         if (md.nvgre.count_decap == 1) {
@@ -127,7 +121,7 @@ control TnaIngress(inout ingress_headers_t hdr,
             ig_dprsr_md.digest_type = DIGEST_TYPE_LEARN;
         }
         if (hdr.nvgre.ipv4.isValid() &&
-            (md.nvgre.routed == 1 || md.nvgre.fabric_action == FABRIC_TRANSIT)) {
+            (md.nvgre.routed == 1 || md.nvgre.fabric_action == FabricAction_t.TRANSIT)) {
             md.update_ipv4_checksum = 1;
         }
         if (md.nvgre.nd_reply == 1) {
@@ -139,9 +133,9 @@ control TnaIngress(inout ingress_headers_t hdr,
             ig_dprsr_md.drop_ctl = 1;
         } else {
             if (md.nvgre.punt == 1) {
-                md.nvgre.kind = KIND_CPU;
+                md.nvgre.kind = ForwardKind_t.CPU;
                 ig_tm_md.ucast_egress_port = CPU_PORT;
-            } else if (md.nvgre.kind == KIND_FLOOD || md.nvgre.kind == KIND_UNDERLAY_MCAST) {
+            } else if (md.nvgre.kind == ForwardKind_t.FLOOD || md.nvgre.kind == ForwardKind_t.UNDERLAY_MCAST) {
                 ig_tm_md.mcast_grp_a = md.nvgre.mcast_grp;
                 ig_tm_md.rid = RID_NO_PRUNING;
                 if (md.nvgre.count_flood == 1) {
@@ -220,7 +214,7 @@ control TnaEgress(inout egress_headers_t hdr,
     @name(".port_tx") @id(P4RT_ID_PORT_TX)
     Counter<bit<64>, port_num_t>(PORT_COUNT, CounterType_t.PACKETS_AND_BYTES) port_tx;
     @name(".egress_drops") @id(P4RT_ID_EGRESS_DROPS)
-    Counter<bit<64>, drop_reason_t>(DROP_REASON_COUNT, CounterType_t.PACKETS_AND_BYTES) egress_drops;
+    Counter<bit<64>, DropReason_t>(DROP_REASON_COUNT, CounterType_t.PACKETS_AND_BYTES) egress_drops;
     @name(".vsid_encap") @id(P4RT_ID_VSID_ENCAP)
     Counter<bit<64>, vsid_index_t>(VSID_TABLE_SIZE, CounterType_t.PACKETS_AND_BYTES) vsid_encap;
 
@@ -257,7 +251,7 @@ control TnaEgress(inout egress_headers_t hdr,
             port_tx.count(eg_intr_md.egress_port);
         } else if (hdr.bridged.isValid()) {
             unbridge();
-            if (md.nvgre.kind == KIND_CPU) {
+            if (md.nvgre.kind == ForwardKind_t.CPU) {
                 // Ingress punt (packet_in needed) or packet_out sent straight to a port.
                 if (md.nvgre.punt == 1) {
                     packet_io.apply(hdr.nvgre, md.nvgre);
@@ -277,7 +271,7 @@ control TnaEgress(inout egress_headers_t hdr,
                     md.nvgre.frame_len = eg_intr_md.pkt_length - EGRESS_PKT_LENGTH_OVERHEAD;
                 }
                 // Ingress counted its reasons; egress counts only its own.
-                md.nvgre.drop_reason = DROP_NONE;
+                md.nvgre.drop_reason = DropReason_t.NONE;
                 nvgre_egress.apply(hdr.nvgre, md.nvgre);
 
                 if (md.nvgre.to_drop == 1) {
@@ -289,7 +283,7 @@ control TnaEgress(inout egress_headers_t hdr,
                     eg_dprsr_md.drop_ctl = 1;
                 } else {
                     port_tx.count(eg_intr_md.egress_port);
-                    if (md.nvgre.kind == KIND_ENCAP) {
+                    if (md.nvgre.kind == ForwardKind_t.ENCAP) {
                         vsid_encap.count(md.nvgre.vsid_index);
                     }
                 }

@@ -1,7 +1,7 @@
 // v1model checksum units.
 //
 // Verify: the layer-1 IPv4 header checksum, options included; a failure sets
-// standard_metadata.checksum_error, and the fabric side drops it (DROP_IPV4_CHECKSUM).
+// standard_metadata.checksum_error, and the fabric side drops it (DropReason_t.IPV4_CHECKSUM).
 // Tenant frames on access ports are bridged whatever their checksum.
 // Update: the outer IPv4 header this switch builds (tun_ipv4), and the ICMPv6 checksum of
 // a Neighbor Advertisement built by the ND responder (pseudo-header + the whole 32-byte

@@ -46,12 +46,11 @@ control V1Ingress(inout headers_t hdr, inout local_metadata_t meta,
         nvgre_ingress.apply(hdr, meta);
         hdr.packet_out.setInvalid();
 
-        if (meta.to_drop == 0 && meta.punt == 0 && meta.kind == KIND_NONE) {
-            meta.to_drop = 1;
-            meta.drop_reason = DROP_NO_DECISION;
+        if (meta.to_drop == 0 && meta.punt == 0 && meta.kind == ForwardKind_t.NONE) {
+            set_drop(meta, DropReason_t.NO_DECISION);
         }
-        if (meta.drop_reason != DROP_NONE) {
-            drops.count((bit<32>)meta.drop_reason);
+        if (meta.drop_reason != DropReason_t.NONE) {
+            drops.count((bit<32>)(bit<8>)meta.drop_reason);
         }
         if (meta.count_decap == 1) {
             vsid_decap.count((bit<32>)meta.vsid_index);
@@ -63,9 +62,9 @@ control V1Ingress(inout headers_t hdr, inout local_metadata_t meta,
         if (meta.to_drop == 1) {
             mark_to_drop(sm);
         } else if (meta.punt == 1) {
-            meta.kind = KIND_CPU;
+            meta.kind = ForwardKind_t.CPU;
             sm.egress_spec = CPU_PORT;
-        } else if (meta.kind == KIND_FLOOD || meta.kind == KIND_UNDERLAY_MCAST) {
+        } else if (meta.kind == ForwardKind_t.FLOOD || meta.kind == ForwardKind_t.UNDERLAY_MCAST) {
             sm.mcast_grp = meta.mcast_grp;
             if (meta.count_flood == 1) {
                 vsid_flood.count((bit<32>)meta.vsid_index);
@@ -95,7 +94,7 @@ control V1Egress(inout headers_t hdr, inout local_metadata_t meta,
             // port_mtu were preserved by the clone's field list.
             packet_io.apply(hdr, meta);
             port_tx.count((bit<32>)sm.egress_port);
-        } else if (meta.kind == KIND_CPU) {
+        } else if (meta.kind == ForwardKind_t.CPU) {
             // Ingress punt (packet_in needed) or packet_out sent straight to a port.
             if (meta.punt == 1) {
                 packet_io.apply(hdr, meta);
@@ -105,18 +104,18 @@ control V1Egress(inout headers_t hdr, inout local_metadata_t meta,
             meta.eg_port = sm.egress_port;
             meta.eg_rid = sm.egress_rid;
             // Ingress counted its reasons; egress counts only its own.
-            meta.drop_reason = DROP_NONE;
+            meta.drop_reason = DropReason_t.NONE;
             nvgre_egress.apply(hdr, meta);
 
             if (meta.to_drop == 1) {
-                egress_drops.count((bit<32>)meta.drop_reason);
+                egress_drops.count((bit<32>)(bit<8>)meta.drop_reason);
                 if (meta.punt == 1) {
                     clone_preserving_field_list(CloneType.E2E, CPU_CLONE_SESSION_ID, FL_CPU_CLONE);
                 }
                 mark_to_drop(sm);
             } else {
                 port_tx.count((bit<32>)sm.egress_port);
-                if (meta.kind == KIND_ENCAP) {
+                if (meta.kind == ForwardKind_t.ENCAP) {
                     vsid_encap.count((bit<32>)meta.vsid_index);
                 }
             }

@@ -66,7 +66,7 @@ describe("npm package", { timeout: 600_000 }, () => {
     for (const file of [
       "p4/build/nvgre.json",
       "p4/build/nvgre.p4info.bin",
-      "p4/include/defines.p4",
+      "p4/build/nvgre.enums.json",
       "deploy/systemd/nvgre-ctl.service",
       "controller/intent/fabric.example.yaml",
     ]) {

@@ -3,10 +3,21 @@
  * `compile-p4` (make p4 / make p4-check), so detection and the compile command live in one place.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Command } from "commander";
+import { disagreement } from "../../controller/p4rt/enums.js";
+import { P4InfoIndex } from "../../controller/p4rt/p4info.js";
 import { repoRoot } from "../../topologies/repo.js";
 import {
   allTools,
@@ -15,12 +26,20 @@ import {
   p4cCompileArgs,
   tofinoProfiles,
 } from "../../topologies/toolchain.js";
+import { enumDeclarations } from "./p4-enum-declarations.js";
+
+interface Program {
+  source: string;
+  outDir: string;
+  /** The file declaring the program's serializable enums, written out as NAME.enums.json. */
+  enums?: string;
+}
 
 /** Every P4 program the repository commits compiled: the product and the softswitch fixtures. */
-function programs(): { source: string; outDir: string }[] {
-  const list: { source: string; outDir: string }[] = [];
+function programs(): Program[] {
+  const list: Program[] = [];
   if (existsSync(join(repoRoot, "p4/nvgre.p4")))
-    list.push({ source: "p4/nvgre.p4", outDir: "p4/build" });
+    list.push({ source: "p4/nvgre.p4", outDir: "p4/build", enums: "p4/include/defines.p4" });
   const fixtureDir = join(repoRoot, "test/fixtures/p4");
   if (existsSync(fixtureDir)) {
     for (const file of readdirSync(fixtureDir).sort()) {
@@ -60,7 +79,7 @@ program
       console.error(`compile-p4: ${p4c.reason}`);
       process.exit(3);
     }
-    for (const { source, outDir } of programs()) {
+    for (const { source, outDir, enums } of programs()) {
       const name = basename(source, ".p4");
       const out = join(outRoot, outDir);
       mkdirSync(out, { recursive: true });
@@ -72,8 +91,22 @@ program
       // wherever the repository is cloned.
       execFileSync(p4c.path, args, { cwd: repoRoot, stdio: "inherit" });
       console.log(`compiled ${source} → ${join(outDir, `${name}.json`)}`);
+      if (enums)
+        writeEnums(enums, join(out, `${name}.p4info.bin`), join(out, `${name}.enums.json`));
     }
   });
+
+/**
+ * The enums of `source` with their descriptions, for the controller (drop and punt reasons);
+ * refused when they disagree with what p4c put in the P4Info.
+ */
+function writeEnums(source: string, p4infoPath: string, outPath: string): void {
+  const enums = enumDeclarations(readFileSync(join(repoRoot, source), "utf8"), source);
+  const problem = disagreement(enums, P4InfoIndex.fromBinaryFile(p4infoPath));
+  if (problem) throw new Error(`${source} and the compiled P4Info disagree: ${problem}`);
+  writeFileSync(outPath, `${JSON.stringify(enums, null, 2)}\n`);
+  console.log(`wrote the enums of ${source} → ${outPath}`);
+}
 
 /** The TNA program; bf-p4c's __TARGET_TOFINO__ selects its Tofino 2 profile. */
 const tofinoSource = "p4/tna/nvgre.p4";

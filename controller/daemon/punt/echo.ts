@@ -2,9 +2,9 @@
  * Echo replies to pings of the switch's own provider addresses (ICMP echo, RFC 792; ICMPv6
  * echo, RFC 4443 §4): operators check the underlay by pinging NVE PAs, and a hardware switch
  * answers those from its CPU. The data plane punts ICMP / ICMPv6 addressed to a local PA
- * (PUNT_ICMP_TO_SELF, p4/include/tunnel_decap.p4); the reply is built here and goes back out
- * of the port the request came in on, to the MAC it came from (the underlay next hop), so it
- * needs no route lookup and works before the underlay has routes.
+ * (PuntReason_t.ICMP_TO_SELF, p4/include/tunnel_decap.p4); the reply is built here and goes
+ * back out of the port the request came in on, to the MAC it came from (the underlay next
+ * hop), so it needs no route lookup and works before the underlay has routes.
  *
  * As a host does (RFC 1122 §3.2.2.6): the reply carries the request's identifier, sequence
  * number and data unchanged, the request's TOS / traffic class, and is sent only for a

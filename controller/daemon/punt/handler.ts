@@ -1,10 +1,11 @@
 /**
- * What the daemon does with a packet-in, by punt reason (p4/include/defines.p4):
- *   1 MTU exceeded  → ICMP frag-needed / ICMPv6 packet-too-big to the source, sent back out of
- *                     the port the packet came in on (PacketOut straight to that port);
- *   2 VSID 0xFFFFFF → logged (R6: vendor-specific NVE-to-NVE traffic this NVE does not speak);
- *   3 ICMP to self  → echo requests to a unicast PA of the switch answered with an echo reply
- *                     out of the port they came in on (punt/echo.ts); other ICMP logged.
+ * What the daemon does with a packet-in, by punt reason (the program's PuntReason_t, named
+ * through p4/build/nvgre.enums.json: ../reasons.ts):
+ *   mtu_exceeded → ICMP frag-needed / ICMPv6 packet-too-big to the source, sent back out of
+ *                  the port the packet came in on (PacketOut straight to that port);
+ *   vsid_ffffff  → logged (R6: vendor-specific NVE-to-NVE traffic this NVE does not speak);
+ *   icmp_to_self → echo requests to a unicast PA of the switch answered with an echo reply
+ *                  out of the port they came in on (punt/echo.ts); other ICMP logged.
  * The answer's addresses come from the punted frame and the switch's intent (VLAN of the
  * access port, or the fabric port's neighbour and the switch's PA); it is pure, so tests
  * drive it with frames and a fake switch view.
@@ -12,10 +13,6 @@
 import { echoReply } from "./echo.js";
 import { formatAddress, type IpView, PuntFrameError, parsePuntedFrame } from "./frame.js";
 import { buildTooBig, refuseTooBig } from "./too-big.js";
-
-export const PUNT_MTU_EXCEEDED = 1;
-export const PUNT_VSID_FFFFFF = 2;
-export const PUNT_ICMP_TO_SELF = 3;
 
 /** What the punt handler must know about a switch; the daemon answers it from the intent. */
 export interface PuntSwitchView {
@@ -34,7 +31,8 @@ export interface PuntSwitchView {
 
 export interface PacketInMetadata {
   ingressPort: number;
-  puntReason: number;
+  /** The PuntReason_t member in lower case ("mtu_exceeded"), or "code N" for one it lacks. */
+  puntReason: string;
   mtu: number;
 }
 
@@ -48,24 +46,28 @@ export type PuntOutcome =
     }
   | { action: "drop"; summary: string };
 
+type PuntHandler = (meta: PacketInMetadata, payload: Buffer, view: PuntSwitchView) => PuntOutcome;
+
+/** By PuntReason_t member (lower case); a test checks these against the program's enum. */
+const handlers: Record<string, PuntHandler> = {
+  mtu_exceeded: answerMtuPunt,
+  vsid_ffffff: (meta, payload) => ({ action: "drop", summary: describeVsidFfffff(meta, payload) }),
+  icmp_to_self: answerEcho,
+};
+
+export const handledPuntReasons: readonly string[] = Object.keys(handlers);
+
 export function handlePunt(
   meta: PacketInMetadata,
   payload: Buffer,
   view: PuntSwitchView,
 ): PuntOutcome {
-  switch (meta.puntReason) {
-    case PUNT_MTU_EXCEEDED:
-      return answerMtuPunt(meta, payload, view);
-    case PUNT_VSID_FFFFFF:
-      return { action: "drop", summary: describeVsidFfffff(meta, payload) };
-    case PUNT_ICMP_TO_SELF:
-      return answerEcho(meta, payload, view);
-    default:
-      return {
-        action: "drop",
-        summary: `unknown punt reason ${meta.puntReason} on port ${meta.ingressPort}`,
-      };
-  }
+  const handler = Object.hasOwn(handlers, meta.puntReason) ? handlers[meta.puntReason] : undefined;
+  if (handler) return handler(meta, payload, view);
+  return {
+    action: "drop",
+    summary: `unknown punt reason ${meta.puntReason} on port ${meta.ingressPort}`,
+  };
 }
 
 function answerMtuPunt(meta: PacketInMetadata, payload: Buffer, view: PuntSwitchView): PuntOutcome {

@@ -5,13 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import {
-  handlePunt,
-  PUNT_ICMP_TO_SELF,
-  PUNT_MTU_EXCEEDED,
-  PUNT_VSID_FFFFFF,
-  type PuntSwitchView,
-} from "../../../controller/daemon/punt/handler.js";
+import { handlePunt, type PuntSwitchView } from "../../../controller/daemon/punt/handler.js";
 import { py, Scapy } from "../../../topologies/scapy.js";
 
 const vm1 = { mac: "02:00:00:00:01:01", v4: "10.1.0.1", v6: "2001:db8:1::1" };
@@ -45,7 +39,7 @@ const view: PuntSwitchView = {
 /** The answer to an MTU punt, failing the test with the handler's summary when there is none. */
 function answer(ingressPort: number, frame: Buffer | undefined, mtu = 1500) {
   const outcome = handlePunt(
-    { ingressPort, puntReason: PUNT_MTU_EXCEEDED, mtu },
+    { ingressPort, puntReason: "mtu_exceeded", mtu },
     frame as Buffer,
     view,
   );
@@ -137,7 +131,7 @@ describe("MTU punts answered with ICMP too-big (R12)", () => {
     );
     cases.forEach((c, i) => {
       const outcome = handlePunt(
-        { ingressPort: c.port ?? accessPort, puntReason: PUNT_MTU_EXCEEDED, mtu: c.mtu ?? 1500 },
+        { ingressPort: c.port ?? accessPort, puntReason: "mtu_exceeded", mtu: c.mtu ?? 1500 },
         frames[i] as Buffer,
         view,
       );
@@ -152,20 +146,20 @@ describe("MTU punts answered with ICMP too-big (R12)", () => {
       `Ether() / ARP()`,
     ]);
     const gre = handlePunt(
-      { ingressPort: fabricPort, puntReason: PUNT_MTU_EXCEEDED, mtu: 1500 },
+      { ingressPort: fabricPort, puntReason: "mtu_exceeded", mtu: 1500 },
       badGre as Buffer,
       view,
     );
     assert.equal(gre.action, "drop");
     assert.match(gre.summary, /outer GRE: GRE 00006558 is not NVGRE \(expected 20006558\)/);
     const notIp = handlePunt(
-      { ingressPort: accessPort, puntReason: PUNT_MTU_EXCEEDED, mtu: 1500 },
+      { ingressPort: accessPort, puntReason: "mtu_exceeded", mtu: 1500 },
       arp as Buffer,
       view,
     );
     assert.match(notIp.summary, /outer Ethernet: EtherType 0x0806 is not IP/);
     const truncated = handlePunt(
-      { ingressPort: accessPort, puntReason: PUNT_MTU_EXCEEDED, mtu: 1500 },
+      { ingressPort: accessPort, puntReason: "mtu_exceeded", mtu: 1500 },
       Buffer.alloc(9),
       view,
     );
@@ -177,7 +171,7 @@ describe("MTU punts answered with ICMP too-big (R12)", () => {
       `nvgre4("02:00:00:00:cc:01", ${py(leaf.mac)}, "192.0.2.77", ${py(leaf.v4)}, 0xFFFFFF, 5, Ether() / Raw(b"v" * 60))`,
     ]);
     const outcome = handlePunt(
-      { ingressPort: fabricPort, puntReason: PUNT_VSID_FFFFFF, mtu: 0 },
+      { ingressPort: fabricPort, puntReason: "vsid_ffffff", mtu: 0 },
       vendor as Buffer,
       view,
     );
@@ -191,7 +185,7 @@ describe("pings of the switch's own PAs answered with echo replies", () => {
   after(() => scapy.close());
   const echo = (frame: Buffer | undefined) =>
     handlePunt(
-      { ingressPort: fabricPort, puntReason: PUNT_ICMP_TO_SELF, mtu: 0 },
+      { ingressPort: fabricPort, puntReason: "icmp_to_self", mtu: 0 },
       frame as Buffer,
       view,
     );

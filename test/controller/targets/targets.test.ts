@@ -217,3 +217,19 @@ describe("writes for a target's P4Runtime server", () => {
     assert.throws(() => checkWritable(targetProfiles.bmv2, ["meter:m"]), TargetUnsupportedError);
   });
 });
+
+test("each target's CPU clone session is the one its P4 program clones MTU punts into", () => {
+  // The programs' constants, read here (not by the controller, which takes them from the
+  // profile): v1model's CPU_CLONE_SESSION_ID, TNA's CPU_MIRROR_SESSION per __TARGET_TOFINO__.
+  const p4 = (file: string) => readFileSync(join(repoRoot, file), "utf8");
+  const v1model = /const bit<32> CPU_CLONE_SESSION_ID = (\d+);/.exec(p4("p4/v1model/arch.p4"));
+  const tna =
+    /#if __TARGET_TOFINO__ == 2\nconst MirrorId_t CPU_MIRROR_SESSION = (\d+);\n#else\nconst MirrorId_t CPU_MIRROR_SESSION = (\d+);/.exec(
+      p4("p4/tna/arch.p4"),
+    );
+  assert.ok(v1model && tna, "the constants are where this test looks for them");
+  assert.equal(targetProfiles.softswitch.cpuCloneSession, Number(v1model[1]));
+  assert.equal(targetProfiles.bmv2.cpuCloneSession, Number(v1model[1]));
+  assert.equal(targetProfiles.tofino2.cpuCloneSession, Number(tna[1]));
+  assert.equal(targetProfiles.tofino.cpuCloneSession, Number(tna[2]));
+});

@@ -402,6 +402,6 @@ describe("P4Runtime packet I/O, softswitch only", () => {
     const decoded = io.decodePacketIn(packet as PacketIn__Output);
     assert.deepEqual(decoded.payload, frame);
     assert.equal(decoded.metadata.ingress_port, 1n);
-    assert.equal(decoded.metadata.punt_reason, 2n, "PUNT_VSID_FFFFFF");
+    assert.equal(decoded.metadata.punt_reason, 2n, "PuntReason_t.VSID_FFFFFF");
   });
 });
