@@ -15,9 +15,11 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { Command } from "commander";
 import { disagreement } from "../../controller/p4rt/enums.js";
 import { P4InfoIndex } from "../../controller/p4rt/p4info.js";
+import { p4runtimeProto } from "../../proto/load.js";
 import { repoRoot } from "../../topologies/repo.js";
 import {
   allTools,
@@ -153,6 +155,22 @@ program
       } finally {
         rmSync(work, { recursive: true, force: true });
       }
+    }
+  });
+
+program
+  .command("same-p4info")
+  .description(
+    "exit 1 unless two binary P4Infos hold the same message: p4c writes a map's entries (type_info's enums) in no fixed order, so equal P4Infos need not be equal bytes",
+  )
+  .argument("<a>")
+  .argument("<b>")
+  .action((a: string, b: string) => {
+    const decode = (path: string) =>
+      p4runtimeProto().p4.config.v1.P4Info.deserialize(readFileSync(path));
+    if (!isDeepStrictEqual(decode(a), decode(b))) {
+      console.error(`same-p4info: ${a} and ${b} hold different P4Infos`);
+      process.exit(1);
     }
   });
 
