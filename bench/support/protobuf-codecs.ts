@@ -95,6 +95,8 @@ export function codecWorkload(updates: Update[], batch: number): CodecWorkload {
 /** One contender: each call encodes, or decodes, every request of the workload once. */
 export interface Codec {
   name: string;
+  /** What encode() reads: the plain updates (batches) or the @bufbuild messages. */
+  encodes: "batches" | "messages";
   /** Returns the bytes written. */
   encode(workload: CodecWorkload): number;
   /** Returns the updates read. */
@@ -103,6 +105,7 @@ export interface Codec {
 
 const handWritten: Codec = {
   name: "hand-written (write-encoding.ts, write-decoding.ts)",
+  encodes: "batches",
   encode(workload) {
     // One encoder per client session, as P4RuntimeClient keeps it.
     const encoder = new WriteRequestEncoder(header);
@@ -118,7 +121,8 @@ const handWritten: Codec = {
 };
 
 const bufbuild: Codec = {
-  name: "@bufbuild/protobuf 2.13, generated (toBinary, fromBinary)",
+  name: "@bufbuild/protobuf, generated code (toBinary, fromBinary)",
+  encodes: "messages",
   encode(workload) {
     let bytes = 0;
     for (const message of workload.messages) bytes += toBinary(WriteRequestSchema, message).length;
@@ -135,6 +139,7 @@ const bufbuild: Codec = {
 
 const protobufjs: Codec = {
   name: "protobufjs via @grpc/proto-loader (serialize, deserialize)",
+  encodes: "batches",
   encode(workload) {
     const { WriteRequest } = p4runtimeProto().p4.v1;
     let bytes = 0;
