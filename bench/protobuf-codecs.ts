@@ -88,6 +88,7 @@ function worker(codecName: string, kind: Kind, file: string, passes: number): vo
   const codec = codecs.find((c) => c.name === codecName);
   if (!codec) throw new Error(`unknown codec "${codecName}"`);
   const workload = loadWorkload(file, codec, kind);
+  const result: WorkerResult = { cold: 0, rates: [], bytes: 0 };
   const pass = (): number => {
     let count = 0;
     const seconds = cpuSeconds(() => {
@@ -99,7 +100,6 @@ function worker(codecName: string, kind: Kind, file: string, passes: number): vo
     }
     return seconds;
   };
-  const result: WorkerResult = { cold: 0, rates: [], bytes: 0 };
   let warmSeconds = pass();
   result.cold = workload.entries / warmSeconds;
   for (let warm = 1; warm < WARM_UP.maxPasses; warm++) {
