@@ -15,7 +15,7 @@ TOOLCHAIN := $(NODE) dist/test/support/toolchain-cli.js
 # What the registries give us; p4c and bmv2 come from p4lang's own packages (README).
 APT_PACKAGES := mininet bridge-utils iputils-ping iproute2 libpcap-dev python3-scapy \
                 tshark tcpdump iperf3 ethtool python3-yaml python3-cryptography systemd etcd-server \
-                prometheus chromium openssl
+                prometheus chromium openssl protobuf-compiler libprotobuf-dev
 
 TS_SOURCES := $(shell find common proto softswitch controller test bench topologies -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null)
 TEST_FILES = $(shell find dist/test -name '*.test.js' | sort)
@@ -25,7 +25,7 @@ PROTO_GEN_FLAGS := --keepCase --longs=String --enums=String --defaults --oneofs 
 PROTO_ROOTS := p4/v1/p4runtime.proto google/rpc/code.proto
 
 .PHONY: help setup apt-packages toolchain build lint format test demo lab clean-net bench p4 p4-check \
-        proto-types proto-types-check clean fabric-schema openapi goldens
+        proto-types proto-types-check protobuf-es protobuf-es-check clean fabric-schema openapi goldens
 
 help:
 	@echo "make demo    set up, then run the demo fabric (README's first command)"
@@ -39,6 +39,7 @@ help:
 	@echo "             (and p4/tna for tofino / tofino2 where bf-p4c is installed)"
 	@echo "make p4-check        recompile into a temporary dir and fail if committed outputs differ"
 	@echo "make proto-types     regenerate proto/gen (TypeScript types of the vendored protos)"
+	@echo "make protobuf-es     regenerate bench/protobuf-es (@bufbuild/protobuf code of the vendored protos)"
 	@echo "make toolchain       report p4c / bmv2 availability"
 	@echo "make clean-net       remove what a killed fabric run left behind (namespaces, links, processes)"
 	@echo "make fabric-schema   regenerate controller/intent/fabric.schema.json from the fabric file's zod schema"
@@ -91,7 +92,7 @@ STORE ?= embedded
 DEMO := $(SUDO) $(shell command -v $(NODE)) dist/topologies/demo/main.js --switch $(SWITCH) --store $(STORE)
 
 # Benchmarks print figures; they assert nothing and are never part of `make test`.
-BENCHES := cli-startup p4rt-writes controller-compile move-validation controller-move apply-rss inprocess-pps leaf-scale match-kinds switch-tables veth-pps fabric store cluster
+BENCHES := cli-startup p4rt-writes protobuf-codecs controller-compile move-validation controller-move apply-rss inprocess-pps leaf-scale match-kinds switch-tables veth-pps fabric store cluster
 
 bench: setup
 	@for b in $(BENCHES); do echo "== bench/$$b"; $(NODE) dist/bench/$$b.js; done
@@ -153,6 +154,26 @@ proto-types-check: node_modules/.package-lock.json
 define gen_proto_types
 $(NPX) proto-loader-gen-types $(PROTO_GEN_FLAGS) -I proto -O $(1) $(PROTO_ROOTS); \
 find $(1) -name '*.ts' -exec sed -E -i "s#(from '\.{1,2}/[^']*)';#\1.js';#" {} +
+endef
+
+# @bufbuild/protobuf code of the vendored protos (protoc + protoc-gen-es; google/protobuf/any.proto
+# from libprotobuf-dev), for bench/protobuf-codecs.ts's comparison of the hand-written codecs.
+PROTOBUF_ES_FILES := p4/v1/p4runtime.proto p4/v1/p4data.proto p4/config/v1/p4info.proto \
+                     p4/config/v1/p4types.proto google/rpc/status.proto
+
+protobuf-es: node_modules/.package-lock.json
+	rm -rf bench/protobuf-es
+	$(call gen_protobuf_es,bench/protobuf-es)
+
+protobuf-es-check: node_modules/.package-lock.json
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(call gen_protobuf_es,$$tmp/gen); \
+	diff -r bench/protobuf-es "$$tmp/gen" && echo "protobuf-es-check: bench/protobuf-es is fresh"
+
+define gen_protobuf_es
+mkdir -p $(1); \
+protoc --plugin=protoc-gen-es=node_modules/.bin/protoc-gen-es --es_out=$(1) \
+  --es_opt=target=ts,import_extension=js -I proto $(PROTOBUF_ES_FILES)
 endef
 
 fabric-schema: dist/.built

@@ -6,6 +6,12 @@
  * this encoder does not cover (direct counter or meter data, one-shot action sets, …), is
  * encoded by protobufjs as before, so every update is sent exactly as P4Runtime defines it.
  * The wire format is protobuf's (field numbers from proto/p4/v1/p4runtime.proto).
+ *
+ * Kept rather than a library (issue 13) because the kept ones are slower on the same workload:
+ * `bench/protobuf-codecs.ts` (100,000 compiled table entries, batch 1,000, entries per CPU second)
+ * measured this encoder at 784,000 / 664,000 (two runs) against 167,000 / 134,000 for
+ * @bufbuild/protobuf's toBinary on its generated code and 105,000 / 88,000 for protobufjs;
+ * figures and method in bench/README.md.
  */
 import type { Action } from "../../proto/gen/p4/v1/Action.js";
 import type { Entity } from "../../proto/gen/p4/v1/Entity.js";
