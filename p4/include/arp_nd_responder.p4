@@ -87,14 +87,21 @@ control ArpNdResponder(inout headers_t hdr, inout local_metadata_t meta) {
                 answered = arp_responder.apply().hit;
             }
         } else if (hdr.ndp.isValid() && hdr.icmpv6.isValid()) {
-            bool plain_ns = hdr.ipv6.payload_len == ND_NS_LEN && !hdr.nd_option.isValid();
-            bool ns_with_sll = hdr.ipv6.payload_len == ND_NS_WITH_SLL_LEN &&
-                               hdr.nd_option.isValid() &&
-                               hdr.nd_option.type == ND_OPT_SOURCE_LLADDR &&
-                               hdr.nd_option.len == 1;
-            if (hdr.icmpv6.code == 0 && hdr.ipv6.hop_limit == 255 && hdr.ipv6.src_addr != 0 &&
-                (plain_ns || ns_with_sll)) {
-                answered = nd_responder.apply().hit;
+            // A plain NS, or one with exactly a source link-layer address option. Set under an
+            // if: Tofino cannot assign a comparison's result.
+            bool ns_shape_ok = false;
+            if (hdr.ipv6.payload_len == ND_NS_LEN && !hdr.nd_option.isValid()) {
+                ns_shape_ok = true;
+            } else if (hdr.ipv6.payload_len == ND_NS_WITH_SLL_LEN && hdr.nd_option.isValid() &&
+                       hdr.nd_option.type == ND_OPT_SOURCE_LLADDR && hdr.nd_option.len == 1) {
+                ns_shape_ok = true;
+            }
+            // The 128-bit test nested on its own: bf-p4c splits it into four 32-bit ORs and
+            // expanding the whole conjunction to a gateway's DNF overflows its stack.
+            if (hdr.icmpv6.code == 0 && hdr.ipv6.hop_limit == 255 && ns_shape_ok) {
+                if (hdr.ipv6.src_addr != 0) {
+                    answered = nd_responder.apply().hit;
+                }
             }
         }
 

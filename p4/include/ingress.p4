@@ -74,8 +74,12 @@ control NvgreIngress(inout headers_t hdr, inout local_metadata_t meta) {
 
             // A tenant frame: from an access port, or the inner frame of a valid NVGRE
             // packet for a local PA. Nothing else ever gets a VSID (R18).
-            bool tenant = meta.to_drop == 0 && meta.punt == 0 &&
-                          (meta.port_type == PortType_t.ACCESS || meta.from_fabric == 1);
+            // Set under an if: Tofino cannot assign a comparison's result.
+            bool tenant = false;
+            if (meta.to_drop == 0 && meta.punt == 0 &&
+                (meta.port_type == PortType_t.ACCESS || meta.from_fabric == 1)) {
+                tenant = true;
+            }
             if (tenant) {
                 vsid_classification.apply(hdr, meta);
                 if (meta.to_drop == 0) {

@@ -69,6 +69,9 @@ struct egress_headers_t {
 struct egress_metadata_t {
     local_metadata_t nvgre;
     MirrorId_t       mirror_session;
+    // MD_TYPE_PUNT_MIRROR, from a field: Tofino 1 refuses non-zero constants in the mirror
+    // field list.
+    bit<8>           mirror_md_type;
 }
 
 #endif  // NVGRE_TNA_BRIDGED_P4

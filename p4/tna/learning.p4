@@ -53,7 +53,9 @@ control Learning(inout headers_t hdr, inout local_metadata_t meta) {
             meta.learn.vsid = meta.vsid;
             meta.learn.mac = hdr.ethernet.src_addr;
             if (meta.from_fabric == 1) {
-                enabled = meta.learn_remote == 1;
+                if (meta.learn_remote == 1) {
+                    enabled = true;
+                }
                 meta.learn.port = 0;
                 meta.learn.from_nve = 1;
                 meta.learn.pa_is_v6 = meta.outer_is_v6;
@@ -63,7 +65,9 @@ control Learning(inout headers_t hdr, inout local_metadata_t meta) {
                     meta.learn.pa = (bit<128>)meta.outer_src_v4;
                 }
             } else {
-                enabled = meta.learn_local == 1;
+                if (meta.learn_local == 1) {
+                    enabled = true;
+                }
                 meta.learn.port = meta.ig_port;
                 meta.learn.from_nve = 0;
                 meta.learn.pa_is_v6 = 0;

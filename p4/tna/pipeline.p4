@@ -27,19 +27,6 @@
 #ifndef NVGRE_TNA_PIPELINE_P4
 #define NVGRE_TNA_PIPELINE_P4
 
-// P4Runtime ids of the externs, pinned to the v1model program's (p4/build/nvgre.p4info.txtpb,
-// low 24 bits; p4c adds the type prefix): bf-p4c derives extern ids from its own (pipe-
-// prefixed) names, and the daemon decodes what a switch sends (digests, counter reads) with the
-// v1model P4Info. Tables and actions get the same ids from the same names.
-#define P4RT_ID_PORT_RX      0x1ca3d6
-#define P4RT_ID_DROPS        0x074f3b
-#define P4RT_ID_VSID_DECAP   0x87d75d
-#define P4RT_ID_VSID_FLOOD   0xb1cc04
-#define P4RT_ID_PORT_TX      0x7b6055
-#define P4RT_ID_EGRESS_DROPS 0xcc26bb
-#define P4RT_ID_VSID_ENCAP   0xa9603d
-#define P4RT_ID_LEARN_T      0xb9826a
-
 // No multicast node is created with this RID (the controller's replica instances are small),
 // so no replica is ever L2-pruned by the PRE.
 const bit<16> RID_NO_PRUNING = 0xFFFF;
@@ -51,13 +38,13 @@ control TnaIngress(inout ingress_headers_t hdr,
                    inout ingress_intrinsic_metadata_for_deparser_t ig_dprsr_md,
                    inout ingress_intrinsic_metadata_for_tm_t ig_tm_md) {
 
-    @name(".port_rx") @id(P4RT_ID_PORT_RX)
+    @name(".port_rx")
     Counter<bit<64>, port_num_t>(PORT_COUNT, CounterType_t.PACKETS_AND_BYTES) port_rx;
-    @name(".drops") @id(P4RT_ID_DROPS)
+    @name(".drops")
     Counter<bit<64>, DropReason_t>(DROP_REASON_COUNT, CounterType_t.PACKETS_AND_BYTES) drops;
-    @name(".vsid_decap") @id(P4RT_ID_VSID_DECAP)
+    @name(".vsid_decap")
     Counter<bit<64>, vsid_index_t>(VSID_TABLE_SIZE, CounterType_t.PACKETS_AND_BYTES) vsid_decap;
-    @name(".vsid_flood") @id(P4RT_ID_VSID_FLOOD)
+    @name(".vsid_flood")
     Counter<bit<64>, vsid_index_t>(VSID_TABLE_SIZE, CounterType_t.PACKETS_AND_BYTES) vsid_flood;
 
     NvgreIngress() nvgre_ingress;
@@ -161,7 +148,7 @@ control TnaIngressDeparser(packet_out pkt,
 
     Checksum() ipv4_checksum;
     Checksum() icmpv6_checksum;
-    @name(".learn_t") @id(P4RT_ID_LEARN_T)
+    @name(".learn_t")
     Digest<learn_t>(DIGEST_TYPE_LEARN) learn_digest;
     NvgreDeparser() nvgre_deparser;
 
@@ -211,11 +198,11 @@ control TnaEgress(inout egress_headers_t hdr,
                   inout egress_intrinsic_metadata_for_deparser_t eg_dprsr_md,
                   inout egress_intrinsic_metadata_for_output_port_t eg_oport_md) {
 
-    @name(".port_tx") @id(P4RT_ID_PORT_TX)
+    @name(".port_tx")
     Counter<bit<64>, port_num_t>(PORT_COUNT, CounterType_t.PACKETS_AND_BYTES) port_tx;
-    @name(".egress_drops") @id(P4RT_ID_EGRESS_DROPS)
+    @name(".egress_drops")
     Counter<bit<64>, DropReason_t>(DROP_REASON_COUNT, CounterType_t.PACKETS_AND_BYTES) egress_drops;
-    @name(".vsid_encap") @id(P4RT_ID_VSID_ENCAP)
+    @name(".vsid_encap")
     Counter<bit<64>, vsid_index_t>(VSID_TABLE_SIZE, CounterType_t.PACKETS_AND_BYTES) vsid_encap;
 
     PacketIoEgress() packet_io;
@@ -279,6 +266,7 @@ control TnaEgress(inout egress_headers_t hdr,
                     if (md.nvgre.punt == 1) {
                         eg_dprsr_md.mirror_type = MIRROR_TYPE_PUNT;
                         md.mirror_session = CPU_MIRROR_SESSION;
+                        md.mirror_md_type = MD_TYPE_PUNT_MIRROR;
                     }
                     eg_dprsr_md.drop_ctl = 1;
                 } else {
@@ -306,7 +294,7 @@ control TnaEgressDeparser(packet_out pkt,
     apply {
         if (eg_dprsr_md.mirror_type == MIRROR_TYPE_PUNT) {
             punt_mirror.emit<punt_mirror_md_t>(md.mirror_session, {
-                MD_TYPE_PUNT_MIRROR, 7w0, md.nvgre.ig_port, md.nvgre.punt_reason,
+                md.mirror_md_type, 7w0, md.nvgre.ig_port, md.nvgre.punt_reason,
                 md.nvgre.port_mtu });
         }
         if (hdr.nvgre.tun_ipv4.isValid()) {

@@ -76,8 +76,12 @@ control TunnelTermination(inout headers_t hdr, inout local_metadata_t meta) {
     }
 
     apply {
-        // Layer-1 IPv4 here has no options (parser.p4), so its header is 20 bytes.
-        bool bad_length = hdr.ipv4.isValid() && hdr.ipv4.total_len < IPV4_MIN_HDR_BYTES;
+        // Layer-1 IPv4 here has no options (parser.p4), so its header is 20 bytes. Tofino
+        // cannot assign a comparison's result: booleans are set under an if.
+        bool bad_length = false;
+        if (hdr.ipv4.isValid() && hdr.ipv4.total_len < IPV4_MIN_HDR_BYTES) {
+            bad_length = true;
+        }
 
         if (hdr.arp.isValid()) {
             if (hdr.arp.oper == ARP_OPER_REQUEST) {
@@ -190,9 +194,13 @@ control TunnelDecap(inout headers_t hdr, inout local_metadata_t meta) {
     apply {
         bool fragment = false;
         if (hdr.ipv4.isValid()) {
-            fragment = hdr.ipv4.frag_offset != 0 || hdr.ipv4.flags[0:0] == 1;
+            if (hdr.ipv4.frag_offset != 0 || hdr.ipv4.flags[0:0] == 1) {
+                fragment = true;
+            }
         } else if (hdr.ipv6_frag.isValid()) {
-            fragment = hdr.ipv6_frag.frag_offset != 0 || hdr.ipv6_frag.more == 1;
+            if (hdr.ipv6_frag.frag_offset != 0 || hdr.ipv6_frag.more == 1) {
+                fragment = true;
+            }
         }
 
         if (fragment) {

@@ -78,9 +78,9 @@ control UnderlayRouting(inout headers_t hdr, inout local_metadata_t meta) {
     // CRC-32, not CRC-16, for the reason p4/v1model/arch.p4 gives; 16 bits of it select.
     Hash<bit<16>>(HashAlgorithm_t.CRC32) ecmp_hash;
 
-    // P4Runtime sees one action profile with a selector, named and numbered after the action
-    // profile (bf-p4c --p4runtime-force-std-externs); the id is v1model's ecmp_selector's.
-    @name(".ecmp_selector") @id(0x3d3b54)
+    // P4Runtime sees one action profile with a selector, named after the action profile
+    // (bf-p4c --p4runtime-force-std-externs).
+    @name(".ecmp_selector")
     ActionProfile(ECMP_SELECTOR_SIZE) ecmp_members;
 
     @name(".ecmp_group_selector")
