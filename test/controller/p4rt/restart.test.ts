@@ -5,13 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { loadNvgrePipeline } from "../../controller/nvgre-build.js";
-import { P4RuntimeClient } from "../../controller/p4rt/client.js";
-import { ensurePipeline } from "../../controller/p4rt/pipeline.js";
-import { startBmv2 } from "../../topologies/bmv2.js";
-import { startSoftswitch } from "../../topologies/softswitch.js";
-import type { RunningSwitch, SwitchProcessOptions } from "../../topologies/switch-process.js";
-import { skipUnless } from "../../topologies/toolchain.js";
+import { loadNvgrePipeline } from "../../../controller/nvgre-build.js";
+import { P4RuntimeClient } from "../../../controller/p4rt/client.js";
+import { ensurePipeline } from "../../../controller/p4rt/pipeline.js";
+import { startBmv2 } from "../../../topologies/bmv2.js";
+import { startSoftswitch } from "../../../topologies/softswitch.js";
+import type { RunningSwitch, SwitchProcessOptions } from "../../../topologies/switch-process.js";
+import { skipUnless } from "../../../topologies/toolchain.js";
 
 const kinds: {
   name: string;

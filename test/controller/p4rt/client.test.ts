@@ -6,15 +6,15 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import { P4RuntimeClient } from "../../controller/p4rt/client.js";
-import { NotPrimaryError, WriteError } from "../../controller/p4rt/errors.js";
-import type { StreamMessageRequest__Output } from "../../proto/gen/p4/v1/StreamMessageRequest.js";
-import type { StreamMessageResponse } from "../../proto/gen/p4/v1/StreamMessageResponse.js";
-import type { Update } from "../../proto/gen/p4/v1/Update.js";
-import type { WriteRequest__Output } from "../../proto/gen/p4/v1/WriteRequest.js";
-import type { WriteResponse } from "../../proto/gen/p4/v1/WriteResponse.js";
-import { p4runtimeProto } from "../../proto/load.js";
-import { fromUint128, toUint128 } from "../../proto/uint128.js";
+import { P4RuntimeClient } from "../../../controller/p4rt/client.js";
+import { NotPrimaryError, WriteError } from "../../../controller/p4rt/errors.js";
+import type { StreamMessageRequest__Output } from "../../../proto/gen/p4/v1/StreamMessageRequest.js";
+import type { StreamMessageResponse } from "../../../proto/gen/p4/v1/StreamMessageResponse.js";
+import type { Update } from "../../../proto/gen/p4/v1/Update.js";
+import type { WriteRequest__Output } from "../../../proto/gen/p4/v1/WriteRequest.js";
+import type { WriteResponse } from "../../../proto/gen/p4/v1/WriteResponse.js";
+import { p4runtimeProto } from "../../../proto/load.js";
+import { fromUint128, toUint128 } from "../../../proto/uint128.js";
 
 const proto = p4runtimeProto();
 const REJECTED_TABLE = 99;

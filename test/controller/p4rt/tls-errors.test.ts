@@ -10,11 +10,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { P4RuntimeClient, type TlsOptions } from "../../controller/p4rt/client.js";
-import { P4RuntimeRpcError } from "../../controller/p4rt/errors.js";
-import { SoftswitchDevice } from "../../softswitch/device.js";
-import { type ServerTlsOptions, startP4RuntimeServer } from "../../softswitch/p4runtime/server.js";
-import { repoRoot } from "../../topologies/repo.js";
+import { P4RuntimeClient, type TlsOptions } from "../../../controller/p4rt/client.js";
+import { P4RuntimeRpcError } from "../../../controller/p4rt/errors.js";
+import { SoftswitchDevice } from "../../../softswitch/device.js";
+import { type ServerTlsOptions, startP4RuntimeServer } from "../../../softswitch/p4runtime/server.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
 const fixture = (name: string) => readFileSync(join(repoRoot, "test/fixtures/tls", name));
 const serverTls: ServerTlsOptions = {

@@ -5,13 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { EntityBuilder } from "../../controller/p4rt/entities.js";
-import { EntitySpecError } from "../../controller/p4rt/errors.js";
-import { P4InfoIndex, P4InfoLookupError } from "../../controller/p4rt/p4info.js";
-import { PacketIoCodec } from "../../controller/p4rt/packet-io.js";
-import { BytestringRangeError } from "../../proto/bytestring.js";
-import type { P4Info__Output } from "../../proto/gen/p4/config/v1/P4Info.js";
-import { p4runtimeProto } from "../../proto/load.js";
+import { EntityBuilder } from "../../../controller/p4rt/entities.js";
+import { EntitySpecError } from "../../../controller/p4rt/errors.js";
+import { P4InfoIndex, P4InfoLookupError } from "../../../controller/p4rt/p4info.js";
+import { PacketIoCodec } from "../../../controller/p4rt/packet-io.js";
+import { BytestringRangeError } from "../../../proto/bytestring.js";
+import type { P4Info__Output } from "../../../proto/gen/p4/config/v1/P4Info.js";
+import { p4runtimeProto } from "../../../proto/load.js";
 
 const proto = p4runtimeProto();
 const preamble = (id: number, name: string, alias: string) => ({ id, name, alias });

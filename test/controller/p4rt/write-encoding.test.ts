@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { WriteRequestEncoder } from "../../controller/p4rt/write-encoding.js";
-import type { Update } from "../../proto/gen/p4/v1/Update.js";
-import { p4runtimeProto } from "../../proto/load.js";
+import { WriteRequestEncoder } from "../../../controller/p4rt/write-encoding.js";
+import type { Update } from "../../../proto/gen/p4/v1/Update.js";
+import { p4runtimeProto } from "../../../proto/load.js";
 
 const WriteRequest = p4runtimeProto().p4.v1.WriteRequest;
 const b = (...bytes: number[]) => Buffer.from(bytes);
