@@ -13,7 +13,10 @@ import { after, before, describe, test } from "node:test";
 import { P4RuntimeClient, type TlsOptions } from "../../../controller/p4rt/client.js";
 import { P4RuntimeRpcError } from "../../../controller/p4rt/errors.js";
 import { SoftswitchDevice } from "../../../softswitch/device.js";
-import { type ServerTlsOptions, startP4RuntimeServer } from "../../../softswitch/p4runtime/server.js";
+import {
+  type ServerTlsOptions,
+  startP4RuntimeServer,
+} from "../../../softswitch/p4runtime/server.js";
 import { repoRoot } from "../../../topologies/repo.js";
 
 const fixture = (name: string) => readFileSync(join(repoRoot, "test/fixtures/tls", name));
