@@ -1065,20 +1065,19 @@ export function addUsage(usage: SwitchUsage, unit: UnitUsage, sign: 1 | -1): voi
       counts = new Map();
       usage.ids.set(pool.name, counts);
     }
-    for (const key of keys) {
-      const n = (counts.get(key) ?? 0) + sign;
-      if (n > 0) counts.set(key, n);
-      else counts.delete(key);
-    }
+    for (const key of keys) changeCount(counts, key, sign);
   }
   for (const [id, pa] of unit.tunnels) {
     const n = (usage.tunnels.get(id)?.uses ?? 0) + sign;
     if (n > 0) usage.tunnels.set(id, { pa, uses: n });
     else usage.tunnels.delete(id);
   }
-  for (const vsid of unit.encap) {
-    const n = (usage.encap.get(vsid) ?? 0) + sign;
-    if (n > 0) usage.encap.set(vsid, n);
-    else usage.encap.delete(vsid);
-  }
+  for (const vsid of unit.encap) changeCount(usage.encap, vsid, sign);
+}
+
+/** Adds `delta` to a use count; a count that reaches 0 leaves the map. */
+export function changeCount<K>(counts: Map<K, number>, key: K, delta: number): void {
+  const n = (counts.get(key) ?? 0) + delta;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
 }

@@ -3,8 +3,9 @@
  * moved, added or removed; a route added or removed; learning), only the units of the switches'
  * state that depend on them are compiled again: the changed endpoints' own units on the member
  * switches of their VSIDs (a VSID's other entries depend only on what must stay the same), and
- * the route targets of their tenants on the switches routing for them. Each such unit is compiled twice, from the previous fabric (what it contributed, with
- * the ids it had) and from the new one, and the difference is applied to the switches' states
+ * the route targets of their tenants on the switches routing for them. Each such unit is
+ * compiled twice, from the previous fabric (what it contributed, with the ids it had) and from
+ * the new one, and the difference is applied to the switches' states
  * in place, so a move costs its few entities whatever the size of the fabric.
  *
  * The result equals a full compile of the new fabric with the previous allocations, entity for
@@ -23,6 +24,7 @@ import type { Collection } from "./canonical.js";
 import {
   type CompiledFabric,
   type CompileUnit,
+  changeCount,
   codecFor,
   type Entity,
   FabricCompiler,
@@ -404,12 +406,6 @@ class UsageChange {
     }
     for (const [vsid, delta] of this.encapUses) changeCount(this.usage.encap, vsid, delta);
   }
-}
-
-function changeCount<K>(counts: Map<K, number>, key: K, delta: number): void {
-  const n = (counts.get(key) ?? 0) + delta;
-  if (n > 0) counts.set(key, n);
-  else counts.delete(key);
 }
 
 /** The previous allocations with released ids dropped and new ones added, as a full compile gives them. */
