@@ -5,6 +5,7 @@
  * socket in the namespace's directory, which the test process reaches from outside it.
  */
 import { join } from "node:path";
+import { freePort } from "./free-port.js";
 import type { TestNamespace } from "./netns.js";
 import {
   CPU_PORT,
@@ -29,6 +30,9 @@ export async function startBmv2(options: Bmv2Options = {}): Promise<RunningSwitc
   const deviceId = options.deviceId ?? 1;
   const netns = options.netns;
   const socket = netns ? join(netns.runtimeDir, "p4rt.sock") : undefined;
+  // bmv2 also serves its Thrift API, on 9090 unless told: a second switch on the same loopback
+  // would fail to bind it and exit.
+  const thriftPort = await freePort();
   const args = (address: string) => [
     "--device-id",
     String(deviceId),
@@ -36,6 +40,8 @@ export async function startBmv2(options: Bmv2Options = {}): Promise<RunningSwitc
     "--log-console",
     "--log-level",
     options.logLevel ?? "trace",
+    "--thrift-port",
+    String(thriftPort),
     "--no-p4",
     "--",
     "--grpc-server-addr",

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { P4RuntimeClient } from "../../controller/p4rt/client.js";
 import { forwardingPipelineConfig, type Pipeline } from "../../controller/p4rt/pipeline.js";
+import { freePort } from "../../topologies/free-port.js";
 import { startSwitchProcess } from "../../topologies/switch-process.js";
 import { findTool } from "../../topologies/toolchain.js";
 import type { Output } from "../support/targets.js";
@@ -92,6 +93,8 @@ export async function startBmv2Pcap(
     if (fed.has(port)) execFileSync("mkfifo", [file]);
     else writeFileSync(file, pcapHeader());
   }
+  // A free Thrift port: bmv2's default 9090 may be taken by another switch on this loopback.
+  const thriftPort = await freePort();
   const running = await startSwitchProcess(
     "bmv2-pcap",
     tool.path,
@@ -104,6 +107,8 @@ export async function startBmv2Pcap(
       "--log-console",
       "--log-level",
       "warn",
+      "--thrift-port",
+      String(thriftPort),
       "--no-p4",
       "--",
       "--grpc-server-addr",
