@@ -3,6 +3,7 @@
  * `compile-p4` (make p4 / make p4-check), so detection and the compile command live in one place.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   copyFileSync,
   existsSync,
@@ -112,6 +113,39 @@ function writeEnums(source: string, p4infoPath: string, outPath: string): void {
 
 /** The TNA program; bf-p4c's __TARGET_TOFINO__ selects its Tofino 2 profile. */
 const tofinoSource = "p4/tna/nvgre.p4";
+/** The P4 files a Tofino compile reads: the TNA tree and the controls it shares with v1model. */
+const tofinoSourceDirs = ["p4/tna", "p4/include"];
+/** Beside each committed Tofino build: the compiler and the sha256 of every source it read. */
+const tofinoStampFile = "sources.json";
+
+interface TofinoStamp {
+  compiler: string;
+  sources: Record<string, string>;
+}
+
+function tofinoSourceDigests(root: string): Record<string, string> {
+  const digests: Record<string, string> = {};
+  for (const dir of tofinoSourceDirs) {
+    for (const file of readdirSync(join(root, dir)).sort()) {
+      if (!file.endsWith(".p4")) continue;
+      const path = `${dir}/${file}`;
+      digests[path] = createHash("sha256")
+        .update(readFileSync(join(root, path)))
+        .digest("hex");
+    }
+  }
+  return digests;
+}
+
+/** The source files whose digests differ between a stamp and the tree, each with how. */
+function staleSources(stamped: Record<string, string>, now: Record<string, string>): string[] {
+  const paths = [...new Set([...Object.keys(stamped), ...Object.keys(now)])].sort();
+  return paths.flatMap((path) => {
+    if (!(path in now)) return [`${path} (removed since)`];
+    if (!(path in stamped)) return [`${path} (added since)`];
+    return stamped[path] === now[path] ? [] : [`${path} (changed since)`];
+  });
+}
 
 program
   .command("compile-tofino")
@@ -134,13 +168,18 @@ program
           join(work, `${name}.p4info.txtpb`),
           join(work, `${name}.p4info.bin`),
         ]);
+        const sources = tofinoSourceDigests(repoRoot);
         execFileSync(bfP4c.path, args, { cwd: repoRoot, stdio: "inherit" });
+        // A compile takes most of an hour: a source edited meanwhile would make the stamp lie.
+        const edited = staleSources(sources, tofinoSourceDigests(repoRoot));
+        if (edited.length > 0)
+          throw new Error(`P4 sources changed during the ${profile.target} compile: ${edited}`);
         const out = join(outRoot, "p4/build", profile.arch);
         rmSync(out, { recursive: true, force: true });
         mkdirSync(join(out, "pipe"), { recursive: true });
         mkdirSync(join(out, "resources"), { recursive: true });
-        // Committed: P4Info, BF-RT schema, context.json, resource summaries. The binary is
-        // copied for the controller on this machine and kept out of git (.gitignore).
+        // Committed: P4Info, BF-RT schema, context.json, the binary bf_switchd loads, resource
+        // summaries, and the stamp p4-check compares the sources with.
         const binary = profile.target === "tofino" ? "tofino.bin" : "tofino2.bin";
         for (const file of [`${name}.p4info.txtpb`, `${name}.p4info.bin`, "bfrt.json"])
           copyFileSync(join(work, file), join(out, file));
@@ -151,11 +190,41 @@ program
           if (/summary|^resources\.json$/.test(file))
             copyFileSync(join(logs, file), join(out, "resources", file));
         }
+        const stamp: TofinoStamp = { compiler: `bf-p4c ${bfP4c.version}`, sources };
+        writeFileSync(join(out, tofinoStampFile), `${JSON.stringify(stamp, null, 2)}\n`);
         console.log(`compiled ${tofinoSource} for ${profile.target} → p4/build/${profile.arch}`);
       } finally {
         rmSync(work, { recursive: true, force: true });
       }
     }
+  });
+
+program
+  .command("check-tofino-sources")
+  .description(
+    "exit 1 unless the committed Tofino builds were compiled from the P4 sources as they are now (their stamps); needs no compiler",
+  )
+  .argument("[root]", "repository root holding p4/ and p4/build/{tna,t2na}", repoRoot)
+  .action((root: string) => {
+    const now = tofinoSourceDigests(root);
+    const problems: string[] = [];
+    for (const { arch } of tofinoProfiles) {
+      const path = join(root, "p4/build", arch, tofinoStampFile);
+      if (!existsSync(path)) {
+        problems.push(`p4/build/${arch}/${tofinoStampFile} is missing`);
+        continue;
+      }
+      const stamp = JSON.parse(readFileSync(path, "utf8")) as TofinoStamp;
+      for (const stale of staleSources(stamp.sources, now))
+        problems.push(`p4/build/${arch} is stale: ${stale}`);
+    }
+    if (problems.length > 0) {
+      console.error(
+        `check-tofino-sources: ${problems.join("; ")} — recompile with make p4 where bf-p4c is installed`,
+      );
+      process.exit(1);
+    }
+    console.log("committed Tofino outputs were compiled from the current P4 sources");
   });
 
 program
