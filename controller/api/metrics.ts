@@ -225,12 +225,16 @@ export class DaemonMetrics {
         const [counters, drops] = await Promise.all([
           readCounters(
             sessions,
-            this.daemon.pipeline,
+            (name) => this.daemon.switchTarget(name).pipeline,
             this.daemon.fabric,
             this.daemon.allocations,
             undefined,
           ),
-          readDrops(sessions, this.daemon.pipeline, this.daemon.dropReasons),
+          readDrops(
+            sessions,
+            (name) => this.daemon.switchTarget(name).pipeline,
+            this.daemon.dropReasons,
+          ),
         ]);
         this.counters = counters;
         this.drops = drops;

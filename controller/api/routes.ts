@@ -292,7 +292,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
         const vsidText = context.query.get("vsid");
         return readCounters(
           pickSessions(daemon.sessions, context.query.get("switch")),
-          daemon.pipeline,
+          (name) => daemon.switchTarget(name).pipeline,
           daemon.fabric,
           daemon.allocations,
           vsidText === null ? undefined : vsidOf(vsidText),
@@ -308,7 +308,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
         withFabric();
         return readDrops(
           pickSessions(daemon.sessions, context.query.get("switch")),
-          daemon.pipeline,
+          (name) => daemon.switchTarget(name).pipeline,
           daemon.dropReasons,
         );
       },
@@ -320,7 +320,8 @@ export function daemonRoutes(daemon: Daemon): Route[] {
       schema: { params: params.switch, response: responses.tables },
       handler: (context) => {
         const [session] = pickSessions(daemon.sessions, context.params.switch ?? "");
-        return readTables(session as NonNullable<typeof session>, daemon.pipeline);
+        const found = session as NonNullable<typeof session>;
+        return readTables(found, daemon.switchTarget(found.name).pipeline);
       },
     },
     {
@@ -330,12 +331,9 @@ export function daemonRoutes(daemon: Daemon): Route[] {
       schema: { params: params.table, response: responses.tableEntries },
       handler: (context) => {
         const [session] = pickSessions(daemon.sessions, context.params.switch ?? "");
-        return readTableEntries(
-          session as NonNullable<typeof session>,
-          daemon.pipeline,
-          daemon.codec,
-          context.params.table as string,
-        );
+        const found = session as NonNullable<typeof session>;
+        const { pipeline, codec } = daemon.switchTarget(found.name);
+        return readTableEntries(found, pipeline, codec, context.params.table as string);
       },
     },
     {

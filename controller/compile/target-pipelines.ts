@@ -15,6 +15,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PacketIoCodec } from "../p4rt/packet-io.js";
 import { loadPipeline, type Pipeline, pipelineOf } from "../p4rt/pipeline.js";
 import { tofinoP4DeviceConfig } from "../targets/device-config.js";
 import {
@@ -77,10 +78,16 @@ export function loadTofinoPipeline(target: TargetName, dir?: string): Pipeline {
   return pipelineOf(files.p4info, deviceConfig);
 }
 
+/**
+ * What one target's switches are written and read with. bf-p4c derives table and extern ids
+ * from pipe-prefixed names, so a Tofino switch's entries, digests, packet-ins and reads are
+ * encoded and decoded with its own P4Info, never the compiler's (v1model) one.
+ */
 export interface TargetPipeline {
   profile: TargetProfile;
   pipeline: Pipeline;
   codec: CanonicalCodec;
+  packetIo: PacketIoCodec;
 }
 
 /**
@@ -100,14 +107,19 @@ export class TargetPipelines {
     const profile = targetProfile(target);
     const cached = this.loaded.get(profile.arch);
     if (cached) return { ...cached, profile };
-    let entry: TargetPipeline;
-    if (profile.arch === "v1model") {
-      const pipeline = loadPipeline(this.v1model);
-      entry = { profile, pipeline, codec: codecFor(pipeline.index) };
-    } else {
-      const pipeline = loadTofinoPipeline(profile.name, this.tofinoDirs[profile.arch]);
-      entry = { profile, pipeline, codec: new CanonicalCodec(pipeline.index, profile.replicaPort) };
-    }
+    const pipeline =
+      profile.arch === "v1model"
+        ? loadPipeline(this.v1model)
+        : loadTofinoPipeline(profile.name, this.tofinoDirs[profile.arch]);
+    const entry: TargetPipeline = {
+      profile,
+      pipeline,
+      codec:
+        profile.arch === "v1model"
+          ? codecFor(pipeline.index)
+          : new CanonicalCodec(pipeline.index, profile.replicaPort),
+      packetIo: new PacketIoCodec(pipeline.index),
+    };
     this.loaded.set(profile.arch, entry);
     return entry;
   }

@@ -4,7 +4,7 @@
  * same entry recently (an endpoint behind a remote NVE sends to every switch of its VSID, and
  * each one times its own copy of the entry, so one switch's silence is not the endpoint's).
  */
-import type { TableEntry__Output } from "../../proto/gen/p4/v1/TableEntry.js";
+import type { TableEntry, TableEntry__Output } from "../../proto/gen/p4/v1/TableEntry.js";
 import type { P4RuntimeClient } from "../p4rt/client.js";
 import type { P4InfoIndex } from "../p4rt/p4info.js";
 import { fromBytes } from "../p4rt/values.js";
@@ -45,7 +45,7 @@ export function learnedMacKey(
  */
 export async function matchedWithin(
   client: P4RuntimeClient,
-  entry: TableEntry__Output,
+  entry: Pick<TableEntry, "table_id" | "match">,
   idleTimeoutNs: bigint,
 ): Promise<boolean> {
   const read = await client.readAll([

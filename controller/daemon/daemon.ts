@@ -51,7 +51,6 @@ import type { KvStore, Watch } from "../intent/store/types.js";
 import { validateChange } from "../intent/validate-change.js";
 import { P4RuntimeClient } from "../p4rt/client.js";
 import { loadP4Enums } from "../p4rt/enums.js";
-import { PacketIoCodec } from "../p4rt/packet-io.js";
 import type { Pipeline } from "../p4rt/pipeline.js";
 import { planSize } from "../reconcile/diff.js";
 import { reconcileSwitch, type SwitchReconcileResult } from "../reconcile/reconcile.js";
@@ -165,7 +164,6 @@ export class Daemon {
   readonly sessions = new Map<string, SwitchSession>();
   readonly startedAt = new Date();
   readonly leadership: Leadership;
-  private readonly packetIo: PacketIoCodec;
   private stored: StoredIntent | undefined;
   private intent: LiveIntent | undefined;
   private watch: Watch | undefined;
@@ -188,7 +186,6 @@ export class Daemon {
     this.dropReasons = dropReasons(enums);
     this.puntReasons = puntReasons(enums);
     this.codec = codecFor(this.pipeline.index);
-    this.packetIo = new PacketIoCodec(this.pipeline.index);
     this.compileOptions = { learnedIdleTimeoutNs: Math.round(config.learnedAgeingSeconds * 1e9) };
     this.leadership = new Leadership(
       election,
@@ -569,6 +566,11 @@ export class Daemon {
     const entry = this.targets.of(fabric?.switchByName.get(name)?.target);
     checkWritable(entry.profile, desired.collections.keys());
     return entry;
+  }
+
+  /** The pipeline a switch of the intent runs: what its messages and reads decode with. */
+  switchTarget(name: string): TargetPipeline {
+    return this.targets.of(this.intent?.fabric?.switchByName.get(name)?.target);
   }
 
   /** One reconcile of one switch (call inside session.exclusive); records what it found. */
@@ -1057,7 +1059,7 @@ export class Daemon {
     if (!this.leading) return;
     let samples: LearnSample[];
     try {
-      const decoded = this.packetIo.decodeDigestList(list);
+      const decoded = this.switchTarget(session.name).packetIo.decodeDigestList(list);
       if (decoded.digest !== "learn_t") {
         session.record(
           "learning",
@@ -1132,9 +1134,10 @@ export class Daemon {
     const document = this.intent?.document;
     if (!fabric || !document || !this.leading) return;
     const aged: (AgeingDecision & { action: "age" })[] = [];
+    const target = this.switchTarget(session.name);
     for (const entry of notice.table_entry) {
       try {
-        const key = learnedMacKey(this.pipeline.index, entry);
+        const key = learnedMacKey(target.pipeline.index, entry);
         if (!key) continue;
         const decision = decideAgeing(fabric, document, session.name, key);
         if (decision.action === "keep") {
@@ -1142,7 +1145,9 @@ export class Daemon {
           continue;
         }
         const seenOn =
-          "nve" in decision.location ? await this.matchedElsewhere(session, entry) : undefined;
+          "nve" in decision.location
+            ? await this.matchedElsewhere(session, target, entry)
+            : undefined;
         if (seenOn) {
           session.record(
             "learning",
@@ -1192,9 +1197,10 @@ export class Daemon {
    */
   private async matchedElsewhere(
     session: SwitchSession,
+    target: TargetPipeline,
     entry: IdleTimeoutNotification__Output["table_entry"][number],
   ): Promise<string | undefined> {
-    const triple = this.codec.fromEntity({ table_entry: entry });
+    const triple = target.codec.fromEntity({ table_entry: entry });
     if (!triple) return undefined;
     for (const [name, desired] of this.intent?.compiled.switches ?? []) {
       const other = this.sessions.get(name);
@@ -1203,7 +1209,10 @@ export class Daemon {
       const ttl = value === undefined ? 0 : idleTimeoutOf(value);
       if (ttl === 0) continue;
       try {
-        if (await matchedWithin(other.client, entry, BigInt(ttl))) return name;
+        // The other switch may run another target, whose P4Info numbers the table otherwise.
+        const { codec } = this.switchTarget(name);
+        const asOther = codec.toEntity(triple.collection, triple.key, value as string).table_entry;
+        if (asOther && (await matchedWithin(other.client, asOther, BigInt(ttl)))) return name;
       } catch (error) {
         // A switch that cannot be asked is not forwarding for the endpoint as far as we know.
         other.record("learning", "warn", `ageing check failed: ${(error as Error).message}`);
@@ -1226,7 +1235,8 @@ export class Daemon {
     limit.suppressed = 0;
     const note = suppressed > 0 ? ` (${suppressed} punts before it not handled: rate limit)` : "";
     try {
-      const decoded = this.packetIo.decodePacketIn(packet);
+      const { packetIo } = this.switchTarget(session.name);
+      const decoded = packetIo.decodePacketIn(packet);
       const reason = Number(decoded.metadata.punt_reason ?? 0n);
       const meta = {
         ingressPort: Number(decoded.metadata.ingress_port ?? 0n),
@@ -1237,7 +1247,7 @@ export class Daemon {
       if (outcome.action === "answer") {
         session.client.packetOut(
           outcome.frame,
-          this.packetIo.packetOutMetadata({ egress_port: outcome.egressPort, through_pipeline: 0 }),
+          packetIo.packetOutMetadata({ egress_port: outcome.egressPort, through_pipeline: 0 }),
         );
       }
       session.record(

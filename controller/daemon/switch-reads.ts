@@ -66,20 +66,23 @@ export function pickSessions(
   return [session];
 }
 
+/** A switch's pipeline by name: each target's P4Info numbers the counters its own way. */
+export type PipelineOfSwitch = (switchName: string) => Pipeline;
+
 export async function readCounters(
   sessions: SwitchSession[],
-  pipeline: Pipeline,
+  pipelineOf: PipelineOfSwitch,
   fabric: Fabric | undefined,
   allocations: Allocations | undefined,
   onlyVsid: number | undefined,
 ): Promise<CountersResponse> {
-  const builder = new EntityBuilder(pipeline.index);
   const response: CountersResponse = { rows: [], unreachable: [] };
   await Promise.all(
     sessions.map(async (session) => {
       // The compiler numbers a switch's VSIDs densely (counter index); its allocations say how.
       const indexes = allocations?.pools[`${session.name}/vsid-index`]?.ids ?? {};
       try {
+        const builder = new EntityBuilder(pipelineOf(session.name).index);
         const used = Object.entries(indexes)
           .filter(([key]) => onlyVsid === undefined || Number(key) === onlyVsid)
           .map(([, index]) => index);
@@ -111,14 +114,14 @@ export async function readCounters(
 
 export async function readDrops(
   sessions: SwitchSession[],
-  pipeline: Pipeline,
+  pipelineOf: PipelineOfSwitch,
   reasons: Reasons,
 ): Promise<DropsResponse> {
-  const builder = new EntityBuilder(pipeline.index);
   const response: DropsResponse = { rows: [], unreachable: [] };
   await Promise.all(
     sessions.map(async (session) => {
       try {
+        const builder = new EntityBuilder(pipelineOf(session.name).index);
         for (const [stage, counter] of [
           ["ingress", "drops"],
           ["egress", "egress_drops"],
