@@ -4,6 +4,7 @@
  * (netns.ts) it gets the namespace's veth ends as data ports and serves P4Runtime on a unix
  * socket in the namespace's directory, which the test process reaches from outside it.
  */
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { freePort } from "./free-port.js";
 import type { TestNamespace } from "./netns.js";
@@ -24,15 +25,31 @@ export interface Bmv2Options extends SwitchProcessOptions {
   logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "off";
 }
 
+const thriftBuilds = new Map<string, boolean>();
+
+/**
+ * bmv2 built with Thrift (p4lang's packages are) also serves its Thrift API, on 9090 unless
+ * told: a second switch on the same loopback would fail to bind it and exit. So each switch
+ * gets a free port; a build without Thrift refuses the option, so it is given only where
+ * `--help` lists it.
+ */
+export async function thriftPortArgs(binary: string): Promise<string[]> {
+  let hasThrift = thriftBuilds.get(binary);
+  if (hasThrift === undefined) {
+    const help = spawnSync(binary, ["--help"], { encoding: "utf8" });
+    hasThrift = `${help.stdout}${help.stderr}`.includes("--thrift-port");
+    thriftBuilds.set(binary, hasThrift);
+  }
+  return hasThrift ? ["--thrift-port", String(await freePort())] : [];
+}
+
 export async function startBmv2(options: Bmv2Options = {}): Promise<RunningSwitch> {
   const tool = findTool("simple_switch_grpc");
   if (!tool.found) throw new Error(tool.reason);
   const deviceId = options.deviceId ?? 1;
   const netns = options.netns;
   const socket = netns ? join(netns.runtimeDir, "p4rt.sock") : undefined;
-  // bmv2 also serves its Thrift API, on 9090 unless told: a second switch on the same loopback
-  // would fail to bind it and exit.
-  const thriftPort = await freePort();
+  const thrift = await thriftPortArgs(tool.path);
   const args = (address: string) => [
     "--device-id",
     String(deviceId),
@@ -40,8 +57,7 @@ export async function startBmv2(options: Bmv2Options = {}): Promise<RunningSwitc
     "--log-console",
     "--log-level",
     options.logLevel ?? "trace",
-    "--thrift-port",
-    String(thriftPort),
+    ...thrift,
     "--no-p4",
     "--",
     "--grpc-server-addr",

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { P4RuntimeClient } from "../../controller/p4rt/client.js";
 import { forwardingPipelineConfig, type Pipeline } from "../../controller/p4rt/pipeline.js";
-import { freePort } from "../../topologies/free-port.js";
+import { thriftPortArgs } from "../../topologies/bmv2.js";
 import { startSwitchProcess } from "../../topologies/switch-process.js";
 import { findTool } from "../../topologies/toolchain.js";
 import type { Output } from "../support/targets.js";
@@ -93,8 +93,7 @@ export async function startBmv2Pcap(
     if (fed.has(port)) execFileSync("mkfifo", [file]);
     else writeFileSync(file, pcapHeader());
   }
-  // A free Thrift port: bmv2's default 9090 may be taken by another switch on this loopback.
-  const thriftPort = await freePort();
+  const thrift = await thriftPortArgs(tool.path);
   const running = await startSwitchProcess(
     "bmv2-pcap",
     tool.path,
@@ -107,8 +106,7 @@ export async function startBmv2Pcap(
       "--log-console",
       "--log-level",
       "warn",
-      "--thrift-port",
-      String(thriftPort),
+      ...thrift,
       "--no-p4",
       "--",
       "--grpc-server-addr",

@@ -9,6 +9,7 @@ stop() ends the process (SIGTERM, then SIGKILL) and reaps it.
 """
 
 import ctypes
+import functools
 import os
 import signal
 import socket
@@ -53,6 +54,13 @@ def free_loopback_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
+
+
+@functools.lru_cache(maxsize=None)
+def bmv2_has_thrift(binary):
+    """Whether this bmv2 build takes --thrift-port (it is built with Thrift)."""
+    result = subprocess.run([binary, '--help'], capture_output=True, text=True, check=False)
+    return '--thrift-port' in result.stdout + result.stderr
 
 
 def port_answers(port):
@@ -179,7 +187,10 @@ class P4RuntimeSwitch(Switch):
 
 
 class Bmv2Switch(P4RuntimeSwitch):
-    """bmv2 simple_switch_grpc, built with P4Runtime support (no Thrift)."""
+    """bmv2 simple_switch_grpc. Built with Thrift (as p4lang's packages are), it also serves
+    its Thrift API, on 9090 unless told: every switch gets a free port of its own, or all but
+    the first would fail to bind it and exit. A build without Thrift refuses the option, so it
+    is given only where --help lists it (as topologies/bmv2.ts does)."""
 
     target = 'bmv2'
     binary = os.environ.get('BMV2_SWITCH', 'simple_switch_grpc')
@@ -197,6 +208,8 @@ class Bmv2Switch(P4RuntimeSwitch):
             argv += ['-i', '%d@%s' % (port, name)]
         if self.pcap_dir:
             argv += ['--pcap', self.pcap_dir]
+        if bmv2_has_thrift(self.binary):
+            argv += ['--thrift-port', str(free_loopback_port())]
         return argv + ['--', '--grpc-server-addr', self.grpc_address,
                        '--cpu-port', str(self.cpu_port)]
 
