@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -99,7 +107,11 @@ for f in $(echo "$files" | tr , ' '); do echo p4info > "$f"; done
         "nvgre.p4info.txtpb",
         "pipe",
         "resources",
+        "sources.json",
       ]);
+      // The stamp p4-check compares the sources with: every P4 file the compile read.
+      const stamp = JSON.parse(readFileSync(join(build, "sources.json"), "utf8"));
+      assert.ok("p4/tna/nvgre.p4" in stamp.sources && "p4/include/defines.p4" in stamp.sources);
       assert.deepEqual(readdirSync(join(build, "pipe")).sort(), [bin, "context.json"].sort());
       assert.deepEqual(readdirSync(join(build, "resources")), ["table_summary.log"]);
       for (const file of Object.values(tofinoBuildFiles(arch as TofinoArch, build)))
