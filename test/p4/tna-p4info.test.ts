@@ -21,6 +21,7 @@ import { toBytes } from "../../controller/p4rt/values.js";
 import { type TargetName, targetProfiles } from "../../controller/targets/profiles.js";
 import type { P4Info__Output } from "../../proto/gen/p4/config/v1/P4Info.js";
 import type { DigestList__Output } from "../../proto/gen/p4/v1/DigestList.js";
+import { p4runtimeProto } from "../../proto/load.js";
 import { repoRoot } from "../../topologies/repo.js";
 
 /** Objects only one side has, by design (README of p4/tna); everything else must match. */
@@ -97,24 +98,28 @@ for (const target of ["tofino", "tofino2"] as TargetName[]) {
       // vsid, mac, port, from_nve, pa_is_v6, pa: a MAC learned behind NVE 198.51.100.2.
       const sample = [0x5001n, 0x020000000a01n, 3n, 1n, 0n, 0xc6336402n];
       assert.equal(members.length, sample.length);
-      const list = {
-        digest_id: learn,
-        list_id: "7",
-        timestamp: "0",
-        data: [
-          {
-            struct: {
-              members: members.map((m, i) => ({
-                bitstring: toBytes(
-                  sample[i] ?? 0n,
-                  m.type_spec?.bitstring?.bit?.bitwidth ?? 0,
-                  m.name,
-                ),
-              })),
+      // As the client hands it over: encoded by a switch, decoded by the proto loader.
+      const type = p4runtimeProto().p4.v1.DigestList;
+      const list = type.deserialize(
+        type.serialize({
+          digest_id: learn,
+          list_id: "7",
+          timestamp: "0",
+          data: [
+            {
+              struct: {
+                members: members.map((m, i) => ({
+                  bitstring: toBytes(
+                    sample[i] ?? 0n,
+                    m.type_spec?.bitstring?.bit?.bitwidth ?? 0,
+                    m.name,
+                  ),
+                })),
+              },
             },
-          },
-        ],
-      } as unknown as DigestList__Output;
+          ],
+        }),
+      ) as DigestList__Output;
       const decoded = tofino.packetIo.decodeDigestList(list);
       assert.equal(decoded.digest, "learn_t");
       assert.deepEqual(Object.values(decoded.samples[0] ?? {}), sample);
@@ -133,7 +138,12 @@ for (const target of ["tofino", "tofino2"] as TargetName[]) {
       const entity = tofino.codec.toEntity(triple.collection, triple.key, triple.value);
       const table = triple.collection.slice("table:".length);
       assert.equal(entity.table_entry?.table_id, tofino.pipeline.index.tables.id(table));
-      const back = tofino.codec.fromEntity(entity as Parameters<CanonicalCodec["fromEntity"]>[0]);
+      const entityType = p4runtimeProto().p4.v1.Entity;
+      const back = tofino.codec.fromEntity(
+        entityType.deserialize(entityType.serialize(entity)) as Parameters<
+          CanonicalCodec["fromEntity"]
+        >[0],
+      );
       assert.deepEqual(back, {
         collection: triple.collection,
         key: triple.key,
