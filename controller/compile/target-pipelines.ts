@@ -5,10 +5,10 @@
  * controller-facing names, so one compiled fabric serves them all; the codec per target maps
  * those names to its P4Info's ids and writes replicas the way its server reads them.
  *
- * Tofino builds (bf-p4c output, `make p4` where bf-p4c exists) live in p4/build/tna and
- * p4/build/t2na, committed so that a controller host needs no compiler:
- *   nvgre.p4info.bin   bfrt.json   pipe/context.json
- *   pipe/tofino.bin (Tofino 1) or pipe/tofino2.bin (Tofino 2)
+ * Tofino builds (bf-p4c output) live in p4/build/tna and p4/build/t2na:
+ *   nvgre.p4info.bin   bfrt.json   pipe/context.json        committed (make p4)
+ *   pipe/tofino.bin (Tofino 1) or pipe/tofino2.bin (Tofino 2)  not committed: written by
+ *                                                               `make p4` where bf-p4c exists
  * A switch whose target's build is incomplete is refused with the missing file named; the other
  * switches are unaffected.
  */

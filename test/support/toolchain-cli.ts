@@ -178,8 +178,9 @@ program
         rmSync(out, { recursive: true, force: true });
         mkdirSync(join(out, "pipe"), { recursive: true });
         mkdirSync(join(out, "resources"), { recursive: true });
-        // Committed: P4Info, BF-RT schema, context.json, the binary bf_switchd loads, resource
-        // summaries, and the stamp p4-check compares the sources with.
+        // Committed: P4Info, BF-RT schema, context.json, resource summaries, and the stamp
+        // p4-check compares the sources with. The binary is copied for the controller on this
+        // machine and kept out of git (.gitignore), as issue 12 asks.
         const binary = profile.target === "tofino" ? "tofino.bin" : "tofino2.bin";
         for (const file of [`${name}.p4info.txtpb`, `${name}.p4info.bin`, "bfrt.json"])
           copyFileSync(join(work, file), join(out, file));
