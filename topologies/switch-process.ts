@@ -19,6 +19,8 @@ export interface RunningSwitch {
   deviceId: number;
   /** The switch's log so far, for assertion messages. */
   log(): string;
+  /** Resolves with how the process ended (exit code or signal name) once it has. */
+  ended: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -44,12 +46,15 @@ export async function startSwitchProcess(
   const logPath = join(dir, "switch.log");
   const logFd = openSync(logPath, "w");
   const child = spawn(command, args(address), { stdio: ["ignore", logFd, logFd] });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(signal ?? `exit ${code}`)),
+  );
   return {
     address,
     pid: child.pid as number,
     deviceId,
     log: () => readFileSync(logPath, "utf8"),
+    ended: exited,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");

@@ -91,6 +91,11 @@ export interface DataplaneTarget {
   packetIns(expect?: number): Promise<PacketIn__Output[]>;
   /** The same for digest lists. */
   digests(expect?: number): Promise<DigestList__Output[]>;
+  /**
+   * A target running as a process of its own (bmv2): how it ended, once it has, and its log.
+   * The in-process softswitch has none.
+   */
+  process?: Pick<RunningSwitch, "ended" | "log">;
   close(): Promise<void>;
 }
 
@@ -338,6 +343,7 @@ const bmv2Factory: TargetFactory = {
         lateOutput: listen,
         packetIns: (expect = 0) => controller.packetIns.take(expect, bmv2QuietMs),
         digests: (expect = 0) => controller.digests.take(expect, bmv2QuietMs),
+        process: running,
         async close() {
           controller.client.close();
           await portAgent.close();

@@ -47,13 +47,18 @@ async function startInProcessSoftswitch(options: {
 }): Promise<RunningSwitch> {
   const device = new SoftswitchDevice({ deviceId: options.deviceId, cpuPort: CPU_PORT });
   const server = await startP4RuntimeServer({ device, address: options.address ?? "127.0.0.1:0" });
+  let stopped: (how: string) => void = () => {};
   return {
     address: server.address,
     deviceId: options.deviceId,
     log: () => "",
+    ended: new Promise((resolve) => {
+      stopped = resolve;
+    }),
     async stop() {
       await server.close();
       await device.close();
+      stopped("stopped");
     },
   };
 }
