@@ -38,7 +38,7 @@ export async function applyFile(
   );
   let result: ChangeResult | undefined;
   try {
-    await context.api().stream(
+    await (await context.api()).stream(
       "POST",
       "/v1/apply",
       {
@@ -74,7 +74,7 @@ export async function sendChange(
   body: Record<string, unknown>,
   options: ChangeOptions,
 ): Promise<void> {
-  const result = await context.api().call<ChangeResult>(method, path, {
+  const result = await (await context.api()).call<ChangeResult>(method, path, {
     ...body,
     dryRun: options.dryRun ?? false,
     verbose: Boolean(options.verbose || options.dryRun),

@@ -139,7 +139,7 @@ export async function completionNames(context: CliContext, kind: string): Promis
   if (!["switches", "endpoints", "vsids", "nves"].includes(source)) return;
   let response: GetResponse;
   try {
-    response = await context.api().call<GetResponse>("GET", `/v1/get/${source}`);
+    response = await (await context.api()).call<GetResponse>("GET", `/v1/get/${source}`);
   } catch {
     return;
   }

@@ -25,8 +25,11 @@ export const processIo: CliIo = {
 
 export interface CliContext {
   io: CliIo;
-  /** The API client for the socket the global options name (read when a command runs). */
-  api(): ApiClient;
+  /**
+   * The API client for the socket the global options name (read when a command runs); loaded
+   * on first use, so `--help` and the offline commands start without it.
+   */
+  api(): Promise<ApiClient>;
 }
 
 // ----------------------------------------------------------------- argument parsers

@@ -35,7 +35,7 @@ export async function history(
   options: { since?: number; output: OutputFormat },
 ): Promise<void> {
   const query = options.since === undefined ? "" : `?since=${options.since}`;
-  const response = await context.api().call<HistoryResponse>("GET", `/v1/history${query}`);
+  const response = await (await context.api()).call<HistoryResponse>("GET", `/v1/history${query}`);
   if (options.output !== "table") {
     context.io.out(formatData(response, options.output));
     return;
@@ -62,7 +62,10 @@ export async function diff(
   to: number,
   options: { output: OutputFormat },
 ): Promise<void> {
-  const response = await context.api().call<DiffResponse>("GET", `/v1/diff?from=${from}&to=${to}`);
+  const response = await (await context.api()).call<DiffResponse>(
+    "GET",
+    `/v1/diff?from=${from}&to=${to}`,
+  );
   if (options.output !== "table") {
     context.io.out(formatData(response, options.output));
     return;

@@ -80,12 +80,12 @@ function yesNo(value: unknown, yes: string, no: string): string {
 }
 
 export async function get(context: CliContext, kind: GetKind, output: OutputFormat): Promise<void> {
-  const response = await context.api().call<GetResponse>("GET", `/v1/get/${kind}`);
+  const response = await (await context.api()).call<GetResponse>("GET", `/v1/get/${kind}`);
   context.io.out(renderRows(response.rows, getColumns[kind], output));
 }
 
 export async function status(context: CliContext, output: OutputFormat): Promise<void> {
-  const response = await context.api().call<StatusResponse>("GET", "/v1/status");
+  const response = await (await context.api()).call<StatusResponse>("GET", "/v1/status");
   if (output !== "table") {
     context.io.out(formatData(response, output));
   } else {
@@ -187,7 +187,7 @@ export async function counters(
   const path = `/v1/counters${query.size > 0 ? `?${query}` : ""}`;
   let previous: { at: number; response: CountersResponse } | undefined;
   for (;;) {
-    const response = await context.api().call<CountersResponse>("GET", path);
+    const response = await (await context.api()).call<CountersResponse>("GET", path);
     const at = Date.now();
     if (options.output !== "table") {
       context.io.out(formatData(response, options.output));
@@ -242,7 +242,7 @@ export async function drops(
   options: { switch?: string; output: OutputFormat },
 ): Promise<void> {
   const query = options.switch ? `?switch=${encodeURIComponent(options.switch)}` : "";
-  const response = await context.api().call<DropsResponse>("GET", `/v1/drops${query}`);
+  const response = await (await context.api()).call<DropsResponse>("GET", `/v1/drops${query}`);
   if (options.output !== "table") {
     context.io.out(formatData(response, options.output));
     return;
@@ -269,7 +269,7 @@ export async function tables(
 ): Promise<void> {
   const base = `/v1/tables/${encodeURIComponent(switchName)}`;
   if (!table) {
-    const response = await context.api().call<TablesResponse>("GET", base);
+    const response = await (await context.api()).call<TablesResponse>("GET", base);
     context.io.out(
       renderRows(
         response.tables,
@@ -283,9 +283,10 @@ export async function tables(
     );
     return;
   }
-  const response = await context
-    .api()
-    .call<TableEntriesResponse>("GET", `${base}/${encodeURIComponent(table)}`);
+  const response = await (await context.api()).call<TableEntriesResponse>(
+    "GET",
+    `${base}/${encodeURIComponent(table)}`,
+  );
   if (output !== "table") {
     context.io.out(formatData(response, output));
     return;
@@ -323,12 +324,12 @@ export async function events(
   const print = (event: DaemonEvent) => context.io.out(formatEvent(event, options.output));
   if (options.follow) {
     query.set("follow", "1");
-    await context
-      .api()
-      .stream("GET", `/v1/events?${query}`, undefined, (line) => print(line as DaemonEvent));
+    await (await context.api()).stream("GET", `/v1/events?${query}`, undefined, (line) =>
+      print(line as DaemonEvent),
+    );
     return;
   }
-  const response = await context.api().call<EventsResponse>("GET", `/v1/events?${query}`);
+  const response = await (await context.api()).call<EventsResponse>("GET", `/v1/events?${query}`);
   if (options.output === "table") response.events.forEach(print);
   else context.io.out(formatData(response.events, options.output));
 }

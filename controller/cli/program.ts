@@ -9,7 +9,7 @@ import type { EventKind } from "../daemon/events.js";
 import { type GetKind, getKinds } from "../daemon/protocol.js";
 import { defaultSocketPath, socketEnvVar } from "../daemon/socket-path.js";
 import { DEFAULT_MAX_INTENT_BYTES, maxIntentBytesEnvVar } from "../intent/limits.js";
-import { ApiClient, type ApiTarget } from "./api-client.js";
+import type { ApiTarget } from "./api-client.js";
 import {
   type CliContext,
   type CliIo,
@@ -110,8 +110,9 @@ export function buildProgram(io: CliIo): Command {
 
   const context: CliContext = {
     io,
-    api: () => {
+    api: async () => {
       const { socket, cert, key, cacert } = program.opts<ApiTarget>();
+      const { ApiClient } = await import("./api-client.js");
       return new ApiClient({ socket, cert, key, cacert });
     },
   };
