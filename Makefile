@@ -24,7 +24,7 @@ TEST_FILES = $(shell find dist/test -name '*.test.js' | sort)
 PROTO_GEN_FLAGS := --keepCase --longs=String --enums=String --defaults --oneofs --grpcLib=@grpc/grpc-js
 PROTO_ROOTS := p4/v1/p4runtime.proto google/rpc/code.proto
 
-.PHONY: help setup apt-packages toolchain build lint format test demo lab clean-net bench p4 p4-check p4-check-tofino \
+.PHONY: help setup apt-packages toolchain build lint format test demo lab clean-net bench p4 p4-check p4-check-tofino tofino-stages \
         proto-types proto-types-check protobuf-es protobuf-es-check clean fabric-schema openapi goldens
 
 help:
@@ -39,6 +39,7 @@ help:
 	@echo "             (and p4/tna for tofino / tofino2 where bf-p4c is installed)"
 	@echo "make p4-check        recompile into a temporary dir and fail if committed outputs differ"
 	@echo "                     (Tofino builds: their source stamps; make p4-check-tofino recompiles them)"
+	@echo "make tofino-stages   stages the TNA program needs per target (bf-p4c's dependency graph, minutes)"
 	@echo "make proto-types     regenerate proto/gen (TypeScript types of the vendored protos)"
 	@echo "make protobuf-es     regenerate bench/protobuf-es (@bufbuild/protobuf code of the vendored protos)"
 	@echo "make toolchain       report p4c / bmv2 availability"
@@ -136,6 +137,11 @@ p4-check: dist/.built
 	  fi; \
 	done; \
 	echo "p4-check: committed P4 outputs are fresh"
+
+# How many stages the TNA program's dependency chains need, per target, against the device's
+# (bf-p4c's dependency graph, about a minute per target; the compile is stopped there).
+tofino-stages: dist/.built
+	@$(TOOLCHAIN) tofino-stages
 
 # Tofino builds are compared without the binaries (build dates inside), the resource logs, the
 # stamps (checked by p4-check) and context.json's build date.

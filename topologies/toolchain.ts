@@ -139,15 +139,17 @@ export function p4cCompileArgs(source: string, outJson: string, p4infoFiles: str
   return ["--arch", "v1model", "--p4runtime-files", p4infoFiles.join(","), "-o", outJson, source];
 }
 
-/** A Tofino profile of the TNA program: its bf-p4c target and architecture. */
+/** A Tofino profile of the TNA program: its bf-p4c target, architecture and MAU stages. */
 export interface TofinoProfile {
   target: "tofino" | "tofino2";
   arch: "tna" | "t2na";
+  /** Match-action stages per gress the device has. */
+  stages: number;
 }
 
 export const tofinoProfiles: TofinoProfile[] = [
-  { target: "tofino", arch: "tna" },
-  { target: "tofino2", arch: "t2na" },
+  { target: "tofino", arch: "tna", stages: 12 },
+  { target: "tofino2", arch: "t2na", stages: 20 },
 ];
 
 /**

@@ -5,7 +5,8 @@
  * stamp of the sources' digests that `make p4-check` compares, with no compiler needed. bf-p4c
  * fails a program that does not fit its device, so a committed build is also the fit proof.
  * Recompiling them takes most of an hour per target on 2 cores: `make p4-check-tofino`, outside
- * this suite.
+ * this suite; where bf-p4c is installed, the suite asks it only how many stages the program's
+ * dependency chains need (`toolchain-cli tofino-stages`, about a minute per target).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -15,6 +16,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { tofinoBuildFiles } from "../../controller/compile/target-pipelines.js";
 import { repoRoot } from "../../topologies/repo.js";
+import { skipUnless } from "../../topologies/toolchain.js";
 
 function checkSources(root: string) {
   return spawnSync(
@@ -72,4 +74,32 @@ test("a P4 source edited after the Tofino compile is reported stale, naming the 
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+// Where bf-p4c is installed: whether the program can fit at all, in two minutes instead of a
+// whole compile. It cannot yet (p4/tna/README.md: the ingress chain needs 33 / 32 stages), so
+// this reports as a todo with the figures until the ingress is reshaped; then the todo goes.
+test("the TNA program's dependency chains fit the stages of tofino and tofino2", {
+  skip: skipUnless("bf-p4c"),
+  todo: "the ingress needs 33 (tofino) and 32 (tofino2) stages: p4/tna/README.md",
+  timeout: 35 * 60_000,
+}, () => {
+  const result = spawnSync(
+    process.execPath,
+    [join(repoRoot, "dist/test/support/toolchain-cli.js"), "tofino-stages"],
+    { encoding: "utf8" },
+  );
+  assert.equal(result.status, 0, result.stderr);
+  const targets = result.stdout
+    .trim()
+    .split("\n")
+    .map(
+      (line) =>
+        JSON.parse(line) as { target: string; device: number; ingress: number; egress: number },
+    );
+  assert.equal(targets.length, 2);
+  const over = targets
+    .filter((t) => t.ingress > t.device || t.egress > t.device)
+    .map((t) => `${t.target}: ingress ${t.ingress}, egress ${t.egress} of ${t.device} stages`);
+  assert.deepEqual(over, []);
 });

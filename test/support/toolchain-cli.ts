@@ -2,7 +2,7 @@
  * The Makefile's window on `toolchain.ts`: `report` (make setup / make toolchain) and
  * `compile-p4` (make p4 / make p4-check), so detection and the compile command live in one place.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   copyFileSync,
@@ -27,6 +27,7 @@ import {
   bfP4cCompileArgs,
   findTool,
   p4cCompileArgs,
+  type TofinoProfile,
   tofinoProfiles,
 } from "../../topologies/toolchain.js";
 import { enumDeclarations } from "./p4-enum-declarations.js";
@@ -200,6 +201,71 @@ program
     }
   });
 
+/**
+ * The stages the TNA program's dependency chains need, per gress: bf-p4c's table dependency
+ * graph just before PHV allocation ("Maximum stage number according to dependences"), a lower
+ * bound table placement cannot beat. Written a minute or two into a compile, while the rest
+ * takes most of an hour; the compile is stopped once it is there.
+ */
+async function tofinoStages(
+  bfP4c: string,
+  profile: TofinoProfile,
+): Promise<{ ingress: number; egress: number }> {
+  const work = mkdtempSync(join(tmpdir(), `bf-p4c-stages-${profile.target}-`));
+  const log = join(work, "pipe/logs/table_dependency_graph.log");
+  const args = bfP4cCompileArgs(tofinoSource, profile, work, [join(work, "nvgre.p4info.bin")]);
+  // Its own process group, so that stopping the driver stops the compiler it started.
+  const child = spawn(bfP4c, args, {
+    cwd: repoRoot,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+  const ended = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  try {
+    const deadline = Date.now() + 15 * 60_000;
+    for (;;) {
+      const text = existsSync(log) ? readFileSync(log, "utf8") : "";
+      const section = text.slice(text.indexOf("Just Before PHV allocation"));
+      const found =
+        /Maximum stage number according to dependences:\s*INGRESS: (\d+)\s*EGRESS: (\d+)/.exec(
+          section,
+        );
+      if (text.includes("Just Before PHV allocation") && found)
+        return { ingress: Number(found[1]), egress: Number(found[2]) };
+      if (child.exitCode !== null)
+        throw new Error(`bf-p4c ended (${child.exitCode}) before its dependency graph: ${output}`);
+      if (Date.now() > deadline) throw new Error("bf-p4c wrote no dependency graph in 15 minutes");
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  } finally {
+    if (child.exitCode === null && child.pid) {
+      process.kill(-child.pid, "SIGKILL");
+      await ended;
+    }
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+program
+  .command("tofino-stages")
+  .description(
+    "print, as JSON per target, the stages the TNA program's ingress and egress need (bf-p4c's dependency graph, a lower bound) beside the stages the device has",
+  )
+  .action(async () => {
+    const bfP4c = findTool("bf-p4c");
+    if (!bfP4c.found) {
+      console.error(`tofino-stages: SKIPPED: ${bfP4c.reason}`);
+      process.exit(3);
+    }
+    for (const profile of tofinoProfiles) {
+      const needed = await tofinoStages(bfP4c.path, profile);
+      console.log(JSON.stringify({ target: profile.target, device: profile.stages, ...needed }));
+    }
+  });
+
 program
   .command("check-tofino-sources")
   .description(
@@ -254,4 +320,4 @@ program
     }
   });
 
-program.parse();
+await program.parseAsync();
