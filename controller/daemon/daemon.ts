@@ -1134,7 +1134,18 @@ export class Daemon {
     const document = this.intent?.document;
     if (!fabric || !document || !this.leading) return;
     const aged: (AgeingDecision & { action: "age" })[] = [];
-    const target = this.switchTarget(session.name);
+    let target: TargetPipeline;
+    try {
+      target = this.switchTarget(session.name);
+    } catch (error) {
+      // A target whose build is gone cannot say what the notice names; the switch repeats it.
+      session.record(
+        "learning",
+        "warn",
+        `idle-timeout notice not read: ${(error as Error).message}`,
+      );
+      return;
+    }
     for (const entry of notice.table_entry) {
       try {
         const key = learnedMacKey(target.pipeline.index, entry);
