@@ -225,16 +225,12 @@ export class DaemonMetrics {
         const [counters, drops] = await Promise.all([
           readCounters(
             sessions,
-            (name) => this.daemon.switchTarget(name).pipeline,
+            this.daemon.switchTarget,
             this.daemon.fabric,
             this.daemon.allocations,
             undefined,
           ),
-          readDrops(
-            sessions,
-            (name) => this.daemon.switchTarget(name).pipeline,
-            this.daemon.dropReasons,
-          ),
+          readDrops(sessions, this.daemon.switchTarget, this.daemon.dropReasons),
         ]);
         this.counters = counters;
         this.drops = drops;

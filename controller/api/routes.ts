@@ -292,7 +292,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
         const vsidText = context.query.get("vsid");
         return readCounters(
           pickSessions(daemon.sessions, context.query.get("switch")),
-          (name) => daemon.switchTarget(name).pipeline,
+          daemon.switchTarget,
           daemon.fabric,
           daemon.allocations,
           vsidText === null ? undefined : vsidOf(vsidText),
@@ -308,7 +308,7 @@ export function daemonRoutes(daemon: Daemon): Route[] {
         withFabric();
         return readDrops(
           pickSessions(daemon.sessions, context.query.get("switch")),
-          (name) => daemon.switchTarget(name).pipeline,
+          daemon.switchTarget,
           daemon.dropReasons,
         );
       },

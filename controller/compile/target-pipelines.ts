@@ -107,17 +107,20 @@ export class TargetPipelines {
     const profile = targetProfile(target);
     const cached = this.loaded.get(profile.arch);
     if (cached) return { ...cached, profile };
-    const pipeline =
-      profile.arch === "v1model"
-        ? loadPipeline(this.v1model)
-        : loadTofinoPipeline(profile.name, this.tofinoDirs[profile.arch]);
+    // softswitch and bmv2 share the compiler's pipeline and codec; Tofino targets load theirs.
+    let pipeline: Pipeline;
+    let codec: CanonicalCodec;
+    if (profile.arch === "v1model") {
+      pipeline = loadPipeline(this.v1model);
+      codec = codecFor(pipeline.index);
+    } else {
+      pipeline = loadTofinoPipeline(profile.name, this.tofinoDirs[profile.arch]);
+      codec = new CanonicalCodec(pipeline.index, profile.replicaPort);
+    }
     const entry: TargetPipeline = {
       profile,
       pipeline,
-      codec:
-        profile.arch === "v1model"
-          ? codecFor(pipeline.index)
-          : new CanonicalCodec(pipeline.index, profile.replicaPort),
+      codec,
       packetIo: new PacketIoCodec(pipeline.index),
     };
     this.loaded.set(profile.arch, entry);

@@ -568,10 +568,12 @@ export class Daemon {
     return entry;
   }
 
-  /** The pipeline a switch of the intent runs: what its messages and reads decode with. */
-  switchTarget(name: string): TargetPipeline {
-    return this.targets.of(this.intent?.fabric?.switchByName.get(name)?.target);
-  }
+  /**
+   * The pipeline a switch of the intent runs: what its messages and reads decode with. A bound
+   * function, so that the API's reads can be handed it as it is.
+   */
+  readonly switchTarget = (name: string): TargetPipeline =>
+    this.targets.of(this.intent?.fabric?.switchByName.get(name)?.target);
 
   /** One reconcile of one switch (call inside session.exclusive); records what it found. */
   private async reconcileSession(

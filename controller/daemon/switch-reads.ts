@@ -67,7 +67,7 @@ export function pickSessions(
 }
 
 /** A switch's pipeline by name: each target's P4Info numbers the counters its own way. */
-export type PipelineOfSwitch = (switchName: string) => Pipeline;
+export type PipelineOfSwitch = (switchName: string) => { pipeline: Pipeline };
 
 export async function readCounters(
   sessions: SwitchSession[],
@@ -82,7 +82,7 @@ export async function readCounters(
       // The compiler numbers a switch's VSIDs densely (counter index); its allocations say how.
       const indexes = allocations?.pools[`${session.name}/vsid-index`]?.ids ?? {};
       try {
-        const builder = new EntityBuilder(pipelineOf(session.name).index);
+        const builder = new EntityBuilder(pipelineOf(session.name).pipeline.index);
         const used = Object.entries(indexes)
           .filter(([key]) => onlyVsid === undefined || Number(key) === onlyVsid)
           .map(([, index]) => index);
@@ -121,7 +121,7 @@ export async function readDrops(
   await Promise.all(
     sessions.map(async (session) => {
       try {
-        const builder = new EntityBuilder(pipelineOf(session.name).index);
+        const builder = new EntityBuilder(pipelineOf(session.name).pipeline.index);
         for (const [stage, counter] of [
           ["ingress", "drops"],
           ["egress", "egress_drops"],

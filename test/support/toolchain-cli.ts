@@ -228,13 +228,13 @@ async function tofinoStages(
     const deadline = Date.now() + 15 * 60_000;
     for (;;) {
       const text = existsSync(log) ? readFileSync(log, "utf8") : "";
-      const section = text.slice(text.indexOf("Just Before PHV allocation"));
+      const section = text.indexOf("Just Before PHV allocation");
       const found =
+        section >= 0 &&
         /Maximum stage number according to dependences:\s*INGRESS: (\d+)\s*EGRESS: (\d+)/.exec(
-          section,
+          text.slice(section),
         );
-      if (text.includes("Just Before PHV allocation") && found)
-        return { ingress: Number(found[1]), egress: Number(found[2]) };
+      if (found) return { ingress: Number(found[1]), egress: Number(found[2]) };
       if (child.exitCode !== null)
         throw new Error(`bf-p4c ended (${child.exitCode}) before its dependency graph: ${output}`);
       if (Date.now() > deadline) throw new Error("bf-p4c wrote no dependency graph in 15 minutes");
