@@ -347,11 +347,7 @@ export class Daemon {
 
   /** Waits until this replica's copy reflects every change the store held when it was called. */
   private async catchUp(): Promise<void> {
-    const target = (await this.stored?.latestChange()) ?? 0;
-    const deadline = Date.now() + 10_000;
-    while ((this.stored?.revision ?? 0) < target && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await this.awaitDelivered();
     await this.changes.catch(() => {});
   }
 
@@ -667,6 +663,11 @@ export class Daemon {
 
   private async changeWithRetries(edit: IntentEdit, options: ChangeOptions): Promise<ChangeResult> {
     const started = Date.now();
+    if (options.expectedRevision !== undefined && options.expectedRevision > this.revision) {
+      // The caller read a revision (from another replica) this one has not taken in yet: a
+      // replica behind is no conflict, so it reads up before comparing.
+      await this.catchUpNow();
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.changeNow(edit, options);
@@ -694,13 +695,18 @@ export class Daemon {
     }
   }
 
-  /** Applies every store change already delivered (inside the change queue, so no await on it). */
-  private async catchUpNow(): Promise<void> {
+  /** Waits (10 s at most) until the store's watch has delivered every change it held when called. */
+  private async awaitDelivered(): Promise<void> {
     const target = (await this.stored?.latestChange()) ?? 0;
     const deadline = Date.now() + 10_000;
     while ((this.stored?.revision ?? 0) < target && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+  }
+
+  /** Applies every store change already delivered (inside the change queue, so no await on it). */
+  private async catchUpNow(): Promise<void> {
+    await this.awaitDelivered();
     const stored = this.stored;
     if (stored && stored.changeRevision > (this.intent?.revision ?? 0)) {
       await this.onStoreChange({
