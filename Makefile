@@ -94,7 +94,7 @@ STORE ?= embedded
 DEMO := $(SUDO) $(shell command -v $(NODE)) dist/topologies/demo/main.js --switch $(SWITCH) --store $(STORE)
 
 # Benchmarks print figures; they assert nothing and are never part of `make test`.
-BENCHES := cli-startup p4rt-writes protobuf-codecs controller-compile address-parsing move-validation controller-move apply-rss inprocess-pps leaf-scale match-kinds switch-tables veth-pps fabric store cluster
+BENCHES := cli-startup p4rt-writes protobuf-codecs controller-compile address-parsing yaml-parsing move-validation controller-move apply-rss inprocess-pps leaf-scale match-kinds switch-tables veth-pps fabric store cluster
 
 bench: setup
 	@for b in $(BENCHES); do echo "== bench/$$b"; $(NODE) dist/bench/$$b.js; done

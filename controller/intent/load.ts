@@ -10,7 +10,7 @@ import { MAX_YAML_ALIASES, MAX_YAML_DEPTH } from "./limits.js";
 import type { Fabric } from "./model.js";
 import { type FabricDocument, type FabricFile, fabricFileSchema } from "./schema.js";
 import { validateFabric } from "./validate.js";
-import { parseLean } from "./yaml-parts.js";
+import { parseLean } from "./yaml-lean.js";
 
 export interface LoadedFabric {
   /** The document as written (what an intent store keeps). */
