@@ -67,8 +67,23 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-fund --no-audit
 	@touch $@
 
+# nvgre-ctl runs from an ES module bundle of the CLI (dist/controller/nvgre-ctl/: the entry and
+# the chunks its lazily loaded commands share), so that starting it does not wait on the module
+# loader reading a few dozen small files (bench/cli-startup). commander and picocolors are
+# bundled (CommonJS, hence the `require` the banner gives every chunk); the other packages stay
+# in node_modules, and `run` (the daemon) imports dist/ as tsc wrote it.
+CLI_BUNDLE := dist/controller/nvgre-ctl
+CLI_BUNDLED_PACKAGES := commander picocolors
+CLI_EXTERNAL = $(shell $(NODE) -p 'const keep = "$(CLI_BUNDLED_PACKAGES)".split(" "); \
+  Object.keys(require("./package.json").dependencies).filter((d) => !keep.includes(d)) \
+  .map((d) => `--external:$${d} --external:$${d}/*`).join(" ")')
+
 dist/.built: $(TS_SOURCES) tsconfig.json node_modules/.package-lock.json
 	$(NPX) tsc -p tsconfig.json
+	rm -rf $(CLI_BUNDLE)
+	$(NPX) esbuild dist/controller/cli/main.js --bundle --platform=node --format=esm --splitting \
+	  $(CLI_EXTERNAL) --external:../api/run.js --outdir=$(CLI_BUNDLE) --log-level=warning \
+	  '--banner:js=import { createRequire as bundleRequire } from "node:module"; const require = bundleRequire(import.meta.url);'
 	@touch $@
 
 build: dist/.built

@@ -19,7 +19,7 @@ import { stringify } from "yaml";
 import { printTable } from "./report.js";
 import { syntheticFabric } from "./support/synthetic-fabric.js";
 
-const cli = fileURLToPath(new URL("../controller/cli/main.js", import.meta.url));
+const cli = fileURLToPath(new URL("../controller/nvgre-ctl/main.js", import.meta.url));
 const softswitch = fileURLToPath(new URL("../softswitch/cli.js", import.meta.url));
 const self = fileURLToPath(import.meta.url);
 

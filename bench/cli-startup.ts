@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { printTable } from "./report.js";
 
-const cli = fileURLToPath(new URL("../controller/cli/main.js", import.meta.url));
+const cli = fileURLToPath(new URL("../controller/nvgre-ctl/main.js", import.meta.url));
 const example = fileURLToPath(
   new URL("../../controller/intent/fabric.example.yaml", import.meta.url),
 );

@@ -27,7 +27,7 @@ import { percentile, printTable } from "./report.js";
 import { type BenchSwitch, benchTargets } from "./support/switches.js";
 import { fabricText } from "./support/two-leaf-fabric.js";
 
-const cliMain = fileURLToPath(new URL("../controller/cli/main.js", import.meta.url));
+const cliMain = fileURLToPath(new URL("../controller/nvgre-ctl/main.js", import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One `nvgre-ctl run` process on the etcd store. */

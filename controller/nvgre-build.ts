@@ -1,17 +1,17 @@
 /**
  * Where the product's own compiled program lies (committed in p4/build; the controller runs from
- * dist/). The P4Runtime client library (p4rt/) takes paths from its caller; the daemon's config,
+ * dist/ or its bundle). The P4Runtime client library (p4rt/) takes paths from its caller; the daemon's config,
  * the CLI and the tests take this default.
  */
-import { fileURLToPath } from "node:url";
+import { packagePath } from "../common/package-path.js";
 import { loadP4Enums, type P4Enums } from "./p4rt/enums.js";
 import { loadPipeline, type Pipeline } from "./p4rt/pipeline.js";
 
 export const nvgreBuild = {
-  json: fileURLToPath(new URL("../../p4/build/nvgre.json", import.meta.url)),
-  p4info: fileURLToPath(new URL("../../p4/build/nvgre.p4info.bin", import.meta.url)),
+  json: packagePath("p4/build/nvgre.json"),
+  p4info: packagePath("p4/build/nvgre.p4info.bin"),
   /** Its serializable enums (drop and punt reasons …) with descriptions, from `make p4`. */
-  enums: fileURLToPath(new URL("../../p4/build/nvgre.enums.json", import.meta.url)),
+  enums: packagePath("p4/build/nvgre.enums.json"),
 };
 
 /** The NVGRE program's P4Info, bmv2 JSON and cookie. */

@@ -3,14 +3,14 @@
  * server, tests). The loader options here and the flags of `make proto-types` must agree:
  * the generated types in `proto/gen/` describe exactly the objects these options produce.
  */
-import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { packagePath } from "../common/package-path.js";
 import type { ProtoGrpcType as CodeGrpcType } from "./gen/code.js";
 import type { ProtoGrpcType as P4RuntimeGrpcType } from "./gen/p4runtime.js";
 
-/** Everything runs from `dist/`, so the sources sit two levels up from this compiled file. */
-export const protoDir = fileURLToPath(new URL("../../proto/", import.meta.url));
+/** The .proto sources (the code runs from dist/ or a bundle of it, never beside them). */
+export const protoDir = packagePath("proto");
 
 /**
  * Field names as written in the .proto files (`election_id`, not `electionId`), 64-bit integers

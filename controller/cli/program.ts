@@ -1,15 +1,18 @@
 /**
  * The nvgre-ctl command tree (commander 14). Commands only parse and print; the daemon does
  * the work through its local API. `run` starts the daemon itself in this process; `validate`
- * and `apply --offline` run the intent's checks and compiler here. Each command's module is
- * imported when it runs, so `--help` and `status` start without what they do not use.
+ * and `apply --offline` run the intent's checks and compiler here. The modules of the commands
+ * that only talk to the daemon (the API client, observe) are imported with the tree: in
+ * nvgre-ctl's bundle (Makefile) that costs less than loading them as chunks of their own when
+ * `status` runs; the others (edits, history, completion, the offline compiler, the daemon) are
+ * imported when their command runs, and node:http on the first request.
  */
 import { Argument, Command, Option } from "commander";
 import type { EventKind } from "../daemon/events.js";
 import { type GetKind, getKinds } from "../daemon/protocol.js";
 import { defaultSocketPath, socketEnvVar } from "../daemon/socket-path.js";
 import { DEFAULT_MAX_INTENT_BYTES, maxIntentBytesEnvVar } from "../intent/limits.js";
-import type { ApiTarget } from "./api-client.js";
+import { ApiClient, type ApiTarget } from "./api-client.js";
 import {
   type CliContext,
   type CliIo,
@@ -21,12 +24,13 @@ import {
   parseVsid,
 } from "./context.js";
 import { CliError, ExitCode, exitCodeHelp } from "./exit-codes.js";
+import * as observeModule from "./observe.js";
 import { type OutputFormat, outputFormats, useColour } from "./output.js";
 
 export const version = "0.1.0";
 
 const changes = () => import("./changes.js");
-const observe = () => import("./observe.js");
+const observe = async () => observeModule;
 const completion = () => import("./completion.js");
 const audit = () => import("./history.js");
 
@@ -112,7 +116,6 @@ export function buildProgram(io: CliIo): Command {
     io,
     api: async () => {
       const { socket, cert, key, cacert } = program.opts<ApiTarget>();
-      const { ApiClient } = await import("./api-client.js");
       return new ApiClient({ socket, cert, key, cacert });
     },
   };

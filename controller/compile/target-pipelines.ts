@@ -14,7 +14,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { packagePath } from "../../common/package-path.js";
 import { PacketIoCodec } from "../p4rt/packet-io.js";
 import { loadPipeline, type Pipeline, pipelineOf } from "../p4rt/pipeline.js";
 import { tofinoP4DeviceConfig } from "../targets/device-config.js";
@@ -33,8 +33,8 @@ export const TOFINO_PIPE_NAME = "pipe";
 
 /** The committed Tofino build directories, by architecture. */
 export const tofinoBuildDirs = {
-  tna: fileURLToPath(new URL("../../../p4/build/tna", import.meta.url)),
-  t2na: fileURLToPath(new URL("../../../p4/build/t2na", import.meta.url)),
+  tna: packagePath("p4/build/tna"),
+  t2na: packagePath("p4/build/t2na"),
 };
 
 export type TofinoArch = keyof typeof tofinoBuildDirs;

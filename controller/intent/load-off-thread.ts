@@ -5,6 +5,7 @@
  * every other request. Small files are parsed in place: a worker's start-up costs more.
  */
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { packagePath } from "../../common/package-path.js";
 import { IntentError, type IntentIssue } from "./errors.js";
 import { loadFabricText } from "./load.js";
 import type { FabricDocument } from "./schema.js";
@@ -21,7 +22,10 @@ type Answer = { document: FabricDocument } | { issues: IntentIssue[] } | { failu
 export async function loadFabricDocument(text: string, source: string): Promise<FabricDocument> {
   if (text.length <= OFF_THREAD_CHARS) return loadFabricText(text, source).document;
   const answer = await new Promise<Answer>((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), { workerData: { text, source } });
+    // This module's compiled file by name: in nvgre-ctl's bundle, import.meta.url is the bundle's.
+    const worker = new Worker(packagePath("dist/controller/intent/load-off-thread.js"), {
+      workerData: { text, source },
+    });
     worker.once("message", resolve);
     worker.once("error", reject);
     worker.once("exit", (code) => reject(new Error(`the fabric file's parser exited (${code})`)));

@@ -29,7 +29,7 @@ import type {
 } from "../../../controller/daemon/protocol.js";
 import { runCaptured } from "../../support/cli-capture.js";
 
-const cliMain = fileURLToPath(new URL("../../../controller/cli/main.js", import.meta.url));
+const cliMain = fileURLToPath(new URL("../../../controller/nvgre-ctl/main.js", import.meta.url));
 
 /**
  * The bin as a process. Its environment is the test's minus the colour switches, so what it

@@ -23,7 +23,7 @@ import { CPU_PORT } from "../../../topologies/switch-process.js";
 import { runCaptured } from "../../support/cli-capture.js";
 import { type P4RuntimeRecorder, startRecorder } from "../daemon/p4runtime-recorder.js";
 
-const cliMain = fileURLToPath(new URL("../../../controller/cli/main.js", import.meta.url));
+const cliMain = fileURLToPath(new URL("../../../controller/nvgre-ctl/main.js", import.meta.url));
 
 export const LEASE_TTL_SECONDS = 2;
 

@@ -28,7 +28,7 @@ import { skipUnless } from "../../../topologies/toolchain.js";
 import { runCaptured } from "../../support/cli-capture.js";
 import { type P4RuntimeRecorder, startRecorder } from "./p4runtime-recorder.js";
 
-const cliMain = fileURLToPath(new URL("../../../controller/cli/main.js", import.meta.url));
+const cliMain = fileURLToPath(new URL("../../../controller/nvgre-ctl/main.js", import.meta.url));
 const pipeline = loadNvgrePipeline();
 const codec = codecFor(pipeline.index);
 
