@@ -5,8 +5,11 @@
  * and the same traffic, for the encap and the decap path. A generator in the namespace
  * (veth-traffic.ts) sends as fast as it can; the figure is the switch's output rate. Needs root
  * (namespaces); bmv2 is skipped, saying so, when it is not installed. Prints figures only.
+ * `--endpoints 10,1000,10000,64000` fills the leaf as `bench/leaf-scale` does (source guard,
+ * mac and arp_responder entries per endpoint, the measured endpoint's written last), one run per
+ * count: bmv2 beside the softswitch as the leaf grows (issue 15).
  *
- *   node dist/bench/veth-pps.js [--seconds S]
+ *   node dist/bench/veth-pps.js [--seconds S] [--endpoints LIST]
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -22,7 +25,13 @@ import { startSoftswitch } from "../topologies/softswitch.js";
 import type { RunningSwitch } from "../topologies/switch-process.js";
 import { findTool } from "../topologies/toolchain.js";
 import { printTable } from "./report.js";
-import { buildTraffic, nvgrePipeline, programNvgreLeaf, type Traffic } from "./support/scenario.js";
+import {
+  buildTraffic,
+  nvgrePipeline,
+  programLeafEndpoints,
+  programNvgreLeaf,
+  type Traffic,
+} from "./support/scenario.js";
 
 const PORTS = [1, 2, 3, 4] as const;
 const generator = fileURLToPath(new URL("./veth-traffic.js", import.meta.url));
@@ -53,11 +62,16 @@ const targets: { name: string; skip: string | false; start: Start }[] = [
   },
 ];
 
+/** A path's name in the table, with the leaf's endpoints when the run filled it. */
+const labelOf = (path: string, endpoints: number | undefined) =>
+  endpoints === undefined ? path : `${path}, ${endpoints} endpoints`;
+
 async function runTarget(
   start: Start,
   paths: [string, Traffic][],
   seconds: number,
   dir: string,
+  endpoints: number | undefined,
 ): Promise<Map<string, PathResult>> {
   const netns = TestNamespace.create(PORTS);
   let sw: RunningSwitch | undefined;
@@ -73,7 +87,8 @@ async function runTarget(
     await client.connect();
     const pipeline = nvgrePipeline();
     await client.setPipeline(forwardingPipelineConfig(pipeline));
-    await programNvgreLeaf(client, pipeline);
+    if (endpoints === undefined) await programNvgreLeaf(client, pipeline);
+    else await programLeafEndpoints(client, pipeline, endpoints);
     const results = new Map<string, PathResult>();
     for (const [name, traffic] of paths) {
       const file = join(dir, `${name}.hex`);
@@ -103,8 +118,10 @@ async function runTarget(
 async function main(): Promise<void> {
   const options = new Command("veth-pps")
     .addOption(new Option("--seconds <s>", "sending time per path").default(3).argParser(Number))
+    .addOption(new Option("--endpoints <list>", "fill the leaf with these endpoint counts"))
     .parse()
-    .opts<{ seconds: number }>();
+    .opts<{ seconds: number; endpoints?: string }>();
+  const counts: (number | undefined)[] = options.endpoints?.split(",").map(Number) ?? [undefined];
   if (process.getuid?.() !== 0) {
     console.log("veth-pps: SKIPPED (needs root to create network namespaces and veth pairs)");
     return;
@@ -123,11 +140,14 @@ async function main(): Promise<void> {
         console.log(`${target.name}: SKIPPED (${target.skip})`);
         continue;
       }
-      const results = await runTarget(target.start, paths, options.seconds, dir);
-      for (const [path, r] of results) {
-        const rate = r.rxSeconds > 0 ? r.received / r.rxSeconds : 0;
-        pps.set(`${target.name} ${path}`, rate);
-        rows.push([target.name, path, Math.round(rate), r.sent, r.received, r.sendErrors]);
+      for (const count of counts) {
+        const results = await runTarget(target.start, paths, options.seconds, dir, count);
+        for (const [path, r] of results) {
+          const rate = r.rxSeconds > 0 ? r.received / r.rxSeconds : 0;
+          const label = labelOf(path, count);
+          pps.set(`${target.name} ${label}`, rate);
+          rows.push([target.name, label, Math.round(rate), r.sent, r.received, r.sendErrors]);
+        }
       }
     }
   } finally {
@@ -137,11 +157,14 @@ async function main(): Promise<void> {
     `veth through libpcap, NVGRE program, ${traffic.encap.frames.length} flows, frames offered for ${options.seconds} s per path as fast as the generator sends`,
   );
   printTable(["switch", "path", "pps out", "sent", "received", "send errors"], rows);
-  for (const [path] of paths) {
-    const soft = pps.get(`softswitch ${path}`);
-    const bmv2 = pps.get(`bmv2 ${path}`);
-    if (soft && bmv2)
-      console.log(`${path}: softswitch / bmv2 = ${(soft / bmv2).toFixed(2)} (goal ≥ 2)`);
+  for (const count of counts) {
+    for (const [path] of paths) {
+      const label = labelOf(path, count);
+      const soft = pps.get(`softswitch ${label}`);
+      const bmv2 = pps.get(`bmv2 ${label}`);
+      if (soft && bmv2)
+        console.log(`${label}: softswitch / bmv2 = ${(soft / bmv2).toFixed(2)} (goal ≥ 2)`);
+    }
   }
 }
 

@@ -21,7 +21,9 @@ import type {
 import { type Pem, pkcs12, ThrowawayPki } from "../pki.js";
 import type { Fabric } from "./fabric.js";
 
-export const nvgreCtl = fileURLToPath(new URL("../../controller/nvgre-ctl/main.js", import.meta.url));
+export const nvgreCtl = fileURLToPath(
+  new URL("../../controller/nvgre-ctl/main.js", import.meta.url),
+);
 
 export class ControllerError extends Error {
   constructor(message: string) {

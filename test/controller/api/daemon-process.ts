@@ -5,7 +5,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-export const cliMain = fileURLToPath(new URL("../../../controller/nvgre-ctl/main.js", import.meta.url));
+export const cliMain = fileURLToPath(
+  new URL("../../../controller/nvgre-ctl/main.js", import.meta.url),
+);
 
 export interface DaemonProcess {
   readonly child: ChildProcess;
