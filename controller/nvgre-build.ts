@@ -1,7 +1,7 @@
 /**
  * Where the product's own compiled program lies (committed in p4/build; the controller runs from
- * dist/ or its bundle). The P4Runtime client library (p4rt/) takes paths from its caller; the daemon's config,
- * the CLI and the tests take this default.
+ * dist/ or its bundle). The P4Runtime client library (p4rt/) takes paths from its caller; the
+ * daemon's config, the CLI and the tests take this default.
  */
 import { packagePath } from "../common/package-path.js";
 import { loadP4Enums, type P4Enums } from "./p4rt/enums.js";

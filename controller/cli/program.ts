@@ -24,13 +24,12 @@ import {
   parseVsid,
 } from "./context.js";
 import { CliError, ExitCode, exitCodeHelp } from "./exit-codes.js";
-import * as observeModule from "./observe.js";
+import * as observe from "./observe.js";
 import { type OutputFormat, outputFormats, useColour } from "./output.js";
 
 export const version = "0.1.0";
 
 const changes = () => import("./changes.js");
-const observe = async () => observeModule;
 const completion = () => import("./completion.js");
 const audit = () => import("./history.js");
 
@@ -170,7 +169,7 @@ export function buildProgram(io: CliIo): Command {
     .addArgument(new Argument("<kind>", "what to list").choices(getKinds))
     .addOption(outputOption())
     .action(async (kind: GetKind, options: { output: OutputFormat }) =>
-      (await observe()).get(context, kind, options.output),
+      observe.get(context, kind, options.output),
     );
 
   const endpoint = program
@@ -391,7 +390,7 @@ export function buildProgram(io: CliIo): Command {
     )
     .addOption(outputOption())
     .action(async (options) =>
-      (await observe()).counters(context, {
+      observe.counters(context, {
         ...options,
         watch: options.watch === true ? 2 : options.watch,
       }),
@@ -402,7 +401,7 @@ export function buildProgram(io: CliIo): Command {
     .description("dropped packets per reason (the P4 program's drop reasons) per switch")
     .option("--switch <name>", "only this switch")
     .addOption(outputOption())
-    .action(async (options) => (await observe()).drops(context, options));
+    .action(async (options) => observe.drops(context, options));
 
   program
     .command("tables")
@@ -412,7 +411,7 @@ export function buildProgram(io: CliIo): Command {
     .addOption(outputOption())
     .action(
       async (switchName: string, table: string | undefined, options: { output: OutputFormat }) =>
-        (await observe()).tables(context, switchName, table, options.output),
+        observe.tables(context, switchName, table, options.output),
     );
 
   program
@@ -427,7 +426,7 @@ export function buildProgram(io: CliIo): Command {
     )
     .option("--switch <name>", "only events about this switch")
     .addOption(outputOption())
-    .action(async (options) => (await observe()).events(context, options));
+    .action(async (options) => observe.events(context, options));
 
   program
     .command("status")
@@ -435,9 +434,7 @@ export function buildProgram(io: CliIo): Command {
       "per switch: connected, primary, pipeline cookie, in sync or drift (exit 5 unless all are)",
     )
     .addOption(outputOption())
-    .action(async (options: { output: OutputFormat }) =>
-      (await observe()).status(context, options.output),
-    );
+    .action(async (options: { output: OutputFormat }) => observe.status(context, options.output));
 
   program
     .command("run")

@@ -6,15 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { IntentError } from "../../../controller/intent/errors.js";
 import { loadFabricText } from "../../../controller/intent/load.js";
 import { parseLean } from "../../../controller/intent/yaml-lean.js";
+import { repoRoot } from "../../../topologies/repo.js";
 
 const ENDPOINTS = 2_500;
-const root = (path: string) => fileURLToPath(new URL(`../../../../${path}`, import.meta.url));
 
 function fabric(endpointLines: (i: number) => string = endpoint): string {
   const lines = [
@@ -73,7 +73,7 @@ describe("fabric files read the fast way", () => {
       "test/fixtures/fabric/small.yaml",
       "test/fixtures/fabric/ipv6-underlay.yaml",
     ]) {
-      assert.ok(sameAsYaml(readFileSync(root(file), "utf8")), file);
+      assert.ok(sameAsYaml(readFileSync(join(repoRoot, file), "utf8")), file);
     }
     const flow = fabric((i) => {
       const [name, vsid, mac] = endpoint(i).split("\n");
